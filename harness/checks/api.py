@@ -1,0 +1,57 @@
+"""What a check receives and how it says it could not run.
+
+A check is a plain function `check(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput`.
+It never imports pytest. It raises `Skip` when the case does not apply here (no endpoint,
+no Nix, no OpenTofu stacks) and `HarnessInputError` for bad parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.contract.model import Contract
+from harness.options import Options
+from harness.results import CheckOutput
+
+if TYPE_CHECKING:
+    from harness.github.repo import RepoModel
+
+
+class Skip(Exception):  # noqa: N818 - reads as `raise Skip(reason)`
+    """The case does not apply here. `live=True` marks skips that `--require-live` fails."""
+
+    def __init__(self, reason: str, *, live: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.live = live
+
+
+@dataclass
+class CheckContext:
+    """The repository, contract and options one run checks against."""
+
+    repo: Path
+    contract: Contract
+    options: Options = field(default_factory=Options)
+
+    @cached_property
+    def workflows(self) -> RepoModel:
+        """The repository's GitHub Actions model, built once per context."""
+        from harness.github.repo import load_repo_model
+
+        return load_repo_model(self.repo)
+
+    def artifacts_dir(self) -> Path:
+        """A directory for this run's artifacts, created on demand."""
+        path = self.options.artifacts_dir
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+CheckFn = Callable[[CheckContext, Mapping[str, Any]], CheckOutput]

@@ -1,0 +1,134 @@
+"""The fleet contract as typed values. Quantities are bytes; ratios are 0..1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """A node of the cluster and what it is for."""
+
+    name: str
+    role: str
+    allocatable_memory: int
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The one physical cluster (honey) and its nodes."""
+
+    name: str
+    nodes: dict[str, ClusterNode]
+    contexts: tuple[str, ...] = ()
+    namespace: str | None = None
+    namespace_memory_quota: int | None = None
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A runner capability class: one ARC scale set, addressed by its `runs-on` label."""
+
+    name: str
+    kind: str
+    memory_limit: int
+    heavy: bool = False
+    memory_request: int | None = None
+    min_runners: int = 0
+    max_runners: int | None = None
+    nodes: tuple[str, ...] = ()
+    burst: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which lane heavy work belongs on, and what counts as heavy."""
+
+    heavy_lane: str
+    heavy_commands: tuple[str, ...] = ()
+    light_commands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AtticCache:
+    """The Attic Nix binary cache."""
+
+    cache: str
+    url: str | None = None
+    public_keys: tuple[str, ...] = ()
+    min_hit_ratio: float = 0.9
+    token_env: str = "ATTIC_TOKEN"
+    installables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BazelCache:
+    """The Bazel remote cache (bazel-remote)."""
+
+    url: str | None = None
+    min_hit_ratio: float = 0.8
+    targets: tuple[str, ...] = ()
+    workspace: str | None = None
+
+
+@dataclass(frozen=True)
+class FlakeHubPublication:
+    """What must have passed before a FlakeHub publish."""
+
+    after: tuple[str, ...] = ("bootstrap", "validate", "gate")
+    suites: tuple[str, ...] = ()
+    max_age_seconds: float = 24 * 3600
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    """The one canonical OpenTofu state backend."""
+
+    backend: str = "s3"
+    bucket: str | None = None
+    endpoint: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """A per-path suppression from the contract."""
+
+    path: str
+    rules: tuple[str, ...]
+    reason: str = ""
+
+
+@dataclass
+class Contract:
+    """The fleet contract: settled boundaries in machine-readable form."""
+
+    path: str
+    sha256: str
+    fleet: str
+    cluster: Cluster
+    lanes: dict[str, Lane]
+    hosted_labels: tuple[str, ...] = ()
+    forge_primary: str = "github"
+    forge_compatibility: tuple[str, ...] = ()
+    placement: Placement | None = None
+    attic: AtticCache | None = None
+    bazel: BazelCache | None = None
+    flakehub: FlakeHubPublication | None = None
+    state: StateBackend | None = None
+    memory_margin: float = 0.15
+    sample_interval: float = 0.1
+    ignores: tuple[Ignore, ...] = ()
+    version: int = 1
+    raw: Any = field(default=None, repr=False)
+
+    @property
+    def heavy_lane(self) -> str | None:
+        """The lane heavy Rust and Nix builds must run on."""
+        return self.placement.heavy_lane if self.placement else None
+
+    def lane(self, label: str) -> Lane | None:
+        """The lane a `runs-on` label names, if it is one."""
+        return self.lanes.get(label)

@@ -1,0 +1,124 @@
+"""JSON Schema of `fleet.yaml`, the fleet contract. Every key is documented in README.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_QUANTITY: dict[str, Any] = {"type": ["string", "integer"], "description": "Kubernetes quantity"}
+_RATIO: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+    }
+
+
+_NODE = _object(
+    {
+        "role": {"enum": ["durable-state", "stateless-compute", "control-plane", "general"]},
+        "allocatable_memory": _QUANTITY,
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    ["role", "allocatable_memory"],
+)
+
+_LANE = _object(
+    {
+        "kind": {"enum": ["nix", "docker", "dind", "kvm", "gpu", "generic"]},
+        "heavy": {"type": "boolean"},
+        "memory_limit": _QUANTITY,
+        "memory_request": _QUANTITY,
+        "cpu_limit": {"type": ["string", "number"]},
+        "min_runners": {"type": "integer", "minimum": 0},
+        "max_runners": {"type": "integer", "minimum": 0},
+        "nodes": _STRINGS,
+        "burst": {"type": "integer", "minimum": 0},
+        "description": {"type": "string"},
+    },
+    ["kind", "memory_limit"],
+)
+
+_ATTIC = _object(
+    {
+        "url": {"type": ["string", "null"]},
+        "cache": {"type": "string"},
+        "public_keys": _STRINGS,
+        "min_hit_ratio": _RATIO,
+        "token_env": {"type": "string"},
+        "installables": _STRINGS,
+    },
+    ["cache"],
+)
+
+_BAZEL = _object(
+    {
+        "url": {"type": ["string", "null"]},
+        "min_hit_ratio": _RATIO,
+        "targets": _STRINGS,
+        "workspace": {"type": "string"},
+    },
+)
+
+_FLAKEHUB = _object(
+    {
+        "after": {"type": "array", "items": {"enum": ["bootstrap", "validate", "gate"]}},
+        "suites": _STRINGS,
+        "max_age": {"type": "string", "pattern": r"^\d+(\.\d+)?[smhd]$"},
+    },
+)
+
+CONTRACT_SCHEMA: dict[str, Any] = _object(
+    {
+        "version": {"const": 1},
+        "fleet": {"type": "string"},
+        "cluster": _object(
+            {
+                "name": {"type": "string"},
+                "contexts": _STRINGS,
+                "namespace": {"type": "string"},
+                "namespace_memory_quota": _QUANTITY,
+                "nodes": {"type": "object", "additionalProperties": _NODE, "minProperties": 1},
+            },
+            ["name", "nodes"],
+        ),
+        "forge": _object(
+            {"primary": {"type": "string"}, "compatibility": _STRINGS},
+            ["primary"],
+        ),
+        "lanes": {"type": "object", "additionalProperties": _LANE, "minProperties": 1},
+        "hosted_labels": _STRINGS,
+        "placement": _object(
+            {
+                "heavy_lane": {"type": "string"},
+                "heavy_commands": _STRINGS,
+                "light_commands": _STRINGS,
+            },
+            ["heavy_lane"],
+        ),
+        "caches": _object({"attic": _ATTIC, "bazel": _BAZEL}),
+        "publication": _object({"flakehub": _FLAKEHUB}),
+        "state": _object(
+            {
+                "backend": {"const": "s3"},
+                "bucket": {"type": "string"},
+                "endpoint": {"type": "string"},
+                "region": {"type": "string"},
+            },
+            ["backend"],
+        ),
+        "memory": _object({"margin": _RATIO, "sample_interval": {"type": "number", "exclusiveMinimum": 0}}),
+        "ignore": {
+            "type": "array",
+            "items": _object(
+                {"path": {"type": "string"}, "rules": _STRINGS, "reason": {"type": "string"}},
+                ["path", "rules"],
+            ),
+        },
+    },
+    ["version", "fleet", "cluster", "lanes"],
+)

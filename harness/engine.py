@@ -1,0 +1,81 @@
+"""The one engine behind both front doors (CLI and pytest): run a case, get a CaseResult."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness.checks import resolve_check
+from harness.checks.api import CheckContext, Skip
+from harness.contract import find_contract, load_contract
+from harness.errors import HarnessInputError
+from harness.options import Options
+from harness.results import CaseResult, CheckOutput, Status
+from harness.scenario import Case, Suite
+from harness.suppress import apply_suppressions
+
+
+def make_context(repo: Path, contract_path: Path | None = None,
+                 options: Options | None = None) -> CheckContext:
+    """Resolve the repository and contract (lookup order: flag, fleet.yaml, bundled)."""
+    repo = repo.resolve()
+    if not repo.is_dir():
+        raise HarnessInputError(f"{repo}: repository directory does not exist")
+    path = find_contract(repo, contract_path)
+    display = str(path)
+    try:
+        display = str(path.resolve().relative_to(repo))
+    except ValueError:
+        pass
+    return CheckContext(repo=repo, contract=load_contract(path, display),
+                        options=options or Options())
+
+
+def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:
+    """Run one case and classify it: passed, failed (an error finding), skipped or error."""
+    suite_name = suite if isinstance(suite, str) else suite.name
+    started = time.perf_counter()
+    result = CaseResult(suite=suite_name, case=case.name, status=Status.PASSED)
+    try:
+        check = resolve_check(case.check)
+        output = check(ctx, case.params)
+    except Skip as skip:
+        result.live = skip.live
+        if skip.live and ctx.options.require_live:
+            result.status = Status.FAILED
+            result.reason = f"live case skipped under --require-live: {skip.reason}"
+        else:
+            result.status = Status.SKIPPED
+            result.reason = skip.reason
+        output = None
+    except HarnessInputError as exc:
+        result.status = Status.ERROR
+        result.reason = str(exc).replace("\n", "; ")
+        output = None
+    except Exception as exc:  # a check crashed: report it, never lose the other cases
+        result.status = Status.ERROR
+        result.reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        output = None
+    if output is not None:
+        _fold(ctx, result, output)
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
+    result.findings = apply_suppressions(ctx, output.findings)
+    result.measurements = list(output.measurements)
+    result.artifacts = list(output.artifacts)
+    failing = [f for f in result.findings if f.fails]
+    if failing:
+        result.status = Status.FAILED
+        rules = sorted({f.rule for f in failing})
+        result.reason = f"{len(failing)} finding(s): {', '.join(rules)}"
+    elif output.notes:
+        result.reason = "; ".join(output.notes)
+
+
+def run_suites(ctx: CheckContext, suites: Iterable[Suite]) -> list[CaseResult]:
+    """Run every case of every suite, in order."""
+    return [run_case(ctx, suite, case) for suite in suites for case in suite.cases]

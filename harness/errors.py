@@ -1,0 +1,35 @@
+"""Project exceptions: every user-facing input problem is a `HarnessInputError`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with an input file, located by file and line (1-based)."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class HarnessInputError(ValueError):
+    """Bad input (contract, scenario, repository, flags): one line per problem."""
+
+    def __init__(self, problems: Iterable[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("<input>", None, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ToolMissing(RuntimeError):
+    """An external tool (nix, bazel, nginx, ...) is not installed."""

@@ -1,0 +1,28 @@
+"""Run options shared by the CLI and the pytest plugin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a run was asked for. Checks read what they need and ignore the rest."""
+
+    require_live: bool = False
+    """Turn skips of live cases (no endpoint, no runner) into failures."""
+    attic_url: str | None = None
+    """Override `caches.attic.url` (`--attic-url`)."""
+    attic_cache: str | None = None
+    """Override `caches.attic.cache`."""
+    bazel_cache: str | None = None
+    """Override `caches.bazel.url` (`--bazel-cache`, http(s):// or grpc(s)://)."""
+    artifacts_dir: Path = field(default_factory=lambda: Path(".harness"))
+    """Where checks write artifacts (memory charts, scratch caches)."""
+    kubectl_files: tuple[Path, ...] = ()
+    """Recorded `kubectl get ... -o json` outputs to read instead of a cluster."""
+    metrics_files: tuple[Path, ...] = ()
+    """Recorded Prometheus text from ARC listeners."""
+    runner_phase: str | None = None
+    """`before` or `after` the workflow's Nix install, for the runner bootstrap cases."""

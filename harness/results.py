@@ -1,0 +1,150 @@
+"""What a check produces: findings, measurements, and the result of one case."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How bad a finding is; only errors fail a case."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class Status(StrEnum):
+    """Outcome of one scenario case."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+@dataclass
+class Finding:
+    """One rule violation, located in the repository (paths relative to its root)."""
+
+    rule: str
+    message: str
+    severity: Severity = Severity.ERROR
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    job: str | None = None
+    step: int | None = None
+    suppressed: bool = False
+    suppression: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as the report's JSON object."""
+        data = asdict(self)
+        data["severity"] = str(self.severity)
+        if not self.suppressed:
+            del data["suppressed"], data["suppression"]
+        return data
+
+    @property
+    def fails(self) -> bool:
+        """True when this finding fails its case."""
+        return self.severity is Severity.ERROR and not self.suppressed
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Stable order: file, line, column, rule, message."""
+        return (self.file or "", self.line or 0, self.column or 0, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A number a case measured, with its unit (`ratio`, `bytes`, `seconds`, ...)."""
+
+    name: str
+    value: float
+    unit: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The measurement as the report's JSON object."""
+        return {"name": self.name, "value": self.value, "unit": self.unit}
+
+
+@dataclass
+class CheckOutput:
+    """Everything one check run returns to the engine."""
+
+    findings: list[Finding] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, finding: Finding) -> None:
+        """Record a finding."""
+        self.findings.append(finding)
+
+    def measure(self, name: str, value: float, unit: str = "") -> None:
+        """Record a measurement."""
+        self.measurements.append(Measurement(name, value, unit))
+
+    def extend(self, other: CheckOutput) -> None:
+        """Fold another check's output into this one."""
+        self.findings.extend(other.findings)
+        self.measurements.extend(other.measurements)
+        self.artifacts.extend(other.artifacts)
+        self.notes.extend(other.notes)
+
+
+@dataclass
+class CaseResult:
+    """The result of one scenario case, as reported in JSON and to pytest."""
+
+    suite: str
+    case: str
+    status: Status
+    reason: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    live: bool = False
+    duration: float = 0.0
+
+    @property
+    def node_id(self) -> str:
+        """`suite::case`, the stable identity of a case."""
+        return f"{self.suite}::{self.case}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as the report's JSON object."""
+        return {
+            "suite": self.suite,
+            "case": self.case,
+            "status": str(self.status),
+            "reason": self.reason,
+            "live": self.live,
+            "duration": round(self.duration, 4),
+            "findings": [f.to_json() for f in sorted(self.findings, key=Finding.sort_key)],
+            "measurements": [m.to_json() for m in self.measurements],
+            "artifacts": list(self.artifacts),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CaseResult:
+        """Rebuild a result from its JSON object (evidence files, xdist workers)."""
+        findings = []
+        for raw in data.get("findings", []):
+            item = dict(raw)
+            item["severity"] = Severity(item.get("severity", "error"))
+            findings.append(Finding(**item))
+        return cls(
+            suite=data["suite"],
+            case=data["case"],
+            status=Status(data["status"]),
+            reason=data.get("reason", ""),
+            findings=findings,
+            measurements=[Measurement(m["name"], m["value"], m.get("unit", ""))
+                          for m in data.get("measurements", [])],
+            artifacts=list(data.get("artifacts", [])),
+            live=bool(data.get("live", False)),
+            duration=float(data.get("duration", 0.0)),
+        )

@@ -1,0 +1,139 @@
+"""Scenario suites: `scenarios/<area>.scenario.yaml`, each naming its cases and their checks.
+
+```yaml
+suite: bootstrap                 # defaults to the file name before .scenario.yaml
+description: Nix is installed by the workflow itself, before first use
+cases:
+  - name: workflow-owned-nix     # unique within the suite; part of the node id
+    check: bootstrap.workflow_owned_nix   # a key of harness.checks.CHECKS
+    description: every job that runs nix installs it first
+    marks: [static]              # extra pytest marks; the suite name is always a mark
+    params: {}                   # passed to the check as-is
+```
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from harness.errors import HarnessInputError, Problem
+from harness.schema_errors import schema_problems
+from harness.yamlnodes import LMap, YamlError, load
+
+SUFFIX = ".scenario.yaml"
+_NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["cases"],
+    "additionalProperties": False,
+    "properties": {
+        "suite": {"type": "string", "pattern": _NAME},
+        "description": {"type": "string"},
+        "marks": {"type": "array", "items": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"}},
+        "cases": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "check"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "pattern": _NAME},
+                    "check": {"type": "string"},
+                    "description": {"type": "string"},
+                    "marks": {"type": "array",
+                              "items": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"}},
+                    "params": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+_VALIDATOR = Draft202012Validator(_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of a suite: a check and its parameters."""
+
+    name: str
+    check: str
+    line: int
+    description: str = ""
+    marks: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A scenario suite read from one file."""
+
+    name: str
+    path: Path
+    cases: tuple[Case, ...]
+    description: str = ""
+    marks: tuple[str, ...] = ()
+
+
+def suite_name_of(path: Path) -> str:
+    """The suite name a scenario file gets by default: its name before `.scenario.yaml`."""
+    return path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
+
+
+def load_suite(path: Path, display: str | None = None) -> Suite:
+    """Read and validate a scenario file; HarnessInputError lists every problem with its line."""
+    from harness.checks import CHECKS
+
+    name = display or str(path)
+    try:
+        raw = load(path, name)
+    except YamlError as exc:
+        raise HarnessInputError(Problem(name, exc.line, exc.message)) from None
+    if not isinstance(raw, LMap):
+        raise HarnessInputError(Problem(name, 1, "a scenario file must be a YAML mapping"))
+    problems = schema_problems(_VALIDATOR, raw, name)
+    if problems:
+        raise HarnessInputError(problems)
+    seen: dict[str, int] = {}
+    cases = []
+    for index, item in enumerate(raw["cases"]):
+        line = raw["cases"].line_of(index)
+        if item["name"] in seen:
+            problems.append(Problem(name, line, f"case {item['name']!r} is defined twice "
+                                                f"(first at line {seen[item['name']]})"))
+        seen[item["name"]] = line
+        if item["check"] not in CHECKS:
+            close = [c for c in CHECKS if c.split(".")[0] == item["check"].split(".")[0]]
+            hint = f" (known in that area: {', '.join(sorted(close))})" if close else ""
+            problems.append(Problem(name, item.line_of("check"),
+                                    f"unknown check {item['check']!r}{hint}"))
+        cases.append(Case(item["name"], item["check"], line, item.get("description", ""),
+                          tuple(item.get("marks", ())), dict(item.get("params", {}))))
+    if problems:
+        raise HarnessInputError(problems)
+    return Suite(raw.get("suite", suite_name_of(path)), path, tuple(cases),
+                 raw.get("description", ""), tuple(raw.get("marks", ())))
+
+
+def bundled_scenarios_dir() -> Path:
+    """The harness's own suites: `scenarios/` of a source checkout, or the copy in the wheel."""
+    package = Path(__file__).parent
+    installed = package / "_scenarios"
+    if installed.is_dir():
+        return installed
+    return package.parent / "scenarios"
+
+
+def scenario_files(directory: Path) -> list[Path]:
+    """Every `*.scenario.yaml` in `directory`, sorted by name."""
+    return sorted(p for p in directory.glob(f"*{SUFFIX}") if p.is_file())
+
+
+def valid_mark(mark: str) -> bool:
+    """True when `mark` can be a pytest marker name."""
+    return re.fullmatch(r"[a-z_][a-z0-9_]*", mark) is not None

@@ -1,0 +1,53 @@
+"""Suppressions: inline `# flywheel-harness: ignore[RULE] reason` and contract `ignore:` paths.
+
+A suppressed finding stays in the report (marked `suppressed`, with its reason) and is
+counted, but no longer fails its case.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from harness.checks.api import CheckContext
+from harness.results import Finding
+
+_INLINE = re.compile(r"#\s*flywheel-harness:\s*ignore\[([A-Z0-9_, ]+)\]\s*(.*)$")
+
+
+@lru_cache(maxsize=256)
+def _lines(path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return ()
+
+
+def inline_suppression(repo: Path, finding: Finding) -> str | None:
+    """The reason of an inline suppression on the finding's line or the line above it."""
+    if not finding.file or not finding.line:
+        return None
+    lines = _lines(repo / finding.file)
+    for number in (finding.line, finding.line - 1):
+        if 1 <= number <= len(lines):
+            match = _INLINE.search(lines[number - 1])
+            if match and finding.rule in {r.strip() for r in match.group(1).split(",")}:
+                return match.group(2).strip() or "suppressed inline"
+    return None
+
+
+def apply_suppressions(ctx: CheckContext, findings: list[Finding]) -> list[Finding]:
+    """Mark findings suppressed inline or by a contract `ignore` entry; return them all."""
+    for finding in findings:
+        reason = inline_suppression(ctx.repo, finding)
+        if reason is None and finding.file:
+            for ignore in ctx.contract.ignores:
+                if finding.rule in ignore.rules and fnmatch.fnmatch(finding.file, ignore.path):
+                    reason = ignore.reason or f"ignored by contract for {ignore.path}"
+                    break
+        if reason is not None:
+            finding.suppressed = True
+            finding.suppression = reason
+    return findings

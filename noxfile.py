@@ -1,0 +1,62 @@
+"""Nox sessions: `nox -l` lists them; the first docstring line is the help."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["validate"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+EVIDENCE = "harness-evidence.json"
+JUNIT = "harness-junit.xml"
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "grpc") -> None:
+    """Install the harness (editable, with extras) and the named dependency groups."""
+    session.install("-e", f".[{extras}]" if extras else ".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    """Run every scenario suite on this repository (or --harness-repo DIR) and write evidence.
+
+    Writes harness-junit.xml and harness-evidence.json. Posargs go to pytest, e.g.
+    `nox -s validate -- -m attic`, `-- --suite placement`, `-- --harness-repo ../infra`.
+    """
+    _install(session, "test")
+    workers = "0" if "-n" in session.posargs else "auto"
+    args = ["pytest", "scenarios", "-p", "no:cacheprovider", f"--junitxml={JUNIT}",
+            f"--evidence={EVIDENCE}", "-rs"]
+    if "-n" not in session.posargs:
+        args += ["-n", workers]
+    session.run(*args, *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the project's own tests (pytest-xdist across all cores)."""
+    _install(session, "test")
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    session.run("pytest", "tests", "-n", os.environ.get("HARNESS_TEST_WORKERS", "auto"),
+                "-rs", *session.posargs, env=env)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff and mypy (strict) over the package, tests, benchmarks and this file."""
+    _install(session, "lint")
+    session.run("ruff", "check", "harness", "tests", "benchmarks", "noxfile.py")
+    session.run("mypy", "harness")
+
+
+@nox.session(default=False, tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """Speed and memory benchmarks; results as JSON in benchmarks/results/."""
+    _install(session, "test")
+    session.run("python", "-m", "benchmarks", *session.posargs)

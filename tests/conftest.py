@@ -1,0 +1,42 @@
+"""Shared test fixtures: real-tool requirements and fixture repositories.
+
+Tests that need Nix, Bazel or nginx ask for them with `require_tool`. Where the tool is
+missing they skip with the reason; with `CI` set a missing tool means `.ci/run` is broken,
+so they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+
+
+def in_ci() -> bool:
+    """True when running under CI (`CI` set to anything but empty/false/0)."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def require_tool(name: str, reason: str | None = None) -> str:
+    """Path of `name` on PATH; skip (locally) or fail (in CI) when it is missing."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = reason or f"{name} is not installed (install it as .ci/run does)"
+    if in_ci():
+        pytest.fail(f"{message}: .ci/run should have installed it", pytrace=False)
+    pytest.skip(message)
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally, fail in CI, when a precondition of the test environment is missing."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"{reason}: .ci/run should have provided it", pytrace=False)
+    pytest.skip(reason)
