@@ -1,0 +1,1 @@
+"""Workload memory: run a command in a limited cgroup, judge it, chart it."""

@@ -1,0 +1,118 @@
+"""A memory timeline as a small self-contained SVG: working set and tree RSS against the limit.
+
+Plain SVG with no scripts or external fonts, so it renders the same in a browser, in a
+GitHub PR and as a CI artifact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from harness.memory.runner import WorkloadRun
+from harness.quantity import format_bytes
+
+WIDTH, HEIGHT = 760, 340
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 48, 56
+WORKING_SET, RSS, LIMIT = "#1f6feb", "#d9822b", "#cf222e"
+
+
+def _nice_step(span: float, target: int = 5) -> float:
+    raw = span / target
+    magnitude = 1.0
+    while magnitude * 10 <= raw:
+        magnitude *= 10
+    while magnitude > raw:
+        magnitude /= 10
+    for factor in (1, 2, 2.5, 5, 10):
+        if magnitude * factor >= raw:
+            return magnitude * factor
+    return magnitude * 10
+
+
+def _byte_step(top: float) -> float:
+    unit = float(1 << 30) if top >= 2 << 30 else float(1 << 20)
+    return _nice_step(top / unit) * unit
+
+
+def _polyline(points: Sequence[tuple[float, float]], colour: str, dash: str = "") -> str:
+    if not points:
+        return ""
+    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    extra = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<polyline fill="none" stroke="{colour}" stroke-width="2"{extra} '
+            f'points="{coords}"/>')
+
+
+def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> str:
+    """The run's samples as an SVG line chart (time on x, bytes on y)."""
+    samples = run.samples
+    duration = max((s.t for s in samples), default=0.0) or max(run.wall_seconds, 0.1)
+    values = [s.tree_rss for s in samples] + [s.working_set or 0 for s in samples]
+    top = float(max([*values, run.limit or 0, 1 << 20]) * 1.1)
+    step = _byte_step(top)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(t: float) -> float:
+        return LEFT + plot_w * t / duration
+
+    def y(v: float) -> float:
+        return TOP + plot_h * (1 - v / top)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
+             f"<title>{escape(title)}</title>",
+             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+             f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+             f'<text x="{LEFT}" y="38" fill="#57606a">{escape(_subtitle(run))}</text>']
+    tick = 0.0
+    while tick <= top:
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
+                     f'y2="{y(tick):.1f}" stroke="#eaeef2"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+                     f'fill="#57606a">{format_bytes(tick)}</text>')
+        tick += step
+    t_step = _nice_step(duration)
+    t = 0.0
+    while t <= duration + 1e-9:
+        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                     f'fill="#57606a">{t:g}s</text>')
+        t += t_step
+    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
+                 f'y2="{TOP + plot_h}" stroke="#57606a"/>')
+    parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" '
+                 'stroke="#57606a"/>')
+    if run.limit:
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(run.limit):.1f}" '
+                     f'y2="{y(run.limit):.1f}" stroke="{LIMIT}" stroke-width="2" '
+                     'stroke-dasharray="8 4"/>')
+        parts.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y(run.limit) - 6:.1f}" '
+                     f'text-anchor="end" fill="{LIMIT}">'
+                     f'{escape(limit_label)} {format_bytes(run.limit)}</text>')
+    parts.append(_polyline([(x(s.t), y(s.tree_rss)) for s in samples], RSS, "4 3"))
+    if run.kernel_judged:
+        parts.append(_polyline([(x(s.t), y(s.working_set or 0)) for s in samples],
+                               WORKING_SET))
+    legend = [(WORKING_SET, "working set (cgroup usage - inactive file)")] \
+        if run.kernel_judged else []
+    legend += [(RSS, "RSS of the process tree"), (LIMIT, "lane limit")]
+    lx = LEFT
+    for colour, text in legend:
+        ly = HEIGHT - 14
+        parts.append(f'<line x1="{lx}" x2="{lx + 22}" y1="{ly - 4}" y2="{ly - 4}" '
+                     f'stroke="{colour}" stroke-width="3"/>')
+        parts.append(f'<text x="{lx + 28}" y="{ly}">{escape(text)}</text>')
+        lx += 40 + 7 * len(text)
+    parts.append("</svg>")
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _subtitle(run: WorkloadRun) -> str:
+    bits = [f"peak working set {format_bytes(run.peak_working_set)}",
+            f"peak tree RSS {format_bytes(run.peak_rss_tree)}",
+            f"{run.wall_seconds:g}s"]
+    if run.oom_kills:
+        bits.append(f"OOM kills: {run.oom_kills}")
+    if not run.kernel_judged:
+        bits.append("no cgroup of its own: process tree only")
+    return " · ".join(bits)

@@ -1,0 +1,65 @@
+"""A measured run as report measurements and as the text a platform engineer reads."""
+
+from __future__ import annotations
+
+import shlex
+
+from harness.memory.judge import Verdict
+from harness.memory.runner import WorkloadRun
+from harness.quantity import format_bytes
+from harness.results import CheckOutput
+
+
+def record(run: WorkloadRun, verdict: Verdict, output: CheckOutput) -> None:
+    """Add the run's measurements and findings to a check output."""
+    output.measure("memory.peak_working_set_bytes", run.peak_working_set, "bytes")
+    output.measure("memory.peak_rss_tree_bytes", run.peak_rss_tree, "bytes")
+    output.measure("memory.peak_anon_bytes", run.peak_anon, "bytes")
+    if verdict.limit is not None:
+        output.measure("memory.limit_bytes", verdict.limit, "bytes")
+    if verdict.headroom is not None:
+        output.measure("memory.headroom_ratio", round(verdict.headroom, 4), "ratio")
+    output.measure("memory.recommended_bytes", verdict.recommended, "bytes")
+    output.measure("memory.oom_kills", run.oom_kills, "count")
+    output.measure("memory.wall_seconds", run.wall_seconds, "seconds")
+    for finding in verdict.findings:
+        output.add(finding)
+    if run.note:
+        output.notes.append(run.note)
+
+
+def render_text(run: WorkloadRun, verdict: Verdict) -> str:
+    """The human summary of one measured run."""
+    limit = "unlimited" if verdict.limit is None else format_bytes(verdict.limit)
+    lane = f" (lane {verdict.lane})" if verdict.lane else ""
+    exit_text = "timed out" if run.timed_out else f"exit {run.exit_code}"
+    lines = [
+        f"command:           {shlex.join(run.command)}",
+        f"measured in:       {run.mode}, {exit_text}, {run.wall_seconds:g}s wall",
+        f"limit:             {limit}{lane}",
+        f"peak working set:  {format_bytes(run.peak_working_set)}"
+        + ("" if run.kernel_judged else " (tree RSS: no cgroup of its own)"),
+        f"peak anon:         {format_bytes(run.peak_anon)}",
+        f"peak tree RSS:     {format_bytes(run.peak_rss_tree)}",
+    ]
+    if run.peak_usage is not None:
+        lines.append(f"kernel peak usage: {format_bytes(run.peak_usage)} (page cache included)")
+    if verdict.headroom is not None:
+        lines.append(f"headroom:          {verdict.headroom:.0%} (margin {verdict.margin:.0%})")
+    lines.append(f"OOM kills:         {run.oom_kills}")
+    fit = f", smallest lane that fits: {verdict.fitting_lane}" if verdict.fitting_lane else \
+        ", no contract lane fits"
+    lines.append(f"recommended:       {format_bytes(verdict.recommended)}{fit}")
+    if run.top:
+        lines.append("top processes (peak RSS / USS / PSS):")
+        for proc in run.top:
+            uss = format_bytes(proc.uss) if proc.uss is not None else "-"
+            pss = format_bytes(proc.pss) if proc.pss is not None else "-"
+            lines.append(f"  {proc.pid:>7}  {format_bytes(proc.rss):>8}  {uss:>8}  {pss:>8}  "
+                         f"{proc.cmdline or proc.name}")
+    if run.note:
+        lines.append(f"note: {run.note}")
+    for finding in verdict.findings:
+        lines.append(f"{finding.severity}: {finding.rule}: {finding.message}")
+    lines.append("result: " + ("FAIL" if verdict.failed else "ok"))
+    return "\n".join(lines) + "\n"
