@@ -1,0 +1,1 @@
+"""Probes: how the harness reaches real things (Nix, HTTP caches, Bazel, cgroups)."""

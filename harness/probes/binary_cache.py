@@ -1,0 +1,289 @@
+"""HTTP client for a Nix binary cache, with Attic's API where the server is Attic.
+
+Every request has a timeout; connect errors and 5xx answers are retried a bounded number
+of times; a read timeout is not retried (a server that never answers would only multiply
+the wait). Per-path queries run on a few threads, each with one keep-alive sync client:
+on loopback that beats an `AsyncClient` pool by a wide margin (see PERF-FACTS).
+The token is sent as a bearer header and never appears in any message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from harness.probes.narinfo import (
+    NarInfo,
+    NarInfoError,
+    nix32_encode,
+    normalise_hash,
+    parse_narinfo,
+)
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 2
+RETRY_BACKOFF = 0.1
+ATTIC_HEADER = "x-attic-cache-visibility"
+MISSING_PATHS_BATCH = 1000
+
+
+class CacheError(RuntimeError):
+    """The cache could not be asked (connection refused, timeout) or answered oddly.
+
+    `status` is the HTTP status when the server did answer, None when it did not.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(CacheError):
+    """The cache answered 401 or 403."""
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """`nix-cache-info` and what the answer says about the server."""
+
+    store_dir: str | None
+    priority: int | None
+    want_mass_query: bool
+    latency: float
+    is_attic: bool
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class Presence(StrEnum):
+    """What the cache said about one store path."""
+
+    HIT = "hit"
+    MISS = "miss"          # 404
+    AUTH = "auth"          # 401/403: a finding, never a miss
+    ERROR = "error"        # timeout, refused, 5xx after retries, malformed narinfo
+
+
+@dataclass
+class Lookup:
+    """The answer for one narinfo."""
+
+    hash_part: str
+    presence: Presence
+    latency: float = 0.0
+    info: NarInfo | None = None
+    error: str = ""
+    status: int | None = None
+
+
+class CacheClient:
+    """A binary cache at `base_url`, or Attic cache `cache` under an Attic server's URL."""
+
+    def __init__(self, base_url: str, cache: str | None = None, *, token: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES,
+                 workers: int = 4) -> None:
+        self.server = base_url.rstrip("/")
+        self.cache = cache
+        self.url = f"{self.server}/{cache}" if cache else self.server
+        self.timeout = timeout
+        self.retries = retries
+        self.workers = max(1, workers)
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _client(self) -> httpx.Client:
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = httpx.Client(headers=self._headers, timeout=self.timeout,
+                                  follow_redirects=True,
+                                  limits=httpx.Limits(max_connections=1,
+                                                      max_keepalive_connections=1))
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every connection this client opened."""
+        with self._lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
+
+    def __enter__(self) -> CacheClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request with bounded retries on connect errors and 5xx; CacheError otherwise."""
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(RETRY_BACKOFF * attempt)
+            try:
+                response = self._client().request(method, url, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                last = f"{type(exc).__name__}: {exc or 'connection failed'}"
+                continue
+            except httpx.TimeoutException:
+                raise CacheError(f"{method} {url}: no answer within {self.timeout:g}s") from None
+            except httpx.HTTPError as exc:
+                raise CacheError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+            if response.status_code >= 500:
+                last = f"HTTP {response.status_code}"
+                continue
+            return response
+        raise CacheError(f"{method} {url}: {last} (after {self.retries + 1} attempts)")
+
+    # -- binary cache protocol --------------------------------------------------------
+    def cache_info(self) -> CacheInfo:
+        """GET `nix-cache-info`; CacheError when it does not answer 200 with key/value lines."""
+        started = time.perf_counter()
+        response = self.request("GET", f"{self.url}/nix-cache-info")
+        latency = time.perf_counter() - started
+        if response.status_code in (401, 403):
+            raise AuthError(f"{self.url}/nix-cache-info answered {response.status_code}",
+                            response.status_code)
+        if response.status_code != 200:
+            raise CacheError(f"{self.url}/nix-cache-info answered HTTP {response.status_code}",
+                             response.status_code)
+        fields: dict[str, str] = {}
+        for line in response.text.splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                fields[key.strip()] = value.strip()
+        if "StoreDir" not in fields:
+            raise CacheError(f"{self.url}/nix-cache-info has no StoreDir line "
+                             f"(is this a Nix binary cache?)", response.status_code)
+        priority = fields.get("Priority")
+        return CacheInfo(
+            store_dir=fields.get("StoreDir"),
+            priority=int(priority) if priority and priority.isdigit() else None,
+            want_mass_query=fields.get("WantMassQuery") == "1",
+            latency=latency,
+            is_attic=ATTIC_HEADER in response.headers,
+            fields=fields,
+        )
+
+    def narinfo(self, hash_part: str) -> Lookup:
+        """GET one `<hash>.narinfo`: a hit with its parsed narinfo, a miss, auth or error."""
+        url = f"{self.url}/{hash_part}.narinfo"
+        started = time.perf_counter()
+        try:
+            response = self.request("GET", url)
+        except CacheError as exc:
+            return Lookup(hash_part, Presence.ERROR, time.perf_counter() - started,
+                          error=str(exc))
+        latency = time.perf_counter() - started
+        status = response.status_code
+        if status == 404:
+            return Lookup(hash_part, Presence.MISS, latency, status=status)
+        if status in (401, 403):
+            return Lookup(hash_part, Presence.AUTH, latency, status=status,
+                          error=f"{url} answered {status}")
+        if status != 200:
+            return Lookup(hash_part, Presence.ERROR, latency, status=status,
+                          error=f"{url} answered HTTP {status}")
+        try:
+            info = parse_narinfo(response.text, url)
+        except NarInfoError as exc:
+            return Lookup(hash_part, Presence.ERROR, latency, status=status,
+                          error=f"malformed narinfo: {exc}")
+        return Lookup(hash_part, Presence.HIT, latency, info=info, status=status)
+
+    def narinfos(self, hash_parts: Sequence[str]) -> list[Lookup]:
+        """Look up many narinfos on `workers` threads, one keep-alive connection each."""
+        if self.workers == 1 or len(hash_parts) < 8:
+            return [self.narinfo(h) for h in hash_parts]
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(self.narinfo, hash_parts))
+
+    def fetch_nar(self, info: NarInfo) -> tuple[int, str | None]:
+        """Download a NAR file in full (following redirects); its size and a problem or None.
+
+        A body shorter than `FileSize` or with the wrong `FileHash` is the problem.
+        """
+        url = info.url if "://" in info.url else f"{self.url}/{info.url}"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with self._client().stream("GET", url) as response:
+                if response.status_code != 200:
+                    return 0, f"{url} answered HTTP {response.status_code}"
+                for chunk in response.iter_bytes():
+                    digest.update(chunk)
+                    size += len(chunk)
+        except httpx.TimeoutException:
+            return size, f"{url}: body stalled after {size} bytes (timeout {self.timeout:g}s)"
+        except httpx.HTTPError as exc:
+            return size, f"{url}: body broken after {size} bytes ({type(exc).__name__})"
+        if info.file_size is not None and size != info.file_size:
+            return size, f"{url}: got {size} bytes, narinfo says FileSize {info.file_size}"
+        if info.file_hash:
+            try:
+                expected = normalise_hash(info.file_hash)
+            except NarInfoError as exc:
+                return size, f"{url}: {exc}"
+            got = f"sha256:{nix32_encode(digest.digest())}"
+            if expected.startswith("sha256:") and got != expected:
+                return size, f"{url}: FileHash mismatch (got {got}, narinfo says {expected})"
+        return size, None
+
+    # -- Attic API --------------------------------------------------------------------
+    def attic_cache_config(self) -> dict[str, Any] | None:
+        """Attic's `GET /_api/v1/cache-config/{cache}`, or None when the server is not Attic."""
+        if not self.cache:
+            return None
+        try:
+            response = self.request("GET", f"{self.server}/_api/v1/cache-config/{self.cache}")
+        except CacheError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def attic_missing(self, hash_parts: Iterable[str],
+                      batch: int = MISSING_PATHS_BATCH) -> set[str]:
+        """Which hashes the Attic cache lacks (`POST /_api/v1/get-missing-paths`, batched).
+
+        AuthError on 401/403 (the token may not push); CacheError when the answer has
+        the wrong shape.
+        """
+        if not self.cache:
+            raise CacheError("get-missing-paths needs an Attic cache name")
+        hashes = list(hash_parts)
+        missing: set[str] = set()
+        url = f"{self.server}/_api/v1/get-missing-paths"
+        for start in range(0, len(hashes), batch):
+            chunk = hashes[start:start + batch]
+            response = self.request("POST", url,
+                                    json={"cache": self.cache, "store_path_hashes": chunk})
+            if response.status_code in (401, 403):
+                raise AuthError(f"{url} answered {response.status_code}", response.status_code)
+            if response.status_code != 200:
+                raise CacheError(f"{url} answered HTTP {response.status_code}")
+            try:
+                data = response.json()
+            except ValueError:
+                raise CacheError(f"{url} answered no JSON") from None
+            paths = data.get("missing_paths") if isinstance(data, dict) else None
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise CacheError(f"{url}: answer has no list 'missing_paths'")
+            missing.update(p.rsplit("/", 1)[-1].split("-", 1)[0] for p in paths)
+        return missing
