@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from harness.checks import resolve_check
 from harness.checks.api import CheckContext, Skip
-from harness.contract import find_contract, load_contract
+from harness.contract import BUNDLED_CONTRACT, find_contract, load_contract
 from harness.errors import HarnessInputError
 from harness.options import Options
 from harness.results import CaseResult, CheckOutput, Status
@@ -24,10 +25,11 @@ def make_context(repo: Path, contract_path: Path | None = None,
         raise HarnessInputError(f"{repo}: repository directory does not exist")
     path = find_contract(repo, contract_path)
     display = str(path)
-    try:
-        display = str(path.resolve().relative_to(repo))
-    except ValueError:
-        pass
+    if path == BUNDLED_CONTRACT:
+        display = f"bundled:{path.name}"
+    else:
+        with contextlib.suppress(ValueError):
+            display = str(path.resolve().relative_to(repo))
     return CheckContext(repo=repo, contract=load_contract(path, display),
                         options=options or Options())
 

@@ -16,6 +16,11 @@ RULE_MODULES: dict[str, str] = {
     "WF": "harness.checks.workflows",
     "LANE": "harness.checks.lanes",
     "BOOT": "harness.checks.bootstrap",
+    "MEM": "harness.checks.memory",
+    "ATTIC": "harness.checks.attic",
+    "BAZEL": "harness.checks.bazel",
+    "ARC005": "harness.checks.arc_scale",  # a whole id overrides its prefix's module
+    "ARC006": "harness.checks.arc_scale",
 }
 
 
@@ -34,7 +39,7 @@ class Rule:
     def module(self) -> str:
         """The module that implements this rule."""
         prefix = self.id.rstrip("0123456789")
-        return RULE_MODULES[prefix]
+        return RULE_MODULES.get(self.id) or RULE_MODULES[prefix]
 
 
 def all_rules() -> list[Rule]:

@@ -128,7 +128,7 @@ class _Builder:
                 return self._mapping(node)
         finally:
             self._depth -= 1
-        raise YamlError(self.file, node.start_mark.line + 1, f"unsupported YAML node {node.id}")
+        raise YamlError(self.file, node.start_mark.line + 1, "unsupported YAML node")
 
     def _sequence(self, node: yaml.SequenceNode) -> LList:
         out = LList(self.build(item) for item in node.value)
@@ -199,11 +199,9 @@ def line_of_path(root: Any, path: list[str | int] | tuple[str | int, ...]) -> in
     line = node.mark.line if isinstance(node, LMap | LList) else None
     for part in path:
         if isinstance(node, LMap) and isinstance(part, str) and part in node:
-            line = node.line_of(part)
-            node = node[part]
+            line, node = node.line_of(part), node[part]
         elif isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node):
-            line = node.line_of(part)
-            node = node[part]
+            line, node = node.line_of(part), node[part]
         else:
             break
     return line

@@ -17,6 +17,19 @@ CHECKS: dict[str, str] = {
     "lanes.known_labels": "harness.checks.lanes:check_known_labels",
     "lanes.scale_set_label_alone": "harness.checks.lanes:check_label_alone",
     "bootstrap.workflow_owned_nix": "harness.checks.bootstrap:check_workflow_owned_nix",
+    "memory.workload": "harness.checks.memory:check_workload",
+    "memory.pod_envelope": "harness.checks.memory:check_pod_envelope",
+    "arc.burst": "harness.checks.arc_scale:check_burst",
+    "arc.live_desired": "harness.checks.arc_scale:check_live_desired",
+    "attic.reachable": "harness.checks.attic:check_reachable",
+    "attic.signatures": "harness.checks.attic:check_signatures_case",
+    "attic.hit_ratio": "harness.checks.attic:check_hit_ratio",
+    "attic.substitution": "harness.checks.attic:check_substitution",
+    "attic.outage": "harness.checks.attic:check_outage",
+    "bazel.cache_answers": "harness.checks.bazel:check_cache_answers",
+    "bazel.round_trip": "harness.checks.bazel:check_round_trip",
+    "bazel.warm_hit_ratio": "harness.checks.bazel:check_warm_hit_ratio",
+    "bazel.outage_tolerance": "harness.checks.bazel:check_outage_tolerance",
 }
 
 

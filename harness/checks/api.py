@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from harness.github.repo import RepoModel
 
 
-class Skip(Exception):  # noqa: N818 - reads as `raise Skip(reason)`
+class Skip(Exception):
     """The case does not apply here. `live=True` marks skips that `--require-live` fails."""
 
     def __init__(self, reason: str, *, live: bool = False) -> None:

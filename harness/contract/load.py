@@ -50,7 +50,8 @@ def load_contract(path: Path, display: str | None = None) -> Contract:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise HarnessInputError(Problem(name, None, f"cannot read contract: {exc.strerror}")) from None
+        problem = Problem(name, None, f"cannot read contract: {exc.strerror}")
+        raise HarnessInputError(problem) from None
     try:
         raw = loads(data.decode("utf-8"), name)
     except UnicodeDecodeError:
@@ -144,7 +145,8 @@ class _Builder:
         hosted = tuple(raw.get("hosted_labels", ()))
         for index, label in enumerate(hosted):
             if label in lanes:
-                self.problem(["hosted_labels", index], f"{label!r} is both a lane and a hosted label")
+                self.problem(["hosted_labels", index],
+                             f"{label!r} is both a lane and a hosted label")
         return Contract(
             path=self.name,
             sha256=sha256,

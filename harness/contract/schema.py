@@ -111,7 +111,10 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
             },
             ["backend"],
         ),
-        "memory": _object({"margin": _RATIO, "sample_interval": {"type": "number", "exclusiveMinimum": 0}}),
+        "memory": _object({
+            "margin": _RATIO,
+            "sample_interval": {"type": "number", "exclusiveMinimum": 0},
+        }),
         "ignore": {
             "type": "array",
             "items": _object(

@@ -1,0 +1,107 @@
+"""LANE001-LANE003: every `runs-on` names a contract lane (alone) or an allowed hosted label."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from harness.checks.api import CheckContext, Skip
+from harness.github.labels import RESOLVED
+from harness.github.repo import JobInstance
+from harness.results import CheckOutput, Finding, Severity
+from harness.rules import Rule
+
+RULES = (
+    Rule("LANE001", "A `runs-on` label is neither a contract lane nor an allowed hosted label.",
+         example="runs-on: myapp-nix   # repo-shaped label, not a lane",
+         fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...).",
+         suite="placement"),
+    Rule("LANE002", "A lane label is combined with other labels; ARC scale-set runners carry "
+                    "only their scale set's name, so the job is never picked up.",
+         example="runs-on: [self-hosted, tinyland-nix]",
+         fix="runs-on: tinyland-nix", suite="placement"),
+    Rule("LANE003", "`runs-on` cannot be resolved statically (an expression from run-time "
+                    "context); its lane is not checked.",
+         example="runs-on: ${{ needs.plan.outputs.lane }}",
+         fix="Resolve the lane from a matrix or a workflow input with a default, or suppress "
+             "with a reason.", severity=Severity.WARNING, suite="placement"),
+)
+
+
+def label_origin(instance: JobInstance) -> tuple[str, int]:
+    """Where a job's labels come from: the caller's `with:` when they come from inputs."""
+    job = instance.job
+    if instance.chain and "inputs." in str(job.runs_on):
+        caller = instance.chain[-1]
+        for name, line in caller.with_lines.items():
+            if f"inputs.{name}" in str(job.runs_on):
+                return caller.file, line
+        return caller.file, caller.uses_line
+    return job.file, job.runs_on_line
+
+
+def _suggest(label: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _instances(ctx: CheckContext) -> list[JobInstance]:
+    instances = ctx.workflows.instances
+    if not ctx.workflows.workflows:
+        raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
+    return instances
+
+
+def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """LANE001 and LANE003: labels are contract lanes or hosted labels; unresolved ones noted."""
+    out = CheckOutput()
+    contract = ctx.contract
+    known = sorted([*contract.lanes, *contract.hosted_labels])
+    for instance in _instances(ctx):
+        seen: set[str] = set()
+        for variant in instance.variants:
+            labels = variant.labels
+            if labels.certainty != RESOLVED:
+                key = "?" + ",".join(labels.unresolved)
+                if key not in seen:
+                    seen.add(key)
+                    file, line = label_origin(instance)
+                    out.add(Finding("LANE003", f"job `{instance.display_id}`: runs-on "
+                                               f"`{', '.join(labels.unresolved)}` cannot be "
+                                               "resolved statically", Severity.WARNING,
+                                    file=file, line=line, job=instance.display_id))
+            if any(label in contract.lanes for label in labels.labels):
+                continue  # a lane with extra labels is LANE002's finding
+            for label in labels.labels:
+                if label in contract.hosted_labels or label in seen:
+                    continue
+                seen.add(label)
+                file, line = label_origin(instance)
+                out.add(Finding("LANE001", f"job `{instance.display_id}` runs on `{label}`, which "
+                                           "is not a lane of the contract nor an allowed hosted "
+                                           f"label{_suggest(label, known)}",
+                                file=file, line=line, job=instance.display_id))
+    return out
+
+
+def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """LANE002: a lane label is the only label of its `runs-on`."""
+    out = CheckOutput()
+    lanes = ctx.contract.lanes
+    for instance in _instances(ctx):
+        seen: set[tuple[str, ...]] = set()
+        for variant in instance.variants:
+            labels = variant.labels.labels
+            lane_labels = [label for label in labels if label in lanes]
+            if not lane_labels or (len(labels) == 1 and not variant.labels.group) \
+                    or labels in seen:
+                continue
+            seen.add(labels)
+            file, line = label_origin(instance)
+            out.add(Finding("LANE002", f"job `{instance.display_id}` asks for "
+                                       f"`{variant.labels.text()}`: ARC scale-set runners are "
+                                       f"addressed by the scale set name alone; use "
+                                       f"`runs-on: {lane_labels[0]}`",
+                            file=file, line=line, job=instance.display_id))
+    return out

@@ -1,0 +1,132 @@
+"""WF001-WF003: workflow and action files that can be read, local references that resolve,
+and `needs` graphs without dangling edges or cycles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.checks._findings import job_finding, step_finding
+from harness.checks.api import CheckContext, Skip
+from harness.github.model import Job, Workflow
+from harness.github.repo import local_path
+from harness.results import CheckOutput, Finding
+from harness.rules import Rule
+
+RULES = (
+    Rule("WF001",
+         "A workflow or action file cannot be read (YAML error, duplicate key, wrong shape).",
+         example="jobs:\n  build:\n    runs-on: tinyland-nix\n    runs-on: tinyland-nix-heavy",
+         fix="Remove the duplicate key; each workflow must be a mapping with `on:` and `jobs:`.",
+         suite="workflows"),
+    Rule("WF002", "A local `uses:` points at an action or reusable workflow that does not exist.",
+         example="- uses: ./.github/actions/nix-jbo",
+         fix="Point `uses:` at a directory holding action.yml (or an existing workflow file).",
+         suite="workflows"),
+    Rule("WF003", "`needs` names a job that does not exist, or the needs graph has a cycle.",
+         example="publish:\n  needs: [biuld]",
+         fix="Name existing job ids in `needs:` and remove cycles.",
+         suite="workflows"),
+)
+
+
+def _require_workflows(ctx: CheckContext) -> None:
+    model = ctx.workflows
+    if not model.workflows and not model.problems and not model.actions:
+        raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
+
+
+def check_readable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """WF001: every workflow and action file parses into the model."""
+    _require_workflows(ctx)
+    out = CheckOutput()
+    model = ctx.workflows
+    for problem in model.problems:
+        out.add(Finding("WF001", problem.message, file=problem.file, line=problem.line))
+    out.measure("workflows.files", len(model.workflows) + len(model.problems), "files")
+    out.measure("workflows.jobs", sum(len(w.jobs) for w in model.workflows.values()), "jobs")
+    return out
+
+
+def _local_step_refs(ctx: CheckContext, out: CheckOutput, job: Job) -> None:
+    for step in job.steps:
+        directory = local_path(step.uses)
+        if directory is None:
+            continue
+        if not ctx.workflows.action_exists(directory):
+            out.add(step_finding(
+                "WF002", f"step `uses: {step.uses}` names no action: {directory}/action.yml "
+                         "does not exist", job, step, step.index,
+                line=step.raw.line_of("uses") if step.raw is not None else step.line))
+
+
+def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """WF002: local actions and reusable workflows that `uses:` names exist."""
+    _require_workflows(ctx)
+    out = CheckOutput()
+    model = ctx.workflows
+    for workflow in model.workflows.values():
+        for job in workflow.jobs.values():
+            if job.uses is not None:
+                path = local_path(job.uses)
+                if path is not None and not (ctx.repo / path).is_file():
+                    out.add(job_finding("WF002", f"job calls `{job.uses}`, which does not exist",
+                                        job, line=job.uses_line))
+                continue
+            _local_step_refs(ctx, out, job)
+    for action in list(model.actions.values()):
+        if action is None:
+            continue
+        for step in action.steps:
+            directory = local_path(step.uses)
+            if directory is not None and not model.action_exists(directory):
+                out.add(Finding("WF002", f"step `uses: {step.uses}` names no action: "
+                                         f"{directory}/action.yml does not exist",
+                                file=step.file, line=step.line))
+    return out
+
+
+def _cycles(workflow: Workflow) -> list[list[str]]:
+    graph = {job_id: [n for n in job.needs if n in workflow.jobs]
+             for job_id, job in workflow.jobs.items()}
+    state: dict[str, int] = {}
+    found: list[list[str]] = []
+    for start in graph:
+        if state.get(start):
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                state[node] = 1
+                path.append(node)
+            if index < len(graph[node]):
+                stack.append((node, index + 1))
+                nxt = graph[node][index]
+                if state.get(nxt) == 1:
+                    found.append([*path[path.index(nxt):], nxt])
+                elif not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return found
+
+
+def check_needs(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """WF003: `needs` targets exist and the graph is acyclic."""
+    _require_workflows(ctx)
+    out = CheckOutput()
+    for workflow in ctx.workflows.workflows.values():
+        for job in workflow.jobs.values():
+            for target in job.needs:
+                if target not in workflow.jobs:
+                    out.add(job_finding("WF003", f"job `{job.id}` needs `{target}`, which is not "
+                                                 f"a job of {workflow.file}", job,
+                                        line=job.needs_line))
+        for cycle in _cycles(workflow):
+            first = workflow.jobs[cycle[0]]
+            out.add(job_finding("WF003", "needs cycle: " + " -> ".join(cycle), first,
+                                line=first.needs_line))
+    return out

@@ -1,0 +1,60 @@
+"""`flywheel-harness` (also `python -m harness`): the command-line front door.
+
+Exit codes: 0 nothing failed, 1 a rule failed, 2 bad input (contract, repo, scenario, flags).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness import __version__
+from harness.commands import COMMANDS
+from harness.errors import HarnessInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"flywheel-harness: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's module is imported (fast start-up)."""
+    parser = _Parser(prog="flywheel-harness",
+                     description="Prove that a self-hosted Nix CI fleet keeps its contract.")
+    parser.add_argument("--version", action="version", version=f"flywheel-harness {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).add_parser(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        code: int = module.run(args)
+    except HarnessInputError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"flywheel-harness: {problem}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("flywheel-harness: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code

@@ -1,0 +1,13 @@
+"""Subcommands beyond `check` and `rules`, each in its own module.
+
+A command module exposes `add_parser(subparsers)` (registering its arguments) and
+`run(args) -> int`. Only the module of the command being run is imported.
+"""
+
+from __future__ import annotations
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("harness.commands.check", "run scenario suites against a repository"),
+    "rules": ("harness.commands.rules", "list the rule catalogue"),
+}
+"""Command name -> (module, one-line help)."""

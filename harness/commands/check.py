@@ -1,0 +1,42 @@
+"""`flywheel-harness check`: run the scenario suites against a repository and report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.commands.common import add_live_arguments, add_target_arguments, emit, options_from
+from harness.report import FORMATS, renderer
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `check` and its arguments."""
+    parser = subparsers.add_parser("check", help="run scenario suites against a repository",
+                                   description="Run the scenario suites against a repository "
+                                               "and report. Exit 0: nothing failed; 1: a rule "
+                                               "failed; 2: bad input.")
+    add_target_arguments(parser)
+    parser.add_argument("--suite", action="append", default=[], metavar="NAME",
+                        help="run only this suite (repeatable; default: all)")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text")
+    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    parser.add_argument("--evidence", type=Path, default=None,
+                        help="also write the JSON report here as release evidence")
+    parser.add_argument("--scenarios", type=Path, default=None,
+                        help="directory of *.scenario.yaml suites (default: the bundled ones)")
+    add_live_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the selected suites; print the report; exit 1 when anything failed."""
+    from harness.engine import make_context, run_suites
+    from harness.evidence import write_evidence
+    from harness.suites import build_report, load_suites, select_suites
+
+    ctx = make_context(args.repo, args.contract, options_from(args))
+    suites = select_suites(load_suites(args.scenarios), args.suite)
+    report = build_report(ctx, run_suites(ctx, suites))
+    emit(renderer(args.format)(report), args.output)
+    if args.evidence is not None:
+        write_evidence(report, args.evidence)
+    return 1 if report.failed else 0

@@ -1,0 +1,34 @@
+"""`flywheel-harness rules`: the rule catalogue with an example violation and its fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from harness.rules import all_rules
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `rules`."""
+    parser = subparsers.add_parser("rules", help="list the rule catalogue")
+    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    parser.add_argument("rule", nargs="*", help="show only these rule ids")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the catalogue."""
+    rules = [r for r in all_rules() if not args.rule or r.id in args.rule]
+    if args.format == "json":
+        print(json.dumps([{"id": r.id, "severity": str(r.severity), "suite": r.suite,
+                           "summary": r.summary, "example": r.example, "fix": r.fix,
+                           "module": r.module} for r in rules], indent=2))
+        return 0
+    for rule in rules:
+        if args.format == "markdown":
+            print(f"### {rule.id} ({rule.severity}, suite `{rule.suite}`)\n\n{rule.summary}\n")
+            print(f"Violation:\n\n```yaml\n{rule.example}\n```\n\nFix: {rule.fix}\n")
+        else:
+            print(f"{rule.id}  [{rule.severity}] {rule.summary}")
+            print("    example: " + rule.example.replace("\n", "\n             "))
+            print(f"    fix:     {rule.fix}\n")
+    return 0

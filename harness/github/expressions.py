@@ -1,0 +1,264 @@
+"""GitHub Actions expressions (`${{ ... }}`), evaluated where their contexts are known.
+
+Only what the harness can know statically is evaluated: literals, `matrix.*`, `inputs.*`
+(and `github.event.inputs.*` where given), the operators, and the pure functions
+(`fromJSON`, `toJSON`, `format`, `contains`, `startsWith`, `endsWith`, `join`). Anything
+else raises `Unknown`, so a value is never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>-?(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))"
+    r"|(?P<str>'(?:[^']|'')*')"
+    r"|(?P<op>==|!=|<=|>=|&&|\|\||[<>!().,\[\]*])"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
+)
+_EMBEDDED = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+
+
+class Unknown(Exception):
+    """The expression depends on something not known statically."""
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match or match.end() == position:
+            raise Unknown(f"cannot read expression at {text[position:position + 10]!r}")
+        kind = match.lastgroup or ""
+        out.append((kind, match.group(kind)))
+        position = match.end()
+        while position < len(text) and text[position].isspace():
+            position += 1
+    return out
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return value not in (None, False, 0, "", 0.0)
+
+
+def _coerce(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        try:
+            return float(value) if value.strip() else 0
+        except ValueError:
+            return float("nan")
+    return value
+
+
+def _equal(left: Any, right: Any) -> bool:
+    if type(left) is type(right) or (isinstance(left, str) and isinstance(right, str)):
+        if isinstance(left, str):
+            return left.lower() == right.lower()
+        same_type: bool = left == right
+        return same_type
+    same: bool = _coerce(left) == _coerce(right)
+    return same
+
+
+def _to_string(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+class _Parser:
+    def __init__(self, text: str, context: Mapping[str, Any]) -> None:
+        self.tokens = _tokens(text)
+        self.position = 0
+        self.context = context
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            raise Unknown(f"expected {value or 'more'} in expression")
+        self.position += 1
+        return token
+
+    def parse(self) -> Any:
+        value = self.or_()
+        if self.peek() is not None:
+            raise Unknown("trailing tokens in expression")
+        return value
+
+    def or_(self) -> Any:
+        value = self.and_()
+        while self.peek() == ("op", "||"):
+            self.take()
+            right = self.and_()
+            value = value if _truthy(value) else right
+        return value
+
+    def and_(self) -> Any:
+        value = self.compare()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            right = self.compare()
+            value = right if _truthy(value) else value
+        return value
+
+    def compare(self) -> Any:
+        value = self.unary()
+        while (token := self.peek()) and token[1] in ("==", "!=", "<", "<=", ">", ">="):
+            self.take()
+            right = self.unary()
+            op = token[1]
+            if op == "==":
+                value = _equal(value, right)
+            elif op == "!=":
+                value = not _equal(value, right)
+            else:
+                a, b = _coerce(value), _coerce(right)
+                value = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        return value
+
+    def unary(self) -> Any:
+        if self.peek() == ("op", "!"):
+            self.take()
+            return not _truthy(self.unary())
+        return self.postfix(self.primary())
+
+    def primary(self) -> Any:
+        kind, value = self.take()
+        if kind == "num":
+            number = float.fromhex(value) if value.lower().startswith("0x") else float(value)
+            return int(number) if number.is_integer() else number
+        if kind == "str":
+            return value[1:-1].replace("''", "'")
+        if value == "(":
+            inner = self.or_()
+            self.take(")")
+            return inner
+        if kind != "name":
+            raise Unknown(f"unexpected {value!r} in expression")
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        if lowered == "null":
+            return None
+        if self.peek() == ("op", "("):
+            return self.call(value)
+        if value not in self.context:
+            raise Unknown(f"context {value!r} is not known statically")
+        return self.context[value]
+
+    def postfix(self, value: Any) -> Any:
+        while (token := self.peek()) and token[1] in (".", "["):
+            self.take()
+            if token[1] == ".":
+                _, key = self.take()
+                if key == "*":
+                    raise Unknown("object filters are not evaluated")
+                value = self.index(value, key)
+            else:
+                key = self.or_()
+                self.take("]")
+                value = self.index(value, key)
+        return value
+
+    @staticmethod
+    def index(value: Any, key: Any) -> Any:
+        if isinstance(value, Mapping):
+            for candidate in value:
+                if str(candidate).lower() == str(key).lower():
+                    return value[candidate]
+            return None
+        if isinstance(value, list) and isinstance(key, int | float) and 0 <= int(key) < len(value):
+            return value[int(key)]
+        return None
+
+    def call(self, name: str) -> Any:
+        self.take("(")
+        args: list[Any] = []
+        while self.peek() != ("op", ")"):
+            args.append(self.or_())
+            if self.peek() == ("op", ","):
+                self.take()
+        self.take(")")
+        fn = name.lower()
+        if fn == "fromjson":
+            try:
+                return json.loads(_to_string(args[0]))
+            except (ValueError, IndexError) as exc:
+                raise Unknown(f"fromJSON of a value that is not JSON: {exc}") from None
+        if fn == "tojson":
+            return json.dumps(args[0] if args else None)
+        if fn == "format" and args:
+            text = _to_string(args[0])
+            for index, arg in enumerate(args[1:]):
+                text = text.replace("{" + str(index) + "}", _to_string(arg))
+            return text
+        if fn in ("contains", "startswith", "endswith") and len(args) == 2:
+            haystack, needle = args
+            if fn == "contains" and isinstance(haystack, list):
+                return any(_equal(item, needle) for item in haystack)
+            h, n = _to_string(haystack).lower(), _to_string(needle).lower()
+            return n in h if fn == "contains" else h.startswith(n) if fn == "startswith" \
+                else h.endswith(n)
+        if fn == "join" and args:
+            separator = _to_string(args[1]) if len(args) > 1 else ","
+            items = args[0] if isinstance(args[0], list) else [args[0]]
+            return separator.join(_to_string(i) for i in items)
+        raise Unknown(f"function {name}() is not evaluated statically")
+
+
+def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
+    """Evaluate the inside of one `${{ }}`; raise Unknown when it cannot be known."""
+    return _Parser(expression, context).parse()
+
+
+def has_expression(value: Any) -> bool:
+    """True when `value` is a string holding at least one `${{ }}`."""
+    return isinstance(value, str) and "${{" in value
+
+
+def substitute(value: Any, context: Mapping[str, Any]) -> Any:
+    """Resolve every `${{ }}` in `value`; a value that is one whole expression keeps its type."""
+    if not isinstance(value, str) or "${{" not in value:
+        return value
+    whole = _EMBEDDED.fullmatch(value.strip())
+    if whole:
+        return evaluate(whole.group(1), context)
+    return _EMBEDDED.sub(lambda m: _to_string(evaluate(m.group(1), context)), value)
+
+
+def references(expression: str) -> set[str]:
+    """Top-level context names an expression string mentions (`needs`, `always`, ...)."""
+    names = set()
+    for match in _EMBEDDED.finditer(expression) if "${{" in expression else [None]:
+        text = match.group(1) if match else expression
+        try:
+            tokens = _tokens(text)
+        except Unknown:
+            continue
+        for index, (kind, value) in enumerate(tokens):
+            previous = tokens[index - 1][1] if index else ""
+            if kind == "name" and previous != ".":
+                names.add(value.lower() if index + 1 < len(tokens)
+                          and tokens[index + 1][1] == "(" else value)
+    return names

@@ -1,0 +1,71 @@
+"""`strategy.matrix` expansion with GitHub's semantics for `include` and `exclude`."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from harness.github.expressions import Unknown, has_expression, substitute
+
+MAX_COMBINATIONS = 256  # GitHub's own limit per workflow run
+
+
+def _resolve(value: Any, context: Mapping[str, Any]) -> Any:
+    if has_expression(value):
+        return substitute(value, context)
+    if isinstance(value, list):
+        return [_resolve(item, context) for item in value]
+    if isinstance(value, dict):
+        return {key: _resolve(item, context) for key, item in value.items()}
+    return value
+
+
+def _matches(combo: Mapping[str, Any], pattern: Mapping[str, Any]) -> bool:
+    for key, expected in pattern.items():
+        if key not in combo:
+            return False
+        actual = combo[key]
+        if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+            if not _matches(actual, expected):
+                return False
+        elif actual != expected:
+            return False
+    return True
+
+
+def expand_matrix(matrix: Any, context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every combination a matrix produces; raises Unknown when it depends on run-time values."""
+    if matrix is None:
+        return [{}]
+    matrix = _resolve(matrix, context)
+    if not isinstance(matrix, dict):
+        raise Unknown("the matrix is not a mapping once resolved")
+    include = matrix.get("include") or []
+    exclude = matrix.get("exclude") or []
+    if not isinstance(include, list) or not isinstance(exclude, list):
+        raise Unknown("matrix include/exclude are not lists once resolved")
+    axes = {key: value for key, value in matrix.items() if key not in ("include", "exclude")}
+    for key, value in axes.items():
+        if not isinstance(value, list):
+            raise Unknown(f"matrix axis {key!r} is not a list once resolved")
+    if not axes:
+        return [dict(entry) for entry in include if isinstance(entry, dict)] or [{}]
+    combos = [dict(zip(axes, values, strict=True))
+              for values in itertools.islice(itertools.product(*axes.values()),
+                                             MAX_COMBINATIONS * 4)]
+    combos = [c for c in combos
+              if not any(isinstance(e, dict) and _matches(c, e) for e in exclude)]
+    originals = [dict(c) for c in combos]
+    for entry in include:
+        if not isinstance(entry, dict):
+            continue
+        matched = False
+        for original, combo in zip(originals, combos, strict=True):
+            if all(original[k] == v for k, v in entry.items() if k in original):
+                combo.update(entry)
+                matched = True
+        if not matched:
+            combos.append(dict(entry))
+            originals.append(dict(entry))
+    return combos[:MAX_COMBINATIONS]

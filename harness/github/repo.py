@@ -1,0 +1,258 @@
+"""The repository's whole GitHub Actions model, with reusable workflows and composite actions
+expanded and every job's `runs-on` resolved per matrix combination and caller input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from harness.github.expressions import Unknown, has_expression, substitute
+from harness.github.labels import UNKNOWN, LabelSet, resolve_runs_on
+from harness.github.loader import parse_action, parse_workflow, problem_of
+from harness.github.matrix import expand_matrix
+from harness.github.model import Action, Job, ParseProblem, Step, Workflow
+from harness.github.shell import Command, commands
+
+WORKFLOWS_DIR = ".github/workflows"
+MAX_CALL_DEPTH = 10
+MAX_ACTION_DEPTH = 8
+NON_BASH_SHELLS = ("python", "pwsh", "powershell", "cmd")
+
+
+def local_path(uses: str | None) -> str | None:
+    """The repository-relative path of a local `uses: ./x` reference, else None."""
+    if not uses or not uses.startswith("./"):
+        return None
+    path = PurePosixPath(uses[2:].split("@", 1)[0])
+    return str(path) if str(path) != "." else ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One concrete way a job runs: a matrix combination under given inputs."""
+
+    matrix: dict[str, Any]
+    inputs: dict[str, Any]
+    labels: LabelSet
+    caller_matrix: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EffectiveStep:
+    """A step as it runs in a job: composite actions expanded, with the job-level step index."""
+
+    step: Step
+    job_step: int
+    via: tuple[str, ...] = ()
+    """Action files passed through to reach this step (outermost first)."""
+
+    def commands(self) -> list[Command]:
+        """Commands of the step's `run:` script (none for non-bash shells)."""
+        if not self.step.run:
+            return []
+        shell = (self.step.shell or "bash").split()[0].rsplit("/", 1)[-1]
+        if shell in NON_BASH_SHELLS:
+            return []
+        return commands(self.step.run, self.step.run_line or self.step.line)
+
+
+@dataclass
+class JobInstance:
+    """A job as it runs: where it is defined, who called it, and its variants."""
+
+    job: Job
+    workflow: Workflow
+    chain: tuple[Job, ...] = ()
+    """Caller jobs for a job of a reusable workflow, outermost first."""
+    variants: list[Variant] = field(default_factory=list)
+
+    @property
+    def display_id(self) -> str:
+        """The caller's job id first: `caller/callee` (just `job` when not called)."""
+        return "/".join([*(c.id for c in self.chain), self.job.id])
+
+    @property
+    def entry(self) -> Job:
+        """The outermost job: the caller of a reusable workflow, or the job itself."""
+        return self.chain[0] if self.chain else self.job
+
+    @property
+    def entry_file(self) -> str:
+        """The workflow file that triggers this instance."""
+        return self.entry.file
+
+
+class RepoModel:
+    """All workflows and local actions of one repository, and the jobs they really run."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.workflows: dict[str, Workflow] = {}
+        self.actions: dict[str, Action | None] = {}
+        self.problems: list[ParseProblem] = []
+        self._load()
+
+    def _load(self) -> None:
+        directory = self.root / WORKFLOWS_DIR
+        if directory.is_dir():
+            files = sorted(p for p in directory.iterdir()
+                           if p.suffix in (".yml", ".yaml") and p.is_file())
+            for path in files:
+                rel = path.relative_to(self.root).as_posix()
+                try:
+                    self.workflows[rel] = parse_workflow(path, rel)
+                except Exception as exc:
+                    self.problems.append(problem_of(rel, exc))
+        actions_dir = self.root / ".github" / "actions"
+        if actions_dir.is_dir():
+            for path in sorted(actions_dir.rglob("action.y*ml")):
+                self.action(path.parent.relative_to(self.root).as_posix())
+
+    def action(self, directory: str) -> Action | None:
+        """The local action in `directory` (repository-relative), parsed once; None if absent."""
+        if directory in self.actions:
+            return self.actions[directory]
+        action = None
+        for name in ("action.yml", "action.yaml"):
+            path = self.root / directory / name
+            if path.is_file():
+                rel = f"{directory}/{name}" if directory else name
+                try:
+                    action = parse_action(path, rel, directory)
+                except Exception as exc:
+                    self.problems.append(problem_of(rel, exc))
+                break
+        self.actions[directory] = action
+        return action
+
+    def action_exists(self, directory: str) -> bool:
+        """True when `directory` holds an action file, readable or not."""
+        return any((self.root / directory / n).is_file() for n in ("action.yml", "action.yaml"))
+
+    def reusable(self, uses: str | None) -> Workflow | None:
+        """The local reusable workflow a job-level `uses:` names, if it exists and parsed."""
+        path = local_path(uses)
+        return self.workflows.get(path) if path is not None else None
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def effective_steps(self, job: Job) -> list[EffectiveStep]:
+        """The job's steps with local composite actions expanded recursively (depth-bounded)."""
+        out: list[EffectiveStep] = []
+        for step in job.steps:
+            out.append(EffectiveStep(step, step.index))
+            self._expand_action(step, step.index, (), out)
+        return out
+
+    def _expand_action(self, step: Step, job_step: int, via: tuple[str, ...],
+                       out: list[EffectiveStep]) -> None:
+        directory = local_path(step.uses)
+        if directory is None or len(via) >= MAX_ACTION_DEPTH:
+            return
+        action = self.action(directory)
+        if action is None or not action.composite or action.file in via:
+            return
+        for inner in action.steps:
+            out.append(EffectiveStep(inner, job_step, (*via, action.file)))
+            self._expand_action(inner, job_step, (*via, action.file), out)
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    @cached_property
+    def instances(self) -> list[JobInstance]:
+        """Every job that runs steps, with its variants; reusable workflows expanded per caller."""
+        out: list[JobInstance] = []
+        called: set[str] = set()
+        for workflow in self.workflows.values():
+            for job in workflow.jobs.values():
+                callee = self.reusable(job.uses)
+                if callee is not None:
+                    called.add(callee.file)
+        for workflow in self.workflows.values():
+            if workflow.callable_only and workflow.file in called:
+                continue
+            inputs = _default_inputs(workflow)
+            for job in workflow.jobs.values():
+                out.extend(self._instances(workflow, job, (), [({}, inputs)]))
+        return out
+
+    def _instances(self, workflow: Workflow, job: Job, chain: tuple[Job, ...],
+                   contexts: list[tuple[dict[str, Any], dict[str, Any]]]) -> Iterator[JobInstance]:
+        if job.uses is not None:
+            callee = self.reusable(job.uses)
+            if callee is None or len(chain) >= MAX_CALL_DEPTH or job in chain:
+                return
+            callee_contexts = []
+            for caller_matrix, inputs in contexts:
+                for combo in _combos(job, {"matrix": caller_matrix, "inputs": inputs}):
+                    context = {"matrix": combo, "inputs": inputs}
+                    callee_contexts.append((combo, _call_inputs(callee, job, context)))
+            for callee_job in callee.jobs.values():
+                yield from self._instances(callee, callee_job, (*chain, job), callee_contexts)
+            return
+        instance = JobInstance(job, workflow, chain)
+        for caller_matrix, inputs in contexts:
+            try:
+                combos = expand_matrix(job.matrix, {"inputs": inputs})
+            except Unknown as exc:
+                unknown = LabelSet((), None, UNKNOWN, (f"matrix: {exc}",))
+                labels = resolve_runs_on(job.runs_on, {"inputs": inputs}) \
+                    if not _mentions_matrix(job.runs_on) else unknown
+                instance.variants.append(Variant({}, inputs, labels, caller_matrix))
+                continue
+            for combo in combos:
+                labels = resolve_runs_on(job.runs_on, {"matrix": combo, "inputs": inputs})
+                instance.variants.append(Variant(combo, inputs, labels, caller_matrix))
+        yield instance
+
+    def jobs_with_steps(self) -> Iterator[tuple[Workflow, Job]]:
+        """Every job definition that has steps (callers of reusable workflows have none)."""
+        for workflow in self.workflows.values():
+            for job in workflow.jobs.values():
+                if job.uses is None:
+                    yield workflow, job
+
+
+def _combos(job: Job, context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    try:
+        return expand_matrix(job.matrix, context)
+    except Unknown:
+        return [{}]
+
+
+def _mentions_matrix(value: Any) -> bool:
+    return "matrix" in str(value)
+
+
+def _default_inputs(workflow: Workflow) -> dict[str, Any]:
+    inputs = {name: spec.default for name, spec in workflow.call_inputs.items()
+              if spec.default is not None}
+    dispatch = workflow.on.get("workflow_dispatch")
+    if isinstance(dispatch, dict) and isinstance(dispatch.get("inputs"), dict):
+        for name, spec in dispatch["inputs"].items():
+            if isinstance(spec, dict) and spec.get("default") is not None:
+                inputs.setdefault(name, spec["default"])
+    return inputs
+
+
+def _call_inputs(callee: Workflow, caller: Job, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs a caller passes: callee defaults, overridden by the caller's `with:`."""
+    inputs = {name: spec.default for name, spec in callee.call_inputs.items()
+              if spec.default is not None}
+    for name, value in caller.with_.items():
+        if has_expression(value):
+            try:
+                inputs[name] = substitute(value, context)
+            except Unknown:
+                inputs.pop(name, None)
+        else:
+            inputs[name] = value
+    return inputs
+
+
+def load_repo_model(root: Path) -> RepoModel:
+    """Build the model of the repository at `root`."""
+    return RepoModel(root)

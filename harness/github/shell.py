@@ -1,0 +1,207 @@
+"""Shell-aware reading of `run:` scripts: which commands a script really runs.
+
+A command is a command word, not a substring: `echo "nix build"` runs no Nix. Scripts are
+parsed with tree-sitter's bash grammar, so strings, comments, heredocs, line continuations,
+pipelines, `&&` lists and `$(...)` substitutions are read as bash reads them. Wrappers are
+unwrapped so the wrapped command is seen too: `sudo`, `env X=1`, `time`, `nice`, `timeout`,
+`nix develop --command X`, `nix shell ... -c X`, `nix-shell --run "X"`, `bash -c "X"`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import tree_sitter_bash
+from tree_sitter import Language, Node, Parser
+
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+_MAX_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: its words (quotes removed where literal) and 1-based line."""
+
+    words: tuple[str, ...]
+    line: int
+    wrapped_by: tuple[str, ...] = ()
+    piped_to: str | None = None
+    """The command word of the next command in a pipeline (`curl ... | sh` -> "sh")."""
+
+    @property
+    def name(self) -> str:
+        """The command word without its directory (`/usr/bin/nix` -> `nix`)."""
+        return self.words[0].rsplit("/", 1)[-1] if self.words else ""
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The words after the command word."""
+        return self.words[1:]
+
+    def text(self) -> str:
+        """The command as one line, for messages."""
+        return " ".join(self.words)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Parser:
+    return Parser(Language(tree_sitter_bash.language()))
+
+
+def _mask_expressions(script: str) -> str:
+    """Replace `${{ ... }}` with a same-line placeholder so bash parsing is not confused."""
+    return _EXPRESSION.sub(lambda m: "__GHA_EXPR__" + "\n" * m.group(0).count("\n"), script)
+
+
+def _word_text(node: Node) -> str:
+    text = node.text.decode("utf-8", "replace") if node.text else ""
+    kind = node.type
+    if kind == "raw_string":
+        return text[1:-1]
+    if kind == "string":
+        return "".join(_word_text(child) for child in node.children if child.type != '"')
+    if kind == "concatenation":
+        return "".join(_word_text(child) for child in node.children)
+    if kind == "ansi_c_string":
+        return text[2:-1]
+    return text
+
+
+def _simple_command(node: Node) -> list[str]:
+    words: list[str] = []
+    for child in node.children:
+        if child.type == "command_name":
+            inner = child.children[0] if child.children else child
+            words.append(_word_text(inner))
+        elif words and child.type not in ("file_redirect", "herestring_redirect", "comment"):
+            words.append(_word_text(child))
+    return words
+
+
+def _command_of(node: Node) -> Node | None:
+    while node.type == "redirected_statement" and node.children:
+        node = node.children[0]
+    return node if node.type == "command" else None
+
+
+def _walk(node: Node, base_line: int, found: list[Command]) -> None:
+    piped: dict[int, str] = {}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "pipeline":
+            members = [_command_of(c) for c in current.named_children]
+            for left, right in itertools.pairwise(members):
+                if left is not None and right is not None:
+                    words = _simple_command(right)
+                    if words:
+                        piped[left.start_byte] = words[0].rsplit("/", 1)[-1]
+        if current.type == "command":
+            words = _simple_command(current)
+            if words:
+                found.append(Command(tuple(words), base_line + current.start_point[0],
+                                     piped_to=piped.get(current.start_byte)))
+        if current.type == "heredoc_body":
+            continue
+        stack.extend(reversed(current.children))
+
+
+def _strip_options(words: list[str], with_value: frozenset[str]) -> list[str]:
+    """Drop leading options (and the values of those that take one) from `words`."""
+    index = 0
+    while index < len(words) and words[index].startswith("-"):
+        option = words[index]
+        index += 1
+        if option == "--":
+            break
+        if option in with_value and "=" not in option:
+            index += 1
+    return words[index:]
+
+
+_SUDO_VALUE = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group"})
+_NICE_VALUE = frozenset({"-n", "--adjustment"})
+_TIMEOUT_VALUE = frozenset({"-s", "-k", "--signal", "--kill-after"})
+
+
+def _unwrap(words: list[str]) -> tuple[str, list[str] | str] | None:
+    """If `words` is a wrapper, return (wrapper name, inner words or inner script)."""
+    if not words:
+        return None
+    name = words[0].rsplit("/", 1)[-1]
+    rest = words[1:]
+    if name == "sudo":
+        return name, _strip_options(rest, _SUDO_VALUE)
+    if name == "env":
+        inner = _strip_options(rest, frozenset({"-u", "--unset", "-C", "--chdir", "-S"}))
+        while inner and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", inner[0]):
+            inner = inner[1:]
+        return name, inner
+    if name in ("time", "nohup", "exec", "command", "builtin", "stdbuf", "unbuffer"):
+        return name, _strip_options(rest, frozenset({"-o", "-e", "-i", "-a"}))
+    if name == "nice":
+        return name, _strip_options(rest, _NICE_VALUE)
+    if name == "timeout":
+        inner = _strip_options(rest, _TIMEOUT_VALUE)
+        return name, inner[1:]
+    if name in ("bash", "sh", "zsh", "dash"):
+        for index, word in enumerate(rest):
+            if word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
+                return name, rest[index + 1] if index + 1 < len(rest) else ""
+            if not word.startswith("-") and word not in ("pipefail",):
+                return None
+        return None
+    if name == "nix" and rest and rest[0] in ("develop", "shell", "run"):
+        for index, word in enumerate(rest):
+            if word in ("--command", "-c"):
+                return f"nix {rest[0]}", rest[index + 1:]
+        return None
+    if name == "nix-shell":
+        for index, word in enumerate(rest):
+            if word in ("--run", "--command") and index + 1 < len(rest):
+                return name, rest[index + 1]
+        return None
+    return None
+
+
+def _expand(command: Command, depth: int) -> list[Command]:
+    """The command and, when it wraps another, the wrapped commands too."""
+    out = [command]
+    if depth >= _MAX_DEPTH:
+        return out
+    unwrapped = _unwrap(list(command.words))
+    if unwrapped is None:
+        return out
+    wrapper, inner = unwrapped
+    chain = (*command.wrapped_by, wrapper)
+    if isinstance(inner, str):
+        for nested in _parse(inner, command.line, depth + 1):
+            out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
+    elif inner:
+        out.extend(_expand(Command(tuple(inner), command.line, chain), depth + 1))
+    return out
+
+
+def _parse(script: str, base_line: int, depth: int) -> list[Command]:
+    masked = _mask_expressions(script)
+    tree = _parser().parse(masked.encode("utf-8"))
+    simple: list[Command] = []
+    _walk(tree.root_node, base_line, simple)
+    result: list[Command] = []
+    for command in simple:
+        result.extend(_expand(command, depth))
+    return result
+
+
+def commands(script: str, first_line: int = 1) -> list[Command]:
+    """Every command `script` runs, wrapped ones included, with line numbers from `first_line`."""
+    return _parse(script, first_line, 0)
+
+
+def command_words(script: Any) -> list[tuple[str, ...]]:
+    """Words of every command in `script` (convenience for rules and tests)."""
+    return [c.words for c in commands(str(script))]

@@ -1,0 +1,241 @@
+"""The pytest plugin (entry point `pytest11`): scenario files become test items.
+
+Only `*.scenario.yaml` files are collected; each case is one item with the node id
+`scenarios/<suite>.scenario.yaml::<case>`, marked with its suite name and its own marks.
+A broken scenario file is one failing item naming file and line; the rest still run.
+Measurements become JUnit `<property>` elements; `--evidence FILE` writes the JSON report
+(on the xdist controller, from all workers' results).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.checks.api import CheckContext
+from harness.errors import HarnessInputError
+from harness.options import Options
+from harness.results import CaseResult, Finding, Status
+from harness.scenario import SUFFIX, Case, Suite, load_suite, valid_mark
+
+RESULT_PROPERTY = "flywheel-harness.result"
+_CONTEXT_KEY = pytest.StashKey[CheckContext | HarnessInputError]()
+KNOWN_MARKS = {
+    "workflows": "workflow files, local references and needs graphs (WF rules)",
+    "bootstrap": "Nix installed by the workflow before first use (BOOT, NIX rules)",
+    "placement": "lanes and heavy-lane placement (LANE, PLACE rules)",
+    "publication": "FlakeHub publication order (PUB rules)",
+    "state": "OpenTofu state backend authority (STATE, CLUSTER rules)",
+    "arc": "ARC scale sets and fleet capacity (ARC rules)",
+    "caches": "Attic and Bazel cache hit paths (ATTIC, BAZEL rules)",
+    "memory": "per-pod memory against lane envelopes (MEM rules)",
+    "attic": "Attic cases of the caches suite",
+    "bazel": "Bazel cases of the caches suite",
+    "static": "cases that read files only",
+    "live": "cases that need a live endpoint or runner",
+    "runner": "cases that probe the runner itself",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the harness options."""
+    group = parser.getgroup("flywheel-harness")
+    group.addoption("--harness-repo", default=None, metavar="DIR",
+                    help="repository the scenario suites check (default: the rootdir)")
+    group.addoption("--contract", "--harness-contract", dest="harness_contract", default=None,
+                    metavar="FILE", help="fleet contract (default: fleet.yaml, else bundled)")
+    group.addoption("--suite", dest="harness_suites", action="append", default=[],
+                    metavar="NAME", help="collect only this suite (repeatable)")
+    group.addoption("--require-live", action="store_true", default=False,
+                    help="fail instead of skipping cases whose endpoint or runner is missing")
+    group.addoption("--attic-url", default=None, help="Attic endpoint (overrides the contract)")
+    group.addoption("--bazel-cache", default=None, help="Bazel remote cache URL")
+    group.addoption("--evidence", default=None, metavar="FILE",
+                    help="write the JSON report (release evidence) here")
+    group.addoption("--artifacts-dir", default=".harness", metavar="DIR",
+                    help="where charts and scratch data go")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the suite and area markers."""
+    for name, text in KNOWN_MARKS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    _state["on_worker"] = hasattr(config, "workerinput")
+
+
+def _context(config: pytest.Config) -> CheckContext:
+    cached = config.stash.get(_CONTEXT_KEY, None)
+    if cached is None:
+        from harness.engine import make_context
+
+        repo = config.getoption("harness_repo") or str(config.rootpath)
+        contract = config.getoption("harness_contract")
+        options = Options(
+            require_live=bool(config.getoption("require_live")),
+            attic_url=config.getoption("attic_url"),
+            bazel_cache=config.getoption("bazel_cache"),
+            artifacts_dir=Path(config.getoption("artifacts_dir")),
+        )
+        try:
+            cached = make_context(Path(repo), Path(contract) if contract else None, options)
+        except HarnessInputError as exc:
+            cached = exc
+        config.stash[_CONTEXT_KEY] = cached
+    if isinstance(cached, HarnessInputError):
+        raise cached
+    return cached
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect `*.scenario.yaml` files, and nothing else."""
+    if file_path.name.endswith(SUFFIX):
+        collector: ScenarioFile = ScenarioFile.from_parent(parent, path=file_path)
+        return collector
+    return None
+
+
+class ScenarioFile(pytest.File):
+    """One scenario suite file."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        """One item per case, or one failing item when the file is broken."""
+        try:
+            suite = load_suite(self.path, self._display())
+        except HarnessInputError as exc:
+            yield BrokenScenarioItem.from_parent(self, name="<scenario file>", error=exc)
+            return
+        wanted = self.config.getoption("harness_suites")
+        if wanted and suite.name not in wanted:
+            return
+        for case in suite.cases:
+            item = CaseItem.from_parent(self, name=case.name, suite=suite, case=case)
+            for mark in (suite.name, *suite.marks, *case.marks):
+                if valid_mark(mark):
+                    if mark not in KNOWN_MARKS:
+                        self.config.addinivalue_line("markers", f"{mark}: scenario mark")
+                    item.add_marker(mark)
+            yield item
+
+    def _display(self) -> str:
+        try:
+            return self.path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return str(self.path)
+
+
+class CaseFailed(Exception):
+    """A case that failed or errored, carrying its result."""
+
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+class CaseItem(pytest.Item):
+    """One scenario case, run by the shared engine."""
+
+    def __init__(self, *, suite: Suite, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.suite = suite
+        self.case = case
+
+    def runtest(self) -> None:
+        """Run the case; record measurements; fail, skip or pass like the engine says."""
+        from harness.engine import run_case
+
+        try:
+            ctx = _context(self.config)
+        except HarnessInputError as exc:
+            result = CaseResult(self.suite.name, self.case.name, Status.ERROR,
+                                str(exc).replace("\n", "; "))
+        else:
+            result = run_case(ctx, self.suite, self.case)
+        for measurement in result.measurements:
+            self.user_properties.append((measurement.name, measurement.value))
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+        if result.status is Status.SKIPPED:
+            pytest.skip(result.reason)
+        if result.status in (Status.FAILED, Status.ERROR):
+            raise CaseFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        """Findings as `path:line: message [RULE]` lines instead of a traceback."""
+        if isinstance(excinfo.value, CaseFailed):
+            from harness.report.text import finding_line
+
+            result = excinfo.value.result
+            lines = [f"{result.status}: {result.reason}"]
+            lines += [finding_line(f) for f in sorted(result.findings, key=Finding.sort_key)
+                      if f.fails]
+            return "\n".join(lines)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Point pytest at the case's line in the scenario file."""
+        return self.path, self.case.line - 1, f"{self.suite.name}::{self.case.name}"
+
+
+class BrokenScenarioItem(pytest.Item):
+    """Stands for a scenario file that could not be read; always fails with the problems."""
+
+    def __init__(self, *, error: HarnessInputError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        """Fail with the file's problems."""
+        raise self.error
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        """One line per problem, with file and line."""
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """The broken file."""
+        return self.path, 0, f"{self.path.name}: invalid scenario file"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Take each case's result out of its properties (JUnit keeps only measurements).
+
+    On an xdist worker the property stays, so that the controller receives it.
+    """
+    if _state["on_worker"]:
+        return
+    kept = []
+    for name, value in report.user_properties:
+        if name == RESULT_PROPERTY:
+            if report.when == "call" or report.outcome != "passed":
+                _results.append(CaseResult.from_json(json.loads(str(value))))
+        else:
+            kept.append((name, value))
+    report.user_properties = kept
+
+
+_results: list[CaseResult] = []
+_state: dict[str, bool] = {"on_worker": False}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On the controller (or without xdist), write the evidence file when asked to."""
+    config = session.config
+    target = config.getoption("evidence")
+    if not target or hasattr(config, "workerinput"):
+        return
+    from harness.evidence import write_evidence
+    from harness.suites import build_report
+
+    try:
+        ctx = _context(config)
+    except HarnessInputError:
+        return
+    unique = {r.node_id: r for r in _results}
+    write_evidence(build_report(ctx, list(unique.values())), Path(target))
+    _results.clear()

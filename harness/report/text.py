@@ -1,0 +1,30 @@
+"""`--format text`: one line per finding (`path:line:col: message [RULE]`), then a summary."""
+
+from __future__ import annotations
+
+from harness.report.model import Report
+from harness.results import Finding, Status
+
+
+def finding_line(finding: Finding) -> str:
+    """The problem-matcher line of a finding: `path:line:col: severity: message [RULE]`."""
+    where = finding.file or "<repo>"
+    if finding.line:
+        where += f":{finding.line}:{finding.column or 1}"
+    note = f" (suppressed: {finding.suppression})" if finding.suppressed else ""
+    return f"{where}: {finding.severity}: {finding.message} [{finding.rule}]{note}"
+
+
+def render(report: Report) -> str:
+    """Findings first, then one line per case that did not pass, then the counts."""
+    lines: list[str] = []
+    for result in report.sorted_results():
+        lines.extend(finding_line(f) for f in sorted(result.findings, key=Finding.sort_key))
+    for result in report.sorted_results():
+        if result.status is not Status.PASSED:
+            reason = f": {result.reason}" if result.reason else ""
+            lines.append(f"{result.status.upper()} {result.node_id}{reason}")
+    summary = report.summary()
+    lines.append(f"{summary['passed']} passed, {summary['failed']} failed, "
+                 f"{summary['skipped']} skipped, {summary['errors']} errors")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,55 @@
+"""Loading and selecting scenario suites, and turning results into a report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.checks.api import CheckContext
+from harness.errors import HarnessInputError, Problem
+from harness.report.model import RepoInfo, Report
+from harness.results import CaseResult
+from harness.scenario import Suite, bundled_scenarios_dir, load_suite, scenario_files
+
+
+def load_suites(directory: Path | None = None) -> list[Suite]:
+    """Every suite in `directory` (default: the bundled suites); all file problems at once."""
+    directory = directory or bundled_scenarios_dir()
+    files = scenario_files(directory)
+    if not files:
+        raise HarnessInputError(Problem(str(directory), None, "no *.scenario.yaml files here"))
+    suites: list[Suite] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            suites.append(load_suite(path))
+        except HarnessInputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise HarnessInputError(problems)
+    return suites
+
+
+def select_suites(suites: Sequence[Suite], names: Iterable[str]) -> list[Suite]:
+    """The suites named (all when none are); an unknown name is bad input."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return list(suites)
+    known = {s.name: s for s in suites}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise HarnessInputError(f"unknown suite(s) {', '.join(unknown)}; known: "
+                                f"{', '.join(sorted(known))}")
+    return [known[n] for n in wanted]
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with a `Z`."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_report(ctx: CheckContext, results: list[CaseResult]) -> Report:
+    """The report of a run against `ctx`."""
+    return Report(repo=RepoInfo.of(ctx.repo), contract_path=ctx.contract.path,
+                  contract_sha256=ctx.contract.sha256, results=results, created=now_iso())
