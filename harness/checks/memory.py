@@ -1,0 +1,125 @@
+"""MEM001-MEM003: a workload's real memory, as its pod sees it, against its lane's envelope.
+
+Cases of the `memory` suite:
+
+- `memory.workload` runs a command inside a fresh child cgroup whose limit is the lane's
+  `memory_limit` and judges it by the kernel's counters (see harness/memory/).
+  params: `command` (string for `sh -c`, or a list), `lane` or `limit` (quantity),
+  `timeout` (seconds, default 600), `margin` (default contract `memory.margin`),
+  `chart` (SVG file name under the artifacts directory). `{python}` and `{data}` in the
+  command stand for this Python and the bundled sample workloads directory.
+- `memory.pod_envelope` reads the cgroup this process runs in (on a runner pod: the pod's
+  envelope) and records it (unlimited reads as unlimited); params: `lane` to compare with.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.checks.api import CheckContext, Skip
+from harness.errors import HarnessInputError
+from harness.memory.chart import timeline_svg
+from harness.memory.judge import judge
+from harness.memory.runner import run_workload
+from harness.memory.summary import record
+from harness.probes.cgroup import own_memory_cgroup, read_memory
+from harness.quantity import format_bytes, parse_quantity
+from harness.results import CheckOutput, Finding, Severity
+from harness.rules import Rule
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+RULES = (
+    Rule("MEM001", "A workload's peak working set is over its lane's memory envelope, or the "
+                   "kernel OOM-killed one of its processes (even when the command exited 0). "
+                   "ARC adds pods, never memory: it fails at any scale.",
+         example="flywheel-harness measure --lane tinyland-nix -- nix build .#big  "
+                 "# OOM kill at 8Gi",
+         fix="Run the job on the smallest lane that fits with margin (named in the message, "
+             "e.g. `runs-on: tinyland-nix-heavy`), or make the build smaller.",
+         suite="memory"),
+    Rule("MEM002", "A workload's headroom under its lane's envelope is below the margin "
+                   "(contract `memory.margin`, default 15%).",
+         example="peak working set 7.5Gi on tinyland-nix (8Gi): 6% headroom",
+         fix="Move it to a bigger lane before growth turns it into an OOM kill.",
+         severity=Severity.WARNING, suite="memory"),
+    Rule("MEM003", "A workload on a heavy lane would fit a light lane with margin: the scarce "
+                   "heavy lane is wasted.",
+         example="peak working set 600Mi on tinyland-nix-heavy (32Gi)",
+         fix="runs-on: tinyland-nix", severity=Severity.WARNING, suite="memory"),
+)
+
+
+def _command(raw: Any) -> str | list[str]:
+    def expand(text: str) -> str:
+        return (text.replace("{python}", shlex.quote(sys.executable))
+                .replace("{data}", shlex.quote(str(DATA_DIR))))
+
+    if isinstance(raw, str) and raw.strip():
+        return expand(raw)
+    if isinstance(raw, list) and raw and all(isinstance(x, str) for x in raw):
+        return [x.replace("{python}", sys.executable).replace("{data}", str(DATA_DIR))
+                for x in raw]
+    raise HarnessInputError("memory.workload: `command` must be a string or a list of strings")
+
+
+def check_workload(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """Run a workload under its lane's limit; MEM001 on OOM kill or overrun, MEM002/MEM003."""
+    command = _command(params.get("command"))
+    lane_name = params.get("lane")
+    lane = None
+    if lane_name is not None:
+        lane = ctx.contract.lane(str(lane_name))
+        if lane is None:
+            raise HarnessInputError(f"memory.workload: lane {lane_name!r} is not in the "
+                                    f"contract ({', '.join(sorted(ctx.contract.lanes))})")
+    try:
+        limit = lane.memory_limit if lane else parse_quantity(params["limit"])
+    except KeyError:
+        raise HarnessInputError("memory.workload: give `lane` or `limit`") from None
+    except ValueError as exc:
+        raise HarnessInputError(f"memory.workload: limit: {exc}") from None
+    margin = params.get("margin")
+    run = run_workload(command, limit, interval=ctx.contract.sample_interval,
+                       timeout=float(params.get("timeout", 600)), cwd=ctx.repo)
+    label = str(lane_name or format_bytes(limit))
+    verdict = judge(run, ctx.contract, lane, label=label,
+                    margin=None if margin is None else float(margin))
+    output = CheckOutput()
+    record(run, verdict, output)
+    if run.timed_out:
+        output.add(Finding("MEM001", f"{label}: the workload did not finish within "
+                                     f"{params.get('timeout', 600)}s; nothing was judged"))
+    text = command if isinstance(command, str) else shlex.join(command)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{label}-{text}".lower()).strip("-")[:60]
+    chart = ctx.artifacts_dir() / str(params.get("chart") or f"memory-{slug}.svg")
+    chart.write_text(timeline_svg(run, f"{label}: {text}"[:90], f"{label} limit"))
+    output.artifacts.append(str(chart))
+    return output
+
+
+def check_pod_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """Record the memory envelope of the cgroup this process runs in (a runner pod's)."""
+    own = own_memory_cgroup()
+    if own is None:
+        raise Skip("no memory cgroup controller is visible here", live=True)
+    reading = read_memory(own.directory, own.version)
+    output = CheckOutput()
+    output.measure("memory.envelope_usage_bytes", reading.usage, "bytes")
+    output.measure("memory.envelope_working_set_bytes", reading.working_set, "bytes")
+    output.measure("memory.oom_kills", reading.oom_kills, "count")
+    if reading.limit is None:
+        output.notes.append(f"cgroup {own.version} {own.path}: unlimited "
+                            f"(working set {format_bytes(reading.working_set)})")
+        return output
+    output.measure("memory.limit_bytes", reading.limit, "bytes")
+    lane = ctx.contract.lane(str(params["lane"])) if params.get("lane") else None
+    if lane is not None and reading.limit != lane.memory_limit:
+        output.notes.append(f"lane {lane.name} promises {format_bytes(lane.memory_limit)}")
+    output.notes.append(f"cgroup {own.version} {own.path}: limit {format_bytes(reading.limit)}")
+    return output
