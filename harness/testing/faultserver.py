@@ -1,0 +1,183 @@
+"""A fault-injecting HTTP/1.1 server on 127.0.0.1:0 for tests of HTTP probes.
+
+Routes map a request path to a `Reply`; each reply can carry a fault:
+
+- `ok`         answer normally
+- `refuse`     close the connection without answering (the client sees a reset)
+- `500`        answer `500 Internal Server Error`
+- `slow`       accept and never answer (until the server stops), so client timeouts fire
+- `truncate`   announce the full Content-Length, send half of the body, close
+- `malformed`  answer 200 with a body that is not what the client asked for
+
+A route with a `handler` computes its reply from the request (method, path, headers,
+body). The server is threaded, keeps connections alive, and `stop()` (or leaving the
+`with` block) wakes slow handlers and closes everything. For a port that refuses
+connections outright use `refused_url()`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed")
+MALFORMED_BODY = b"\x00this is not what you asked for\xff\n{{{"
+SLOW_LIMIT = 120.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the client sent."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    """What the server answers (before the fault is applied)."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    fault: str = "ok"
+
+    def __post_init__(self) -> None:
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r} (one of {', '.join(FAULTS)})")
+
+
+Handler = Callable[[Request], Reply]
+NOT_FOUND = Reply(404, b"not found\n", {"Content-Type": "text/plain"})
+
+
+class FaultServer:
+    """Serves `routes` (path -> Reply or handler) with faults; `default` for other paths."""
+
+    def __init__(self, routes: Mapping[str, Reply | Handler] | None = None,
+                 default: Reply | Handler = NOT_FOUND) -> None:
+        self.routes: dict[str, Reply | Handler] = dict(routes or {})
+        self.default = default
+        self.requests: list[Request] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_directory(cls, root: Path, faults: Mapping[str, str] | None = None,
+                       headers: Mapping[str, str] | None = None) -> FaultServer:
+        """Serve the files under `root` as `/relative/path`, with `faults` per path."""
+        faults = dict(faults or {})
+        routes: dict[str, Reply | Handler] = {}
+        for file in sorted(p for p in root.rglob("*") if p.is_file()):
+            path = "/" + file.relative_to(root).as_posix()
+            routes[path] = Reply(200, file.read_bytes(), dict(headers or {}),
+                                 faults.get(path, "ok"))
+        return cls(routes)
+
+    @property
+    def port(self) -> int:
+        """The port the server is bound to."""
+        port: int = self._httpd.server_address[1]
+        return port
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def set(self, path: str, reply: Reply | Handler) -> None:
+        """Replace the reply of one route (thread-safe)."""
+        with self._lock:
+            self.routes[path] = reply
+
+    def start(self) -> FaultServer:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Wake slow handlers, stop serving and close the socket."""
+        self._stop.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FaultServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _reply_for(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            route = self.routes.get(request.path.split("?", 1)[0], self.default)
+        return route(request) if callable(route) else route
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                request = Request(self.command, self.path, dict(self.headers.items()), body)
+                reply = server._reply_for(request)
+                fault = reply.fault
+                if fault == "refuse":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault == "slow":
+                    server._stop.wait(SLOW_LIMIT)
+                    self.close_connection = True
+                    return
+                status, payload = reply.status, reply.body
+                if fault == "500":
+                    status, payload = 500, b"internal server error\n"
+                elif fault == "malformed":
+                    status, payload = 200, MALFORMED_BODY
+                self.send_response(status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                if fault == "truncate":
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                if self.command == "HEAD":
+                    return
+                if fault == "truncate":
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_HEAD = do_PUT = _serve
+
+        return _Handler
+
+
+def refused_url() -> str:
+    """A loopback URL whose port nothing listens on: connections are refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
