@@ -11,11 +11,16 @@ from harness.errors import Problem
 from harness.yamlnodes import line_of_path
 
 
+def _properties(error: ValidationError) -> dict[str, Any]:
+    schema = error.schema
+    return dict(schema.get("properties", {})) if isinstance(schema, dict) else {}
+
+
 def _describe(error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "top level"
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        extra = sorted(set(error.instance) - set(_properties(error)))
+        allowed = ", ".join(sorted(_properties(error)))
         return f"unknown key {', '.join(map(repr, extra))} in {where} (allowed: {allowed})"
     if error.validator == "required":
         return f"{where}: {error.message}"
@@ -28,7 +33,7 @@ def schema_problems(validator: Draft202012Validator, document: Any, file: str) -
     for error in validator.iter_errors(document):
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            extra = sorted(set(error.instance) - set(_properties(error)))
             path = [*path, extra[0]] if extra else path
         problems.append(Problem(file, line_of_path(document, path), _describe(error)))
     problems.sort(key=lambda p: (p.line or 0, p.message))
