@@ -19,11 +19,10 @@ def _properties(error: ValidationError) -> dict[str, Any]:
 def _describe(error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "top level"
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance or ()) - set(_properties(error)))
+        instance: Any = error.instance
+        extra = sorted(set(instance) - set(_properties(error)))
         allowed = ", ".join(sorted(_properties(error)))
         return f"unknown key {', '.join(map(repr, extra))} in {where} (allowed: {allowed})"
-    if error.validator == "required":
-        return f"{where}: {error.message}"
     return f"{where}: {error.message}"
 
 
@@ -32,8 +31,9 @@ def schema_problems(validator: Draft202012Validator, document: Any, file: str) -
     problems = []
     for error in validator.iter_errors(document):
         path = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            extra = sorted(set(error.instance or ()) - set(_properties(error)))
+        found: Any = error.instance
+        if error.validator == "additionalProperties" and isinstance(found, dict):
+            extra = sorted(set(found) - set(_properties(error)))
             path = [*path, extra[0]] if extra else path
         problems.append(Problem(file, line_of_path(document, path), _describe(error)))
     problems.sort(key=lambda p: (p.line or 0, p.message))
