@@ -9,5 +9,10 @@ from __future__ import annotations
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("harness.commands.check", "run scenario suites against a repository"),
     "rules": ("harness.commands.rules", "list the rule catalogue"),
+    "attic": ("harness.commands.attic", "probe an Attic cache for the closure of some paths"),
+    "bazel": ("harness.commands.bazel", "run the Bazel cache cases against any cache and "
+                                        "workspace"),
+    "measure": ("harness.commands.measure",
+                "run a command under a lane's memory envelope and judge it"),
 }
 """Command name -> (module, one-line help)."""
