@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
+from harness.contract.model import Contract, Lane
 from harness.errors import HarnessInputError
 from harness.memory.chart import timeline_svg
-from harness.memory.judge import judge
-from harness.memory.runner import run_workload
+from harness.memory.judge import Verdict, judge
+from harness.memory.runner import WorkloadRun, run_workload
 from harness.memory.summary import record
 from harness.probes.cgroup import own_memory_cgroup, read_memory
 from harness.quantity import format_bytes, parse_quantity
@@ -85,22 +86,41 @@ def check_workload(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     except ValueError as exc:
         raise HarnessInputError(f"memory.workload: limit: {exc}") from None
     margin = params.get("margin")
-    run = run_workload(command, limit, interval=ctx.contract.sample_interval,
-                       timeout=float(params.get("timeout", 600)), cwd=ctx.repo)
-    label = str(lane_name or format_bytes(limit))
-    verdict = judge(run, ctx.contract, lane, label=label,
-                    margin=None if margin is None else float(margin))
+    chart = params.get("chart")
+    _, _, output = measure_workload(
+        ctx.contract, command, lane=lane, limit=limit, timeout=float(params.get("timeout", 600)),
+        margin=None if margin is None else float(margin), cwd=ctx.repo,
+        chart=ctx.artifacts_dir() / str(chart) if chart else None,
+        chart_dir=ctx.artifacts_dir())
+    return output
+
+
+def measure_workload(contract: Contract, command: str | list[str], *, lane: Lane | None,
+                     limit: int | None, timeout: float, margin: float | None = None,
+                     cwd: Path | None = None, chart: Path | None = None,
+                     chart_dir: Path | None = None, interval: float | None = None,
+                     ) -> tuple[WorkloadRun, Verdict, CheckOutput]:
+    """Run, judge and chart one workload; the engine of `memory.workload` and `measure`."""
+    limit = lane.memory_limit if lane is not None else limit
+    run = run_workload(command, limit, timeout=timeout, cwd=cwd,
+                       interval=interval or contract.sample_interval)
+    label = lane.name if lane is not None else (
+        f"{format_bytes(limit)} limit" if limit else "no limit")
+    verdict = judge(run, contract, lane, label=label, margin=margin)
     output = CheckOutput()
     record(run, verdict, output)
     if run.timed_out:
         output.add(Finding("MEM001", f"{label}: the workload did not finish within "
-                                     f"{params.get('timeout', 600)}s; nothing was judged"))
+                                     f"{timeout:g}s; its peak is unknown"))
     text = command if isinstance(command, str) else shlex.join(command)
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{label}-{text}".lower()).strip("-")[:60]
-    chart = ctx.artifacts_dir() / str(params.get("chart") or f"memory-{slug}.svg")
-    chart.write_text(timeline_svg(run, f"{label}: {text}"[:90], f"{label} limit"))
+    if chart is None:
+        slug = re.sub(r"[^a-z0-9]+", "-", f"{label}-{text}".lower()).strip("-")[:60]
+        chart = (chart_dir or Path(".harness")) / f"memory-{slug}.svg"
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    chart.write_text(timeline_svg(run, f"{label}: {text}"[:90],
+                                  f"{lane.name} limit" if lane is not None else "limit"))
     output.artifacts.append(str(chart))
-    return output
+    return run, verdict, output
 
 
 def check_pod_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:

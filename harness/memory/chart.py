@@ -30,9 +30,17 @@ def _nice_step(span: float, target: int = 5) -> float:
     return magnitude * 10
 
 
-def _byte_step(top: float) -> float:
-    unit = float(1 << 30) if top >= 2 << 30 else float(1 << 20)
-    return _nice_step(top / unit) * unit
+def _byte_unit(top: float) -> tuple[float, str]:
+    return (float(1 << 30), "Gi") if top >= 2 << 30 else (float(1 << 20), "Mi")
+
+
+def _tick_label(value: float, unit: tuple[float, str]) -> str:
+    amount = value / unit[0]
+    return f"{amount:.{0 if amount == int(amount) else 1}f}{unit[1]}" if amount else "0"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def _polyline(points: Sequence[tuple[float, float]], colour: str, dash: str = "") -> str:
@@ -50,7 +58,8 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
     duration = max((s.t for s in samples), default=0.0) or max(run.wall_seconds, 0.1)
     values = [s.tree_rss for s in samples] + [s.working_set or 0 for s in samples]
     top = float(max([*values, run.limit or 0, 1 << 20]) * 1.1)
-    step = _byte_step(top)
+    unit = _byte_unit(top)
+    step = _nice_step(top / unit[0]) * unit[0]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(t: float) -> float:
@@ -63,14 +72,15 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
              f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
              f"<title>{escape(title)}</title>",
              f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-             f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+             f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">'
+             f"{escape(_clip(title, 80))}</text>",
              f'<text x="{LEFT}" y="38" fill="#57606a">{escape(_subtitle(run))}</text>']
     tick = 0.0
     while tick <= top:
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
                      f'y2="{y(tick):.1f}" stroke="#eaeef2"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-                     f'fill="#57606a">{format_bytes(tick)}</text>')
+                     f'fill="#57606a">{_tick_label(tick, unit)}</text>')
         tick += step
     t_step = _nice_step(duration)
     t = 0.0
@@ -95,7 +105,7 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
                                WORKING_SET))
     legend = [(WORKING_SET, "working set (cgroup usage - inactive file)")] \
         if run.kernel_judged else []
-    legend += [(RSS, "RSS of the process tree"), (LIMIT, "lane limit")]
+    legend += [(RSS, "RSS of the process tree"), (LIMIT, limit_label)]
     lx = LEFT
     for colour, text in legend:
         ly = HEIGHT - 14

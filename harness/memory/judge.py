@@ -70,7 +70,7 @@ def judge(run: WorkloadRun, contract: Contract, lane: Lane | None, *,
     headroom = None if not limit else (limit - peak) / limit
     verdict = Verdict(lane.name if lane else None, limit, headroom, recommended,
                       fitting.name if fitting else None, margin)
-    advice = _advice(contract, recommended, fitting, kind)
+    advice = _advice(contract, recommended, fitting, kind, oom)
     if oom or (limit is not None and peak > limit):
         cause = (f"the kernel OOM-killed {run.oom_kills} process(es) at {where}"
                  if oom else f"peak working set {format_bytes(peak)} is over {where}")
@@ -91,14 +91,15 @@ def judge(run: WorkloadRun, contract: Contract, lane: Lane | None, *,
     return verdict
 
 
-def _advice(contract: Contract, need: int, fitting: Lane | None, kind: str | None) -> str:
+def _advice(contract: Contract, need: int, fitting: Lane | None, kind: str | None,
+            oom: bool) -> str:
+    needs = f"it needs at least {format_bytes(need)}" if oom else \
+        f"it needs {format_bytes(need)} with margin"
     if fitting is not None:
-        return (f"it needs {format_bytes(need)} with margin: run it on {fitting.name} "
-                f"({format_bytes(fitting.memory_limit)})")
+        return f"{needs}: run it on {fitting.name} ({format_bytes(fitting.memory_limit)})"
     largest = max((lane for lane in contract.lanes.values()
                    if kind is None or lane.kind == kind),
                   key=lambda lane: lane.memory_limit, default=None)
     biggest = (f"; the largest{' ' + kind if kind else ''} lane is {largest.name} "
                f"({format_bytes(largest.memory_limit)})" if largest else "")
-    return (f"it needs {format_bytes(need)} with margin and no contract lane holds that"
-            f"{biggest}: split the work or add a lane")
+    return f"{needs} and no contract lane holds that{biggest}: split the work or add a lane"

@@ -118,6 +118,10 @@ def _run(argv: list[str], limit: int | None, interval: float, timeout: float, *,
         working = max((s.working_set or 0 for s in samples), default=0)
         anon = max((s.anon or 0 for s in samples), default=0)
         mode, oom, peak_usage = f"cgroup-{reading.version}", reading.oom_kills, reading.peak
+        if oom and limit is not None:
+            # The kernel OOM-kills only when nothing is left to reclaim: the working set
+            # reached the limit, however briefly, even if no sample caught it there.
+            working = max(working, min(peak_usage or limit, limit))
     else:
         working, anon, mode, oom, peak_usage = rss_peak, 0, "process-tree", 0, None
     return WorkloadRun(command=argv, mode=mode, limit=limit, exit_code=exit_code,

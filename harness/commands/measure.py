@@ -1,0 +1,105 @@
+"""`flywheel-harness measure`: run one command under a lane's memory envelope and judge it.
+
+    flywheel-harness measure --lane tinyland-nix -- nix build .#x
+    flywheel-harness measure --limit 8Gi --format json --output mem.json -- make -j8
+
+Exit 0: it fits; 1: MEM001 (over the envelope, OOM-killed, or timed out); 2: bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from harness.commands.common import add_target_arguments, emit
+from harness.errors import HarnessInputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `measure` and its arguments."""
+    parser = subparsers.add_parser(
+        "measure", help="run a command under a lane's memory envelope and judge it",
+        description="Run CMD inside a fresh memory cgroup whose limit is the lane's envelope "
+                    "(root on cgroup v1, or a delegated v2 subtree; elsewhere the process "
+                    "tree is sampled in the current cgroup) and judge it by the kernel's "
+                    "counters. Exit 0: fits; 1: MEM001; 2: bad input.")
+    add_target_arguments(parser)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--lane", help="contract lane whose memory_limit is the envelope")
+    where.add_argument("--limit", help="an explicit envelope, e.g. 8Gi")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    parser.add_argument("--chart", type=Path, default=None,
+                        help="memory timeline SVG (default: next to --output, else "
+                             ".harness/memory-<lane>-<command>.svg)")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="seconds before the command is killed (default 3600)")
+    parser.add_argument("--interval", type=float, default=None,
+                        help="sampling interval in seconds (default: contract "
+                             "memory.sample_interval, 0.1)")
+    parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD",
+                        help="the command to run")
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    """Measure the command; print text or the JSON report; exit 1 when MEM001 fires."""
+    from harness.checks.memory import measure_workload
+    from harness.engine import make_context
+    from harness.quantity import format_bytes, parse_quantity
+    from harness.report import renderer
+    from harness.results import CaseResult, Status
+    from harness.suites import build_report
+
+    command = list(args.cmd)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise HarnessInputError("measure: give the command after `--`")
+    ctx = make_context(args.repo, args.contract)
+    lane = None
+    limit = None
+    if args.lane:
+        lane = ctx.contract.lane(args.lane)
+        if lane is None:
+            raise HarnessInputError(f"--lane {args.lane}: not a lane of {ctx.contract.path} "
+                                    f"({', '.join(sorted(ctx.contract.lanes))})")
+    else:
+        try:
+            limit = parse_quantity(args.limit)
+        except ValueError as exc:
+            raise HarnessInputError(f"--limit: {exc}") from None
+    chart = args.chart
+    if chart is None and args.output is not None:
+        chart = args.output.with_suffix(".svg")
+    # SIGTERM (CI cancel) unwinds like Ctrl-C, so the child cgroup is always removed.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        run_, verdict, output = measure_workload(
+            ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
+            chart=chart, chart_dir=Path(".harness"), interval=args.interval)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    failed = any(f.fails for f in output.findings)
+    label = lane.name if lane is not None else format_bytes(limit or 0)
+    result = CaseResult(suite="memory", case=f"measure-{label}",
+                        status=Status.FAILED if failed else Status.PASSED,
+                        reason="; ".join(output.notes), findings=output.findings,
+                        measurements=output.measurements, artifacts=output.artifacts)
+    if args.format == "json":
+        emit(renderer("json")(build_report(ctx, [result])), args.output)
+    else:
+        from harness.memory.summary import render_text
+
+        text = render_text(run_, verdict)
+        text += "".join(f"chart:             {a}\n" for a in output.artifacts)
+        emit(text, args.output)
+        if args.output is not None:
+            sys.stderr.write(f"report: {args.output}\n")
+    return 1 if failed else 0
