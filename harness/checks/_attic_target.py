@@ -46,9 +46,12 @@ class Target:
     min_hit_ratio: float = 0.9
     token_env: str = "ATTIC_TOKEN"
     sizes: dict[str, int] = field(default_factory=dict)
+    http_timeout: float = 10.0
+    """seconds each HTTP request may take (`http_timeout` parameter)"""
 
     def client(self, **kwargs: Any) -> CacheClient:
         """An HTTP client for this cache (the token never leaves it)."""
+        kwargs.setdefault("timeout", self.http_timeout)
         return CacheClient(self.url, self.cache, token=self.token, **kwargs)
 
     def keys(self) -> list[PublicKey]:
@@ -103,6 +106,7 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
     cache = params.get("cache") or ctx.options.attic_cache or attic.cache
     keys = _params_list(params, "public_keys") or attic.public_keys
     ratio = float(params.get("min_hit_ratio", attic.min_hit_ratio))
+    http_timeout = float(params.get("http_timeout", 10.0))
     workdir = scratch_dir(ctx, prefix)
     try:
         if url:
@@ -111,7 +115,8 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
             yield Target(url=url, cache=str(cache), public_keys=tuple(keys),
                          token=os.environ.get(attic.token_env) or None, live=True,
                          workdir=workdir, paths=paths, store=params.get("store"),
-                         min_hit_ratio=ratio, token_env=attic.token_env)
+                         min_hit_ratio=ratio, token_env=attic.token_env,
+                         http_timeout=http_timeout)
             return
         reason = loopback_missing_reason()
         if reason:
@@ -122,7 +127,8 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
                 yield Target(url=lb.url, cache=str(params.get("cache", "main")),
                              public_keys=(lb.public_key,), token=None, live=False,
                              workdir=workdir, paths=(lb.top,), store=str(lb.store),
-                             nix_file=lb.nix_file, min_hit_ratio=ratio, sizes=dict(lb.closure))
+                             nix_file=lb.nix_file, min_hit_ratio=ratio, sizes=dict(lb.closure),
+                             http_timeout=http_timeout)
         except (NixError, ToolMissing) as exc:
             raise Skip(f"the loopback cache could not be built: {exc}") from None
     finally:

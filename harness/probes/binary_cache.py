@@ -128,24 +128,24 @@ class CacheClient:
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request with bounded retries on connect errors and 5xx; CacheError otherwise."""
-        last = ""
+        last, status = "", None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(RETRY_BACKOFF * attempt)
             try:
                 response = self._client().request(method, url, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
-                last = f"{type(exc).__name__}: {exc or 'connection failed'}"
+                last, status = f"{type(exc).__name__}: {exc or 'connection failed'}", None
                 continue
             except httpx.TimeoutException:
                 raise CacheError(f"{method} {url}: no answer within {self.timeout:g}s") from None
             except httpx.HTTPError as exc:
                 raise CacheError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             if response.status_code >= 500:
-                last = f"HTTP {response.status_code}"
+                last, status = f"HTTP {response.status_code}", response.status_code
                 continue
             return response
-        raise CacheError(f"{method} {url}: {last} (after {self.retries + 1} attempts)")
+        raise CacheError(f"{method} {url}: {last} (after {self.retries + 1} attempts)", status)
 
     # -- binary cache protocol --------------------------------------------------------
     def cache_info(self) -> CacheInfo:
