@@ -29,6 +29,9 @@ RULES = (
 )
 
 
+_LANE_SUFFIXES = ("-nix", "-nix-heavy", "-docker", "-dind", "-kvm", "-gpu")
+
+
 def label_origin(instance: JobInstance) -> tuple[str, int]:
     """Where a job's labels come from: the caller's `with:` when they come from inputs."""
     job = instance.job
@@ -44,6 +47,16 @@ def label_origin(instance: JobInstance) -> tuple[str, int]:
 def _suggest(label: str, known: list[str]) -> str:
     close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
     return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _unknown_message(job: str, asked: str, unknown: tuple[str, ...], known: list[str]) -> str:
+    names = ", ".join(f"`{label}`" for label in unknown)
+    verb = "is" if len(unknown) == 1 else "are"
+    hints = "".join(_suggest(label, known) for label in unknown)
+    shaped = [label for label in unknown if label.endswith(_LANE_SUFFIXES)]
+    residue = " (a repo-shaped label: lanes are capability classes)" if shaped and not hints else ""
+    return (f"job `{job}` runs on `{asked}`: {names} {verb} neither a lane of the contract "
+            f"nor an allowed hosted label{hints}{residue}")
 
 
 def _instances(ctx: CheckContext) -> list[JobInstance]:
@@ -73,15 +86,15 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                                     file=file, line=line, job=instance.display_id))
             if any(label in contract.lanes for label in labels.labels):
                 continue  # a lane with extra labels is LANE002's finding
-            for label in labels.labels:
-                if label in contract.hosted_labels or label in seen:
-                    continue
-                seen.add(label)
-                file, line = label_origin(instance)
-                out.add(Finding("LANE001", f"job `{instance.display_id}` runs on `{label}`, which "
-                                           "is not a lane of the contract nor an allowed hosted "
-                                           f"label{_suggest(label, known)}",
-                                file=file, line=line, job=instance.display_id))
+            unknown = tuple(label for label in labels.labels
+                            if label not in contract.hosted_labels)
+            if not unknown or ",".join(unknown) in seen:
+                continue
+            seen.add(",".join(unknown))
+            file, line = label_origin(instance)
+            out.add(Finding("LANE001", _unknown_message(instance.display_id, labels.text(),
+                                                        unknown, known),
+                            file=file, line=line, job=instance.display_id))
     return out
 
 
