@@ -14,5 +14,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                         "workspace"),
     "measure": ("harness.commands.measure",
                 "run a command under a lane's memory envelope and judge it"),
+    "gate": ("harness.commands.gate", "release gate: check evidence before a FlakeHub publish"),
+    "evidence": ("harness.commands.evidence", "merge evidence files of matrix jobs"),
+    "runner": ("harness.commands.runner", "prove Nix bootstrap on this runner (NIX001/NIX002)"),
+    "matrix": ("harness.commands.matrix", "print the GitHub Actions matrix of suites and lanes"),
+    "graph": ("harness.commands.graph", "the resolved job graph: lanes, bootstrap, roles"),
 }
 """Command name -> (module, one-line help)."""

@@ -1,0 +1,92 @@
+"""`flywheel-harness evidence merge a.json b.json -o all.json`: one evidence file per release.
+
+Each matrix job writes evidence for its suites; merging requires the same commit, the same
+dirtiness and the same contract in every file (and valid signatures when
+`HARNESS_EVIDENCE_KEY` is set). A case present in several files keeps its worst outcome
+(error, failed, then passed, then skipped). The merged file's `created` is the oldest input's,
+so freshness is judged by the oldest proof. Exit 0 merged, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessInputError, Problem
+from harness.report.model import Report
+from harness.results import CaseResult, Status
+
+_RANK = {Status.ERROR: 0, Status.FAILED: 1, Status.PASSED: 2, Status.SKIPPED: 3}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `evidence merge`."""
+    parser = subparsers.add_parser("evidence", help="merge evidence files of matrix jobs")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    merge = actions.add_parser("merge", help="merge evidence files into one",
+                               description="Merge evidence from several matrix jobs (same "
+                                           "commit and contract required).")
+    merge.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
+    merge.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+
+
+def _worse(a: CaseResult, b: CaseResult) -> CaseResult:
+    return a if _RANK[a.status] <= _RANK[b.status] else b
+
+
+def merge_reports(reports: list[tuple[Path, Report]]) -> Report:
+    """One report from several made on the same commit against the same contract."""
+    first_path, first = reports[0]
+    problems: list[Problem] = []
+    for path, report in reports[1:]:
+        if report.repo.commit != first.repo.commit:
+            problems.append(Problem(str(path), None, f"commit {report.repo.commit} differs "
+                                                     f"from {first.repo.commit} in {first_path}"))
+        if report.repo.dirty != first.repo.dirty:
+            problems.append(Problem(str(path), None, f"dirty={report.repo.dirty} differs from "
+                                                     f"dirty={first.repo.dirty} in {first_path}"))
+        if report.contract_sha256 != first.contract_sha256:
+            problems.append(Problem(str(path), None, "made against another contract (sha256 "
+                                                     f"{report.contract_sha256[:12]} vs "
+                                                     f"{first.contract_sha256[:12]})"))
+    if problems:
+        raise HarnessInputError(problems)
+    cases: dict[str, CaseResult] = {}
+    for _, report in reports:
+        for result in report.results:
+            known = cases.get(result.node_id)
+            cases[result.node_id] = result if known is None else _worse(known, result)
+    created = [r.created for _, r in reports if r.created]
+    extra: dict[str, Any] = {"merged_from": [{"file": str(p), "created": r.created,
+                                              "cases": len(r.results)} for p, r in reports]}
+    return Report(repo=first.repo, contract_path=first.contract_path,
+                  contract_sha256=first.contract_sha256, results=list(cases.values()),
+                  created=min(created) if len(created) == len(reports) else None, extra=extra)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, check and merge the inputs; write the merged (and signed) evidence."""
+    from harness.evidence import evidence_key, load_report, read_evidence, signature_problem
+    from harness.evidence import write_evidence
+
+    key = evidence_key()
+    reports: list[tuple[Path, Report]] = []
+    problems: list[Problem] = []
+    for path in args.inputs:
+        data = read_evidence(path)
+        if key is not None:
+            problem = signature_problem(data, key)
+            if problem:
+                problems.append(Problem(str(path), None, problem))
+                continue
+        reports.append((path, load_report(data, path)))
+    if problems:
+        raise HarnessInputError(problems)
+    merged = merge_reports(reports)
+    write_evidence(merged, args.output, key)
+    summary = merged.summary()
+    print(f"merged {len(reports)} evidence file(s) into {args.output}: "
+          f"{summary['passed']} passed, {summary['failed']} failed, "
+          f"{summary['skipped']} skipped, {summary['errors']} errors")
+    return 0

@@ -1,0 +1,55 @@
+"""`flywheel-harness gate`: refuse a FlakeHub publication the evidence does not prove.
+
+Exit 0: the gate passes. 1: it refuses (one line per reason on standard error).
+2: bad input (missing or unreadable evidence, bad contract, no repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `gate` and its arguments."""
+    parser = subparsers.add_parser(
+        "gate", help="release gate: check evidence before a FlakeHub publish",
+        description="Pass only when the evidence belongs to this commit (clean tree), the "
+                    "same contract, covers the required suites and roles, has no failed, "
+                    "errored or skipped live case, and is fresh. Exit 0 pass, 1 refused, "
+                    "2 bad input.")
+    parser.add_argument("--evidence", type=Path, required=True, metavar="FILE",
+                        help="evidence JSON (from `check --evidence` or `evidence merge`)")
+    parser.add_argument("--repo", type=Path, default=Path(),
+                        help="the checkout being released (default: current directory)")
+    parser.add_argument("--contract", type=Path, default=None,
+                        help="fleet contract (default: fleet.yaml at the repo root, else the "
+                             "bundled honey contract)")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Judge the evidence; print the verdict; 0 pass, 1 refused."""
+    from harness.engine import make_context
+    from harness.evidence import evidence_key, read_evidence
+    from harness.gate import evaluate
+
+    ctx = make_context(args.repo, args.contract)
+    data = read_evidence(args.evidence)
+    verdict = evaluate(data, args.evidence, ctx.repo, ctx.contract, key=evidence_key())
+    if args.format == "json":
+        sys.stdout.write(json.dumps(verdict.to_json(), indent=2) + "\n")
+    for note in verdict.notes:
+        sys.stderr.write(f"gate: note: {note}\n")
+    if verdict.passed:
+        if args.format == "text":
+            commit = verdict.checked.get("commit") or "?"
+            suites = ", ".join(verdict.checked.get("required_suites", [])) or "none"
+            sys.stdout.write(f"gate: PASS {args.evidence} proves commit {commit[:12]} "
+                             f"(suites: {suites})\n")
+        return 0
+    for reason in verdict.refusals:
+        sys.stderr.write(f"gate: REFUSED: {reason}\n")
+    return 1

@@ -1,0 +1,197 @@
+"""The release gate: may this commit be published to FlakeHub, on the strength of its evidence?
+
+The gate fails closed. It passes only when the evidence
+- is signed with `HARNESS_EVIDENCE_KEY` (when that key is set) and internally consistent,
+- belongs to the commit checked out here, made on a clean tree, and this tree is clean,
+- was made against the same contract (sha256),
+- covers every suite in `publication.flakehub.suites` and the roles in `publication.flakehub.after`,
+- has no failed or errored case and no skipped live case,
+- is no older than `publication.flakehub.max_age`.
+Every reason it refuses is one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.contract.model import Contract, FlakeHubPublication
+from harness.evidence import KEY_ENV, SIGNATURE, load_report, signature_problem
+from harness.report.model import RepoInfo, Report
+from harness.results import Status
+
+FUTURE_TOLERANCE = 300.0
+"""Seconds of clock skew allowed between the machine that made the evidence and this one."""
+
+ROLE_SUITES: dict[str, tuple[str, ...]] = {
+    "bootstrap": ("bootstrap",),
+    "validate": (),
+    "gate": (),
+}
+"""What each role of `publication.flakehub.after` asks of the evidence.
+
+`bootstrap`: the bootstrap suite ran (BOOT001, and on a runner NIX001/NIX002); `validate`: the
+evidence holds results at all (the required suites are listed in `suites`); `gate`: this gate
+itself is running.
+"""
+
+
+@dataclass
+class GateVerdict:
+    """The gate's answer: the reasons it refused (none means pass) and what it checked."""
+
+    refusals: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checked: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing was refused."""
+        return not self.refusals
+
+    def refuse(self, reason: str) -> None:
+        """Record one reason to refuse."""
+        self.refusals.append(reason)
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdict as JSON."""
+        return {"passed": self.passed, "refusals": list(self.refusals),
+                "notes": list(self.notes), "checked": dict(self.checked)}
+
+
+def format_age(seconds: float) -> str:
+    """A duration the way max_age is written (`90s`, `12m`, `30h`, `2d`)."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f}h".replace(".0h", "h")
+    return f"{seconds / 86400:.1f}d".replace(".0d", "d")
+
+
+def parse_created(value: Any) -> datetime | None:
+    """The `created` timestamp of a report (ISO 8601, `Z` or offset), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _short(sha: str | None) -> str:
+    return (sha or "none")[:12]
+
+
+def _check_signature(verdict: GateVerdict, data: dict[str, Any], key: bytes | None) -> None:
+    if key is None:
+        if SIGNATURE in data:
+            verdict.notes.append(f"evidence is signed but {KEY_ENV} is not set here: "
+                                 "signature not verified")
+        verdict.checked["signature"] = "not required"
+        return
+    problem = signature_problem(data, key)
+    verdict.checked["signature"] = "valid" if problem is None else "invalid"
+    if problem:
+        verdict.refuse(problem)
+
+
+def _check_consistency(verdict: GateVerdict, data: dict[str, Any], report: Report) -> None:
+    recorded = data.get("summary")
+    if recorded != report.summary():
+        verdict.refuse(f"evidence summary {recorded} does not match its results "
+                       f"{report.summary()}: the file was edited")
+
+
+def _check_commit(verdict: GateVerdict, report: Report, repo: Path) -> None:
+    here = RepoInfo.of(repo)
+    verdict.checked["commit"] = here.commit
+    if here.commit is None:
+        verdict.refuse(f"{repo} is not a git checkout: the evidence cannot be tied to a commit")
+    elif report.repo.commit is None:
+        verdict.refuse("evidence was not made in a git checkout (no commit recorded)")
+    elif report.repo.commit != here.commit:
+        verdict.refuse(f"evidence is for commit {_short(report.repo.commit)}, this checkout is "
+                       f"at {_short(here.commit)}")
+    if report.repo.dirty:
+        verdict.refuse("evidence was made on a tree with uncommitted changes")
+    if here.dirty:
+        verdict.refuse(f"{repo} has uncommitted changes to tracked files: the release would "
+                       "not be the commit the evidence proves")
+
+
+def _check_contract(verdict: GateVerdict, report: Report, contract: Contract) -> None:
+    verdict.checked["contract_sha256"] = contract.sha256
+    if report.contract_sha256 != contract.sha256:
+        verdict.refuse(f"evidence was made against contract sha256 "
+                       f"{_short(report.contract_sha256)} ({report.contract_path or '?'}), the "
+                       f"gate's contract {contract.path} is {_short(contract.sha256)}")
+
+
+def _check_coverage(verdict: GateVerdict, report: Report, spec: FlakeHubPublication) -> None:
+    present = {r.suite for r in report.results}
+    required = list(dict.fromkeys(spec.suites))
+    for role in spec.after:
+        if role not in ROLE_SUITES:
+            verdict.refuse(f"publication.flakehub.after names role `{role}`, which the gate "
+                           f"does not know (known: {', '.join(ROLE_SUITES)})")
+            continue
+        required += [s for s in ROLE_SUITES[role] if s not in required]
+    verdict.checked["required_suites"] = required
+    for suite in required:
+        if suite not in present:
+            verdict.refuse(f"suite `{suite}` is required before publication but is missing "
+                           "from the evidence")
+    if "validate" in spec.after and not report.results:
+        verdict.refuse("evidence holds no results: nothing was validated")
+
+
+def _check_results(verdict: GateVerdict, report: Report) -> None:
+    for result in report.sorted_results():
+        reason = f": {result.reason}" if result.reason else ""
+        if result.status is Status.FAILED:
+            verdict.refuse(f"case {result.node_id} failed{reason}")
+        elif result.status is Status.ERROR:
+            verdict.refuse(f"case {result.node_id} errored{reason}")
+        elif result.status is Status.SKIPPED and result.live:
+            verdict.refuse(f"live case {result.node_id} was skipped{reason}")
+
+
+def _check_age(verdict: GateVerdict, report: Report, max_age: float,
+               now: datetime) -> None:
+    created = parse_created(report.created)
+    verdict.checked["max_age_seconds"] = max_age
+    if created is None:
+        verdict.refuse("evidence has no valid `created` time: its freshness cannot be judged")
+        return
+    age = (now - created).total_seconds()
+    verdict.checked["age_seconds"] = round(age, 1)
+    if age < -FUTURE_TOLERANCE:
+        verdict.refuse(f"evidence was created {format_age(-age)} in the future "
+                       f"({report.created})")
+    elif age > max_age:
+        verdict.refuse(f"evidence is {format_age(age)} old, older than max_age "
+                       f"{format_age(max_age)} (created {report.created})")
+
+
+def evaluate(data: dict[str, Any], evidence_path: Path, repo: Path, contract: Contract, *,
+             key: bytes | None, now: datetime | None = None) -> GateVerdict:
+    """Judge evidence `data` (read from `evidence_path`) for the checkout at `repo`."""
+    verdict = GateVerdict()
+    spec = contract.flakehub or FlakeHubPublication()
+    if contract.flakehub is None:
+        verdict.notes.append("the contract has no publication.flakehub section: using the "
+                             "defaults (after: bootstrap, validate, gate; max_age 24h)")
+    _check_signature(verdict, data, key)
+    report = load_report(data, evidence_path)
+    _check_consistency(verdict, data, report)
+    _check_commit(verdict, report, repo)
+    _check_contract(verdict, report, contract)
+    _check_coverage(verdict, report, spec)
+    _check_results(verdict, report)
+    _check_age(verdict, report, spec.max_age_seconds, now or datetime.now(UTC))
+    return verdict
