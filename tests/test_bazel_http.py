@@ -1,0 +1,155 @@
+"""HTTP cache probes against a real nginx WebDAV cache and against broken servers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.checks.api import CheckContext
+from harness.checks.bazel import check_cache_answers, check_round_trip
+from harness.contract import find_contract, load_contract
+from harness.options import Options
+from harness.probes.bazel_http import EMPTY_SHA256, probe_answers, probe_round_trip, redact
+from harness.probes.loopback_http_cache import LoopbackHttpCache, start_cache
+from harness.probes.outage import outage
+from tests.conftest import require_tool
+
+
+@pytest.fixture
+def nginx_cache(tmp_path: Path) -> Iterator[LoopbackHttpCache]:
+    require_tool("nginx", "nginx is not installed (apt-get install nginx "
+                          "libnginx-mod-http-dav-ext)")
+    cache = start_cache(tmp_path / "cache")
+    try:
+        yield cache
+    finally:
+        cache.stop()
+
+
+class _FakeRemote(BaseHTTPRequestHandler):
+    """bazel-remote's /status, a store that keeps CAS but corrupts AC entries on read."""
+
+    store: dict[str, bytes] = {}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, code: int, body: bytes = b"") -> None:
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        if self.path == "/status":
+            body = json.dumps({"CurrSize": 4096, "MaxSize": 10 ** 9, "NumFiles": 3,
+                               "ServerTime": 0, "GitCommit": "test"}).encode()
+            self._send(200, body)
+        elif self.path.startswith("/ac/") and self.path in self.store:
+            self._send(200, b"\xff\xff\xff")  # not an ActionResult
+        elif self.path in self.store:
+            self._send(200, self.store[self.path])
+        else:
+            self._send(404)
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def do_PUT(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length", "0"))
+        self.store[self.path] = self.rfile.read(length)
+        self._send(200)
+
+
+@pytest.fixture
+def fake_remote() -> Iterator[str]:
+    _FakeRemote.store = {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRemote)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_nginx_cache_answers_and_round_trips(nginx_cache: LoopbackHttpCache) -> None:
+    answers = probe_answers(nginx_cache.url, timeout=5)
+    assert answers.ok, answers.failures
+    assert answers.status is None  # nginx is a generic cache, not bazel-remote
+    assert [s.name for s in answers.steps] == ["GET /status", "GET /ac/<fresh key>",
+                                               "HEAD /cas/<empty>", "GET /cas/<empty>"]
+    trip = probe_round_trip(nginx_cache.url, timeout=5)
+    assert trip.ok, trip.failures
+    stored = sorted(p.parent.name for p in nginx_cache.data.rglob("*") if p.is_file())
+    assert stored == ["ac", "cas", "cas"]
+
+
+def test_empty_blob_served_with_content_is_a_failure(nginx_cache: LoopbackHttpCache) -> None:
+    httpx.put(f"{nginx_cache.url}/cas/{EMPTY_SHA256}", content=b"not empty", timeout=5)
+    report = probe_answers(nginx_cache.url, timeout=5)
+    assert [s.name for s in report.failures] == ["GET /cas/<empty>"]
+    assert "must return none" in report.failures[0].detail
+
+
+def test_bazel_remote_status_is_recorded_and_corrupt_ac_is_caught(fake_remote: str) -> None:
+    answers = probe_answers(fake_remote, timeout=5)
+    assert answers.ok and answers.status is not None
+    assert answers.status["NumFiles"] == 3
+    trip = probe_round_trip(fake_remote, timeout=5)
+    assert [s.name for s in trip.failures] == ["GET /ac/<fresh key>"]
+    assert "does not parse" in trip.failures[0].detail
+
+
+@pytest.mark.parametrize("mode", ["refuse", "http500", "hang"])
+def test_broken_caches_fail_within_the_timeout(mode: str) -> None:
+    with outage(mode) as server:
+        answers = probe_answers(server.url, timeout=1)
+        trip = probe_round_trip(server.url, timeout=1)
+    assert not answers.ok and not trip.ok
+    assert all(step.seconds < 5 for step in answers.steps + trip.steps)
+    detail = answers.failures[0].detail if mode != "http500" else trip.failures[0].detail
+    expected = {"refuse": "ConnectError", "http500": "HTTP 500", "hang": "no answer"}[mode]
+    assert expected in detail
+
+
+def test_credentials_never_appear_in_messages(tmp_path: Path) -> None:
+    assert redact("https://ci:s3cret@cache.example:8443/prefix?x=1") == \
+        "https://cache.example:8443/prefix"
+    with outage("http500") as server:
+        url = server.url.replace("http://", "http://ci:s3cret@")
+        ctx = _ctx(tmp_path, url)
+        out = check_round_trip(ctx, {"timeout": 2})
+    assert out.findings and all("s3cret" not in f.message for f in out.findings)
+    assert out.findings[0].rule == "BAZEL002"
+
+
+def _ctx(tmp: Path, url: str | None) -> CheckContext:
+    contract = load_contract(find_contract(tmp, None))
+    return CheckContext(repo=tmp, contract=contract,
+                        options=Options(bazel_cache=url, artifacts_dir=tmp / ".harness"))
+
+
+def test_checks_on_the_embedded_default(tmp_path: Path) -> None:
+    require_tool("nginx")
+    ctx = _ctx(tmp_path, None)  # bundled contract: caches.bazel.url is null
+    answers = check_cache_answers(ctx, {"timeout": 5})
+    trip = check_round_trip(ctx, {"timeout": 5})
+    assert answers.findings == [] and trip.findings == []
+    names = {m.name for m in trip.measurements}
+    assert "bazel.latency.get_ac_fresh_key" in names
+    assert all(m.unit == "seconds" for m in trip.measurements)
+
+
+def test_check_reports_a_dead_cache_from_the_option(tmp_path: Path) -> None:
+    with outage("refuse") as server:
+        out = check_cache_answers(_ctx(tmp_path, server.url), {"timeout": 2})
+    assert [f.rule for f in out.findings] == ["BAZEL001"]
+    assert "(option)" in out.findings[0].message
