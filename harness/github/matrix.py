@@ -56,7 +56,11 @@ def expand_matrix(matrix: Any, context: Mapping[str, Any]) -> list[dict[str, Any
                                              MAX_COMBINATIONS * 4)]
     combos = [c for c in combos
               if not any(isinstance(e, dict) and _matches(c, e) for e in exclude)]
+    # An include entry extends every combination whose original values it does not
+    # overwrite (values added by earlier entries may be overwritten); an entry that extends
+    # none becomes a combination of its own, which later entries never extend.
     originals = [dict(c) for c in combos]
+    added: list[dict[str, Any]] = []
     for entry in include:
         if not isinstance(entry, dict):
             continue
@@ -66,6 +70,5 @@ def expand_matrix(matrix: Any, context: Mapping[str, Any]) -> list[dict[str, Any
                 combo.update(entry)
                 matched = True
         if not matched:
-            combos.append(dict(entry))
-            originals.append(dict(entry))
-    return combos[:MAX_COMBINATIONS]
+            added.append(dict(entry))
+    return [*combos, *added][:MAX_COMBINATIONS]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +31,9 @@ class Command:
     wrapped_by: tuple[str, ...] = ()
     piped_to: str | None = None
     """The command word of the next command in a pipeline (`curl ... | sh` -> "sh")."""
+    stdin: str | None = field(default=None, compare=False, repr=False)
+    """A heredoc fed to the command (`bash <<EOF ... EOF`), read as a script by shells."""
+    stdin_line: int = field(default=0, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -88,11 +91,27 @@ def _command_of(node: Node) -> Node | None:
     return node if node.type == "command" else None
 
 
+def _heredoc(statement: Node) -> tuple[int, Node] | None:
+    """(start byte of the command, heredoc body) of a `cmd <<EOF ... EOF` statement."""
+    command = _command_of(statement)
+    if command is None:
+        return None
+    for redirect in statement.children:
+        if redirect.type == "heredoc_redirect":
+            for child in redirect.children:
+                if child.type == "heredoc_body":
+                    return command.start_byte, child
+    return None
+
+
 def _walk(node: Node, base_line: int, found: list[Command]) -> None:
     piped: dict[int, str] = {}
+    heredocs: dict[int, Node] = {}
     stack = [node]
     while stack:
         current = stack.pop()
+        if current.type == "redirected_statement" and (heredoc := _heredoc(current)):
+            heredocs[heredoc[0]] = heredoc[1]
         if current.type == "pipeline":
             members = [_command_of(c) for c in current.named_children]
             for left, right in itertools.pairwise(members):
@@ -103,8 +122,12 @@ def _walk(node: Node, base_line: int, found: list[Command]) -> None:
         if current.type == "command":
             words = _simple_command(current)
             if words:
-                found.append(Command(tuple(words), base_line + current.start_point[0],
-                                     piped_to=piped.get(current.start_byte)))
+                body = heredocs.get(current.start_byte)
+                found.append(Command(
+                    tuple(words), base_line + current.start_point[0],
+                    piped_to=piped.get(current.start_byte),
+                    stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
+                    stdin_line=base_line + body.start_point[0] if body else 0))
         if current.type == "heredoc_body":
             continue
         stack.extend(reversed(current.children))
@@ -126,6 +149,26 @@ def _strip_options(words: list[str], with_value: frozenset[str]) -> list[str]:
 _SUDO_VALUE = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group"})
 _NICE_VALUE = frozenset({"-n", "--adjustment"})
 _TIMEOUT_VALUE = frozenset({"-s", "-k", "--signal", "--kill-after"})
+_XARGS_VALUE = frozenset({"-n", "-I", "-P", "-L", "-d", "-a", "-s", "-E", "--max-args",
+                          "--max-procs", "--delimiter", "--arg-file"})
+_SHELL_NAMES = frozenset({"bash", "sh", "zsh", "dash"})
+
+
+def _reads_stdin(words: tuple[str, ...]) -> bool:
+    """True when `words` run a shell that reads its script from standard input."""
+    if not words or words[0].rsplit("/", 1)[-1] not in _SHELL_NAMES:
+        return False
+    rest = iter(words[1:])
+    for word in rest:
+        if word in ("-s", "--"):
+            return True
+        if word in ("-o", "+o"):
+            next(rest, None)
+        elif word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
+            return False
+        elif not word.startswith(("-", "+")):
+            return False  # a script file
+    return True
 
 
 def _unwrap(words: list[str]) -> tuple[str, list[str] | str] | None:
@@ -145,10 +188,12 @@ def _unwrap(words: list[str]) -> tuple[str, list[str] | str] | None:
         return name, _strip_options(rest, frozenset({"-o", "-e", "-i", "-a"}))
     if name == "nice":
         return name, _strip_options(rest, _NICE_VALUE)
+    if name == "xargs":
+        return name, _strip_options(rest, _XARGS_VALUE)
     if name == "timeout":
         inner = _strip_options(rest, _TIMEOUT_VALUE)
         return name, inner[1:]
-    if name in ("bash", "sh", "zsh", "dash"):
+    if name in _SHELL_NAMES:
         for index, word in enumerate(rest):
             if word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
                 return name, rest[index + 1] if index + 1 < len(rest) else ""
@@ -173,6 +218,11 @@ def _expand(command: Command, depth: int) -> list[Command]:
     out = [command]
     if depth >= _MAX_DEPTH:
         return out
+    if command.stdin is not None and _reads_stdin(command.words):
+        chain = (*command.wrapped_by, command.name)
+        for nested in _parse(command.stdin, command.stdin_line, depth + 1):
+            out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
+        return out
     unwrapped = _unwrap(list(command.words))
     if unwrapped is None:
         return out
@@ -182,7 +232,8 @@ def _expand(command: Command, depth: int) -> list[Command]:
         for nested in _parse(inner, command.line, depth + 1):
             out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
     elif inner:
-        out.extend(_expand(Command(tuple(inner), command.line, chain), depth + 1))
+        out.extend(_expand(Command(tuple(inner), command.line, chain, stdin=command.stdin,
+                                   stdin_line=command.stdin_line), depth + 1))
     return out
 
 

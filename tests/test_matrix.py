@@ -1,0 +1,99 @@
+"""`strategy.matrix` expansion follows GitHub's semantics for include and exclude."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.github.expressions import Unknown
+from harness.github.matrix import MAX_COMBINATIONS, expand_matrix
+
+
+def test_no_matrix_is_one_empty_combination() -> None:
+    assert expand_matrix(None, {}) == [{}]
+
+
+def test_cartesian_product_in_axis_order() -> None:
+    combos = expand_matrix({"os": ["a", "b"], "v": [1, 2]}, {})
+    assert combos == [{"os": "a", "v": 1}, {"os": "a", "v": 2},
+                      {"os": "b", "v": 1}, {"os": "b", "v": 2}]
+
+
+def test_githubs_documented_include_example() -> None:
+    # https://docs.github.com/actions/using-jobs/using-a-matrix-for-your-jobs
+    # ("Expanding or adding matrix configurations")
+    matrix = {
+        "fruit": ["apple", "pear"],
+        "animal": ["cat", "dog"],
+        "include": [
+            {"color": "green"},
+            {"color": "pink", "animal": "cat"},
+            {"fruit": "apple", "shape": "circle"},
+            {"fruit": "banana"},
+            {"fruit": "banana", "animal": "cat"},
+        ],
+    }
+    assert expand_matrix(matrix, {}) == [
+        {"fruit": "apple", "animal": "cat", "color": "pink", "shape": "circle"},
+        {"fruit": "apple", "animal": "dog", "color": "green", "shape": "circle"},
+        {"fruit": "pear", "animal": "cat", "color": "pink"},
+        {"fruit": "pear", "animal": "dog", "color": "green"},
+        {"fruit": "banana"},
+        {"fruit": "banana", "animal": "cat"},
+    ]
+
+
+def test_include_never_overwrites_an_original_value() -> None:
+    matrix = {"os": ["linux"], "include": [{"os": "darwin", "lane": "macos"}]}
+    assert expand_matrix(matrix, {}) == [{"os": "linux"}, {"os": "darwin", "lane": "macos"}]
+
+
+def test_exclude_is_partial_and_applied_before_include() -> None:
+    matrix = {
+        "os": ["linux", "darwin"],
+        "size": ["small", "large"],
+        "exclude": [{"os": "darwin", "size": "large"}, {"size": "huge"}],
+        "include": [{"os": "darwin", "size": "large", "lane": "back"}],
+    }
+    assert expand_matrix(matrix, {}) == [
+        {"os": "linux", "size": "small"},
+        {"os": "linux", "size": "large"},
+        {"os": "darwin", "size": "small"},
+        {"os": "darwin", "size": "large", "lane": "back"},
+    ]
+
+
+def test_exclude_matches_nested_mappings() -> None:
+    matrix = {"cfg": [{"lane": "a", "x": 1}, {"lane": "b", "x": 2}],
+              "exclude": [{"cfg": {"lane": "b"}}]}
+    assert expand_matrix(matrix, {}) == [{"cfg": {"lane": "a", "x": 1}}]
+
+
+def test_include_only_matrix() -> None:
+    matrix = {"include": [{"lane": "tinyland-nix"}, {"lane": "tinyland-docker"}]}
+    assert expand_matrix(matrix, {}) == [{"lane": "tinyland-nix"}, {"lane": "tinyland-docker"}]
+
+
+def test_matrix_from_inputs_and_fromjson() -> None:
+    context = {"inputs": {"lanes": '["tinyland-nix", "tinyland-dind"]'}}
+    matrix = {"lane": "${{ fromJSON(inputs.lanes) }}"}
+    assert expand_matrix(matrix, context) == [{"lane": "tinyland-nix"}, {"lane": "tinyland-dind"}]
+    whole = "${{ fromJSON('{\"lane\": [\"x\"], \"include\": [{\"lane\": \"x\", \"y\": 1}]}') }}"
+    assert expand_matrix(whole, {}) == [{"lane": "x", "y": 1}]
+
+
+@pytest.mark.parametrize("matrix", [
+    "${{ fromJSON(needs.plan.outputs.matrix) }}",
+    {"lane": "${{ vars.LANES }}"},
+    {"lane": "not-a-list"},
+    {"lane": ["a"], "include": "${{ fromJSON('3') }}"},
+])
+def test_runtime_matrices_are_unknown(matrix: Any) -> None:
+    with pytest.raises(Unknown):
+        expand_matrix(matrix, {})
+
+
+def test_combinations_are_bounded() -> None:
+    matrix = {f"axis{i}": list(range(4)) for i in range(6)}  # 4096 combinations
+    assert len(expand_matrix(matrix, {})) == MAX_COMBINATIONS
