@@ -10,6 +10,8 @@ FORMATS: dict[str, str] = {
     "text": "harness.report.text:render",
     "json": "harness.report.json_format:render",
     "github": "harness.report.github:render",
+    "sarif": "harness.report.sarif:render",
+    "markdown": "harness.report.markdown:render",
 }
 """Output format name -> "module:function" taking a Report and returning text."""
 

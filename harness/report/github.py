@@ -6,7 +6,7 @@ from harness.report.model import Report
 from harness.results import Finding, Severity, Status
 
 MAX_PER_LEVEL = 10
-"""GitHub shows at most 10 error and 10 warning annotations per step."""
+"""GitHub shows at most 10 error, 10 warning and 10 notice annotations per step."""
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -34,26 +34,36 @@ def annotation(finding: Finding) -> str:
 
 
 def render(report: Report) -> str:
-    """Annotations for unsuppressed findings (errors first), then a notice with the counts."""
+    """Annotations (errored cases, then findings, errors first), at most 10 per level.
+
+    GitHub shows 10 error, 10 warning and 10 notice annotations per step (50 per job); what
+    does not fit is counted in one closing notice, which keeps a notice slot for itself.
+    """
     findings = sorted((f for r in report.results for f in r.findings if not f.suppressed),
                       key=lambda f: (f.severity is not Severity.ERROR, *f.sort_key()))
+    candidates: list[tuple[str, str]] = [
+        ("error", f"::error title={_escape_property(r.node_id)}::{_escape_data(r.reason)}")
+        for r in report.sorted_results() if r.status is Status.ERROR]
+    candidates += [(_LEVEL[f.severity], annotation(f)) for f in findings]
+    total_notices = sum(1 for level, _ in candidates if level == "notice")
+    overflow = total_notices > MAX_PER_LEVEL or any(
+        sum(1 for level, _ in candidates if level == name) > MAX_PER_LEVEL
+        for name in ("error", "warning"))
+    budget = {"error": MAX_PER_LEVEL, "warning": MAX_PER_LEVEL,
+              "notice": MAX_PER_LEVEL - (1 if overflow else 0)}
     lines: list[str] = []
-    shown: dict[str, int] = {}
     left_out: dict[str, int] = {}
-    for finding in findings:
-        level = _LEVEL[finding.severity]
-        if shown.get(level, 0) >= MAX_PER_LEVEL:
+    for level, text in candidates:
+        if budget[level] <= 0:
             left_out[level] = left_out.get(level, 0) + 1
             continue
-        shown[level] = shown.get(level, 0) + 1
-        lines.append(annotation(finding))
-    for level, count in sorted(left_out.items()):
-        lines.append(f"::notice title=flywheel-harness::{count} more {level} annotation(s) left "
-                     "out (GitHub shows 10 per step); see the JSON or SARIF report")
-    for result in report.sorted_results():
-        if result.status is Status.ERROR:
-            lines.append(f"::error title={_escape_property(result.node_id)}::"
-                         f"{_escape_data(result.reason)}")
+        budget[level] -= 1
+        lines.append(text)
+    if left_out:
+        counts = ", ".join(f"{count} {level}" for level, count in sorted(left_out.items()))
+        lines.append(f"::notice title=flywheel-harness::{counts} annotation(s) left out "
+                     f"(GitHub shows {MAX_PER_LEVEL} per level per step); see the text, JSON "
+                     "or SARIF report")
     summary = report.summary()
     lines.append(f"{summary['passed']} passed, {summary['failed']} failed, "
                  f"{summary['skipped']} skipped, {summary['errors']} errors")
