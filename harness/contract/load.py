@@ -62,12 +62,43 @@ def load_contract(path: Path, display: str | None = None) -> Contract:
         raise HarnessInputError(Problem(name, 1, "the contract must be a YAML mapping"))
     problems = schema_problems(_VALIDATOR, raw, name)
     if problems:
-        raise HarnessInputError(problems)
+        # the typed build needs a schema-valid document; quantities are still checked so
+        # that one run names every problem
+        problems += _quantity_problems(raw, name)
+        raise HarnessInputError(sorted(problems, key=lambda p: (p.line or 0, p.message)))
     builder = _Builder(name, raw)
     contract = builder.build(hashlib.sha256(data).hexdigest())
     if builder.problems:
-        raise HarnessInputError(builder.problems)
+        raise HarnessInputError(sorted(builder.problems, key=lambda p: (p.line or 0, p.message)))
     return contract
+
+
+def _quantity_paths(raw: LMap) -> list[list[str | int]]:
+    """Paths of every memory quantity in a contract document of any shape."""
+    paths: list[list[str | int]] = [["cluster", "namespace_memory_quota"]]
+    cluster = raw.get("cluster")
+    nodes = cluster.get("nodes") if isinstance(cluster, dict) else None
+    if isinstance(nodes, dict):
+        paths += [["cluster", "nodes", n, "allocatable_memory"] for n in nodes]
+    lanes = raw.get("lanes")
+    if isinstance(lanes, dict):
+        paths += [["lanes", n, key] for n in lanes for key in ("memory_limit", "memory_request")]
+    return paths
+
+
+def _quantity_problems(raw: LMap, name: str) -> list[Problem]:
+    problems = []
+    for path in _quantity_paths(raw):
+        value: Any = raw
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            try:
+                parse_quantity(value)
+            except ValueError as exc:
+                where = ".".join(str(part) for part in path)
+                problems.append(Problem(name, line_of_path(raw, path), f"{where}: {exc}"))
+    return problems
 
 
 class _Builder:
@@ -85,7 +116,7 @@ class _Builder:
         try:
             return parse_quantity(value)
         except ValueError as exc:
-            self.problem(path, str(exc))
+            self.problem(path, f"{'.'.join(str(part) for part in path)}: {exc}")
             return 0
 
     def build(self, sha256: str) -> Contract:
