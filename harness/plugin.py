@@ -158,7 +158,7 @@ class CaseItem(pytest.Item):
             self.user_properties.append((measurement.name, measurement.value))
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
         if result.status is Status.SKIPPED:
-            pytest.skip(result.reason)
+            raise pytest.skip.Exception(result.reason, _use_item_location=True)
         if result.status in (Status.FAILED, Status.ERROR):
             raise CaseFailed(result)
 
