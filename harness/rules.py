@@ -16,6 +16,7 @@ RULE_MODULES: dict[str, str] = {
     "WF": "harness.checks.workflows",
     "LANE": "harness.checks.lanes",
     "BOOT": "harness.checks.bootstrap",
+    "NIX": "harness.checks.runner",
     "MEM": "harness.checks.memory",
     "ATTIC": "harness.checks.attic",
     "BAZEL": "harness.checks.bazel",

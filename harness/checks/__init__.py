@@ -17,6 +17,8 @@ CHECKS: dict[str, str] = {
     "lanes.known_labels": "harness.checks.lanes:check_known_labels",
     "lanes.scale_set_label_alone": "harness.checks.lanes:check_label_alone",
     "bootstrap.workflow_owned_nix": "harness.checks.bootstrap:check_workflow_owned_nix",
+    "runner.nix_absent": "harness.checks.runner:check_nix_absent",
+    "runner.nix_working": "harness.checks.runner:check_nix_working",
     "memory.workload": "harness.checks.memory:check_workload",
     "memory.pod_envelope": "harness.checks.memory:check_pod_envelope",
     "arc.burst": "harness.checks.arc_scale:check_burst",
