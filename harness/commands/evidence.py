@@ -67,8 +67,13 @@ def merge_reports(reports: list[tuple[Path, Report]]) -> Report:
 
 def run(args: argparse.Namespace) -> int:
     """Read, check and merge the inputs; write the merged (and signed) evidence."""
-    from harness.evidence import evidence_key, load_report, read_evidence, signature_problem
-    from harness.evidence import write_evidence
+    from harness.evidence import (
+        evidence_key,
+        load_report,
+        read_evidence,
+        signature_problem,
+        write_evidence,
+    )
 
     key = evidence_key()
     reports: list[tuple[Path, Report]] = []
