@@ -141,7 +141,7 @@ def test_reachable_and_store_dir(lb: LoopbackCache, tmp_path: Path) -> None:
     ctx = ctx_for(tmp_path, lb.url, keys=(lb.public_key,))
     assert attic.check_reachable(ctx, {}).findings == []
     wrong = attic.check_reachable(ctx, {"store_dir": "/gnu/store"})
-    assert ["ATTIC001"] == [f.rule for f in wrong.findings]
+    assert [f.rule for f in wrong.findings] == ["ATTIC001"]
     assert "StoreDir /nix/store" in wrong.findings[0].message
 
 

@@ -123,7 +123,7 @@ def closure(paths: Sequence[str], *, store: Path | str | None = None,
     if not paths:
         return []
     run = run_nix(["nix", "path-info", "-r", "--json", *store_args(store), *paths],
-                  cache_home=cache_home, timeout=timeout)
+                  settings={"substituters": ""}, cache_home=cache_home, timeout=timeout)
     try:
         data = json.loads(run.stdout)
     except json.JSONDecodeError:

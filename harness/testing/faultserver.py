@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed")
 MALFORMED_BODY = b"\x00this is not what you asked for\xff\n{{{"
@@ -99,8 +100,10 @@ class FaultServer:
         with self._lock:
             self.routes[path] = reply
 
-    def start(self) -> FaultServer:
-        """Serve in a background thread."""
+    def start(self) -> Self:
+        """Serve in a background thread (once; starting again is a no-op)."""
+        if self._thread is not None:
+            return self
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -114,7 +117,7 @@ class FaultServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> FaultServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
