@@ -16,6 +16,8 @@ RULE_MODULES: dict[str, str] = {
     "WF": "harness.checks.workflows",
     "LANE": "harness.checks.lanes",
     "BOOT": "harness.checks.bootstrap",
+    "PLACE": "harness.checks.placement",
+    "PUB": "harness.checks.publication",
     "NIX": "harness.checks.runner",
     "MEM": "harness.checks.memory",
     "ATTIC": "harness.checks.attic",

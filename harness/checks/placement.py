@@ -1,0 +1,226 @@
+"""PLACE001-PLACE002: heavy Rust and Nix builds run on the heavy lane, and only they do.
+
+A job is checked once per variant (every matrix combination under every caller's inputs),
+with `${{ matrix.* }}` and `${{ inputs.* }}` substituted into its `run:` scripts and step
+`if:` conditions that are certainly false for the variant skipped. Commands are read by
+the shell reader, so wrapped commands count (`nix develop --command cargo build
+--release`, `nix-shell --run "..."`, `sudo`, `env X=1 ...`).
+
+Command patterns (built in, extended by `placement.heavy_commands`, exempted by
+`placement.light_commands`): whitespace-separated words. The first word matches the
+command name (its basename); every later word must match a later argument, in order,
+with any other arguments allowed in between. Each word is a shell-style glob (`*`, `?`,
+`[...]`), matched case-sensitively against the whole argument. A command that matches a
+light pattern is never heavy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from harness.checks.api import CheckContext, Skip
+from harness.checks.lanes import label_origin
+from harness.github.conditions import can_be_true
+from harness.github.expressions import _EMBEDDED, Unknown, _to_string, evaluate
+from harness.github.labels import UNKNOWN
+from harness.github.repo import NON_BASH_SHELLS, EffectiveStep, JobInstance, RepoModel, Variant
+from harness.github.shell import Command, commands
+from harness.results import CheckOutput, Finding, Severity
+from harness.rules import Rule
+
+BUILTIN_HEAVY: tuple[str, ...] = (
+    "cargo build --release",
+    "cargo build -r",
+    "cargo build --workspace",
+    "cargo build --all",
+    "cargo test --release",
+    "cargo test -r",
+    "cargo nextest",
+    "nixos-rebuild build",
+    "nixos-rebuild build-vm",
+    "nixos-rebuild switch",
+    "nixos-rebuild boot",
+    "nixos-rebuild test",
+    "nix build *nixosConfigurations.*.config.system.build.toplevel",
+    "nix build *nixosConfigurations.*.config.system.build.vm",
+)
+"""Heavy by default: Rust release and workspace builds, NixOS system builds."""
+
+RULES = (
+    Rule("PLACE001", "A job (for some matrix combination or caller input) runs a heavy Rust "
+                     "or Nix build on a lane other than the contract's heavy lane.",
+         example="build:\n  runs-on: tinyland-nix\n  steps:\n"
+                 "    - run: nix develop --command cargo build --release",
+         fix="runs-on: tinyland-nix-heavy (for a reusable workflow: pass the heavy lane in "
+             "the caller's `with:`); or list the command under placement.light_commands "
+             "if it is not heavy in this repository.", suite="placement"),
+    Rule("PLACE002", "A job on the heavy lane runs no heavy command: it takes one of the few "
+                     "heavy runners for light work.",
+         example="lint:\n  runs-on: tinyland-nix-heavy\n  steps: [{run: nix flake check}]",
+         fix="runs-on: tinyland-nix (or add the command that makes it heavy to "
+             "placement.heavy_commands).", severity=Severity.WARNING, suite="placement"),
+)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One command pattern: a command name glob and argument globs in order."""
+
+    text: str
+    words: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Pattern:
+        """Read a pattern; its words are split on whitespace."""
+        words = tuple(text.split())
+        if not words:
+            raise ValueError("empty command pattern")
+        return cls(text, words)
+
+    def matches(self, command: Command) -> bool:
+        """True when the command name matches the first word and the rest match in order."""
+        if not command.words or not fnmatchcase(command.name, self.words[0]):
+            return False
+        args = iter(command.args)
+        return all(any(fnmatchcase(arg, word) for arg in args) for word in self.words[1:])
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """The heavy and light patterns in force."""
+
+    heavy: tuple[Pattern, ...]
+    light: tuple[Pattern, ...]
+
+    @classmethod
+    def build(cls, extra_heavy: Iterable[str] = (), light: Iterable[str] = ()) -> Patterns:
+        """Built-in heavy patterns plus `extra_heavy`; `light` exempts."""
+        return cls(tuple(Pattern.parse(t) for t in (*BUILTIN_HEAVY, *extra_heavy)),
+                   tuple(Pattern.parse(t) for t in light))
+
+    def heavy_match(self, command: Command) -> Pattern | None:
+        """The heavy pattern a command matches, unless a light pattern exempts it."""
+        if any(p.matches(command) for p in self.light):
+            return None
+        return next((p for p in self.heavy if p.matches(command)), None)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A heavy command in one job variant."""
+
+    step: EffectiveStep
+    command: Command
+    pattern: Pattern
+
+
+def _substitute(script: str, context: Mapping[str, Any]) -> str:
+    def one(match: Any) -> str:
+        try:
+            return _to_string(evaluate(match.group(1), context))
+        except Unknown:
+            return str(match.group(0))
+    return _EMBEDDED.sub(one, script)
+
+
+def _commands(step: EffectiveStep, context: Mapping[str, Any]) -> list[Command]:
+    s = step.step
+    if not s.run or step.via:
+        return step.commands()
+    shell = (s.shell or "bash").split()[0].rsplit("/", 1)[-1]
+    if shell in NON_BASH_SHELLS:
+        return []
+    return commands(_substitute(s.run, context), s.run_line or s.line)
+
+
+def heavy_hits(model: RepoModel, instance: JobInstance, variant: Variant,
+               patterns: Patterns) -> list[Hit]:
+    """Heavy commands the job runs in this variant."""
+    context = {"matrix": variant.matrix, "inputs": variant.inputs}
+    status = {"success": True, "always": True, "failure": False, "cancelled": False}
+    hits = []
+    for step in model.effective_steps(instance.job):
+        if step.step.if_ and not step.via and \
+                not can_be_true(step.step.if_, {**context, "__status__": status}):
+            continue
+        for command in _commands(step, context):
+            pattern = patterns.heavy_match(command)
+            if pattern is not None:
+                hits.append(Hit(step, command, pattern))
+    return hits
+
+
+def patterns_of(ctx: CheckContext) -> Patterns:
+    """The patterns the contract puts in force."""
+    placement = ctx.contract.placement
+    if placement is None:
+        return Patterns.build()
+    return Patterns.build(placement.heavy_commands, placement.light_commands)
+
+
+def _variant_text(variant: Variant) -> str:
+    parts = [f"{k}={v}" for k, v in variant.matrix.items() if not isinstance(v, dict | list)]
+    return f" (matrix {', '.join(parts)})" if parts else ""
+
+
+def _setup(ctx: CheckContext) -> tuple[str, Patterns]:
+    heavy_lane = ctx.contract.heavy_lane
+    if heavy_lane is None:
+        raise Skip("the contract has no `placement.heavy_lane`")
+    if not ctx.workflows.workflows:
+        raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
+    return heavy_lane, patterns_of(ctx)
+
+
+def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """PLACE001: every variant that runs a heavy command runs on the heavy lane."""
+    heavy_lane, patterns = _setup(ctx)
+    out = CheckOutput()
+    checked = heavy = 0
+    for instance in ctx.workflows.instances:
+        reported: set[tuple[str, ...]] = set()
+        for variant in instance.variants:
+            if variant.labels.certainty == UNKNOWN or not variant.labels.labels:
+                continue  # LANE003 reports labels that cannot be resolved
+            checked += 1
+            hits = heavy_hits(ctx.workflows, instance, variant, patterns)
+            if not hits:
+                continue
+            heavy += 1
+            labels = variant.labels.labels
+            if heavy_lane in labels or labels in reported:
+                continue
+            reported.add(labels)
+            hit = hits[0]
+            file, line = label_origin(instance)
+            where = f"{hit.step.step.file}:{hit.command.line}"
+            out.add(Finding("PLACE001", (
+                f"job `{instance.display_id}`{_variant_text(variant)} runs "
+                f"`{hit.command.text()[:80]}` ({where}, heavy by pattern "
+                f"`{hit.pattern.text}`) on `{variant.labels.text()}`, not on the heavy lane "
+                f"`{heavy_lane}`"), file=file, line=line, job=instance.display_id,
+                step=hit.step.job_step))
+    out.measure("placement.variants_checked", checked, "variants")
+    out.measure("placement.heavy_variants", heavy, "variants")
+    return out
+
+
+def check_light_off_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """PLACE002: a variant on the heavy lane runs at least one heavy command."""
+    heavy_lane, patterns = _setup(ctx)
+    out = CheckOutput()
+    for instance in ctx.workflows.instances:
+        light = [v for v in instance.variants if heavy_lane in v.labels.labels
+                 and not heavy_hits(ctx.workflows, instance, v, patterns)]
+        if not light:
+            continue
+        file, line = label_origin(instance)
+        which = ", ".join(sorted({_variant_text(v).strip() for v in light} - {""}))
+        out.add(Finding("PLACE002", (
+            f"job `{instance.display_id}`{' ' + which if which else ''} runs on the heavy lane "
+            f"`{heavy_lane}` but runs no heavy command; the heavy lane has few runners"),
+            Severity.WARNING, file=file, line=line, job=instance.display_id))
+    return out
