@@ -9,6 +9,7 @@ only, `smaps_rollup` for USS and PSS, so the sampler stays well under 2% of a co
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,9 +60,11 @@ class Sampler:
     interval: float = 0.1
     cgroup_dir: Path | None = None
     version: Version = "v1"
-    full_every: int = 10
-    """Read USS/PSS (the expensive `smaps_rollup`) for the top 3 processes every this many
-    ticks, and whenever the tree grows 10% past its largest size so far."""
+    full_every: int = 20
+    """USS/PSS come from `smaps_rollup`, which costs the kernel a page-table walk (about
+    10 ms for a 100Mi process): read it for the two largest processes at most every this
+    many ticks, when the tree has grown 25% past its size at the last read, and every five
+    times this many ticks regardless."""
     samples: list[Sample] = field(default_factory=list)
     peaks: dict[int, ProcessPeak] = field(default_factory=dict)
     cpu_seconds: float = 0.0
@@ -72,6 +75,7 @@ class Sampler:
     _started: float = 0.0
     _ticks: int = 0
     _full_total: int = 0
+    _full_tick: int = -(10**9)
 
     def start(self) -> None:
         """Start sampling in a background thread."""
@@ -102,7 +106,10 @@ class Sampler:
     def _pids(self) -> list[int]:
         if self.cgroup_dir is not None:
             return cgroup_pids(self.cgroup_dir)
-        try:
+        tree = _descendants(self.root_pid)
+        if tree is not None:
+            return tree
+        try:  # no /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN): scan every process
             root = self._process(self.root_pid)
             if root is None:
                 return []
@@ -147,9 +154,12 @@ class Sampler:
             if peak is None:
                 peak = self.peaks[pid] = _describe(proc)
             peak.rss = max(peak.rss, rss)
-        if self._ticks % self.full_every == 0 or total > self._full_total * 1.1:
+        since = self._ticks - self._full_tick
+        if since >= self.full_every * 5 or (since >= self.full_every
+                                             and total > self._full_total * 1.25):
             self._full_total = max(self._full_total, total)
-            for _, pid in sorted(sizes, reverse=True)[:3]:
+            self._full_tick = self._ticks
+            for _, pid in sorted(sizes, reverse=True)[:2]:
                 self._read_full(pid)
         self._ticks += 1
         for gone in set(self._procs) - set(pids):
@@ -173,6 +183,29 @@ class Sampler:
     def top(self, count: int = 5) -> list[ProcessPeak]:
         """The processes with the largest peak RSS, largest first."""
         return sorted(self.peaks.values(), key=lambda p: (-p.rss, p.pid))[:count]
+
+
+def _descendants(root: int) -> list[int] | None:
+    """`root` and its descendants from the kernel's per-thread `children` lists (no scan of
+    every process); None when the kernel does not provide them (no CONFIG_PROC_CHILDREN)."""
+    if not _HAS_CHILDREN_LISTS:
+        return None
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")  # noqa: PTH208 - hot path, no Path objects
+        except OSError:  # gone since its parent listed it
+            continue
+        for tid in tasks:
+            with contextlib.suppress(OSError, ValueError), \
+                    open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:  # noqa: PTH123
+                todo.extend(int(c) for c in handle.read().split())
+    return pids
+
+
+_HAS_CHILDREN_LISTS = Path(f"/proc/self/task/{os.getpid()}/children").exists()
 
 
 def _describe(proc: psutil.Process) -> ProcessPeak:
