@@ -27,7 +27,7 @@ def test_on_stays_a_string_key() -> None:
     doc = loads(WORKFLOW, "ci.yml")
     assert isinstance(doc, LMap)
     assert "on" in doc
-    assert True not in doc
+    assert True not in doc  # type: ignore[comparison-overlap]
     assert doc.line_of("on") == 2
     assert doc["on"]["push"]["branches"] == ["main"]
 

@@ -66,7 +66,7 @@ def resolve_runs_on(raw: Any, context: Mapping[str, Any]) -> LabelSet:
             value = substitute(raw, context)
         except Unknown:
             return LabelSet((), None, UNKNOWN, (str(raw),))
-        if value is None or value == "" or value == []:
+        if value is None or value in ("", []):
             # e.g. an input the caller fills from run-time context: never guess a label
             return LabelSet((), None, UNKNOWN, (str(raw),))
     if isinstance(value, dict):
