@@ -58,6 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the JSON report (release evidence) here")
     group.addoption("--artifacts-dir", default=".harness", metavar="DIR",
                     help="where charts and scratch data go")
+    group.addoption("--kubectl-file", dest="kubectl_files", action="append", default=[],
+                    metavar="FILE", help="saved `kubectl get ... -o json` output (repeatable)")
+    group.addoption("--metrics-file", dest="metrics_files", action="append", default=[],
+                    metavar="FILE", help="saved ARC listener metrics page (repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,6 +83,8 @@ def _context(config: pytest.Config) -> CheckContext:
             attic_url=config.getoption("attic_url"),
             bazel_cache=config.getoption("bazel_cache"),
             artifacts_dir=Path(config.getoption("artifacts_dir")),
+            kubectl_files=tuple(Path(p) for p in config.getoption("kubectl_files")),
+            metrics_files=tuple(Path(p) for p in config.getoption("metrics_files")),
         )
         try:
             cached = make_context(Path(repo), Path(contract) if contract else None, options)

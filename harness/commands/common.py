@@ -29,6 +29,13 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                              "(overrides contract)")
     parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
                         help="where charts and scratch data go (default: .harness)")
+    parser.add_argument("--kubectl-file", dest="kubectl_files", type=Path, action="append",
+                        default=[], metavar="FILE",
+                        help="saved `kubectl get autoscalingrunnersets,ephemeralrunners -A "
+                             "-o json` or `kubectl get nodes -o json` output (repeatable)")
+    parser.add_argument("--metrics-file", dest="metrics_files", type=Path, action="append",
+                        default=[], metavar="FILE",
+                        help="saved ARC listener metrics page, Prometheus text (repeatable)")
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -38,6 +45,8 @@ def options_from(args: argparse.Namespace) -> Options:
         attic_url=getattr(args, "attic_url", None),
         bazel_cache=getattr(args, "bazel_cache", None),
         artifacts_dir=getattr(args, "artifacts_dir", Path(".harness")),
+        kubectl_files=tuple(getattr(args, "kubectl_files", ())),
+        metrics_files=tuple(getattr(args, "metrics_files", ())),
     )
 
 
