@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.checks._findings import step_finding
 from harness.checks.api import CheckContext, Skip
-from harness.github.nix import installs_nix, nix_use
+from harness.github.nix import installs_first, installs_nix, nix_use
 from harness.results import CheckOutput
 from harness.rules import Rule
 
@@ -31,6 +31,9 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
     for _workflow, job in model.jobs_with_steps():
         installed_at: int | None = None
         for effective in model.effective_steps(job):
+            if installed_at is None and installs_first(effective):
+                installed_at = effective.job_step
+                continue
             use = nix_use(effective)
             if use is not None and installed_at is None:
                 later = any(installs_nix(s) for s in model.effective_steps(job)

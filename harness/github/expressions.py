@@ -65,7 +65,7 @@ def _coerce(value: Any) -> Any:
 def _equal(left: Any, right: Any) -> bool:
     if type(left) is type(right) or (isinstance(left, str) and isinstance(right, str)):
         if isinstance(left, str):
-            return left.lower() == right.lower()
+            return left.lower() == str(right).lower()
         same_type: bool = left == right
         return same_type
     same: bool = _coerce(left) == _coerce(right)

@@ -48,6 +48,7 @@ _INSTALLER_URL = re.compile(
     r"|install\.determinate\.systems/nix|install\.lix\.systems/lix|nix-installer)"
 )
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash"})
+_PIPE_TARGETS = _SHELLS | {"sudo"}  # `curl ... | sudo sh -s -- install`
 
 
 def action_name(uses: str | None) -> str | None:
@@ -67,7 +68,7 @@ def _action_in(uses: str | None, names: frozenset[str]) -> bool:
 def installer_command(command: Command) -> bool:
     """True for a command that installs Nix: an installer piped into a shell, or run by one."""
     text = command.text()
-    if command.name in ("curl", "wget") and command.piped_to in _SHELLS:
+    if command.name in ("curl", "wget") and command.piped_to in _PIPE_TARGETS:
         return bool(_INSTALLER_URL.search(text))
     if command.name in _SHELLS and _INSTALLER_URL.search(text):
         return True
@@ -79,6 +80,22 @@ def installs_nix(step: EffectiveStep) -> bool:
     if _action_in(step.step.uses, INSTALLER_ACTIONS):
         return True
     return any(installer_command(c) for c in step.commands())
+
+
+def installs_first(step: EffectiveStep) -> bool:
+    """True when the step installs Nix before anything in it needs Nix.
+
+    An installer action, or a script whose installer command comes before its first Nix
+    command (`curl -L https://nixos.org/nix/install | sh` then `nix build`).
+    """
+    if _action_in(step.step.uses, INSTALLER_ACTIONS):
+        return True
+    for command in step.commands():
+        if installer_command(command):
+            return True
+        if command.name in NIX_COMMANDS:
+            return False
+    return False
 
 
 @dataclass(frozen=True)
