@@ -103,7 +103,7 @@ def test_chart_has_both_series_and_the_limit_line() -> None:
     svg = timeline_svg(_run(3 * GI, 8 * GI), "tinyland-nix: build", "tinyland-nix limit")
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
-    assert len(root.findall(f"{ns}polyline")) == 2
+    assert len(root.findall(f"{ns}polyline")) == 3  # working set, usage, tree RSS
     texts = "".join(t.text or "" for t in root.iter(f"{ns}text"))
     assert "tinyland-nix limit 8.0Gi" in texts
     assert "peak working set 3.0Gi" in texts

@@ -14,7 +14,7 @@ from harness.quantity import format_bytes
 
 WIDTH, HEIGHT = 760, 340
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 48, 56
-WORKING_SET, RSS, LIMIT = "#1f6feb", "#d9822b", "#cf222e"
+WORKING_SET, RSS, LIMIT, USAGE = "#1f6feb", "#d9822b", "#cf222e", "#8c959f"
 
 
 def _nice_step(span: float, target: int = 5) -> float:
@@ -56,7 +56,7 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
     """The run's samples as an SVG line chart (time on x, bytes on y)."""
     samples = run.samples
     duration = max((s.t for s in samples), default=0.0) or max(run.wall_seconds, 0.1)
-    values = [s.tree_rss for s in samples] + [s.working_set or 0 for s in samples]
+    values = [v for s in samples for v in (s.tree_rss, s.working_set or 0, s.usage or 0)]
     top = float(max([*values, run.limit or 0, 1 << 20]) * 1.1)
     unit = _byte_unit(top)
     step = _nice_step(top / unit[0]) * unit[0]
@@ -99,20 +99,22 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
         parts.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y(run.limit) - 6:.1f}" '
                      f'text-anchor="end" fill="{LIMIT}">'
                      f'{escape(limit_label)} {format_bytes(run.limit)}</text>')
-    parts.append(_polyline([(x(s.t), y(s.tree_rss)) for s in samples], RSS, "4 3"))
+    legend = []
     if run.kernel_judged:
+        parts.append(_polyline([(x(s.t), y(s.usage or 0)) for s in samples], USAGE, "2 2"))
         parts.append(_polyline([(x(s.t), y(s.working_set or 0)) for s in samples],
                                WORKING_SET))
-    legend = [(WORKING_SET, "working set (cgroup usage - inactive file)")] \
-        if run.kernel_judged else []
-    legend += [(RSS, "RSS of the process tree"), (LIMIT, limit_label)]
-    lx = LEFT
+        legend += [(WORKING_SET, "working set (usage - inactive file)"),
+                   (USAGE, "usage incl. page cache")]
+    parts.append(_polyline([(x(s.t), y(s.tree_rss)) for s in samples], RSS, "4 3"))
+    legend += [(RSS, "tree RSS"), (LIMIT, limit_label)]
+    lx = 20
     for colour, text in legend:
         ly = HEIGHT - 14
         parts.append(f'<line x1="{lx}" x2="{lx + 22}" y1="{ly - 4}" y2="{ly - 4}" '
                      f'stroke="{colour}" stroke-width="3"/>')
         parts.append(f'<text x="{lx + 28}" y="{ly}">{escape(text)}</text>')
-        lx += 40 + 7 * len(text)
+        lx += 38 + int(6.4 * len(text))
     parts.append("</svg>")
     return "\n".join(p for p in parts if p) + "\n"
 

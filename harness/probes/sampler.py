@@ -173,6 +173,9 @@ class Sampler:
         peak = self.peaks.get(pid)
         if proc is None or peak is None:
             return
+        fresh = _describe(proc)  # the process may have exec'd since it was first seen
+        if fresh.cmdline:
+            peak.name, peak.cmdline = fresh.name, fresh.cmdline
         with contextlib.suppress(psutil.Error, OSError):
             full = proc.memory_full_info()
             peak.uss = max(peak.uss or 0, int(full.uss))
