@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from repo_helpers import findings, run_check, write_repo
 
 from harness.results import Finding, Status
@@ -21,8 +20,8 @@ INSTALL_FORMS = [
     "- uses: cachix/install-nix-action@08dcb3a5e62fa31e2da3d490afc4176ef55ecd72  # v30",
     "- run: curl -L https://nixos.org/nix/install | sh -s -- --daemon",
     "- run: sh <(curl -L https://nixos.org/nix/install) --no-daemon",
-    "- run: |\n    curl --proto '=https' --tlsv1.2 -sSf -L https://install.determinate.systems/nix \\\n"
-    "      | sh -s -- install --no-confirm",
+    "- run: |\n    curl --proto '=https' --tlsv1.2 -sSf -L \\\n"
+    "      https://install.determinate.systems/nix | sh -s -- install --no-confirm",
     "- run: curl -fsSL https://install.determinate.systems/nix | sudo sh -s -- install",
     "- run: wget -qO- https://nixos.org/nix/install | bash",
     "- uses: ./.github/actions/setup-nix",
