@@ -55,6 +55,18 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", "harness")
 
 
+@nox.session(default=False, tags=["release"])
+def release_gate(session: nox.Session) -> None:
+    """Refuse a FlakeHub publish that harness-evidence.json does not prove (the release gate).
+
+    Passes only for evidence of this exact commit (clean tree) and contract, covering the
+    contract's required suites, with no failed, errored or skipped live case, and fresh.
+    Posargs go to `flywheel-harness gate`, e.g. `-- --contract fleet.yaml`.
+    """
+    _install(session, extras="")
+    session.run("flywheel-harness", "gate", "--evidence", EVIDENCE, *session.posargs)
+
+
 @nox.session(default=False, tags=["bench"])
 def bench(session: nox.Session) -> None:
     """Speed and memory benchmarks; results as JSON in benchmarks/results/."""

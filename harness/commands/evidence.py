@@ -1,4 +1,4 @@
-"""`flywheel-harness evidence merge a.json b.json -o all.json`: one evidence file per release.
+"""`flywheel-harness evidence merge a.json b.json -o all.json`, and `evidence render FILE`.
 
 Each matrix job writes evidence for its suites; merging requires the same commit, the same
 dirtiness and the same contract in every file (and valid signatures when
@@ -29,6 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                            "commit and contract required).")
     merge.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
     merge.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    render = actions.add_parser("render", help="render an evidence file in another format",
+                                description="Render evidence as text, github, markdown, "
+                                            "sarif or json (e.g. SARIF for code scanning).")
+    render.add_argument("input", type=Path, metavar="FILE")
+    render.add_argument("--format", default="text",
+                        choices=["text", "json", "github", "markdown", "sarif"])
+    render.add_argument("-o", "--output", type=Path, default=None, metavar="FILE")
 
 
 def _worse(a: CaseResult, b: CaseResult) -> CaseResult:
@@ -66,6 +73,23 @@ def merge_reports(reports: list[tuple[Path, Report]]) -> Report:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `evidence merge` or `evidence render`."""
+    if args.action == "render":
+        return _render(args)
+    return _merge(args)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from harness.commands.common import emit
+    from harness.evidence import load_report, read_evidence
+    from harness.report import renderer
+
+    report = load_report(read_evidence(args.input), args.input)
+    emit(renderer(args.format)(report), args.output)
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
     """Read, check and merge the inputs; write the merged (and signed) evidence."""
     from harness.evidence import (
         evidence_key,

@@ -1,0 +1,37 @@
+"""`flywheel-harness graph [--format json|dot|text]`: the resolved job graph of a repository."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.commands.common import add_target_arguments, emit
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `graph`."""
+    parser = subparsers.add_parser(
+        "graph", help="the resolved job graph: lanes, bootstrap, roles",
+        description="For each job: its possible lanes (resolved, partial, unknown), where Nix "
+                    "is installed, its role, and the path from bootstrap to publish.")
+    add_target_arguments(parser)
+    parser.add_argument("--format", choices=["json", "dot", "text"], default="json")
+    parser.add_argument("--output", type=Path, default=None, help="write it here")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the graph."""
+    from harness.engine import make_context
+    from harness.github.graph import build_graph, to_dot, to_text
+
+    ctx = make_context(args.repo, args.contract)
+    graph = build_graph(ctx.workflows, ctx.contract)
+    if args.format == "dot":
+        text = to_dot(graph)
+    elif args.format == "text":
+        text = to_text(graph)
+    else:
+        text = json.dumps(graph.to_json(), indent=2) + "\n"
+    emit(text, args.output)
+    return 0

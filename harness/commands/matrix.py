@@ -1,0 +1,71 @@
+"""`flywheel-harness matrix`: the GitHub Actions matrix that maps each suite to its lane.
+
+Prints `{"include": [{"suite": "workflows", "lane": "tinyland-nix"}, ...]}` on one line, for
+`strategy.matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}` and `runs-on: ${{ matrix.lane }}`.
+Suites that run heavy workload measurements (`memory`, or any suite marked `heavy`) go to the
+contract's heavy lane (`placement.heavy_lane`); every other suite goes to the first non-heavy
+`nix` lane of the contract (`tinyland-nix` for honey).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.contract.model import Contract
+from harness.errors import HarnessInputError
+from harness.scenario import Suite
+
+HEAVY_SUITES = frozenset({"memory"})
+
+
+def default_lane(contract: Contract) -> str:
+    """The lane for ordinary suites: the first non-heavy Nix lane (else the first lane)."""
+    for lane in contract.lanes.values():
+        if lane.kind == "nix" and not lane.heavy:
+            return lane.name
+    if not contract.lanes:
+        raise HarnessInputError(f"{contract.path}: the contract declares no lanes")
+    return next(iter(contract.lanes))
+
+
+def lane_for(suite: Suite, contract: Contract) -> str:
+    """The lane a suite must run on."""
+    if (suite.name in HEAVY_SUITES or "heavy" in suite.marks) and contract.heavy_lane:
+        return contract.heavy_lane
+    return default_lane(contract)
+
+
+def matrix(suites: list[Suite], contract: Contract) -> dict[str, list[dict[str, str]]]:
+    """The matrix object: one entry per suite, with its lane."""
+    return {"include": [{"suite": s.name, "lane": lane_for(s, contract)}
+                        for s in sorted(suites, key=lambda s: s.name)]}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `matrix`."""
+    parser = subparsers.add_parser(
+        "matrix", help="print the GitHub Actions matrix of suites and lanes",
+        description="Print the matrix (JSON for fromJSON) mapping each suite to its lane.")
+    parser.add_argument("--repo", type=Path, default=Path(),
+                        help="repository (for its fleet.yaml; default: current directory)")
+    parser.add_argument("--contract", type=Path, default=None, help="fleet contract")
+    parser.add_argument("--scenarios", type=Path, default=None,
+                        help="directory of *.scenario.yaml suites (default: the bundled ones)")
+    parser.add_argument("--suite", action="append", default=[], metavar="NAME",
+                        help="only these suites (repeatable)")
+    parser.add_argument("--pretty", action="store_true", help="indented JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the matrix."""
+    from harness.engine import make_context
+    from harness.suites import load_suites, select_suites
+
+    ctx = make_context(args.repo, args.contract)
+    suites = select_suites(load_suites(args.scenarios), args.suite)
+    data = matrix(suites, ctx.contract)
+    print(json.dumps(data, indent=2 if args.pretty else None,
+                     separators=None if args.pretty else (",", ":")))
+    return 0
