@@ -140,3 +140,15 @@ def test_process_tree_mode_without_a_cgroup(contract: Contract) -> None:
     assert run.peak_working_set == run.peak_rss_tree
     assert "process tree only" in run.note
     assert not judge(run, contract, None).failed
+
+
+def test_enclosing_envelope_tighter_than_the_lane(parent: CgroupRef, contract: Contract) -> None:
+    # A 256Mi "pod" measuring for a 1Gi lane: the pod's envelope wins, and the report says so.
+    with ChildCgroup(parent, 256 * MI) as pod:
+        inner = CgroupRef(parent.version, parent.path, pod.directory)
+        run = run_workload(_workload("--anon", "400Mi"), 1024 * MI, parent=inner,
+                           interval=0.05)
+        assert [p.name for p in pod.directory.iterdir() if p.is_dir()] == []
+    assert "limits this run to 256.0Mi" in run.note
+    assert run.oom_kills >= 1
+    assert judge(run, contract, None).failed

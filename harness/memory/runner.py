@@ -20,6 +20,7 @@ from pathlib import Path
 
 from harness.probes.cgroup import CgroupRef, ChildCgroup, child_parent, own_memory_cgroup
 from harness.probes.sampler import ProcessPeak, Sample, Sampler
+from harness.quantity import format_bytes
 
 _JOIN = 'echo $$ > "$FLYWHEEL_HARNESS_CGROUP_PROCS" && exec "$@"'
 """The child joins its cgroup before exec, so nothing it starts is ever outside it."""
@@ -70,7 +71,12 @@ def run_workload(command: Sequence[str] | str, limit: int | None, *, interval: f
             parent, reason = child_parent(own_memory_cgroup())
         if parent is not None:
             with ChildCgroup(parent, limit) as child:
-                return _run(argv, limit, interval, timeout, cwd=cwd, child=child)
+                run = _run(argv, limit, interval, timeout, cwd=cwd, child=child)
+                effective = child.effective_limit()
+                if limit is not None and effective is not None and effective < limit:
+                    run.note = (f"the enclosing cgroup limits this run to {format_bytes(effective)}"
+                                f", below the {format_bytes(limit)} asked for")
+                return run
     run = _run(argv, limit, interval, timeout, cwd=cwd, child=None)
     run.note = f"measured the process tree only: {reason}"
     return run

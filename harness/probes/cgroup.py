@@ -269,6 +269,20 @@ class ChildCgroup:
         """The cgroup's counters now."""
         return read_memory(self.directory, self.version)
 
+    def effective_limit(self) -> int | None:
+        """The smallest limit on the way up: an enclosing pod's envelope can be tighter."""
+        if self.version == "v1":
+            value = _read_keyed(self.directory / "memory.stat").get("hierarchical_memory_limit")
+            return None if value is None or value >= UNLIMITED_V1 else value
+        limits = []
+        directory = self.directory
+        while (directory / "memory.max").exists():
+            value = _read_int(directory / "memory.max")
+            if value is not None:
+                limits.append(value)
+            directory = directory.parent
+        return min(limits, default=None)
+
     def pids(self) -> list[int]:
         """Processes inside the cgroup now."""
         return cgroup_pids(self.directory)
