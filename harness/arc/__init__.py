@@ -1,0 +1,53 @@
+"""ARC runner scale sets read from the three places they live, each value with its origin:
+OpenTofu modules (`tofu.py`), Helm values of `gha-runner-scale-set` (`helm.py`), and saved
+`kubectl get autoscalingrunnersets -A -o json` output (`kubectl.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.arc.helm import scale_sets_from_helm
+from harness.arc.kubectl import read_kubectl
+from harness.arc.model import ScaleSet
+from harness.arc.tofu import scale_sets_from_tofu
+from harness.tofu import HclProblem, load_tofu
+
+__all__ = ["ArcConfig", "ScaleSet", "read_arc"]
+
+
+@dataclass
+class ArcConfig:
+    """Every scale set found, by source."""
+
+    scale_sets: list[ScaleSet] = field(default_factory=list)
+    problems: list[HclProblem] = field(default_factory=list)
+
+    def by_source(self, *sources: str) -> list[ScaleSet]:
+        """Scale sets from the given sources."""
+        return [s for s in self.scale_sets if s.source in sources]
+
+    @property
+    def declared(self) -> list[ScaleSet]:
+        """What the repository declares (OpenTofu and Helm); the live state when it declares
+        nothing."""
+        return self.by_source("tofu", "helm") or self.by_source("kubectl")
+
+
+def _display(repo: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def read_arc(repo: Path, kubectl_files: Iterable[Path] = ()) -> ArcConfig:
+    """Read the repository's scale sets and the given kubectl outputs."""
+    tofu = load_tofu(repo)
+    config = ArcConfig(problems=list(tofu.problems))
+    config.scale_sets.extend(scale_sets_from_tofu(tofu))
+    config.scale_sets.extend(scale_sets_from_helm(repo))
+    for path in kubectl_files:
+        config.scale_sets.extend(read_kubectl(path, _display(repo, path)))
+    return config

@@ -1,0 +1,145 @@
+"""Scale sets declared in OpenTofu: `module` blocks of an ARC runner module.
+
+A module block is an ARC runner when its local source directory holds a `helm_release` of
+the `gha-runner-scale-set` chart, or (for remote sources) when its source names
+`arc-runner` or `runner-scale-set`. Inputs resolve through `var.*` -> `variables.tf`
+defaults -> `terraform.tfvars` / `*.auto.tfvars`; inputs a block does not pass take the
+module's own variable defaults. `count = 0` (also `var.flag ? 1 : 0` with the flag false)
+deploys nothing; `for_each` over a map variable gives one scale set per key, with
+`optional(type, default)` attributes of the variable's object type filled in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.arc.model import ScaleSet, count, quantity
+from harness.tofu import Block, Origin, Resolved, Scope, Stack, TofuDir, TofuRepo, resolve
+from harness.tofu.hcl import Expr
+from harness.tofu.values import resolve_reference
+
+CHART = "gha-runner-scale-set"
+INPUTS: dict[str, tuple[str, ...]] = {
+    "label": ("runner_label", "runner_scale_set_name", "scale_set_name", "runs_on_label"),
+    "min_runners": ("min_runners",),
+    "max_runners": ("max_runners",),
+    "memory_limit": ("memory_limit", "runner_memory_limit"),
+    "memory_request": ("memory_request", "runner_memory_request"),
+    "container_mode": ("container_mode", "containermode"),
+    "dind_memory_limit": ("dind_memory_limit", "docker_memory_limit"),
+}
+
+
+def _charts(directory: TofuDir) -> list[str]:
+    charts = []
+    for resource in directory.blocks("resource"):
+        if resource.labels and resource.labels[0] == "helm_release":
+            chart = resource.get("chart")
+            charts.append(str(chart))
+    return charts
+
+
+def is_arc_module(source: str, directory: TofuDir | None) -> bool:
+    """True for a module that deploys a gha-runner-scale-set."""
+    if directory is not None:
+        return any(CHART in chart for chart in _charts(directory))
+    return "arc-runner" in source or "runner-scale-set" in source
+
+
+def _deployed(module: Block, scope: Scope) -> tuple[bool, str | None]:
+    """Whether `count` deploys the module (and a note when it cannot be told)."""
+    raw = module.get("count")
+    if raw is None:
+        return True, None
+    if isinstance(raw, int):
+        return raw > 0, None
+    if isinstance(raw, Expr):
+        condition, _, branches = raw.text.partition("?")
+        yes, _, no = branches.partition(":")
+        if branches and yes.strip().isdigit() and no.strip().isdigit():
+            got = resolve_reference(condition.strip(), scope)
+            if got.known and isinstance(got.value, bool):
+                return int((yes if got.value else no).strip()) > 0, None
+        got = resolve_reference(raw.text, scope)
+        if got.known and isinstance(got.value, int):
+            return got.value > 0, None
+    return True, f"count `{raw}` not evaluated; assumed deployed"
+
+
+def _for_each(module: Block, stack: Stack, scope: Scope
+              ) -> list[tuple[str | None, Resolved | None]] | str:
+    """(each.key, each.value) pairs; a problem string when for_each cannot be resolved."""
+    raw = module.get("for_each")
+    if raw is None:
+        return [(None, None)]
+    origin = Origin(module.file, module.line_of("for_each"), f"module.{module.labels[0]}.for_each")
+    got = resolve(raw, origin, scope)
+    if not got.known:
+        return f"for_each not resolved: {got.problem}"
+    defaults: dict[str, Any] = {}
+    if isinstance(raw, Expr) and raw.text.startswith("var."):
+        variable = next((b for b in stack.blocks("variable")
+                         if b.labels and b.labels[0] == raw.text[4:]), None)
+        if variable is not None and "type" in variable.attributes:
+            defaults = variable.attributes["type"].optional_defaults or {}
+    if isinstance(got.value, dict):
+        return [(str(key), Resolved({**defaults, **value} if isinstance(value, dict) else value,
+                                    got.origin))
+                for key, value in got.value.items()]
+    if isinstance(got.value, list):
+        return [(str(item), Resolved(item, got.origin)) for item in got.value]
+    return f"for_each value {got.value!r} is neither a map nor a set"
+
+
+def _input(module: Block, names: tuple[str, ...], scope: Scope,
+           defaults: dict[str, Resolved]) -> Resolved:
+    for name in names:
+        if name in module.attributes:
+            origin = Origin(module.file, module.line_of(name), f"module.{module.labels[0]}.{name}")
+            return resolve(module.get(name), origin, scope)
+    for name in names:
+        if name in defaults:
+            return defaults[name]
+    return Resolved(None, Origin(module.file, module.line, "not set"))
+
+
+def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
+    """Every ARC runner module instance of every stack."""
+    out: list[ScaleSet] = []
+    for stack in tofu.stacks:
+        scope = stack.scope()
+        for module in stack.blocks("module"):
+            source = str(module.get("source", ""))
+            directory = tofu.module_dir(stack.path, source)
+            if not is_arc_module(source, directory):
+                continue
+            deployed, note = _deployed(module, scope)
+            if not deployed:
+                continue
+            defaults = directory.variable_defaults() if directory else {}
+            name = f"module.{module.labels[0] if module.labels else '?'}"
+            where = Origin(module.file, module.line, f"{stack.path}: {name}")
+            pairs = _for_each(module, stack, scope)
+            if isinstance(pairs, str):
+                failed = ScaleSet("tofu", f"{name}[*]", where,
+                                  Resolved(problem=pairs), notes=[pairs])
+                out.append(failed)
+                continue
+            for key, value in pairs:
+                inner = Scope(scope.variables, scope.locals, key, value)
+                values = {field: _input(module, names, inner, defaults)
+                          for field, names in INPUTS.items()}
+                mode = values["container_mode"]
+                scale_set = ScaleSet(
+                    "tofu", name if key is None else f'{name}["{key}"]', where,
+                    label=values["label"],
+                    min_runners=count(values["min_runners"], "min_runners"),
+                    max_runners=count(values["max_runners"], "max_runners"),
+                    memory_limit=quantity(values["memory_limit"], "memory_limit"),
+                    memory_request=quantity(values["memory_request"], "memory_request"),
+                    container_mode=mode,
+                    dind=mode.known and str(mode.value) == "dind",
+                    dind_memory_limit=quantity(values["dind_memory_limit"], "dind_memory_limit"),
+                    notes=[note] if note else [])
+                out.append(scale_set)
+    return out

@@ -1,0 +1,220 @@
+"""OpenTofu stacks of a repository: root modules, their backends, variables and modules.
+
+A *stack* is a directory of `.tf` files that is a root module: not under a `modules/`
+directory and not the local `source` of another directory's `module` block. Variable values
+follow OpenTofu's precedence: `variables.tf` defaults, then `terraform.tfvars`,
+`terraform.tfvars.json`, then `*.auto.tfvars` / `*.auto.tfvars.json` in lexical order (later
+wins). Files such as `terraform.tfvars.example` are never read. Hidden directories,
+`.terraform/`, `node_modules/`, and `fixtures`/`testdata` directories are not searched.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from harness.tofu.hcl import Block, HclFile, HclProblem, read_hcl
+from harness.tofu.values import Origin, Resolved, Scope, contains_expression
+
+SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", "fixtures", "testdata",
+                       "__pycache__", ".direnv", "result"})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One backend setting and the file it is written in."""
+
+    value: Any
+    file: str
+    line: int
+
+
+@dataclass
+class Backend:
+    """A `terraform { backend "TYPE" { ... } }` block, with `*.tfbackend` partial config."""
+
+    type: str
+    block: Block
+    settings: dict[str, Setting] = field(default_factory=dict)
+
+
+@dataclass
+class TofuDir:
+    """One directory of `.tf` files (a stack or a module)."""
+
+    path: str
+    files: list[HclFile] = field(default_factory=list)
+    problems: list[HclProblem] = field(default_factory=list)
+
+    def blocks(self, kind: str) -> list[Block]:
+        """Top-level blocks of one type across the directory's files."""
+        return [b for f in self.files for b in f.blocks if b.type == kind]
+
+    def variable_defaults(self) -> dict[str, Resolved]:
+        """`variable` blocks -> their defaults (unresolved when there is none)."""
+        out: dict[str, Resolved] = {}
+        for block in self.blocks("variable"):
+            name = block.labels[0] if block.labels else ""
+            if "default" in block.attributes:
+                value = block.get("default")
+                if contains_expression(value):
+                    out[name] = Resolved(problem=f"the default of var.{name} is an expression")
+                else:
+                    out[name] = Resolved(value, Origin(block.file, block.line_of("default"),
+                                                       f"default of var.{name}"))
+            else:
+                out[name] = Resolved(problem=f"var.{name} has no default and no tfvars value "
+                                             f"({block.file}:{block.line})")
+        return out
+
+    def literal_locals(self) -> dict[str, Resolved]:
+        """`locals` whose values are literals."""
+        out: dict[str, Resolved] = {}
+        for block in self.blocks("locals"):
+            for name, attribute in block.attributes.items():
+                if not contains_expression(attribute.value):
+                    out[name] = Resolved(attribute.value,
+                                         Origin(block.file, attribute.line, f"local.{name}"))
+        return out
+
+
+@dataclass
+class Stack(TofuDir):
+    """A root module: what `tofu init/plan` runs in."""
+
+    tfvars: list[HclFile] = field(default_factory=list)
+    backend: Backend | None = None
+
+    def scope(self) -> Scope:
+        """Variables with defaults overridden by the auto-loaded tfvars files."""
+        variables = self.variable_defaults()
+        for tfvars in self.tfvars:
+            for name, attribute in tfvars.attributes.items():
+                variables[name] = Resolved(attribute.value,
+                                           Origin(tfvars.path, attribute.line,
+                                                  f"{PurePosixPath(tfvars.path).name}"))
+        return Scope(variables=variables, locals=self.literal_locals())
+
+
+@dataclass
+class TofuRepo:
+    """Every stack and module directory found, and the files that could not be read."""
+
+    root: Path
+    stacks: list[Stack] = field(default_factory=list)
+    modules: dict[str, TofuDir] = field(default_factory=dict)
+    problems: list[HclProblem] = field(default_factory=list)
+
+    def module_dir(self, caller: str, source: str) -> TofuDir | None:
+        """The local module a `source = "../x"` names, relative to the calling directory."""
+        if not source.startswith(("./", "../")):
+            return None
+        target = _join(caller, source)
+        if target in self.modules:
+            return self.modules[target]
+        path = self.root / target
+        if not path.is_dir() or target.startswith(".."):
+            return None
+        directory = _read_dir(self.root, target, sorted(path.glob("*.tf")))
+        self.modules[target] = directory
+        self.problems.extend(directory.problems)
+        return directory
+
+
+def _join(directory: str, source: str) -> str:
+    """`tofu/stacks/x` + `../../modules/y` -> `tofu/modules/y` (lexically, like OpenTofu)."""
+    return os.path.normpath(PurePosixPath(directory) / source).replace(os.sep, "/")
+
+
+def _read_dir(root: Path, rel: str, paths: Iterable[Path]) -> TofuDir:
+    directory = TofuDir(rel)
+    for path in paths:
+        file = path.relative_to(root).as_posix()
+        parsed = read_hcl(path, file)
+        if isinstance(parsed, HclProblem):
+            directory.problems.append(parsed)
+        else:
+            directory.files.append(parsed)
+    return directory
+
+
+def _tfvars_paths(directory: Path) -> list[Path]:
+    names = [n for n in ("terraform.tfvars", "terraform.tfvars.json")
+             if (directory / n).is_file()]
+    auto = sorted(p.name for p in directory.iterdir() if p.is_file()
+                  and p.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    return [directory / n for n in (*names, *auto)]
+
+
+def _backend(stack: Stack, root: Path) -> Backend | None:
+    for block in stack.blocks("terraform"):
+        for inner in block.children("backend"):
+            backend = Backend(inner.labels[0] if inner.labels else "", inner,
+                              {n: Setting(a.value, inner.file, a.line)
+                               for n, a in inner.attributes.items()})
+            directory = root / stack.path
+            for path in sorted(directory.glob("*.tfbackend")):
+                parsed = read_hcl(path, path.relative_to(root).as_posix())
+                if isinstance(parsed, HclFile):
+                    for name, attribute in parsed.attributes.items():
+                        backend.settings.setdefault(
+                            name, Setting(attribute.value, parsed.path, attribute.line))
+                else:
+                    stack.problems.append(parsed)
+            return backend
+    return None
+
+
+def _tf_dirs(root: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        tf = sorted(f for f in files if f.endswith(".tf"))
+        if tf:
+            rel = Path(current).relative_to(root).as_posix()
+            found[rel] = [Path(current) / f for f in tf]
+    return found
+
+
+@lru_cache(maxsize=8)
+def _load_cached(root: Path, stamp: float) -> TofuRepo:
+    repo = TofuRepo(root)
+    dirs = {rel: _read_dir(root, rel, paths) for rel, paths in _tf_dirs(root).items()}
+    referenced: set[str] = set()
+    for rel, directory in dirs.items():
+        repo.problems.extend(directory.problems)
+        for module in directory.blocks("module"):
+            source = module.get("source")
+            if isinstance(source, str) and source.startswith(("./", "../")):
+                referenced.add(_join(rel, source))
+    for rel, directory in dirs.items():
+        if rel in referenced or "modules" in PurePosixPath(rel).parts:
+            repo.modules[rel] = directory
+            continue
+        stack = Stack(rel, directory.files, [])
+        stack.tfvars = [f for p in _tfvars_paths(root / rel)
+                        if isinstance(f := read_hcl(p, p.relative_to(root).as_posix()), HclFile)]
+        stack.backend = _backend(stack, root)
+        repo.problems.extend(stack.problems)
+        repo.stacks.append(stack)
+    for rel in dirs:
+        for path in _tfvars_paths(root / rel):
+            parsed = read_hcl(path, path.relative_to(root).as_posix())
+            if isinstance(parsed, HclProblem):
+                repo.problems.append(parsed)
+    return repo
+
+
+def load_tofu(root: Path) -> TofuRepo:
+    """Read every stack and module under `root` (cached per directory state)."""
+    root = root.resolve()
+    try:
+        stamp = max((p.stat().st_mtime for paths in _tf_dirs(root).values() for p in paths),
+                    default=0.0)
+    except OSError:
+        stamp = 0.0
+    return _load_cached(root, stamp)
