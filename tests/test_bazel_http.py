@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ def nginx_cache(tmp_path: Path) -> Iterator[LoopbackHttpCache]:
 class _FakeRemote(BaseHTTPRequestHandler):
     """bazel-remote's /status, a store that keeps CAS but corrupts AC entries on read."""
 
-    store: dict[str, bytes] = {}
+    store: ClassVar[dict[str, bytes]] = {}
 
     def log_message(self, *args: object) -> None:
         pass
@@ -47,7 +48,7 @@ class _FakeRemote(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         if self.path == "/status":
             body = json.dumps({"CurrSize": 4096, "MaxSize": 10 ** 9, "NumFiles": 3,
                                "ServerTime": 0, "GitCommit": "test"}).encode()
@@ -59,9 +60,9 @@ class _FakeRemote(BaseHTTPRequestHandler):
         else:
             self._send(404)
 
-    do_HEAD = do_GET  # noqa: N815
+    do_HEAD = do_GET
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         self.store[self.path] = self.rfile.read(length)
         self._send(200)

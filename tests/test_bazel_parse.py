@@ -28,19 +28,19 @@ from harness.probes.bazel_log import (
 )
 
 
-@pytest.mark.parametrize(("line", "total", "remote", "disk", "action", "consistent"), [
-    ("INFO: 0 processes.", 0, 0, 0, 0, True),
-    ("INFO: 1 process: 1 internal.", 1, 0, 0, 0, True),
-    ("INFO: 4 processes: 3 remote cache hit, 1 internal.", 4, 3, 0, 0, True),
-    ("INFO: 4 processes: 1 internal, 3 linux-sandbox.", 4, 0, 0, 0, True),
-    ("INFO: 6 processes: 2 disk cache hit, 1 remote cache hit, 3 linux-sandbox.", 6, 1, 2, 0,
-     True),
-    ("INFO: 3 processes: 2 action cache hit, 1 internal, 2 linux-sandbox.", 3, 0, 0, 2, True),
-    ("\x1b[32mINFO: \x1b[0m5 processes: 5 remote cache hit.", 5, 5, 0, 0, True),
-    ("INFO: 5 processes: 2 remote cache hit, 1 internal.", 5, 2, 0, 0, False),
+@pytest.mark.parametrize(("line", "expected"), [
+    ("INFO: 0 processes.", (0, 0, 0, 0, True)),
+    ("INFO: 1 process: 1 internal.", (1, 0, 0, 0, True)),
+    ("INFO: 4 processes: 3 remote cache hit, 1 internal.", (4, 3, 0, 0, True)),
+    ("INFO: 4 processes: 1 internal, 3 linux-sandbox.", (4, 0, 0, 0, True)),
+    ("INFO: 6 processes: 2 disk cache hit, 1 remote cache hit, 3 linux-sandbox.", (6, 1, 2, 0,
+     True)),
+    ("INFO: 3 processes: 2 action cache hit, 1 internal, 2 linux-sandbox.", (3, 0, 0, 2, True)),
+    ("\x1b[32mINFO: \x1b[0m5 processes: 5 remote cache hit.", (5, 5, 0, 0, True)),
+    ("INFO: 5 processes: 2 remote cache hit, 1 internal.", (5, 2, 0, 0, False)),
 ])
-def test_summary_line_variants(line: str, total: int, remote: int, disk: int, action: int,
-                               consistent: bool) -> None:
+def test_summary_line_variants(line: str, expected: tuple[int, int, int, int, bool]) -> None:
+    total, remote, disk, action, consistent = expected
     summary = parse_summary(f"INFO: Elapsed time: 1.2s, Critical Path: 0.3s\n{line}\n")
     assert summary is not None
     assert (summary.total, summary.remote_cache_hits, summary.disk_cache_hits,

@@ -62,13 +62,14 @@ def _slug(name: str) -> str:
 
 def _grpc_probes(kind: str, cache: CacheTarget, timeout: float) -> ProbeReport:
     try:
-        from harness.probes import bazel_grpc
+        from harness.probes.bazel_grpc import probe_answers as grpc_answers
+        from harness.probes.bazel_grpc import probe_round_trip as grpc_round_trip
     except ImportError:
         raise Skip("gRPC probes need the grpc extra: pip install 'flywheel-harness[grpc]'",
                    live=True) from None
     if kind == "answers":
-        return bazel_grpc.probe_answers(cache.url, timeout=timeout)
-    return bazel_grpc.probe_round_trip(cache.url, timeout=timeout)
+        return grpc_answers(cache.url, timeout=timeout)
+    return grpc_round_trip(cache.url, timeout=timeout)
 
 
 def _report_probe(out: CheckOutput, report: ProbeReport, rule: str, cache: CacheTarget) -> None:

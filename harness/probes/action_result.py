@@ -248,3 +248,9 @@ def _stream_digest(result: ActionResult, name: str) -> Digest | None:
         return Digest.of(raw)
     digest: Digest | None = getattr(result, f"{name}_digest")
     return digest
+
+
+# Public names for other REAPI messages built from the same wire-format pieces.
+len_field = _len_field
+int_field = _int_field
+read_varint = _read_varint
