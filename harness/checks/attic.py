@@ -58,6 +58,7 @@ RULES = (
 )
 
 MAX_LISTED = 5
+LATENCY_SAMPLE = 20
 
 
 def _finding(rule: str, message: str) -> Finding:
@@ -227,7 +228,9 @@ def _presence(target: Target, client: CacheClient, paths: list[str],
             return {p for h, p in by_hash.items() if h not in missing}, set(), {}, set()
     keys = target.keys()
     lookups: list[Lookup] = client.narinfos(list(by_hash))
-    latencies = [lk.latency for lk in lookups]
+    sample = [lk.hash_part for lk in lookups  # one at a time: true round trips
+              if lk.presence in (Presence.HIT, Presence.MISS)][:LATENCY_SAMPLE]
+    latencies = [client.narinfo(h).latency for h in sample]
     out.measure("attic.narinfo_p50_seconds", round(_pct(latencies, 0.5), 6), "seconds")
     out.measure("attic.narinfo_p95_seconds", round(_pct(latencies, 0.95), 6), "seconds")
     hits: set[str] = set()

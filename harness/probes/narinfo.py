@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 NIX32_CHARS = "0123456789abcdfghijklmnpqrsvwxyz"
 _NIX32_INDEX = {c: i for i, c in enumerate(NIX32_CHARS)}
+_NIX32_SET = frozenset(NIX32_CHARS)
 _HASH_SIZES = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 DEFAULT_STORE_DIR = "/nix/store"
 
@@ -90,6 +91,9 @@ def hash_bytes(text: str) -> tuple[str, bytes]:
 
 def normalise_hash(text: str) -> str:
     """`algo:<nix32>`, the form Nix signs, from any accepted hash form."""
+    if text.startswith("sha256:") and len(text) == 59 and text[7] in "01" \
+            and _NIX32_SET.issuperset(text[7:]):
+        return text  # already nix32 (what Nix writes): the common case, kept fast
     algo, digest = hash_bytes(text)
     return f"{algo}:{nix32_encode(digest)}"
 
