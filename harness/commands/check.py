@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.suites import build_report, load_suites, select_suites
 
     ctx = make_context(args.repo, args.contract, options_from(args))
-    suites = select_suites(load_suites(args.scenarios), args.suite)
+    suites = select_suites(load_suites(args.scenarios, args.suite), args.suite)
     report = build_report(ctx, run_suites(ctx, suites))
     emit(renderer(args.format)(report), args.output)
     if args.evidence is not None:

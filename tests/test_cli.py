@@ -1,0 +1,204 @@
+"""The command line, whole-process: exit codes 0/1/2, one line per input problem, the JSON
+report against its schema, and GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from repo_helpers import write_repo
+
+ROOT = Path(__file__).parent.parent
+REPOS = Path(__file__).parent / "fixtures" / "repos"
+SCHEMA = json.loads((Path(__file__).parent / "data" / "report.schema.json").read_text())
+STATIC = ["--suite", "workflows", "--suite", "placement", "--suite", "bootstrap"]
+
+CLEAN = """\
+name: ci
+on: [push, pull_request]
+jobs:
+  check:
+    runs-on: tinyland-nix
+    steps:
+      - uses: actions/checkout@v4
+      - uses: DeterminateSystems/nix-installer-action@v16
+      - run: nix flake check
+  docs:
+    needs: check
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "nix build is documented here"
+"""
+
+
+def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("CI", None)
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def clean_repo(root: Path) -> Path:
+    return write_repo(root / "repo", {".github/workflows/ci.yml": CLEAN})
+
+
+def validate(report: dict[str, Any]) -> None:
+    errors = sorted(Draft202012Validator(SCHEMA).iter_errors(report), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+def test_clean_repository_exits_0(tmp_path: Path) -> None:
+    done = harness("check", "--repo", str(clean_repo(tmp_path)), *STATIC, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 failed" in done.stdout
+    assert "[BOOT001]" not in done.stdout
+
+
+def test_violations_exit_1_with_located_lines(tmp_path: Path) -> None:
+    done = harness("check", "--repo", str(REPOS / "needs"), *STATIC, cwd=tmp_path)
+    assert done.returncode == 1
+    assert ".github/workflows/graph.yml:14:1: error: job `publish` needs `biuld`" in done.stdout
+    assert "FAILED workflows::needs-graph" in done.stdout
+    assert done.stderr == ""
+
+
+def test_bad_contract_exits_2_one_line_per_problem(tmp_path: Path) -> None:
+    contract = tmp_path / "bad.yaml"
+    contract.write_text("version: 1\nfleet: honey\nextra: 1\ncluster:\n  name: honey\n"
+                        "  nodes: {sting: {role: stateless-compute, allocatable_memory: 8GB}}\n"
+                        "lanes: {tinyland-nix: {kind: nix, memory_limit: 8Gi, oops: 1}}\n")
+    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--contract", str(contract),
+                   *STATIC, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3, done.stderr
+    assert all(line.startswith(f"flywheel-harness: {contract}:") for line in lines)
+    assert f"{contract}:3: unknown key 'extra'" in done.stderr
+    assert f"{contract}:6: cluster.nodes.sting.allocatable_memory" in done.stderr
+    assert f"{contract}:7: unknown key 'oops'" in done.stderr
+    assert done.stdout == ""
+
+
+def test_bad_fleet_yaml_in_the_repository_exits_2(tmp_path: Path) -> None:
+    repo = clean_repo(tmp_path)
+    (repo / "fleet.yaml").write_text("version: 1\nversion: 2\n")
+    done = harness("check", "--repo", str(repo), *STATIC, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("flywheel-harness: fleet.yaml:2: duplicate key 'version' "
+                                   "(first at line 1)")
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--no-such-flag"],
+    ["check", "--format", "xml"],
+    ["no-such-command"],
+    [],
+])
+def test_bad_flags_exit_2(tmp_path: Path, args: list[str]) -> None:
+    done = harness(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_suite_exits_2(tmp_path: Path) -> None:
+    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--suite", "nope",
+                   cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("flywheel-harness: ")
+    assert "unknown suite(s) nope" in done.stderr
+    assert "placement" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_repository_exits_2(tmp_path: Path) -> None:
+    done = harness("check", "--repo", str(tmp_path / "gone"), *STATIC, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "repository directory does not exist" in done.stderr
+
+
+def test_json_report_matches_the_schema(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    done = harness("check", "--repo", str(REPOS / "composite"), *STATIC, "--format", "json",
+                   "--output", str(out), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    report = json.loads(out.read_text())
+    validate(report)
+    assert report["contract"]["path"] == "bundled:honey.yaml"
+    findings = [f for r in report["results"] for f in r["findings"]]
+    assert findings and all(not f["file"].startswith("/") for f in findings)
+    boot = [f for f in findings if f["rule"] == "BOOT001"]
+    assert {f["job"] for f in boot} == {"via-build", "deep"}
+    summary = report["summary"]
+    statuses = [r["status"] for r in report["results"]]
+    assert summary["failed"] == statuses.count("failed") >= 1
+    assert sum(summary.values()) == len(report["results"])
+    measured = {m["name"] for r in report["results"] for m in r["measurements"]}
+    assert "bootstrap.jobs_checked" in measured
+
+
+def test_json_report_of_a_clean_git_repository(tmp_path: Path) -> None:
+    repo = clean_repo(tmp_path)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True, timeout=30)
+    subprocess.run([*git, "add", "."], check=True, timeout=30)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True, timeout=30)
+    done = harness("check", "--repo", str(repo), *STATIC, "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0
+    report = json.loads(done.stdout)
+    validate(report)
+    assert len(report["repo"]["commit"]) == 40
+    assert report["repo"]["dirty"] is False
+    suites = {r["suite"] for r in report["results"]}
+    assert suites == {"workflows", "placement", "bootstrap"}
+
+
+def test_github_annotations(tmp_path: Path) -> None:
+    done = harness("check", "--repo", str(REPOS / "runs_on_forms"), "--suite", "placement",
+                   "--format", "github", cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    warnings = [line for line in lines if line.startswith("::warning ")]
+    assert "::error file=.github/workflows/forms.yml,line=13,title=LANE002::" in done.stdout
+    assert any(line.startswith("::error file=.github/workflows/forms.yml,line=38,"
+                               "title=LANE001::") for line in errors)
+    assert any("title=LANE003::" in line for line in warnings)
+    # messages are escaped: no raw newlines or percent signs inside one annotation
+    assert all("\n" not in line for line in errors)
+    assert lines[-1].endswith("errors")
+
+
+def test_rules_catalogue(tmp_path: Path) -> None:
+    done = harness("rules", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0
+    rules = {r["id"]: r for r in json.loads(done.stdout)}
+    for rule in ("WF001", "WF002", "WF003", "LANE001", "LANE002", "LANE003", "BOOT001"):
+        assert rules[rule]["summary"] and rules[rule]["example"] and rules[rule]["fix"]
+    text = harness("rules", "BOOT001", cwd=tmp_path).stdout
+    assert text.startswith("BOOT001") and "example:" in text and "fix:" in text
+
+
+def test_a_broken_suite_file_blocks_only_runs_that_include_it(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "workflows.scenario.yaml").write_text(
+        "cases:\n  - name: needs-graph\n    check: workflows.needs\n")
+    (scenarios / "broken.scenario.yaml").write_text(
+        "cases:\n  - name: x\n    check: no.such_check\n    colour: red\n")
+    repo = str(clean_repo(tmp_path))
+    done = harness("check", "--repo", repo, "--scenarios", str(scenarios), "--suite",
+                   "workflows", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    done = harness("check", "--repo", repo, "--scenarios", str(scenarios), cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert f"{scenarios / 'broken.scenario.yaml'}:4: unknown key 'colour'" in lines[0]
