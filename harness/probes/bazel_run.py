@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,7 @@ from harness.probes.bazel_log import (
 QUIET_FLAGS = ("--color=no", "--curses=no", "--noshow_progress", "--symlink_prefix=/",
                "--show_result=0")
 SILO_PROPERTY = "cache-silo-key"
+_USERINFO = re.compile(r"//[^/@\s]+@")
 STRICT_ENV_FLAG = "--incompatible_strict_action_env"
 
 
@@ -73,7 +75,7 @@ class BazelRun:
         """The last meaningful lines of Bazel's output (sandbox debug noise dropped)."""
         kept = [ln for ln in self.output.splitlines()
                 if ln.strip() and "linux-sandbox" not in ln.split(" ", 1)[-1][:40]]
-        return "\n".join(kept[-lines:])
+        return _USERINFO.sub("//", "\n".join(kept[-lines:]))
 
 
 @dataclass
@@ -170,8 +172,9 @@ class WarmResult:
 
 
 def cache_flags(cache_url: str, *, silo: str | None, extra: Sequence[str] = ()) -> list[str]:
-    """`--remote_cache` and, when `silo` is given, a fresh key space."""
-    flags = [f"--remote_cache={cache_url}"]
+    """`--remote_cache` (and no disk cache, so every hit is a remote one) and, when `silo`
+    is given, a fresh key space."""
+    flags = [f"--remote_cache={cache_url}", "--disk_cache="]
     if silo:
         flags.append(silo_flag(silo))
     return [*flags, *extra]
