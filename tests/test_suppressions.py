@@ -68,7 +68,7 @@ def test_inline_suppression_on_the_line_and_the_line_above(
 
 def test_suppressed_findings_are_still_counted_in_text(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    repo = write(tmp_path, {".github/workflows/ci.yml": LEGACY.split("  other-rule:")[0]})
+    repo = write(tmp_path, {".github/workflows/ci.yml": LEGACY.partition("  other-rule:")[0]})
     code = main(["check", "--repo", str(repo), "--suite", "placement"])
     out = capsys.readouterr().out
     assert code == 0
