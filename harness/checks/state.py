@@ -9,7 +9,8 @@ relative to the repository, whose stacks are not checked, e.g. `[examples]`).
   `state.endpoint` (when set) and agree with each other; no two stacks share a state key.
 - `cluster.context` (CLUSTER001): kube contexts of `kubernetes`/`helm`/`kubectl` providers,
   resolved through variables and tfvars, are in `cluster.contexts` (default: the cluster's
-  name).
+  name). Each per-deployment var file of a stack (`beehive.tfvars`, given with
+  `-var-file=`) is checked as one more deployment.
 
 Every case skips when the repository holds no OpenTofu stack.
 """
@@ -175,22 +176,26 @@ def check_cluster_context(ctx: CheckContext, params: Mapping[str, Any]) -> Check
     out = CheckOutput()
     reported: set[tuple[str, int, str]] = set()
     for stack in stacks:
-        scope = stack.scope()
-        for block, key in _contexts(stack):
-            origin = Origin(block.file, block.line_of(key), f"{block.type}.{key}")
-            got = resolve(block.get(key), origin, scope)
-            if not got.known:
-                out.notes.append(f"{stack.path}: {key} not resolved ({got.problem})")
-                continue
-            if got.value in (None, ""):
-                continue
-            where = got.origin or origin
-            if str(got.value) in allowed or (where.file, where.line, str(got.value)) in reported:
-                continue
-            reported.add((where.file, where.line, str(got.value)))
-            out.add(Finding("CLUSTER001", (
-                f"stack `{stack.path}` targets kube context `{got.value}` (set at "
-                f"{where.text()}, used by {block.file}:{block.line_of(key)}); the contract's "
-                f"cluster is {cluster.name} ({', '.join(sorted(allowed))})"),
-                file=where.file, line=where.line))
+        deployments = [(None, ""), *((f, f" with -var-file={f.path.rsplit('/', 1)[-1]}")
+                                     for f in stack.var_files)]
+        for var_file, how in deployments:
+            scope = stack.scope(var_file)
+            for block, key in _contexts(stack):
+                origin = Origin(block.file, block.line_of(key), f"{block.type}.{key}")
+                got = resolve(block.get(key), origin, scope)
+                if not got.known:
+                    if var_file is None:
+                        out.notes.append(f"{stack.path}: {key} not resolved ({got.problem})")
+                    continue
+                where = got.origin or origin
+                value = str(got.value)
+                if got.value in (None, "") or value in allowed or \
+                        (where.file, where.line, value) in reported:
+                    continue
+                reported.add((where.file, where.line, value))
+                out.add(Finding("CLUSTER001", (
+                    f"stack `{stack.path}`{how} targets kube context `{value}` (set at "
+                    f"{where.text()}, used by {block.file}:{block.line_of(key)}); the "
+                    f"contract's cluster is {cluster.name} ({', '.join(sorted(allowed))})"),
+                    file=where.file, line=where.line))
     return out

@@ -4,7 +4,8 @@ A *stack* is a directory of `.tf` files that is a root module: not under a `modu
 directory and not the local `source` of another directory's `module` block. Variable values
 follow OpenTofu's precedence: `variables.tf` defaults, then `terraform.tfvars`,
 `terraform.tfvars.json`, then `*.auto.tfvars` / `*.auto.tfvars.json` in lexical order (later
-wins). Files such as `terraform.tfvars.example` are never read. Hidden directories,
+wins). Other `*.tfvars` files (`beehive.tfvars`) are per-deployment var files, kept apart
+(`Stack.var_files`). Files such as `terraform.tfvars.example` are never read. Hidden directories,
 `.terraform/`, `node_modules/`, and `fixtures`/`testdata` directories are not searched.
 """
 
@@ -87,12 +88,14 @@ class Stack(TofuDir):
     """A root module: what `tofu init/plan` runs in."""
 
     tfvars: list[HclFile] = field(default_factory=list)
+    var_files: list[HclFile] = field(default_factory=list)
+    """Other `*.tfvars` files, given with `-var-file=` per deployment (not auto-loaded)."""
     backend: Backend | None = None
 
-    def scope(self) -> Scope:
-        """Variables with defaults overridden by the auto-loaded tfvars files."""
+    def scope(self, var_file: HclFile | None = None) -> Scope:
+        """Variables: defaults, the auto-loaded tfvars, then `var_file` when given."""
         variables = self.variable_defaults()
-        for tfvars in self.tfvars:
+        for tfvars in [*self.tfvars, *([var_file] if var_file else [])]:
             for name, attribute in tfvars.attributes.items():
                 variables[name] = Resolved(attribute.value,
                                            Origin(tfvars.path, attribute.line,
@@ -150,6 +153,12 @@ def _tfvars_paths(directory: Path) -> list[Path]:
     return [directory / n for n in (*names, *auto)]
 
 
+def _var_file_paths(directory: Path) -> list[Path]:
+    auto = {p.name for p in _tfvars_paths(directory)}
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.name not in auto
+                  and p.name.endswith((".tfvars", ".tfvars.json")))
+
+
 def _backend(stack: Stack, root: Path) -> Backend | None:
     for block in stack.blocks("terraform"):
         for inner in block.children("backend"):
@@ -198,6 +207,9 @@ def _load_cached(root: Path, stamp: float) -> TofuRepo:
         stack = Stack(rel, directory.files, [])
         stack.tfvars = [f for p in _tfvars_paths(root / rel)
                         if isinstance(f := read_hcl(p, p.relative_to(root).as_posix()), HclFile)]
+        stack.var_files = [f for p in _var_file_paths(root / rel)
+                           if isinstance(f := read_hcl(p, p.relative_to(root).as_posix()),
+                                         HclFile)]
         stack.backend = _backend(stack, root)
         repo.problems.extend(stack.problems)
         repo.stacks.append(stack)
