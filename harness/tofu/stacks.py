@@ -225,8 +225,8 @@ def load_tofu(root: Path) -> TofuRepo:
     """Read every stack and module under `root` (cached per directory state)."""
     root = root.resolve()
     try:
-        stamp = max((p.stat().st_mtime for paths in _tf_dirs(root).values() for p in paths),
-                    default=0.0)
+        stamp = max((p.stat().st_mtime for rel in _tf_dirs(root) for p in (root / rel).iterdir()
+                     if p.is_file()), default=0.0)
     except OSError:
         stamp = 0.0
     return _load_cached(root, stamp)
