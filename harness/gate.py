@@ -12,6 +12,7 @@ Every reason it refuses is one line.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,6 +177,42 @@ def _check_age(verdict: GateVerdict, report: Report, max_age: float,
     elif age > max_age:
         verdict.refuse(f"evidence is {format_age(age)} old, older than max_age "
                        f"{format_age(max_age)} (created {report.created})")
+
+
+def check_flakehub_dry_run(verdict: GateVerdict, directory: Path) -> None:
+    """Inspect what `flakehub-push` wrote with `FLAKEHUB_DEST_DIR` (a dry run of the publish).
+
+    flakehub-push writes `<version>.tar.gz` and `<version>.json` (its release metadata, with
+    the `revision` it would publish) there instead of uploading. The release must be of the
+    commit the evidence proves, and every metadata file needs its tarball.
+    """
+    commit = verdict.checked.get("commit")
+    files = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    if not files:
+        verdict.refuse(f"no flakehub-push release metadata (*.json) in {directory}: run "
+                       "flakehub-push with FLAKEHUB_DEST_DIR first")
+        return
+    releases = []
+    for meta in files:
+        version = meta.name[: -len(".json")]
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            verdict.refuse(f"{meta}: not flakehub-push release metadata: {exc}")
+            continue
+        revision = data.get("revision") if isinstance(data, dict) else None
+        if not isinstance(revision, str):
+            verdict.refuse(f"{meta}: release metadata has no `revision`")
+            continue
+        if commit and revision != commit:
+            verdict.refuse(f"the FlakeHub dry run {version} is of revision {_short(revision)}, "
+                           f"the evidence proves {_short(commit)}")
+        if not (directory / f"{version}.tar.gz").is_file():
+            verdict.refuse(f"the FlakeHub dry run {version} has metadata but no "
+                           f"{version}.tar.gz")
+        releases.append({"version": version, "revision": revision,
+                         "visibility": data.get("visibility")})
+    verdict.checked["flakehub_dry_run"] = releases
 
 
 def evaluate(data: dict[str, Any], evidence_path: Path, repo: Path, contract: Contract, *,

@@ -414,3 +414,38 @@ def test_gate_json_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert verdict["passed"] is False
     assert verdict["checked"]["required_suites"] == ["workflows", "placement"]
     assert len(verdict["refusals"]) == 1
+
+
+def _dry_run(directory: Path, version: str, revision: str, tarball: bool = True) -> None:
+    """What flakehub-push writes with FLAKEHUB_DEST_DIR: `<version>.json` and `.tar.gz`."""
+    directory.mkdir(exist_ok=True)
+    (directory / f"{version}.json").write_text(json.dumps(
+        {"commit_count": 3, "description": "x", "outputs": {}, "raw_flake_metadata": {},
+         "readme": None, "repo": "tinyland/flywheel-harness", "revision": revision,
+         "visibility": "public", "mirrored": False, "source_subdirectory": "",
+         "spdx_identifier": None, "labels": []}), encoding="utf-8")
+    if tarball:
+        (directory / f"{version}.tar.gz").write_bytes(b"\x1f\x8b")
+
+
+def test_gate_inspects_a_flakehub_dry_run(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    evidence = tmp_path / "evidence.json"
+    check(repo, evidence, "workflows")
+    head = _git(repo, "rev-parse", "HEAD")
+    dest = tmp_path / "flakehub"
+    capsys.readouterr()
+    assert gate(repo, evidence, "--flakehub-dir", str(dest)) == 1
+    assert "no flakehub-push release metadata" in refusals(capsys)[0]
+    _dry_run(dest, "0.1.3", head)
+    assert gate(repo, evidence, "--flakehub-dir", str(dest), "--format", "json") == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["checked"]["flakehub_dry_run"] == [
+        {"version": "0.1.3", "revision": head, "visibility": "public"}]
+    _dry_run(dest, "0.1.4", "f" * 40, tarball=False)
+    assert gate(repo, evidence, "--flakehub-dir", str(dest)) == 1
+    assert refusals(capsys) == [
+        f"gate: REFUSED: the FlakeHub dry run 0.1.4 is of revision ffffffffffff, the evidence "
+        f"proves {head[:12]}",
+        "gate: REFUSED: the FlakeHub dry run 0.1.4 has metadata but no 0.1.4.tar.gz"]

@@ -27,6 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--contract", type=Path, default=None,
                         help="fleet contract (default: fleet.yaml at the repo root, else the "
                              "bundled honey contract)")
+    parser.add_argument("--flakehub-dir", type=Path, default=None, metavar="DIR",
+                        help="also inspect a flakehub-push dry run (its FLAKEHUB_DEST_DIR): "
+                             "the release must be of the commit the evidence proves")
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -34,11 +37,13 @@ def run(args: argparse.Namespace) -> int:
     """Judge the evidence; print the verdict; 0 pass, 1 refused."""
     from harness.engine import make_context
     from harness.evidence import evidence_key, read_evidence
-    from harness.gate import evaluate
+    from harness.gate import check_flakehub_dry_run, evaluate
 
     ctx = make_context(args.repo, args.contract)
     data = read_evidence(args.evidence)
     verdict = evaluate(data, args.evidence, ctx.repo, ctx.contract, key=evidence_key())
+    if args.flakehub_dir is not None:
+        check_flakehub_dry_run(verdict, args.flakehub_dir)
     if args.format == "json":
         sys.stdout.write(json.dumps(verdict.to_json(), indent=2) + "\n")
     for note in verdict.notes:
