@@ -103,6 +103,7 @@ def test_path_leaks_into_action_keys_without_strict_env(bazel: Bazel, cache: Loo
     out = evaluate_warm(leaky, min_ratio=0.8, flags=[], workspace=workspace)
     failing = [f for f in out.findings if f.fails]
     assert failing and STRICT_ENV_FLAG in failing[0].message
+    assert "PATH changed between the builds for 4 of them" in failing[0].message
     strict = warm_build(bazel, workspace, ["//:report"], cache.url, scratch=tmp_path / "b",
                         timeout=TIMEOUT, warm_env=moved, extra_flags=[STRICT_ENV_FLAG])
     assert strict.stats is not None and strict.stats.ratio == 1.0

@@ -169,7 +169,12 @@ def evaluate_warm(result: WarmResult, *, min_ratio: float, flags: list[str],
                        for mnemonic, labels in stats.misses_by_mnemonic().items())
     causes = []
     if not _strict_env(flags, workspace) and leaked_path(list(stats.misses)):
-        causes.append(f"PATH is in the action keys (build with {STRICT_ENV_FLAG})")
+        cold_paths = {s.label: s.env.get("PATH") for s in cold.spawns}
+        changed = [s.label for s in stats.misses
+                   if s.label in cold_paths and cold_paths[s.label] != s.env.get("PATH")]
+        detail = f"PATH changed between the builds for {len(changed)} of them, " \
+            if changed else ""
+        causes.append(f"PATH is in the action keys ({detail}build with {STRICT_ENV_FLAG})")
     if stamped(list(stats.misses)) or "--stamp" in flags:
         causes.append("stamping (--stamp) changes action keys every build")
     hint = f"; likely cause: {'; '.join(causes)}" if causes else ""
