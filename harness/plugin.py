@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the suite and area markers."""
     for name, text in KNOWN_MARKS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    _state["on_worker"] = hasattr(config, "workerinput")
+    config.pluginmanager.register(_Recorder(config), "flywheel-harness-recorder")
 
 
 def _context(config: pytest.Config) -> CheckContext:
@@ -207,41 +207,47 @@ class BrokenScenarioItem(pytest.Item):
         return self.path, 0, f"{self.path.name}: invalid scenario file"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Take each case's result out of its properties (JUnit keeps only measurements).
+class _Recorder:
+    """Per-session state: the results of every case, for the evidence file.
 
-    On an xdist worker the property stays, so that the controller receives it.
+    Kept on an object registered per `pytest.Config`, so that several sessions in one
+    process (pytester, IDEs) never see each other's results.
     """
-    if _state["on_worker"]:
-        return
-    kept = []
-    for name, value in report.user_properties:
-        if name == RESULT_PROPERTY:
-            if report.when == "call" or report.outcome != "passed":
-                _results.append(CaseResult.from_json(json.loads(str(value))))
-        else:
-            kept.append((name, value))
-    report.user_properties = kept
 
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.on_worker = hasattr(config, "workerinput")
+        self.results: list[CaseResult] = []
 
-_results: list[CaseResult] = []
-_state: dict[str, bool] = {"on_worker": False}
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Take each case's result out of its properties (JUnit keeps only measurements).
 
+        On an xdist worker the property stays, so that the controller receives it.
+        """
+        if self.on_worker:
+            return
+        kept = []
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY:
+                if report.when == "call" or report.outcome != "passed":
+                    self.results.append(CaseResult.from_json(json.loads(str(value))))
+            else:
+                kept.append((name, value))
+        report.user_properties = kept
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """On the controller (or without xdist), write the evidence file when asked to."""
-    config = session.config
-    target = config.getoption("evidence")
-    if not target or hasattr(config, "workerinput"):
-        return
-    from harness.evidence import write_evidence
-    from harness.suites import build_report
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """On the controller (or without xdist), write the evidence file when asked to."""
+        config = self.config
+        target = config.getoption("evidence")
+        if not target or self.on_worker:
+            return
+        from harness.evidence import write_evidence
+        from harness.suites import build_report
 
-    try:
-        ctx = _context(config)
-    except HarnessInputError:
-        return
-    unique = {r.node_id: r for r in _results}
-    write_evidence(build_report(ctx, list(unique.values())), Path(target))
-    _results.clear()
+        try:
+            ctx = _context(config)
+        except HarnessInputError:
+            return
+        unique = {r.node_id: r for r in self.results}
+        write_evidence(build_report(ctx, list(unique.values())), Path(target))
