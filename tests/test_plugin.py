@@ -143,7 +143,7 @@ def test_xdist_junit_properties_and_evidence(project: pytest.Pytester) -> None:
     assert ("workflows.files", "1") in properties
     assert ("workflows.jobs", "7") in properties
     assert ("bootstrap.jobs_checked", "7") in properties
-    assert not any(name.startswith("flywheel-harness") for name, _ in properties)
+    assert not any((name or "").startswith("flywheel-harness") for name, _ in properties)
 
     report = json.loads(evidence.read_text())
     errors = list(Draft202012Validator(SCHEMA).iter_errors(report))
