@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 
 from harness.checks._bazel_env import SAMPLE_WORKSPACE
+from harness.checks.api import CheckContext
 from harness.cli import main
+from harness.contract import find_contract, load_contract
+from harness.engine import run_case
+from harness.options import Options
 from harness.probes.bazel_run import copy_workspace
 from harness.probes.outage import outage
+from harness.results import Status
+from harness.scenario import Case
 from tests.conftest import require_tool
 
 
@@ -69,3 +75,15 @@ def test_hit_ratio_on_a_user_workspace(tmp_path: Path,
     assert "bazel.hit_ratio = 1 ratio" in out
     assert "bazel.spawns_cacheable = 2" in out  # //:greeting and //:banner
     assert sorted(p.name for p in workspace.iterdir()) == before  # no bazel-* symlinks
+
+
+@pytest.mark.parametrize("params", [{"modes": ["flood"]}, {"remote_timeout": 0},
+                                    {"remote_retries": -1}, {"timeout": "soon"}])
+def test_bad_outage_parameters_are_input_errors(params: dict[str, object],
+                                                tmp_path: Path) -> None:
+    ctx = CheckContext(repo=tmp_path, contract=load_contract(find_contract(tmp_path, None)),
+                       options=Options(artifacts_dir=tmp_path / ".harness"))
+    result = run_case(ctx, "caches", Case("bazel-outage", "bazel.outage_tolerance", 1,
+                                          params=params))
+    assert result.status is Status.ERROR
+    assert "must be" in result.reason

@@ -22,6 +22,7 @@ from harness.checks._bazel_env import (
     str_list_param,
 )
 from harness.checks.api import CheckContext, Skip
+from harness.errors import HarnessInputError
 from harness.probes.bazel_http import ProbeReport, probe_answers, probe_round_trip, redact
 from harness.probes.bazel_log import leaked_path, stamped
 from harness.probes.bazel_run import STRICT_ENV_FLAG, WarmResult, warm_build
@@ -215,6 +216,10 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
     retries = int(float_param(params, "remote_retries", 0))
     slack = float_param(params, "slack_seconds", 30.0)
     modes = str_list_param(params, "modes") or list(MODES)
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or remote_timeout <= 0 or retries < 0:
+        raise HarnessInputError(f"outage parameters: modes must be among {', '.join(MODES)}, "
+                                "remote_timeout > 0 and remote_retries >= 0")
     out = CheckOutput()
     url, _ = configured_url(ctx)
     with build_setup(ctx, params, "outage") as setup:
@@ -230,7 +235,8 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
         bound = outage_bound(base.seconds, spawns, remote_timeout, retries, slack)
         out.measure("bazel.outage.baseline_seconds", round(base.seconds, 3), "seconds")
         out.measure("bazel.outage.bound_seconds", round(bound, 3), "seconds")
-        knobs = [f"--remote_timeout={remote_timeout:g}", f"--remote_retries={retries}"]
+        knobs = [f"--remote_timeout={round(remote_timeout * 1000)}ms",
+                 f"--remote_retries={retries}"]
         for mode in modes:
             server = start_outage(mode)
             try:
