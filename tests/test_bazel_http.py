@@ -154,3 +154,26 @@ def test_check_reports_a_dead_cache_from_the_option(tmp_path: Path) -> None:
         out = check_cache_answers(_ctx(tmp_path, server.url), {"timeout": 2})
     assert [f.rule for f in out.findings] == ["BAZEL001"]
     assert "(option)" in out.findings[0].message
+
+
+def test_truncated_blobs_and_malformed_results_are_caught() -> None:
+    """A cache that stores fine but truncates CAS reads and garbles AC reads."""
+    from harness.testing.faultserver import FaultServer, Reply, Request
+
+    store: dict[str, bytes] = {}
+
+    def handler(request: Request) -> Reply:
+        if request.method == "PUT":
+            store[request.path] = request.body
+            return Reply(201)
+        if request.path not in store:
+            return Reply(404)
+        fault = "truncate" if request.path.startswith("/cas/") else "malformed"
+        return Reply(200, store[request.path], fault=fault if request.method == "GET" else "ok")
+
+    with FaultServer(default=handler) as server:
+        trip = probe_round_trip(server.url, timeout=5)
+    failed = {s.name: s.detail for s in trip.failures}
+    assert set(failed) == {"GET /cas/<blob>", "GET /ac/<fresh key>"}
+    assert "does not parse" in failed["GET /ac/<fresh key>"]
+    assert "HEAD /cas/<blob>" not in failed
