@@ -7,6 +7,7 @@ runs in `--batch` mode, so no Bazel server outlives a test.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,23 @@ def test_warm_hit_ratio_case_on_the_embedded_default(tmp_path: Path) -> None:
     # scratch output roots are removed; the execution log stays as an artifact
     assert result.artifacts and Path(result.artifacts[0]).is_file()
     assert not list((tmp_path / ".harness" / "bazel").glob("*/out"))
+
+
+def test_a_build_over_its_timeout_is_killed_with_its_process_group(bazel: Bazel,
+                                                                   tmp_path: Path) -> None:
+    import psutil
+
+    workspace = tmp_path / "slow"
+    workspace.mkdir()
+    (workspace / "WORKSPACE").write_text("", encoding="utf-8")
+    (workspace / "BUILD").write_text(
+        'genrule(name = "slow", outs = ["slow.out"], cmd = "sleep 117.25; touch $@")\n',
+        encoding="utf-8")
+    run = bazel.build(workspace, ["//:slow"], [], log=tmp_path / "log.json", timeout=8)
+    assert run.timed_out and not run.ok
+    assert run.seconds < 40
+    time.sleep(1)
+    leftovers = [p for p in psutil.process_iter(["cmdline"])
+                 if str(workspace) in " ".join(p.info["cmdline"] or [])
+                 or p.info["cmdline"] == ["sleep", "117.25"]]
+    assert leftovers == []

@@ -114,7 +114,11 @@ class Bazel:
             timed_out = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate(timeout=30)
+            try:
+                out, _ = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:  # a child left the group and holds the pipe
+                proc.kill()
+                out = b""
         return BazelRun(argv, proc.returncode, out.decode("utf-8", errors="replace"),
                         time.perf_counter() - started, timed_out)
 
