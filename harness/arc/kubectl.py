@@ -32,7 +32,7 @@ def read_kubectl(path: Path, file: str) -> list[ScaleSet]:
     for item in items or []:
         if not isinstance(item, LMap) or item.get("kind") != "AutoscalingRunnerSet":
             continue
-        meta, spec = get_path(item, "metadata") or LMap(), get_path(item, "spec") or LMap()
+        meta, spec = get_path(item, "metadata"), get_path(item, "spec")
         namespace = str(meta.get("namespace", "")) if isinstance(meta, LMap) else ""
         name = str(meta.get("name", "")) if isinstance(meta, LMap) else ""
         label = sourced(spec, "runnerScaleSetName", file, "spec.runnerScaleSetName")
