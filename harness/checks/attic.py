@@ -73,6 +73,12 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def _note_embedded(target: Target, out: CheckOutput) -> None:
+    if not target.live:
+        out.notes.append(f"embedded loopback cache {target.url}/{target.cache} "
+                         "(no caches.attic.url or --attic-url)")
+
+
 def _on_runner() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true" or bool(os.environ.get("RUNNER_NAME"))
 
@@ -83,6 +89,7 @@ def check_reachable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput
     out = CheckOutput()
     store_dir = str(params.get("store_dir", "/nix/store"))
     with open_target(ctx, params) as target, target.client() as client:
+        _note_embedded(target, out)
         try:
             info = reachable_info(target, client)
         except CacheError as exc:
@@ -124,6 +131,7 @@ def check_signatures_case(ctx: CheckContext, params: Mapping[str, Any]) -> Check
     out = CheckOutput()
     sample = int(params.get("sample", 200))
     with open_target(ctx, params) as target, target.client() as client:
+        _note_embedded(target, out)
         _reachable_or_finding(target, client, out, "ATTIC002")
         if out.findings:
             return out
@@ -170,6 +178,7 @@ def check_hit_ratio(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput
     """ATTIC003: the closure's hit ratio (by count and bytes) reaches min_hit_ratio."""
     out = CheckOutput()
     with open_target(ctx, params) as target, target.client(workers=4) as client:
+        _note_embedded(target, out)
         _reachable_or_finding(target, client, out, "ATTIC003")
         if out.findings:
             return out
@@ -260,6 +269,7 @@ def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
         raise Skip(f"real substitution needs Nix: {reason}")
     timeout = float(params.get("timeout", 600))
     with open_target(ctx, params) as target, target.client() as client:
+        _note_embedded(target, out)
         _reachable_or_finding(target, client, out, "ATTIC004")
         if out.findings:
             return out

@@ -96,5 +96,20 @@ def run(args: argparse.Namespace) -> int:
                     params=dict(params))
         results.append(run_case(ctx, "attic", case))
     report = build_report(ctx, results)
-    emit(renderer(args.format)(report), args.output)
+    text = renderer(args.format)(report)
+    if args.format == "text":
+        text += _measurements_text(results)
+    emit(text, args.output)
     return 1 if report.failed else 0
+
+
+def _measurements_text(results: list[Any]) -> str:
+    """Each case's status, reason and measurements, for the text format."""
+    lines = ["", "Measurements:"]
+    for result in results:
+        reason = f" ({result.reason})" if result.reason else ""
+        lines.append(f"  {result.case}: {result.status}{reason}")
+        for m in result.measurements:
+            value = f"{m.value:g}" if isinstance(m.value, float) else str(m.value)
+            lines.append(f"    {m.name} = {value}{' ' + m.unit if m.unit else ''}")
+    return "\n".join(lines) + "\n"
