@@ -124,3 +124,44 @@ def test_kubectl_param_relative_to_repo(tmp_path: Path) -> None:
 def test_skips_without_arc_configuration(tmp_path: Path) -> None:
     with pytest.raises(Skip, match="no ARC configuration"):
         check_envelope(make_context(tmp_path), {})
+
+
+def test_shapes_it_does_not_model_never_crash(tmp_path: Path) -> None:
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text(
+        'resource "helm_release" "r" {\n  chart = "gha-runner-scale-set"\n}\n')
+    (tmp_path / "stack" / "main.tf").write_text('''\
+variable "names" {
+  default = ["a"]
+}
+module "set" {
+  source       = "../mod"
+  for_each     = toset(var.names)
+  runner_label = each.value
+}
+module "counted" {
+  source       = "../mod"
+  count        = length(var.names)
+  runner_label = "tinyland-docker"
+  memory_limit = 2147483648
+}
+''')
+    (tmp_path / "v1.yaml").write_text("runnerScaleSetName: tinyland-nix\nmaxRunners: lots\n"
+                                      "template: null\n")
+    (tmp_path / "v2.yaml").write_text("githubConfigUrl: x\ntemplate:\n  spec:\n"
+                                      "    containers: not-a-list\n")
+    (tmp_path / "v3.yaml").write_text("githubConfigUrl: [unclosed\n")
+    live = tmp_path / "ars.json"
+    live.write_text('{"kind": "List", "items": [{"kind": "AutoscalingRunnerSet", '
+                    '"metadata": null, "spec": null}]}')
+    ctx = make_context(tmp_path, options=Options(kubectl_files=(live,)))
+    envelope = check_envelope(ctx, {})
+    docker = [f for f in envelope.findings if "tinyland-docker" in f.message]
+    assert docker == []                              # 2147483648 bytes is the lane's 2Gi
+    nix = [f for f in envelope.findings if "tinyland-nix (helm" in f.message]
+    assert [f.rule for f in nix] == ["ARC001"]       # no runner container: no limit
+    lanes = check_lanes(ctx, {})
+    unresolved = [f for f in lanes.findings if f.severity is Severity.WARNING]
+    assert {f.file for f in unresolved} == {"stack/main.tf", "v2.yaml"}
+    check_capacity(ctx, {})                          # runs; a bad maxRunners is a note

@@ -196,3 +196,43 @@ def test_skip_without_publish_job(tmp_path: Path) -> None:
     with pytest.raises(Skip, match="no FlakeHub publish job"):
         run(check_order, tmp_path)
     assert run(check_not_runtime, tmp_path).findings == []
+
+
+def test_publish_in_reusable_workflow_follows_the_callers_needs(tmp_path: Path) -> None:
+    write_workflow(tmp_path, "publish.yml", """\
+        on:
+          workflow_call: {}
+        jobs:
+          push:
+            runs-on: tinyland-nix
+            permissions: {id-token: write}
+            steps:
+              - uses: DeterminateSystems/nix-installer-action@v16
+              - uses: DeterminateSystems/flakehub-push@v5
+        """)
+    write_workflow(tmp_path, "release.yml", """\
+        on: {push: {tags: ["v*"]}}
+        permissions: {id-token: write, contents: read}
+        jobs:
+          validate:
+            runs-on: tinyland-nix
+            steps:
+              - uses: DeterminateSystems/nix-installer-action@v16
+              - run: nix flake check
+          gate:
+            needs: validate
+            runs-on: tinyland-nix
+            steps: [{run: nox -s release_gate}]
+          publish:
+            needs: gate
+            uses: ./.github/workflows/publish.yml
+        """)
+    assert run(check_order, tmp_path).findings == []
+    assert run(check_permissions, tmp_path).findings == []
+    release = tmp_path / ".github/workflows/release.yml"
+    release.write_text(release.read_text().replace("    needs: gate\n    uses:", "    uses:"))
+    out = run(check_order, tmp_path)
+    assert sorted((f.rule, f.job, f.file) for f in out.findings) == [
+        ("PUB001", "publish/push", ".github/workflows/publish.yml"),
+        ("PUB002", "publish/push", ".github/workflows/publish.yml"),
+    ]

@@ -123,3 +123,63 @@ def test_skips_without_stacks(tmp_path: Path) -> None:
     (tmp_path / "modules" / "x" / "main.tf").write_text('variable "a" {}\n')
     with pytest.raises(Skip, match="no OpenTofu stacks"):
         run(check_backend, tmp_path)
+
+
+def test_without_state_section_stacks_must_agree_with_each_other(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(DRIFT, repo)
+    text = (Path(__file__).parent.parent / "harness/contract/honey.yaml").read_text()
+    head, _, rest = text.partition("state:\n")
+    lines = rest.splitlines()
+    first = next(i for i, line in enumerate(lines) if not line.startswith(" "))
+    tail = "".join(line + "\n" for line in lines[first:])
+    (repo / "fleet.yaml").write_text(head + tail)
+    ctx = make_context(repo)
+    assert ctx.contract.state is None
+    out = check_agreement(ctx, {})
+    bucket = [f for f in out.findings if "bucket" in f.message]
+    assert [(f.file, f.line) for f in bucket] == [("infra/stacks/cache/main.tf", 3)]
+    assert "the other stacks'" in bucket[0].message
+
+
+def test_hcl_it_does_not_model_is_tolerated(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "main.tf").write_text('''\
+terraform {
+  backend "s3" {
+    bucket    = "honey-tofu-state"
+    key       = "odd/terraform.tfstate"
+    endpoints = { s3 = "https://s3.bumble" }
+  }
+}
+provider "kubernetes" {
+  alias          = "other"
+  config_context = local.ctx
+}
+locals {
+  ctx   = "honey"
+  names = [for n in var.names : upper(n)]
+  all   = aws_instance.x[*].id
+}
+variable "names" {
+  default = ["a", "b"]
+}
+data "x" "y" {
+  z = <<-EOT
+    hello ${var.names[0]}
+  EOT
+}
+check "c" {
+  assert {
+    condition     = length(var.names) > 0
+    error_message = "names"
+  }
+}
+''')
+    (stack / "terraform.tfvars.json").write_text('{"names": ["c"]}')
+    tofu = load_tofu(tmp_path)
+    assert tofu.problems == []
+    assert tofu.stacks[0].scope().variables["names"].value == ["c"]
+    assert run(check_cluster_context, tmp_path).findings == []
+    assert run(check_backend, tmp_path).findings == []
