@@ -201,3 +201,17 @@ def test_attic_cache_config_key_must_be_in_the_contract(lb: LoopbackCache,
     assert values(good)["attic.priority"] == 41
     assert [f.rule for f in bad.findings] == ["ATTIC001"]
     assert "is not in caches.attic.public_keys" in bad.findings[0].message
+
+
+def test_private_attic_substitution_uses_the_token(lb: LoopbackCache, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTIC_TOKEN", "pull-token")
+    with attic_server(lb, "main", private=True) as server:
+        out = attic.check_substitution(
+            ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
+            {"store_paths": [lb.top], "cold_build": False, "timeout": 120})
+    assert out.findings == []
+    assert values(out)["attic.paths_substituted"] == 4
+    assert "pull-token" not in repr(out)
+    assert not (tmp_path / "artifacts" / "attic").exists() or not any(
+        (tmp_path / "artifacts" / "attic").iterdir())  # the netrc went with the scratch dir

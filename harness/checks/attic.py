@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.checks._attic_target import (
     Target,
@@ -280,7 +281,7 @@ def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
         warm = realise(installables, store=target.workdir / "warm-store",
                        substituters=[client.url], trusted_keys=target.public_keys,
                        cache_home=target.workdir / "xdg-warm", file=target.nix_file,
-                       timeout=timeout)
+                       settings=_netrc_settings(target), timeout=timeout)
         ours = sorted(p for p, src in warm.events.substituted.items()
                       if src.rstrip("/") == client.url)
         out.measure("attic.paths_substituted", len(ours), "paths")
@@ -307,6 +308,17 @@ def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
         if params.get("fetch_nar", True) and ours:
             _fetch_biggest(client, ours, out)
     return out
+
+
+def _netrc_settings(target: Target) -> dict[str, str]:
+    """A private netrc with the token (as `attic use` writes it), for Nix to authenticate."""
+    if not target.token:
+        return {}
+    host = urlsplit(target.url).hostname or ""
+    netrc = target.workdir / "netrc"
+    netrc.touch(mode=0o600)
+    netrc.write_text(f"machine {host}\npassword {target.token}\n")
+    return {"netrc-file": str(netrc)}
 
 
 def _fetch_biggest(client: CacheClient, paths: list[str], out: CheckOutput) -> None:

@@ -86,7 +86,6 @@ def run_nix(args: Sequence[str], *, settings: Mapping[str, str] | None = None,
     require_nix()
     env = dict(os.environ)
     env["NIX_CONFIG"] = nix_config(settings)
-    env.pop("NIX_REMOTE", None)
     if cache_home is not None:
         cache_home.mkdir(parents=True, exist_ok=True)
         env["XDG_CACHE_HOME"] = str(cache_home)

@@ -9,11 +9,14 @@ It answers what the harness asks a real Attic, with Attic's shapes:
 - `POST /_api/v1/get-missing-paths` with `{"cache": ..., "store_path_hashes": [...]}`
   answering `{"missing_paths": [...]}`; 401 without a token, 403 when it may not push
 
-Tokens map to a permission: `push` may use get-missing-paths, `pull` may only read.
+Tokens map to a permission: `push` may use get-missing-paths, `pull` may only read. A
+token comes as `Authorization: Bearer TOKEN`, or as the password of basic auth (what Nix
+sends from a netrc written by `attic use`).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,9 +57,15 @@ class AtticShapedServer(FaultServer):
 
     def _permission(self, request: Request) -> str | None:
         auth = request.headers.get("Authorization") or request.headers.get("authorization")
-        if not auth or not auth.startswith("Bearer "):
-            return None
-        return self.tokens.get(auth[len("Bearer "):], "none")
+        if auth and auth.startswith("Bearer "):
+            return self.tokens.get(auth[len("Bearer "):], "none")
+        if auth and auth.startswith("Basic "):  # Nix with a netrc: the token is the password
+            try:
+                decoded = base64.b64decode(auth[len("Basic "):]).decode()
+            except ValueError:
+                return "none"
+            return self.tokens.get(decoded.partition(":")[2], "none")
+        return None
 
     def _route(self, request: Request) -> Reply:
         path = request.path.split("?", 1)[0]
