@@ -88,6 +88,7 @@ def test_place001_true_and_false_positives() -> None:
         ("nixos-system", BUILD, 58),       # sudo nixos-rebuild build
         ("hosted-release", BUILD, 73),     # env X=1 cargo build --release on ubuntu-latest
         ("call-light/test", BUILD, 79),    # the caller's `with: lane:` line
+        ("call-light/via-action-heavy", BUILD, 79),  # composite action input `command:`
     ])
     assert all(f.rule == "PLACE001" and f.severity is Severity.ERROR for f in out.findings)
     include = next(f for f in out.findings if f.job == "include-lanes")
@@ -95,7 +96,10 @@ def test_place001_true_and_false_positives() -> None:
     jobs = {f.job for f in out.findings}
     # per-variant truth: matrix-selected heavy lane, step if: on the matrix, plain nix build
     assert not jobs & {"profiles", "step-if", "docs", "release-on-heavy", "nixos-toplevel",
-                       "call-heavy/test"}
+                       "call-heavy/test", "call-heavy/via-action-heavy",
+                       "call-light/via-action-light", "call-light/via-action-skipped"}
+    via = next(f for f in out.findings if f.job == "call-light/via-action-heavy")
+    assert ".github/actions/rust-build/action.yml:12" in via.message
 
 
 def test_place002_warns_only_for_light_jobs_on_heavy_lane() -> None:

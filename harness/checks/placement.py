@@ -2,9 +2,11 @@
 
 A job is checked once per variant (every matrix combination under every caller's inputs),
 with `${{ matrix.* }}` and `${{ inputs.* }}` substituted into its `run:` scripts and step
-`if:` conditions that are certainly false for the variant skipped. Commands are read by
-the shell reader, so wrapped commands count (`nix develop --command cargo build
---release`, `nix-shell --run "..."`, `sudo`, `env X=1 ...`).
+`if:` conditions that are certainly false for the variant skipped. Inside a local composite
+action, `${{ inputs.* }}` are the action's inputs: its defaults and the calling step's
+`with:` (so `uses: ./.github/actions/nix-job` with `command: cargo build --release` is
+seen). Commands are read by the shell reader, so wrapped commands count (`nix develop
+--command cargo build --release`, `nix-shell --run "..."`, `sudo`, `env X=1 ...`).
 
 Command patterns (built in, extended by `placement.heavy_commands`, exempted by
 `placement.light_commands`): whitespace-separated words. The first word matches the
@@ -26,7 +28,14 @@ from harness.checks.lanes import label_origin
 from harness.github.conditions import can_be_true
 from harness.github.expressions import _EMBEDDED, Unknown, _to_string, evaluate
 from harness.github.labels import UNKNOWN
-from harness.github.repo import NON_BASH_SHELLS, EffectiveStep, JobInstance, RepoModel, Variant
+from harness.github.repo import (
+    NON_BASH_SHELLS,
+    EffectiveStep,
+    JobInstance,
+    RepoModel,
+    Variant,
+    local_path,
+)
 from harness.github.shell import Command, commands
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
@@ -128,12 +137,27 @@ def _substitute(script: str, context: Mapping[str, Any]) -> str:
 
 def _commands(step: EffectiveStep, context: Mapping[str, Any]) -> list[Command]:
     s = step.step
-    if not s.run or step.via:
-        return step.commands()
+    if not s.run:
+        return []
     shell = (s.shell or "bash").split()[0].rsplit("/", 1)[-1]
     if shell in NON_BASH_SHELLS:
         return []
     return commands(_substitute(s.run, context), s.run_line or s.line)
+
+
+def _remember_inputs(model: RepoModel, step: EffectiveStep, scope: Mapping[str, Any],
+                     action_inputs: dict[str, dict[str, Any]]) -> str | None:
+    """For a step that calls a local composite action: remember the inputs that action will
+    see, and return the action's file."""
+    directory = local_path(step.step.uses)
+    action = model.action(directory) if directory is not None else None
+    if action is None or not action.composite:
+        return None
+    inputs = {k: v for k, v in action.inputs.items() if v is not None}
+    for name, value in step.step.with_.items():
+        inputs[name] = _substitute(value, scope) if isinstance(value, str) else value
+    action_inputs[action.file] = inputs
+    return action.file
 
 
 def heavy_hits(model: RepoModel, instance: JobInstance, variant: Variant,
@@ -142,11 +166,19 @@ def heavy_hits(model: RepoModel, instance: JobInstance, variant: Variant,
     context = {"matrix": variant.matrix, "inputs": variant.inputs}
     status = {"success": True, "always": True, "failure": False, "cancelled": False}
     hits = []
+    action_inputs: dict[str, dict[str, Any]] = {}
+    skipped: set[str] = set()
     for step in model.effective_steps(instance.job):
-        if step.step.if_ and not step.via and \
-                not can_be_true(step.step.if_, {**context, "__status__": status}):
+        if skipped & set(step.via):
             continue
-        for command in _commands(step, context):
+        outer = action_inputs.get(step.via[-1], {}) if step.via else None
+        scope = context if outer is None else {"inputs": outer}
+        called = _remember_inputs(model, step, scope, action_inputs)
+        if step.step.if_ and not can_be_true(step.step.if_, {**scope, "__status__": status}):
+            if called:
+                skipped.add(called)
+            continue
+        for command in _commands(step, scope):
             pattern = patterns.heavy_match(command)
             if pattern is not None:
                 hits.append(Hit(step, command, pattern))
