@@ -175,6 +175,8 @@ def check_cluster_context(ctx: CheckContext, params: Mapping[str, Any]) -> Check
     allowed = set(cluster.contexts or (cluster.name,))
     out = CheckOutput()
     reported: set[tuple[str, int, str]] = set()
+    contexts = "" if allowed == {cluster.name} else \
+        f" (contexts: {', '.join(sorted(allowed))})"
     for stack in stacks:
         deployments = [(None, ""), *((f, f" with -var-file={f.path.rsplit('/', 1)[-1]}")
                                      for f in stack.var_files)]
@@ -196,6 +198,6 @@ def check_cluster_context(ctx: CheckContext, params: Mapping[str, Any]) -> Check
                 out.add(Finding("CLUSTER001", (
                     f"stack `{stack.path}`{how} targets kube context `{value}` (set at "
                     f"{where.text()}, used by {block.file}:{block.line_of(key)}); the "
-                    f"contract's cluster is {cluster.name} ({', '.join(sorted(allowed))})"),
+                    f"contract's cluster is {cluster.name}{contexts}"),
                     file=where.file, line=where.line))
     return out
