@@ -215,7 +215,7 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
     remote_timeout = float_param(params, "remote_timeout", 2.0)
     retries = int(float_param(params, "remote_retries", 0))
     slack = float_param(params, "slack_seconds", 30.0)
-    modes = str_list_param(params, "modes") or list(MODES)
+    modes = str_list_param(params, "modes") if "modes" in params else list(MODES)
     unknown = [m for m in modes if m not in MODES]
     if unknown or remote_timeout <= 0 or retries < 0:
         raise HarnessInputError(f"outage parameters: modes must be among {', '.join(MODES)}, "
