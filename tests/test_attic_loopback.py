@@ -155,6 +155,19 @@ def test_outage_build_still_succeeds(tmp_path: Path) -> None:
     assert "attic.outage_slowdown_seconds" in got
 
 
+def test_hung_cache_build_still_succeeds_and_slow_settings_fail(tmp_path: Path) -> None:
+    require_tool("nix")
+    ctx = ctx_for(tmp_path, None)
+    params = {"mode": "hang", "connect_timeout": 2, "stalled_download_timeout": 2,
+              "download_attempts": 1}
+    out = attic.check_outage(ctx, {**params, "max_seconds": 60})
+    assert out.findings == []
+    assert values(out)["attic.outage_hang_build_seconds"] >= 2  # it did wait for the stall
+    tight = attic.check_outage(ctx, {**params, "max_seconds": 1})
+    assert [f.rule for f in tight.findings] == ["ATTIC005"]
+    assert "hung the build took" in tight.findings[0].message
+
+
 def test_unreachable_live_endpoint_is_a_live_skip(tmp_path: Path) -> None:
     from harness.testing.faultserver import refused_url
 

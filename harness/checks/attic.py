@@ -7,6 +7,7 @@ a bundled derivation with real Nix and served by a real nginx.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -21,12 +22,14 @@ from harness.checks._attic_target import (
     target_closure,
 )
 from harness.checks.api import CheckContext, Skip
+from harness.errors import HarnessInputError
 from harness.probes.binary_cache import AuthError, CacheClient, CacheError, Lookup, Presence
 from harness.probes.loopback_cache import NIX_FILE, closed_port
 from harness.probes.narinfo import Trust, check_signatures, store_path_hash
 from harness.probes.nix import NixError, nix_missing_reason, realise, show_config
 from harness.results import CheckOutput, Finding
 from harness.rules import Rule
+from harness.testing.faultserver import FaultServer, Reply
 
 RULES = (
     Rule("ATTIC001", "the Attic cache answers nix-cache-info for the client's store, and its "
@@ -335,38 +338,48 @@ def _fetch_biggest(client: CacheClient, paths: list[str], out: CheckOutput) -> N
 
 # -- ATTIC005 ---------------------------------------------------------------------------
 def check_outage(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """ATTIC005: with the cache unreachable, a build still succeeds within a bound."""
+    """ATTIC005: with the cache unreachable or hung, a build still succeeds within a bound."""
     out = CheckOutput()
     reason = nix_missing_reason()
     if reason:
         raise Skip(f"the outage case needs Nix: {reason}")
+    mode = str(params.get("mode", "refuse"))
+    if mode not in ("refuse", "hang"):
+        raise HarnessInputError(f"attic.outage: mode {mode!r} is not 'refuse' or 'hang'")
     bound = float(params.get("max_seconds", 60))
-    connect_timeout = str(params.get("connect_timeout", 2))
-    url = str(params.get("url") or f"http://127.0.0.1:{closed_port()}/main")
-    workdir = scratch_dir(ctx, "outage-")
-    try:
-        settings = {"connect-timeout": connect_timeout, "fallback": "true",
-                    "download-attempts": str(params.get("download_attempts", 5))}
-        down = realise(["app"], store=workdir / "outage-store", substituters=[url],
-                       trusted_keys=[], cache_home=workdir / "xdg-outage", file=NIX_FILE,
-                       settings={**settings, "narinfo-cache-negative-ttl": "0"},
-                       timeout=bound + 30)
-        base = realise(["app"], store=workdir / "base-store", substituters=[], trusted_keys=[],
-                       cache_home=workdir / "xdg-base", file=NIX_FILE, timeout=bound + 30)
-    except NixError as exc:
-        out.add(_finding("ATTIC005", f"with {url} unreachable the build did not finish: {exc}"))
-        return out
-    finally:
-        remove_tree(workdir)
-    out.measure("attic.outage_build_seconds", round(down.run.seconds, 4), "seconds")
+    settings = {"connect-timeout": str(params.get("connect_timeout", 2)), "fallback": "true",
+                "download-attempts": str(params.get("download_attempts", 5)),
+                "stalled-download-timeout": str(params.get("stalled_download_timeout", 300)),
+                "narinfo-cache-negative-ttl": "0"}
+    with contextlib.ExitStack() as stack:
+        if mode == "hang":
+            hung = stack.enter_context(FaultServer(default=Reply(fault="slow")))
+            url = f"{hung.url}/main"
+        else:
+            url = str(params.get("url") or f"http://127.0.0.1:{closed_port()}/main")
+        workdir = scratch_dir(ctx, "outage-")
+        stack.callback(remove_tree, workdir)
+        what = f"with {url} {'hung' if mode == 'hang' else 'unreachable'}"
+        try:
+            down = realise(["app"], store=workdir / "outage-store", substituters=[url],
+                           trusted_keys=[], cache_home=workdir / "xdg-outage", file=NIX_FILE,
+                           settings=settings, timeout=bound + 30)
+            base = realise(["app"], store=workdir / "base-store", substituters=[],
+                           trusted_keys=[], cache_home=workdir / "xdg-base", file=NIX_FILE,
+                           timeout=bound + 30)
+        except NixError as exc:
+            out.add(_finding("ATTIC005", f"{what} the build did not finish: {exc}"))
+            return out
+    prefix = "attic.outage" if mode == "refuse" else "attic.outage_hang"
+    out.measure(f"{prefix}_build_seconds", round(down.run.seconds, 4), "seconds")
     if base.run.ok:
         out.measure("attic.baseline_build_seconds", round(base.run.seconds, 4), "seconds")
-        out.measure("attic.outage_slowdown_seconds",
+        out.measure(f"{prefix}_slowdown_seconds",
                     round(down.run.seconds - base.run.seconds, 4), "seconds")
     if not down.run.ok:
-        out.add(_finding("ATTIC005", f"with {url} unreachable the build failed: "
-                         f"{down.run.tail(3)}"))
+        out.add(_finding("ATTIC005", f"{what} the build failed: {down.run.tail(3)}"))
     elif down.run.seconds > bound:
-        out.add(_finding("ATTIC005", f"with {url} unreachable the build took "
-                         f"{down.run.seconds:.1f}s, over the bound of {bound:g}s"))
+        out.add(_finding("ATTIC005", f"{what} the build took {down.run.seconds:.1f}s, over "
+                         f"the bound of {bound:g}s (connect-timeout, stalled-download-timeout "
+                         f"and download-attempts decide it)"))
     return out
