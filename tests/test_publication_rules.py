@@ -236,3 +236,30 @@ def test_publish_in_reusable_workflow_follows_the_callers_needs(tmp_path: Path) 
         ("PUB001", "publish/push", ".github/workflows/publish.yml"),
         ("PUB002", "publish/push", ".github/workflows/publish.yml"),
     ]
+
+
+def test_a_caller_without_permissions_cannot_lend_id_token(tmp_path: Path) -> None:
+    write_workflow(tmp_path, "publish.yml", """\
+        on:
+          workflow_call: {}
+        jobs:
+          push:
+            runs-on: tinyland-nix
+            permissions: {id-token: write}
+            steps:
+              - uses: DeterminateSystems/nix-installer-action@v16
+              - uses: DeterminateSystems/flakehub-push@v5
+        """)
+    write_workflow(tmp_path, "release.yml", """\
+        on: {push: {tags: ["v*"]}}
+        jobs:
+          publish:
+            uses: ./.github/workflows/publish.yml
+        """)
+    out = run(check_permissions, tmp_path)
+    assert [(f.rule, f.file, f.line) for f in out.findings] == [
+        ("PUB004", ".github/workflows/release.yml", 3)]
+    release = tmp_path / ".github/workflows/release.yml"
+    release.write_text(release.read_text().replace(
+        "    uses:", "    permissions: {id-token: write, contents: read}\n    uses:"))
+    assert run(check_permissions, tmp_path).findings == []

@@ -223,7 +223,11 @@ def _grants_id_token(permissions: Any) -> bool | None:
     return False
 
 
-def _permission_levels(ctx: CheckContext, instance: JobInstance) -> list[tuple[Job, Any, int]]:
+def _permission_levels(ctx: CheckContext, instance: JobInstance
+                       ) -> list[tuple[Job, Any, int]]:
+    """(job, permissions in force, line) from the outermost caller to the publish job; None
+    where a level sets nothing (the outermost then runs with the default token, which never
+    has `id-token: write`; an inner level inherits its caller's)."""
     levels = []
     for job in (*instance.chain, instance.job):
         workflow = ctx.workflows.workflows.get(job.file)
@@ -231,6 +235,8 @@ def _permission_levels(ctx: CheckContext, instance: JobInstance) -> list[tuple[J
             levels.append((job, job.permissions, job.permissions_line))
         elif workflow is not None and workflow.permissions is not None:
             levels.append((job, workflow.permissions, job.line))
+        else:
+            levels.append((job, None, job.line))
     return levels
 
 
@@ -263,10 +269,11 @@ def check_permissions(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     for site in _require_sites(ctx):
         instance = site.instance
         levels = _permission_levels(ctx, instance)
-        denied = [(job, line) for job, perms, line in levels if not _grants_id_token(perms)]
-        if not levels or denied:
-            job, line = denied[0] if denied else (instance.job, instance.job.line)
-            where = "sets permissions without" if denied else "has no `permissions:` granting"
+        denied = [(job, line, perms is None) for index, (job, perms, line) in enumerate(levels)
+                  if _grants_id_token(perms) is False or (perms is None and index == 0)]
+        if denied:
+            job, line, unset = denied[0]
+            where = "has no `permissions:` granting" if unset else "sets permissions without"
             out.add(Finding("PUB004", f"job `{instance.display_id}` publishes to FlakeHub but "
                                       f"`{job.id}` {where} `id-token: write` (flakehub-push "
                                       "authenticates with the OIDC token)",
