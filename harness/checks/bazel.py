@@ -48,8 +48,8 @@ RULES = (
          "answers 500 or never answers",
          "with a gRPC cache that is down, Bazel 4.x fails at start: "
          "'UNAVAILABLE: io exception'",
-         "set --remote_local_fallback (Bazel 4-7) plus "
-         "--incompatible_remote_local_fallback_for_remote_cache (Bazel >= 8.5.1)",
+         "Bazel 4.x: --remote_local_fallback; Bazel >= 8.5.1: also "
+         "--incompatible_remote_local_fallback_for_remote_cache; 8.0-8.5.0 cannot fall back",
          suite="caches"),
 )
 
@@ -278,7 +278,8 @@ def _grpc_outage(out: CheckOutput, setup: BuildSetup, knobs: list[str]) -> None:
         server.stop()
     out.measure("bazel.outage.grpc_refuse.seconds", round(run.seconds, 3), "seconds")
     if not run.ok:
-        missing = [f for f in GRPC_FALLBACK_FLAGS if f not in setup.flags]
         out.add(Finding("BAZEL004", "with the gRPC cache unreachable the build fails at start "
-                        "(Bazel 4.x and 8.0-8.5.0 check capabilities first); set "
-                        f"{' '.join(missing or GRPC_FALLBACK_FLAGS)}: {run.tail(1)}"))
+                        "(Bazel 4.x and 8.0-8.5.0 query capabilities first): on Bazel 4.x set "
+                        f"{GRPC_FALLBACK_FLAGS[0]}, on Bazel >= 8.5.1 set "
+                        f"{' '.join(GRPC_FALLBACK_FLAGS)}, 8.0-8.5.0 cannot fall back: "
+                        f"{run.tail(1)}"))
