@@ -449,3 +449,27 @@ def test_gate_inspects_a_flakehub_dry_run(tmp_path: Path,
         f"gate: REFUSED: the FlakeHub dry run 0.1.4 is of revision ffffffffffff, the evidence "
         f"proves {head[:12]}",
         "gate: REFUSED: the FlakeHub dry run 0.1.4 has metadata but no 0.1.4.tar.gz"]
+
+
+def test_plugin_evidence_is_signed_and_passes_the_gate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+
+    from tests.conftest import ROOT
+
+    repo = make_repo(tmp_path)
+    evidence = tmp_path / "plugin-evidence.json"
+    env = dict(os.environ, HARNESS_EVIDENCE_KEY="plugin-key")
+    done = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "scenarios"),
+                           "-p", "no:cacheprovider", "-q", "--suite", "workflows",
+                           "--harness-repo", str(repo), f"--evidence={evidence}"],
+                          capture_output=True, text=True, timeout=300, check=False, env=env,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = read_evidence(evidence)
+    assert data["signature"]["algorithm"] == "hmac-sha256"
+    assert {r["suite"] for r in data["results"]} == {"workflows"}
+    monkeypatch.setenv(KEY_ENV, "plugin-key")
+    assert gate(repo, evidence) == 0, capsys.readouterr().err
