@@ -183,3 +183,15 @@ check "c" {
     assert tofu.stacks[0].scope().variables["names"].value == ["c"]
     assert run(check_cluster_context, tmp_path).findings == []
     assert run(check_backend, tmp_path).findings == []
+
+
+def test_context_variable_without_provider_is_checked(tmp_path: Path) -> None:
+    stack = tmp_path / "deploy"
+    stack.mkdir()
+    (stack / "main.tf").write_text(
+        'terraform {\n  backend "s3" {\n    bucket = "honey-tofu-state"\n  }\n}\n'
+        'variable "kube_context" {\n  default = "honey"\n}\n')
+    assert run(check_cluster_context, tmp_path).findings == []
+    (stack / "prod.auto.tfvars").write_text('kube_context = "civo-prod"\n')
+    out = run(check_cluster_context, tmp_path)
+    assert summary(out) == [("CLUSTER001", "deploy/prod.auto.tfvars", 1)]

@@ -9,8 +9,9 @@ relative to the repository, whose stacks are not checked, e.g. `[examples]`).
   `state.endpoint` (when set) and agree with each other; no two stacks share a state key.
 - `cluster.context` (CLUSTER001): kube contexts of `kubernetes`/`helm`/`kubectl` providers,
   resolved through variables and tfvars, are in `cluster.contexts` (default: the cluster's
-  name). Each per-deployment var file of a stack (`beehive.tfvars`, given with
-  `-var-file=`) is checked as one more deployment.
+  name); variables named `cluster_context` (or `kube_context`, `k8s_context`, ...) are
+  checked even where no provider reads them. Each per-deployment var file of a stack
+  (`beehive.tfvars`, given with `-var-file=`) is checked as one more deployment.
 
 Every case skips when the repository holds no OpenTofu stack.
 """
@@ -25,7 +26,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
-from harness.tofu import Block, Origin, Stack, load_tofu, resolve
+from harness.tofu import Block, Expr, Origin, Stack, load_tofu, resolve
 
 RULES = (
     Rule("STATE001", "An OpenTofu stack does not use the canonical `s3` backend "
@@ -51,6 +52,9 @@ RULES = (
 
 KUBE_PROVIDERS = frozenset({"kubernetes", "helm", "kubectl", "kustomization"})
 CONTEXT_KEYS = ("config_context",)
+CONTEXT_VARIABLES = ("cluster_context", "kube_context", "kubernetes_context", "config_context",
+                     "k8s_context")
+"""Variables that name a kube context even where no provider in the stack reads them."""
 
 
 def stacks_of(ctx: CheckContext, params: Mapping[str, Any]) -> list[Stack]:
@@ -182,12 +186,22 @@ def check_cluster_context(ctx: CheckContext, params: Mapping[str, Any]) -> Check
                                      for f in stack.var_files)]
         for var_file, how in deployments:
             scope = stack.scope(var_file)
+            uses: list[tuple[Any, Origin, str]] = []
             for block, key in _contexts(stack):
                 origin = Origin(block.file, block.line_of(key), f"{block.type}.{key}")
-                got = resolve(block.get(key), origin, scope)
+                uses.append((block.get(key), origin, f"{block.file}:{block.line_of(key)}"))
+            for name in CONTEXT_VARIABLES:
+                declared = next((b for b in stack.blocks("variable")
+                                 if b.labels and b.labels[0] == name), None)
+                if declared is not None:
+                    origin = Origin(declared.file, declared.line, f"var.{name}")
+                    uses.append((Expr(f"var.{name}"), origin, f"var.{name}"))
+            for raw, origin, used_by in uses:
+                got = resolve(raw, origin, scope)
                 if not got.known:
-                    if var_file is None:
-                        out.notes.append(f"{stack.path}: {key} not resolved ({got.problem})")
+                    note = f"{stack.path}: kube context not resolved ({got.problem})"
+                    if var_file is None and note not in out.notes:
+                        out.notes.append(note)
                     continue
                 where = got.origin or origin
                 value = str(got.value)
@@ -197,7 +211,7 @@ def check_cluster_context(ctx: CheckContext, params: Mapping[str, Any]) -> Check
                 reported.add((where.file, where.line, value))
                 out.add(Finding("CLUSTER001", (
                     f"stack `{stack.path}`{how} targets kube context `{value}` (set at "
-                    f"{where.text()}, used by {block.file}:{block.line_of(key)}); the "
+                    f"{where.text()}, used by {used_by}); the "
                     f"contract's cluster is {cluster.name}{contexts}"),
                     file=where.file, line=where.line))
     return out
