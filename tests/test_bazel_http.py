@@ -177,3 +177,13 @@ def test_truncated_blobs_and_malformed_results_are_caught() -> None:
     assert set(failed) == {"GET /cas/<blob>", "GET /ac/<fresh key>"}
     assert "does not parse" in failed["GET /ac/<fresh key>"]
     assert "HEAD /cas/<blob>" not in failed
+
+
+def test_a_cache_that_wants_credentials_says_so() -> None:
+    from harness.testing.faultserver import FaultServer, Reply
+
+    with FaultServer(default=Reply(401, b"auth required")) as server:
+        answers = probe_answers(server.url, timeout=5)
+        trip = probe_round_trip(server.url, timeout=5)
+    assert "credentials missing or refused" in answers.failures[0].detail
+    assert "PUT /cas/ answered HTTP 401" in trip.failures[0].detail

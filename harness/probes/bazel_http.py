@@ -31,6 +31,7 @@ from harness.probes.action_result import (
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 STATUS_KEYS = ("CurrSize", "MaxSize", "NumFiles")
 _STORED = (200, 201, 204)
+_AUTH_HINT = " (credentials missing or refused: put user:password@ in the cache URL)"
 
 
 @dataclass
@@ -134,8 +135,9 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
             response = client.get(f"{base}/ac/{key}")
             if response.status_code == 404:
                 return True, "a miss is a clean 404"
+            hint = _AUTH_HINT if response.status_code in (401, 403) else ""
             return False, (f"GET /ac/<fresh key> answered HTTP {response.status_code}, "
-                           "a miss must be 404")
+                           f"a miss must be 404{hint}")
 
         def empty(method: str) -> Callable[[], tuple[bool, str]]:
             def run() -> tuple[bool, str]:
@@ -170,7 +172,8 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
                 response = client.put(f"{base}/{kind}/{key}", content=data)
                 if response.status_code in _STORED:
                     return True, f"stored ({response.status_code})"
-                return False, f"PUT /{kind}/ answered HTTP {response.status_code}"
+                hint = _AUTH_HINT if response.status_code in (401, 403) else ""
+                return False, f"PUT /{kind}/ answered HTTP {response.status_code}{hint}"
             return run
 
         def get_equal() -> tuple[bool, str]:
