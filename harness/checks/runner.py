@@ -147,8 +147,10 @@ def _presence_findings(ctx: CheckContext, probe: PresenceProbe, out: CheckOutput
     if probe.nix is None:
         return
     if not probe.flakes:
-        out.add(Finding("NIX002", "flakes are not enabled (experimental-features = "
-                                  f"{probe.config.get('experimental-features', '?')})"))
+        out.add(Finding("NIX002", "flakes are not enabled: builtins.getFlake is missing and "
+                                  "the effective experimental-features (read with nix-command "
+                                  "added) are "
+                                  f"`{probe.config.get('experimental-features', '?')}`"))
     if probe.trusted is False:
         out.add(Finding("NIX002", f"the store does not trust this user ({probe.trust_source})"))
     elif probe.trusted is None:
