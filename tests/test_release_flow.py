@@ -102,6 +102,10 @@ def test_graph_of_this_repository_has_a_complete_release_path() -> None:
     assert jobs[("release.yml", "publish")].role == "publish"
     assert jobs[("ci.yml", "plan")].lanes == ["tinyland-nix"]
     assert jobs[("ci.yml", "plan")].certainty == RESOLVED
+    caller = jobs[("release.yml", "validate")]
+    assert caller.calls == "./.github/workflows/ci.yml"
+    assert caller.certainty == PARTIAL and caller.lanes == ["tinyland-nix"]
+    assert {"bootstrap", "validate"} <= set(caller.roles)
     dot = to_dot(graph)
     assert dot.startswith("digraph jobs {") and "-> " in dot
 

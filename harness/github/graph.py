@@ -55,6 +55,8 @@ class JobNode:
     first_nix_use: Place | None = None
     roles: dict[str, Place] = field(default_factory=dict)
     needs: list[str] = field(default_factory=list)
+    calls: str | None = None
+    """For a caller job: the reusable workflow it runs (its jobs are `<id>/<job>`)."""
 
     @property
     def role(self) -> str | None:
@@ -71,7 +73,7 @@ class JobNode:
             "bootstrap": self.bootstrap.to_json() if self.bootstrap else None,
             "first_nix_use": self.first_nix_use.to_json() if self.first_nix_use else None,
             "role": self.role, "roles": {k: v.to_json() for k, v in self.roles.items()},
-            "needs": self.needs,
+            "needs": self.needs, "calls": self.calls,
         }
 
 
@@ -107,7 +109,10 @@ class JobGraph:
 
 
 def _certainty(instance: JobInstance) -> str:
-    kinds = {v.labels.certainty for v in instance.variants}
+    return _merge_certainty({v.labels.certainty for v in instance.variants})
+
+
+def _merge_certainty(kinds: set[str]) -> str:
     if not kinds or kinds == {RESOLVED}:
         return RESOLVED
     if kinds == {UNKNOWN}:
@@ -230,7 +235,31 @@ def build_graph(model: RepoModel, contract: Contract) -> JobGraph:
     paths = [_publish_path(model, inst, node, by_key, after)
              for inst, node in zip(instances, nodes, strict=True) if "publish" in node.roles]
     problems = [f"{p.file}:{p.line or '?'}: {p.message}" for p in model.problems]
-    return JobGraph(nodes, paths, problems)
+    return JobGraph(_caller_nodes(model, instances, nodes) + nodes, paths, problems)
+
+
+def _caller_nodes(model: RepoModel, instances: list[JobInstance],
+                  nodes: list[JobNode]) -> list[JobNode]:
+    """A node per job that calls a local reusable workflow, with its callees' lanes and roles."""
+    callers: list[JobNode] = []
+    for workflow in model.workflows.values():
+        for job in workflow.jobs.values():
+            if model.reusable(job.uses) is None:
+                continue
+            inner = [n for inst, n in zip(instances, nodes, strict=True)
+                     if inst.chain and inst.chain[0] is job]
+            if not inner:
+                continue
+            node = JobNode(id=job.id, workflow=workflow.file, file=job.file, line=job.line,
+                           needs=list(job.needs), calls=job.uses,
+                           certainty=_merge_certainty({n.certainty for n in inner}))
+            for other in inner:
+                node.lanes += [lane for lane in other.lanes if lane not in node.lanes]
+                node.unresolved += [u for u in other.unresolved if u not in node.unresolved]
+                for role, place in other.roles.items():
+                    node.roles.setdefault(role, place)
+            callers.append(node)
+    return callers
 
 
 def _dot_id(text: str) -> str:
@@ -266,6 +295,8 @@ def to_text(graph: JobGraph) -> str:
         labels = ", ".join(job.lanes + job.other_labels + job.unresolved) or "?"
         out.append(f"{job.workflow}::{job.id}  runs-on {labels} ({job.certainty})"
                    f"  role: {job.role or '-'}")
+        if job.calls:
+            out.append(f"    calls {job.calls} (its jobs are {job.id}/<job>)")
         for label, lane in job.suggestions.items():
             out.append(f"    label `{label}` is not a lane: did you mean `{lane}`?")
         if job.bootstrap:
