@@ -51,7 +51,7 @@ def main() -> dict[str, Any]:
     from harness.probes.binary_cache import CacheClient, Presence
     from harness.probes.loopback_cache import NginxStatic, loopback_missing_reason, publish
     from harness.probes.narinfo import PublicKey, check_signatures, store_path_hash
-    from harness.probes.nix import closure, run_nix, signing_key
+    from harness.probes.nix import closure, remove_tree, run_nix, signing_key
 
     reason = loopback_missing_reason()
     if reason:
@@ -96,7 +96,7 @@ def main() -> dict[str, Any]:
         walk = _median(harness_walk)
     finally:
         server.stop()
-        run_nix(["nix", "store", "gc", "--store", str(store)], timeout=120, check=False)
+        remove_tree(work)
     best = scans["pipelined"]["median"]
     return {
         "name": "attic_scan",

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import stat
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +21,7 @@ from harness.errors import HarnessInputError, ToolMissing
 from harness.probes.binary_cache import CacheClient, CacheError, CacheInfo, Presence
 from harness.probes.loopback_cache import loopback_cache, loopback_missing_reason
 from harness.probes.narinfo import NarInfoError, PublicKey, store_path_hash
-from harness.probes.nix import NixError, closure, nix_missing_reason
+from harness.probes.nix import NixError, closure, nix_missing_reason, remove_tree
 
 
 @dataclass
@@ -73,21 +70,6 @@ def _params_list(params: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise HarnessInputError(f"parameter {key!r} must be a string or a list of strings")
     return tuple(value)
-
-
-def remove_tree(path: Path) -> None:
-    """Remove a scratch directory, including read-only store paths."""
-
-    def unlock(func: Any, name: str, _exc: Any) -> None:
-        with contextlib.suppress(OSError):
-            Path(name).parent.chmod(stat.S_IRWXU)
-        with contextlib.suppress(OSError):
-            func(name)
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=unlock)
-    else:
-        shutil.rmtree(path, onerror=unlock)
 
 
 def scratch_dir(ctx: CheckContext, prefix: str) -> Path:

@@ -17,7 +17,6 @@ from harness.checks._attic_target import (
     Target,
     open_target,
     reachable_info,
-    remove_tree,
     scratch_dir,
     target_closure,
 )
@@ -26,7 +25,7 @@ from harness.errors import HarnessInputError
 from harness.probes.binary_cache import AuthError, CacheClient, CacheError, Lookup, Presence
 from harness.probes.loopback_cache import NIX_FILE, closed_port
 from harness.probes.narinfo import Trust, check_signatures, store_path_hash
-from harness.probes.nix import NixError, nix_missing_reason, realise, show_config
+from harness.probes.nix import NixError, nix_missing_reason, realise, remove_tree, show_config
 from harness.results import CheckOutput, Finding
 from harness.rules import Rule
 from harness.testing.faultserver import FaultServer, Reply

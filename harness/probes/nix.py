@@ -9,14 +9,18 @@ chroot store inside its sandbox, so derivations that use host tools get `sandbox
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import stat
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.errors import ToolMissing
 
@@ -239,3 +243,18 @@ def show_config(*, timeout: float = 30.0) -> dict[str, str]:
         if sep:
             settings[key.strip()] = value.strip()
     return settings
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a scratch directory, including the read-only paths of a scratch store."""
+
+    def unlock(func: Any, name: str, _exc: Any) -> None:
+        with contextlib.suppress(OSError):
+            Path(name).parent.chmod(stat.S_IRWXU)
+        with contextlib.suppress(OSError):
+            func(name)
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=unlock)
+    else:
+        shutil.rmtree(path, onerror=unlock)
