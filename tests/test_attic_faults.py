@@ -158,6 +158,10 @@ def test_pull_only_token_falls_back_to_narinfos(lb: LoopbackCache, tmp_path: Pat
         out = attic.check_hit_ratio(ctx_for(tmp_path, server.url, "partial", (lb.public_key,)),
                                     {"store_paths": [lb.top], "store": str(lb.store)})
     assert denied.value.status == 403
+    with attic_server(lb) as server, CacheClient(server.url, "partial") as anonymous, \
+            pytest.raises(AuthError) as unauthenticated:
+        anonymous.attic_missing(["0" * 32])
+    assert unauthenticated.value.status == 401
     assert values(out)["attic.hit_ratio"] == 0.5  # hex NarHash signatures still verify
     assert any("no push permission" in note for note in out.notes)
 
