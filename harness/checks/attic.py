@@ -298,6 +298,11 @@ def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                              f"instead of substituted: {', '.join(warm.events.built[:3])}"))
         if warm.run.ok and not ours:
             out.add(_finding("ATTIC004", f"no path was copied from {client.url}"))
+        elif warm.run.ok and target.sizes:
+            skipped = sorted(set(target.sizes) - set(ours))
+            if skipped:
+                out.add(_finding("ATTIC004", f"{len(skipped)} closure path(s) did not come "
+                                 f"from {client.url}: {', '.join(skipped[:3])}"))
         if params.get("cold_build", target.nix_file is not None):
             cold = realise(installables, store=target.workdir / "cold-store", substituters=[],
                            trusted_keys=[], cache_home=target.workdir / "xdg-cold",
