@@ -23,6 +23,7 @@ class ArcConfig:
 
     scale_sets: list[ScaleSet] = field(default_factory=list)
     problems: list[HclProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def by_source(self, *sources: str) -> list[ScaleSet]:
         """Scale sets from the given sources."""

@@ -68,6 +68,11 @@ def arc_config(ctx: CheckContext, params: Mapping[str, Any]) -> ArcConfig:
     files: list[Path] = [ctx.repo / str(p) for p in raw]
     files += list(ctx.options.kubectl_files)
     config = read_arc(ctx.repo, files)
+    if config.problems and config.scale_sets:
+        names = ", ".join(sorted({p.file for p in config.problems})[:3])
+        note = f"{len(config.problems)} OpenTofu file(s) could not be parsed ({names}); " \
+                   "scale sets they declare are not seen (STATE003)"
+        config.notes.append(note)
     if not config.scale_sets:
         raise Skip("no ARC configuration in this repository (no ARC runner OpenTofu module, "
                    "gha-runner-scale-set values file, or kubectl file)")
@@ -86,7 +91,7 @@ def _from(value: Resolved) -> str:
 def check_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC001 and ARC004 for every scale set of every source."""
     config = arc_config(ctx, params)
-    out = CheckOutput()
+    out = CheckOutput(notes=list(config.notes))
     for scale_set in config.scale_sets:
         lane = ctx.contract.lane(scale_set.label_text or "")
         limit = scale_set.memory_limit
@@ -164,7 +169,7 @@ def check_capacity(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC002: per node, maxRunners x memory of its lanes fits allocatable memory."""
     config = arc_config(ctx, params)
     contract = ctx.contract
-    out = CheckOutput()
+    out = CheckOutput(notes=list(config.notes))
     loads: dict[str, tuple[int, int, str]] = {}
     for label, sets in sorted(_per_label(config).items()):
         lane = contract.lane(label)
@@ -212,7 +217,7 @@ def check_lanes(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC003: one scale set per contract lane, and no scale set outside the lanes."""
     config = arc_config(ctx, params)
     contract = ctx.contract
-    out = CheckOutput()
+    out = CheckOutput(notes=list(config.notes))
     declared = config.declared
     labels = _per_label(config)
     for scale_set in declared:
