@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import urllib.request
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -98,7 +100,7 @@ class CacheClient:
         self.timeout = timeout
         self.retries = retries
         self.workers = max(1, workers)
-        self.pipeline = pipeline
+        self.pipeline = pipeline and not _behind_proxy(self.url)
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._local = threading.local()
         self._clients: list[httpx.Client] = []
@@ -330,3 +332,12 @@ class CacheClient:
                 raise CacheError(f"{url}: answer has no list 'missing_paths'")
             missing.update(p.rsplit("/", 1)[-1].split("-", 1)[0] for p in paths)
         return missing
+
+
+def _behind_proxy(url: str) -> bool:
+    """True when the environment routes `url` through a proxy (pipelining talks direct)."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    if parts.scheme not in proxies and "all" not in proxies:
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
