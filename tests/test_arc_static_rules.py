@@ -67,7 +67,7 @@ def test_drift_envelope_capacity_and_lanes() -> None:
     envelope = check_envelope(ctx, {})
     assert summary(envelope) == [
         ("ARC001", "infra/stacks/runners/main.tf", 29),              # 16Gi on tinyland-nix
-        ("ARC004", "infra/modules/arc-runner/variables.tf", 37),     # dind, no limit
+        ("ARC004", "infra/stacks/runners/main.tf", 46),              # dind, no limit passed
     ]
     capacity = check_capacity(ctx, {})
     assert summary(capacity) == [
@@ -165,3 +165,14 @@ module "counted" {
     unresolved = [f for f in lanes.findings if f.severity is Severity.WARNING]
     assert {f.file for f in unresolved} == {"stack/main.tf", "v2.yaml"}
     check_capacity(ctx, {})                          # runs; a bad maxRunners is a note
+
+
+def test_runner_type_dind_means_a_dind_sidecar(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(FLEET, repo)
+    main = repo / RUNNERS / "main.tf"
+    main.write_text(main.read_text().replace(
+        '  runner_label = "tinyland-docker"\n',
+        '  runner_label = "tinyland-docker"\n  runner_type  = "dind"\n'))
+    out = check_envelope(make_context(repo), {})
+    assert [(f.rule, f.file) for f in out.findings] == [("ARC004", f"{RUNNERS}/main.tf")]

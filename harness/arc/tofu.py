@@ -6,7 +6,9 @@ the `gha-runner-scale-set` chart, or (for remote sources) when its source names
 defaults -> `terraform.tfvars` / `*.auto.tfvars`; inputs a block does not pass take the
 module's own variable defaults. `count = 0` (also `var.flag ? 1 : 0` with the flag false)
 deploys nothing; `for_each` over a map variable gives one scale set per key, with
-`optional(type, default)` attributes of the variable's object type filled in.
+`optional(type, default)` attributes of the variable's object type filled in. An empty
+`container_mode` with `runner_type = "dind"` means dind (the arc-runner module derives the
+mode from the runner type).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "memory_request": ("memory_request", "runner_memory_request"),
     "container_mode": ("container_mode", "containermode"),
     "dind_memory_limit": ("dind_memory_limit", "docker_memory_limit"),
+    "runner_type": ("runner_type",),
 }
 
 
@@ -99,7 +102,12 @@ def _input(module: Block, names: tuple[str, ...], scope: Scope,
             return resolve(module.get(name), origin, scope)
     for name in names:
         if name in defaults:
-            return defaults[name]
+            got = defaults[name]
+            if not got.known or got.origin is None:
+                return got
+            return Resolved(got.value, Origin(
+                module.file, module.line,
+                f"{name} not passed: module default at {got.origin.file}:{got.origin.line}"))
     return Resolved(None, Origin(module.file, module.line, "not set"))
 
 
@@ -130,6 +138,9 @@ def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
                 values = {field: _input(module, names, inner, defaults)
                           for field, names in INPUTS.items()}
                 mode = values["container_mode"]
+                kind = values["runner_type"]
+                if (not mode.known or not mode.value) and kind.known and kind.value == "dind":
+                    mode = Resolved("dind", kind.origin)  # the arc-runner module's convention
                 scale_set = ScaleSet(
                     "tofu", name if key is None else f'{name}["{key}"]', where,
                     label=values["label"],
