@@ -53,10 +53,11 @@ RULES = (
          "building '/nix/store/...-app.drv' although the cache has the path",
          "check the signatures (ATTIC002) and that the pushed paths match the evaluated ones",
          suite="caches"),
-    Rule("ATTIC005", "with the cache unreachable, builds still succeed within a bound "
+    Rule("ATTIC005", "with the cache unreachable or hung, builds still succeed within a bound "
          "(Attic is acceleration, not a dependency)",
          "nix build fails with 'unable to download' when the cache is down",
-         "keep `fallback = true` and a short connect-timeout on the runners",
+         "keep `fallback = true`, a short connect-timeout and stalled-download-timeout, and "
+         "few download-attempts on the runners",
          suite="caches"),
 )
 
