@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from harness.errors import HarnessInputError, Problem
-from harness.schema_errors import schema_problems
+from harness.schema_errors import document_problems
 from harness.yamlnodes import LMap, YamlError, load
 
 SUFFIX = ".scenario.yaml"
@@ -54,7 +52,6 @@ _SCHEMA: dict[str, Any] = {
         },
     },
 }
-_VALIDATOR = Draft202012Validator(_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def load_suite(path: Path, display: str | None = None) -> Suite:
         raise HarnessInputError(Problem(name, exc.line, exc.message)) from None
     if not isinstance(raw, LMap):
         raise HarnessInputError(Problem(name, 1, "a scenario file must be a YAML mapping"))
-    problems = schema_problems(_VALIDATOR, raw, name)
+    problems = document_problems(_SCHEMA, raw, name)
     if problems:
         raise HarnessInputError(problems)
     seen: dict[str, int] = {}

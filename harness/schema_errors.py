@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import Problem
+from harness.schema_check import is_valid
 from harness.yamlnodes import line_of_path
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document has problems (slow import)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 def _properties(error: ValidationError) -> dict[str, Any]:
@@ -38,3 +41,21 @@ def schema_problems(validator: Draft202012Validator, document: Any, file: str) -
         problems.append(Problem(file, line_of_path(document, path), _describe(error)))
     problems.sort(key=lambda p: (p.line or 0, p.message))
     return problems
+
+
+_SCHEMAS: dict[int, dict[str, Any]] = {}
+
+
+@lru_cache(maxsize=16)
+def _validator(key: int) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_SCHEMAS[key])
+
+
+def document_problems(schema: dict[str, Any], document: Any, file: str) -> list[Problem]:
+    """Every violation of `schema` by `document`, located; fast when there are none."""
+    if is_valid(schema, document):
+        return []
+    _SCHEMAS[id(schema)] = schema
+    return schema_problems(_validator(id(schema)), document, file)

@@ -9,9 +9,8 @@ are booleans. Duplicate keys are an error, as they are for GitHub.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -27,8 +26,7 @@ _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     """Where a YAML value starts: 1-based line and column, and its scalar style."""
 
     line: int
@@ -81,8 +79,8 @@ class LList(list[Any]):
 
 
 def _mark(node: yaml.Node) -> Mark:
-    style = getattr(node, "style", None) or None
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style)
+    start = node.start_mark
+    return Mark(start.line + 1, start.column + 1, getattr(node, "style", None) or None)
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:

@@ -6,8 +6,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from harness.contract.model import (
     AtticCache,
     BazelCache,
@@ -23,11 +21,10 @@ from harness.contract.model import (
 from harness.contract.schema import CONTRACT_SCHEMA
 from harness.errors import HarnessInputError, Problem
 from harness.quantity import parse_quantity
-from harness.schema_errors import schema_problems
+from harness.schema_errors import document_problems
 from harness.yamlnodes import LMap, YamlError, line_of_path, loads
 
 BUNDLED_CONTRACT = Path(__file__).with_name("honey.yaml")
-_VALIDATOR = Draft202012Validator(CONTRACT_SCHEMA)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -60,7 +57,7 @@ def load_contract(path: Path, display: str | None = None) -> Contract:
         raise HarnessInputError(Problem(name, exc.line, exc.message)) from None
     if not isinstance(raw, LMap):
         raise HarnessInputError(Problem(name, 1, "the contract must be a YAML mapping"))
-    problems = schema_problems(_VALIDATOR, raw, name)
+    problems = document_problems(CONTRACT_SCHEMA, raw, name)
     if problems:
         # the typed build needs a schema-valid document; quantities are still checked so
         # that one run names every problem

@@ -12,11 +12,11 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import tree_sitter_bash
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 _MAX_DEPTH = 6
@@ -35,7 +35,7 @@ class Command:
     """A heredoc fed to the command (`bash <<EOF ... EOF`), read as a script by shells."""
     stdin_line: int = field(default=0, compare=False, repr=False)
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The command word without its directory (`/usr/bin/nix` -> `nix`)."""
         return self.words[0].rsplit("/", 1)[-1] if self.words else ""
@@ -104,33 +104,41 @@ def _heredoc(statement: Node) -> tuple[int, Node] | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _query() -> Query:
+    return Query(_parser().language,  # type: ignore[arg-type]
+                 "(command) @command (pipeline) @pipeline (redirected_statement) @redirected")
+
+
 def _walk(node: Node, base_line: int, found: list[Command]) -> None:
+    """Every simple command under `node`, in script order (tree-sitter finds the nodes)."""
+    captures = QueryCursor(_query()).captures(node)
+    words_of: dict[int, list[str]] = {}
+
+    def words(command: Node) -> list[str]:
+        if command.start_byte not in words_of:
+            words_of[command.start_byte] = _simple_command(command)
+        return words_of[command.start_byte]
+
     piped: dict[int, str] = {}
+    for pipeline in captures.get("pipeline", ()):
+        members = [_command_of(c) for c in pipeline.named_children]
+        for left, right in itertools.pairwise(members):
+            if left is not None and right is not None and (right_words := words(right)):
+                piped[left.start_byte] = right_words[0].rsplit("/", 1)[-1]
     heredocs: dict[int, Node] = {}
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "redirected_statement" and (heredoc := _heredoc(current)):
+    for statement in captures.get("redirected", ()):
+        if heredoc := _heredoc(statement):
             heredocs[heredoc[0]] = heredoc[1]
-        if current.type == "pipeline":
-            members = [_command_of(c) for c in current.named_children]
-            for left, right in itertools.pairwise(members):
-                if left is not None and right is not None:
-                    words = _simple_command(right)
-                    if words:
-                        piped[left.start_byte] = words[0].rsplit("/", 1)[-1]
-        if current.type == "command":
-            words = _simple_command(current)
-            if words:
-                body = heredocs.get(current.start_byte)
-                found.append(Command(
-                    tuple(words), base_line + current.start_point[0],
-                    piped_to=piped.get(current.start_byte),
-                    stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
-                    stdin_line=base_line + body.start_point[0] if body else 0))
-        if current.type == "heredoc_body":
-            continue
-        stack.extend(reversed(current.children))
+    for command in sorted(captures.get("command", ()), key=lambda n: n.start_byte):
+        command_words = words(command)
+        if command_words:
+            body = heredocs.get(command.start_byte)
+            found.append(Command(
+                tuple(command_words), base_line + command.start_point[0],
+                piped_to=piped.get(command.start_byte),
+                stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
+                stdin_line=base_line + body.start_point[0] if body else 0))
 
 
 def _strip_options(words: list[str], with_value: frozenset[str]) -> list[str]:
@@ -248,9 +256,17 @@ def _parse(script: str, base_line: int, depth: int) -> list[Command]:
     return result
 
 
+@lru_cache(maxsize=4096)
+def _commands(script: str, first_line: int) -> tuple[Command, ...]:
+    return tuple(_parse(script, first_line, 0))
+
+
 def commands(script: str, first_line: int = 1) -> list[Command]:
-    """Every command `script` runs, wrapped ones included, with line numbers from `first_line`."""
-    return _parse(script, first_line, 0)
+    """Every command `script` runs, wrapped ones included, with line numbers from `first_line`.
+
+    Scripts are parsed once per process: every rule that reads a step shares the result.
+    """
+    return list(_commands(script, first_line))
 
 
 def command_words(script: Any) -> list[tuple[str, ...]]:

@@ -1,0 +1,255 @@
+"""Whole-process speed of `flywheel-harness check` on a generated corpus of workflows.
+
+A deterministic corpus of varied workflows (matrices with include/exclude, reusable
+workflows called with inputs, local composite actions, long `run:` scripts) is written to a
+temporary directory, and the whole process
+
+    python -m harness check --repo DIR --suite workflows --suite placement \\
+        --suite bootstrap --format json
+
+is timed (median of several runs) at 50, 100 and 150 workflow files, plus an empty
+repository for the fixed start-up cost. Target: under 0.4 s for 150 files, with the cost
+per file staying flat (linear growth).
+
+    python -m benchmarks check
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 0.4
+SIZES = (50, 100, 150)
+RUNS = 7
+SUITES = ("workflows", "placement", "bootstrap")
+
+LANES = ["tinyland-nix", "tinyland-nix-heavy", "tinyland-docker", "ubuntu-latest",
+         "tinyland-dind", "tinyland-nix-kvm"]
+INSTALLERS = [
+    "      - uses: DeterminateSystems/nix-installer-action@v16",
+    "      - uses: cachix/install-nix-action@v30",
+    "      - uses: ./.github/actions/setup-nix",
+    "      - run: curl -sSfL https://install.determinate.systems/nix | sh -s -- install",
+]
+ACTIONS = {
+    "setup-nix": """\
+name: setup nix
+description: install Nix and configure the Attic substituter
+inputs:
+  cache: {default: main}
+runs:
+  using: composite
+  steps:
+    - uses: DeterminateSystems/nix-installer-action@v16
+    - shell: bash
+      run: |
+        echo "extra-substituters = http://127.0.0.1:8080/${{ inputs.cache }}" \\
+          | sudo tee -a /etc/nix/nix.conf
+        nix --version
+""",
+    "nix-job": """\
+name: nix job
+runs:
+  using: composite
+  steps:
+    - uses: ./.github/actions/setup-nix
+    - shell: bash
+      run: nix flake check --print-build-logs
+""",
+    "cache-push": """\
+name: cache push
+runs:
+  using: composite
+  steps:
+    - uses: ryanccn/attic-action@v0
+      with: {endpoint: "http://127.0.0.1:8080", cache: main}
+    - shell: bash
+      run: attic push main ./result
+""",
+}
+
+
+def _script(rng: random.Random, lines: int) -> str:
+    """A long, varied bash script (indented for a `run: |` block)."""
+    pieces = [
+        "echo \"building ${{ matrix.package || 'default' }}\"",
+        "nix build .#{pkg} --print-build-logs",
+        "out=$(nix eval --raw .#{pkg}.version)",
+        "if [ -f flake.lock ]; then\n  nix flake metadata --json | jq .locks\nfi",
+        "for f in a b c; do\n  echo \"$f\" && make -C \"$f\" all\ndone",
+        "cat <<'EOF' > notes.txt\nnix build is documented here\nEOF",
+        "sudo env NIX_CONFIG='max-jobs = 4' nix-build default.nix -A {pkg}",
+        "nix develop --command cargo test --workspace --release",
+        "nix-shell --run 'make check && make dist'",
+        "# nix build would be wrong here\ncargo fmt --check",
+        "bash -c 'nix-store --gc --print-dead | wc -l'",
+        "curl -fsSL http://127.0.0.1:8080/health || true",
+        "python3 - <<'PY'\nprint('nix build')\nPY",
+        "timeout 30m nix flake check \\\n  --keep-going \\\n  --print-build-logs",
+    ]
+    out: list[str] = []
+    while len(out) < lines:
+        piece = rng.choice(pieces).replace("{pkg}", rng.choice(["default", "cli", "docs"]))
+        out.extend(piece.splitlines())
+    return "\n".join("          " + line for line in out[:lines])
+
+
+def _matrix(rng: random.Random) -> tuple[str, str]:
+    """A `strategy:` block and the runs-on it feeds."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        return ("    strategy:\n      matrix:\n        lane: [tinyland-nix, tinyland-nix-heavy]\n"
+                "        package: [default, cli, docs]\n"
+                "        exclude:\n          - {lane: tinyland-nix-heavy, package: docs}\n"
+                "        include:\n          - {package: docs, extra: true}\n"
+                "          - {lane: tinyland-docker, package: image}\n",
+                "${{ matrix.lane }}")
+    if kind == 1:
+        return ("    strategy:\n      matrix:\n        include:\n"
+                "          - {runner: tinyland-nix, system: x86_64-linux}\n"
+                "          - {runner: tinyland-nix-kvm, system: x86_64-linux, vm: true}\n",
+                "${{ matrix.runner }}")
+    if kind == 2:
+        return ("    strategy:\n      matrix:\n        os: ['[\"tinyland-nix\"]', "
+                "'[\"tinyland-nix-heavy\"]']\n", "${{ fromJSON(matrix.os) }}")
+    return "", rng.choice(LANES)
+
+
+def _job(rng: random.Random, name: str, needs: str | None) -> str:
+    strategy, runs_on = _matrix(rng)
+    text = f"  {name}:\n"
+    if needs:
+        text += f"    needs: {needs}\n"
+    text += strategy + f"    runs-on: {runs_on}\n    timeout-minutes: 60\n    steps:\n"
+    text += "      - uses: actions/checkout@v4\n"
+    if rng.random() < 0.85:
+        text += rng.choice(INSTALLERS) + "\n"
+    if rng.random() < 0.3:
+        text += "      - uses: ./.github/actions/nix-job\n"
+    roll = rng.random()  # most scripts are short, some medium, a few long
+    lines = rng.randrange(1, 8) if roll < 0.6 else rng.randrange(10, 30) if roll < 0.9 \
+        else rng.randrange(60, 150)
+    text += f"      - name: build\n        run: |\n{_script(rng, lines)}\n"
+    if rng.random() < 0.2:
+        text += "      - uses: ./.github/actions/cache-push\n"
+    if rng.random() < 0.2:
+        text += ("      - uses: DeterminateSystems/magic-nix-cache-action@v8\n"
+                 "      - run: nix build .#checks\n        shell: bash\n")
+    return text
+
+
+def _workflow(rng: random.Random, index: int) -> str:
+    kind = index % 5
+    if kind == 4:  # a reusable workflow, called by the caller that follows it
+        return (f"name: reusable {index}\non:\n  workflow_call:\n    inputs:\n"
+                "      runner: {type: string, default: tinyland-nix}\n"
+                "      package: {type: string, default: default}\n"
+                "jobs:\n  build:\n    runs-on: ${{ inputs.runner }}\n    steps:\n"
+                "      - uses: ./.github/actions/setup-nix\n"
+                "      - run: nix build .#${{ inputs.package }}\n")
+    if kind == 3:
+        callee = f".github/workflows/wf{index + 1:03d}.yml"
+        return (f"name: caller {index}\non:\n  push:\n    branches: [main]\n  pull_request:\n"
+                f"jobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+                f"      - run: echo lint\n"
+                f"  call:\n    needs: lint\n    strategy:\n      matrix:\n"
+                f"        lane: [tinyland-nix, tinyland-nix-heavy]\n"
+                f"    uses: ./{callee}\n    with:\n      runner: ${{{{ matrix.lane }}}}\n"
+                f"      package: cli\n")
+    jobs = []
+    previous = None
+    for number in range(rng.randrange(2, 6)):
+        name = f"job{number}"
+        jobs.append(_job(rng, name, previous if rng.random() < 0.6 else None))
+        previous = name
+    return (f"name: workflow {index}\non:\n  push:\n  pull_request:\n"
+            f"  workflow_dispatch:\npermissions:\n  contents: read\njobs:\n" + "".join(jobs))
+
+
+def write_corpus(root: Path, files: int, seed: int = 2) -> Path:
+    """Write a repository with `files` workflow files under `root`; return it."""
+    rng = random.Random(seed)
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for index in range(files):
+        if index % 5 == 3 and index + 1 >= files:  # a caller needs its callee
+            text = _workflow(rng, index - 3)
+        else:
+            text = _workflow(rng, index)
+        (workflows / f"wf{index:03d}.yml").write_text(text, encoding="utf-8")
+    for name, text in ACTIONS.items():
+        directory = root / ".github" / "actions" / name
+        directory.mkdir(parents=True)
+        (directory / "action.yml").write_text(text, encoding="utf-8")
+    return root
+
+
+def _command(repo: Path) -> list[str]:
+    args = [sys.executable, "-m", "harness", "check", "--repo", str(repo), "--format", "json"]
+    for suite in SUITES:
+        args += ["--suite", suite]
+    return args
+
+
+def time_check(repo: Path, runs: int = RUNS) -> dict[str, Any]:
+    """Median, min and max wall time of the whole `check` process on `repo`."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    times = []
+    code = None
+    for _ in range(runs + 1):  # the first run warms the page cache and is not counted
+        started = time.perf_counter()
+        done = subprocess.run(_command(repo), cwd=repo, env=env, capture_output=True,
+                              timeout=120, check=False)
+        times.append(time.perf_counter() - started)
+        code = done.returncode
+        if code not in (0, 1):
+            raise RuntimeError(f"check exited {code}: {done.stderr.decode()[-2000:]}")
+    counted = times[1:]
+    return {"median": round(statistics.median(counted), 4), "min": round(min(counted), 4),
+            "max": round(max(counted), 4), "exit_code": code}
+
+
+def main() -> dict[str, Any]:
+    """Run the benchmark and return its JSON result."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
+        results["0"] = time_check(empty)
+        for size in SIZES:
+            repo = write_corpus(Path(tmp) / f"corpus{size}", size)
+            results[str(size)] = time_check(repo)
+    base = results["0"]["median"]
+    per_file_ms = {size: round((results[str(size)]["median"] - base) / size * 1000, 3)
+                   for size in SIZES}
+    largest = results[str(SIZES[-1])]["median"]
+    growth = (results[str(SIZES[-1])]["median"] - results[str(SIZES[0])]["median"]) / \
+        max(results[str(SIZES[1])]["median"] - results[str(SIZES[0])]["median"], 1e-9)
+    return {
+        "benchmark": "check",
+        "command": "python -m harness check --repo DIR --suite workflows --suite placement "
+                   "--suite bootstrap --format json",
+        "runs_per_size": RUNS,
+        "target_seconds": TARGET_SECONDS,
+        "seconds": results,
+        "per_file_ms_above_startup": per_file_ms,
+        "growth_150_vs_100": round(growth, 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "passed": largest < TARGET_SECONDS,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(main(), indent=2))
