@@ -96,8 +96,8 @@ def check_reachable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput
         _note_embedded(target, out)
         try:
             info = reachable_info(target, client)
-        except CacheError as exc:
-            out.add(_finding("ATTIC001", f"{target.describe()}: {exc}"))
+        except CacheError:
+            _reachable_or_finding(target, client, out, "ATTIC001")
             return out
         out.measure("attic.cache_info_latency_seconds", round(info.latency, 6), "seconds")
         if info.priority is not None:
