@@ -473,3 +473,15 @@ def test_plugin_evidence_is_signed_and_passes_the_gate(
     assert {r["suite"] for r in data["results"]} == {"workflows"}
     monkeypatch.setenv(KEY_ENV, "plugin-key")
     assert gate(repo, evidence) == 0, capsys.readouterr().err
+
+
+def test_merge_refuses_unsigned_inputs_when_a_key_is_set(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path)
+    unsigned = tmp_path / "a.json"
+    check(repo, unsigned, "workflows")
+    monkeypatch.setenv(KEY_ENV, "matrix-key")
+    capsys.readouterr()
+    assert main(["evidence", "merge", str(unsigned), "-o", str(tmp_path / "all.json")]) == 2
+    assert f"a.json: evidence is not signed, but {KEY_ENV} is set" in capsys.readouterr().err
