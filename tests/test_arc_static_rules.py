@@ -176,3 +176,11 @@ def test_runner_type_dind_means_a_dind_sidecar(tmp_path: Path) -> None:
         '  runner_label = "tinyland-docker"\n  runner_type  = "dind"\n'))
     out = check_envelope(make_context(repo), {})
     assert [(f.rule, f.file) for f in out.findings] == [("ARC004", f"{RUNNERS}/main.tf")]
+
+
+def test_for_each_values_point_at_their_own_tfvars_lines() -> None:
+    sets = {s.label_text: s for s in read_arc(FLEET).scale_sets}
+    limit = sets["tinyland-dind"].memory_limit.origin
+    assert limit is not None
+    assert (limit.file, limit.line) == (f"{RUNNERS}/terraform.tfvars", 10)
+    assert limit.how == "terraform.tfvars [tinyland-dind.memory_limit]"

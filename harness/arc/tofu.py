@@ -86,9 +86,13 @@ def _for_each(module: Block, stack: Stack, scope: Scope
         if variable is not None and "type" in variable.attributes:
             defaults = variable.attributes["type"].optional_defaults or {}
     if isinstance(got.value, dict):
-        return [(str(key), Resolved({**defaults, **value} if isinstance(value, dict) else value,
-                                    got.origin))
-                for key, value in got.value.items()]
+        out: list[tuple[str | None, Resolved | None]] = []
+        for key, value in got.value.items():
+            entry = got.child(str(key), value)
+            if isinstance(value, dict):
+                entry = Resolved({**defaults, **value}, entry.origin, lines=entry.lines)
+            out.append((str(key), entry))
+        return out
     if isinstance(got.value, list):
         return [(str(item), Resolved(item, got.origin)) for item in got.value]
     return f"for_each value {got.value!r} is neither a map nor a set"

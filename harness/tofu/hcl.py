@@ -48,6 +48,8 @@ class Attribute:
     line: int
     optional_defaults: dict[str, Any] | None = None
     """For a variable's `type = map(object({k = optional(t, DEFAULT)}))`: k -> DEFAULT."""
+    key_lines: dict[tuple[str, ...], int] | None = None
+    """For an object value: the line of each (nested) key, by key path."""
 
 
 @dataclass
@@ -166,6 +168,29 @@ def optional_defaults(expression: Any) -> dict[str, Any]:
     return out
 
 
+def key_lines(expression: Any, prefix: tuple[str, ...] = (), depth: int = 0
+              ) -> dict[tuple[str, ...], int]:
+    """Lines of the keys of an object expression (nested objects too), by key path."""
+    obj = _first(expression, "ObjectRule") if depth < 8 else None
+    out: dict[tuple[str, ...], int] = {}
+    for elem in _kids(obj) if obj is not None else []:
+        if type(elem).__name__ != "ObjectElemRule":
+            continue
+        parts = _kids(elem)
+        key = next((p for p in parts if type(p).__name__ == "ObjectElemKeyRule"), None)
+        if key is None:
+            continue
+        path = (*prefix, _unquote_key(key.serialize(_OPTIONS)))
+        out[path] = _line(elem, 0)
+        value = parts[-1]
+        if value is not key and type(value).__name__ != "ObjectRule" and \
+                _first(value, "ObjectRule", 9) is not None:
+            out.update(key_lines(value, path, depth + 1))
+        elif type(value).__name__ == "ObjectRule":
+            out.update(key_lines(value, path, depth + 1))
+    return out
+
+
 def _body(body: Any, file: str, parent_line: int
           ) -> tuple[dict[str, Attribute], list[Block]]:
     attributes: dict[str, Attribute] = {}
@@ -185,7 +210,13 @@ def _body(body: Any, file: str, parent_line: int
                     defaults = optional_defaults(child.expression) or None
                 except Exception:  # a type hcl2 shapes differently: no defaults known
                     defaults = None
-            attributes[name] = Attribute(name, value, line, defaults)
+            lines = None
+            if isinstance(value, dict):
+                try:
+                    lines = key_lines(child.expression) or None
+                except Exception:  # lines are a nicety; the value is what matters
+                    lines = None
+            attributes[name] = Attribute(name, value, line, defaults, lines)
         elif kind == "BlockRule":
             blocks.append(_block(child, file, parent_line))
     return attributes, blocks

@@ -65,8 +65,10 @@ class TofuDir:
                 if contains_expression(value):
                     out[name] = Resolved(problem=f"the default of var.{name} is an expression")
                 else:
-                    out[name] = Resolved(value, Origin(block.file, block.line_of("default"),
-                                                       f"default of var.{name}"))
+                    attribute = block.attributes["default"]
+                    out[name] = Resolved(value, Origin(block.file, attribute.line,
+                                                       f"default of var.{name}"),
+                                         lines=attribute.key_lines)
             else:
                 out[name] = Resolved(problem=f"var.{name} has no default and no tfvars value "
                                              f"({block.file}:{block.line})")
@@ -99,7 +101,8 @@ class Stack(TofuDir):
             for name, attribute in tfvars.attributes.items():
                 variables[name] = Resolved(attribute.value,
                                            Origin(tfvars.path, attribute.line,
-                                                  f"{PurePosixPath(tfvars.path).name}"))
+                                                  f"{PurePosixPath(tfvars.path).name}"),
+                                           lines=attribute.key_lines)
         return Scope(variables=variables, locals=self.literal_locals())
 
 

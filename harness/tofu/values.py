@@ -40,6 +40,19 @@ class Resolved:
     value: Any = None
     origin: Origin | None = None
     problem: str | None = None
+    lines: Mapping[tuple[str, ...], int] | None = field(default=None, compare=False)
+    """Lines of nested keys of an object value (relative to `value`), when known."""
+
+    def child(self, key: str, value: Any) -> Resolved:
+        """The value under `key`, its origin narrowed to the key's own line when known."""
+        lines = self.lines or {}
+        origin = self.origin
+        if origin is not None and (key,) in lines:
+            how = origin.how[:-1] + f".{key}]" if origin.how.endswith("]") \
+                else f"{origin.how} [{key}]"
+            origin = Origin(origin.file, lines[(key,)], how)
+        sub = {path[1:]: line for path, line in lines.items() if path[:1] == (key,) and path[1:]}
+        return Resolved(value, origin, lines=sub or None)
 
     @property
     def known(self) -> bool:
@@ -69,14 +82,14 @@ def contains_expression(value: Any) -> bool:
 
 
 def _walk(base: Resolved, parts: list[str], text: str) -> Resolved:
-    value = base.value
+    current = base
     for part in parts:
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
+        if isinstance(current.value, Mapping) and part in current.value:
+            current = current.child(part, current.value[part])
         else:
             return Resolved(problem=f"`{text}`: no key `{part}` in the value from "
                                     f"{base.origin.text() if base.origin else 'its source'}")
-    return Resolved(value, base.origin)
+    return current
 
 
 def resolve_reference(text: str, scope: Scope) -> Resolved:
