@@ -184,3 +184,37 @@ def test_for_each_values_point_at_their_own_tfvars_lines() -> None:
     assert limit is not None
     assert (limit.file, limit.line) == (f"{RUNNERS}/terraform.tfvars", 10)
     assert limit.how == "terraform.tfvars [tinyland-dind.memory_limit]"
+
+
+def test_chart_release_declared_in_a_stack(tmp_path: Path) -> None:
+    (tmp_path / "runners").mkdir()
+    (tmp_path / "runners" / "main.tf").write_text('''\
+variable "heavy_max" {
+  default = 2
+}
+resource "helm_release" "heavy" {
+  name  = "gh-heavy"
+  chart = "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set"
+  set {
+    name  = "runnerScaleSetName"
+    value = "tinyland-nix-heavy"
+  }
+  set {
+    name  = "maxRunners"
+    value = var.heavy_max
+  }
+  set {
+    name  = "template.spec.containers[0].resources.limits.memory"
+    value = "48Gi"
+  }
+}
+resource "helm_release" "off" {
+  count = 0
+  chart = "gha-runner-scale-set"
+}
+''')
+    sets = read_arc(tmp_path).scale_sets
+    assert [(s.label_text, s.max_runners.value, s.memory_limit.value) for s in sets] == [
+        ("tinyland-nix-heavy", 2, 48 * GI)]
+    out = check_envelope(make_context(tmp_path), {})
+    assert summary(out) == [("ARC001", "runners/main.tf", 18)]

@@ -1,4 +1,7 @@
-"""Scale sets declared in OpenTofu: `module` blocks of an ARC runner module.
+"""Scale sets declared in OpenTofu: `module` blocks of an ARC runner module, and
+`helm_release` resources of the `gha-runner-scale-set` chart in a stack itself (read from
+their `set` blocks: runnerScaleSetName, min/maxRunners, containerMode.type, and
+`template.spec.containers[0].resources.limits|requests.memory`).
 
 A module block is an ARC runner when its local source directory holds a `helm_release` of
 the `gha-runner-scale-set` chart, or (for remote sources) when its source names
@@ -115,11 +118,65 @@ def _input(module: Block, names: tuple[str, ...], scope: Scope,
     return Resolved(None, Origin(module.file, module.line, "not set"))
 
 
+SET_NAMES: dict[str, str] = {
+    "runnerScaleSetName": "label",
+    "minRunners": "min_runners",
+    "maxRunners": "max_runners",
+    "containerMode.type": "container_mode",
+    "template.spec.containers[0].resources.limits.memory": "memory_limit",
+    "template.spec.containers[0].resources.requests.memory": "memory_request",
+}
+"""`set` names of a helm_release of the chart read as scale-set fields."""
+
+
+def _set_entries(release: Block) -> list[tuple[str, Any, int]]:
+    entries = [(str(b.get("name")), b.get("value"), b.line_of("value"))
+               for b in release.children("set")]
+    listed = release.get("set")
+    if isinstance(listed, list):
+        entries += [(str(e.get("name")), e.get("value"), release.line_of("set"))
+                    for e in listed if isinstance(e, dict)]
+    return entries
+
+
+def _releases(stack: Stack, scope: Scope) -> list[ScaleSet]:
+    """`helm_release` resources of the chart declared in the stack itself."""
+    out = []
+    for release in stack.blocks("resource"):
+        if release.labels[:1] != ("helm_release",) or CHART not in str(release.get("chart")):
+            continue
+        if not _deployed(release, scope)[0]:
+            continue
+        name = f"helm_release.{release.labels[1] if len(release.labels) > 1 else '?'}"
+        where = Origin(release.file, release.line, f"{stack.path}: {name}")
+        values: dict[str, Resolved] = {}
+        for key, raw, line in _set_entries(release):
+            field = SET_NAMES.get(key)
+            if field:
+                values[field] = resolve(raw, Origin(release.file, line, f"{name} set {key}"),
+                                        scope)
+        unset = Resolved(None, Origin(release.file, release.line, "not set"))
+        label = values.get("label", Resolved(problem=f"{name} sets no runnerScaleSetName"))
+        mode = values.get("container_mode", unset)
+        out.append(ScaleSet(
+            "tofu", name, where, label,
+            min_runners=count(values.get("min_runners", unset), "minRunners"),
+            max_runners=count(values.get("max_runners", unset), "maxRunners"),
+            memory_limit=quantity(values.get("memory_limit", Resolved(problem=(
+                f"{name}: the runner's memory limit is not in a `set` block (values are not "
+                "evaluated)"))), "memory limit"),
+            memory_request=quantity(values.get("memory_request", unset), "memory request"),
+            container_mode=mode, dind=mode.known and mode.value == "dind",
+            dind_memory_limit=unset))
+    return out
+
+
 def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
-    """Every ARC runner module instance of every stack."""
+    """Every ARC runner module instance and chart release of every stack."""
     out: list[ScaleSet] = []
     for stack in tofu.stacks:
         scope = stack.scope()
+        out.extend(_releases(stack, scope))
         for module in stack.blocks("module"):
             source = str(module.get("source", ""))
             directory = tofu.module_dir(stack.path, source)
