@@ -217,4 +217,4 @@ resource "helm_release" "off" {
     assert [(s.label_text, s.max_runners.value, s.memory_limit.value) for s in sets] == [
         ("tinyland-nix-heavy", 2, 48 * GI)]
     out = check_envelope(make_context(tmp_path), {})
-    assert summary(out) == [("ARC001", "runners/main.tf", 18)]
+    assert summary(out) == [("ARC001", "runners/main.tf", 17)]   # the `value = "48Gi"` line
