@@ -132,3 +132,15 @@ def test_read_live_state_combines_files() -> None:
                             [LIVE / "listener_tinyland-nix.prom"])
     assert len(state.nodes) == 2 and len(state.scale_sets) == 3 and len(state.listeners) == 1
     assert len(state.sources) == 3
+
+
+def test_null_objects_from_kubectl_are_read_as_empty(tmp_path: Path) -> None:
+    listing = tmp_path / "ars.json"
+    listing.write_text(
+        '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": '
+        '"actions.github.com/v1alpha1", "kind": "AutoscalingRunnerSet", "metadata": '
+        '{"name": "tinyland-nix", "namespace": "arc"}, "spec": null, "status": null}]}')
+    state = read_kubectl_json(listing)
+    scale_set = state.scale_set("tinyland-nix")
+    assert scale_set is not None
+    assert (scale_set.max_runners, scale_set.memory_limit) == (None, None)

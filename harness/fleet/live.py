@@ -112,23 +112,28 @@ def _quantity(value: Any, where: str) -> int | None:
         raise HarnessInputError(Problem(where, None, str(exc))) from None
 
 
+def _map(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else empty (kubectl writes `null` for unset objects)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _runner_resources(spec: Mapping[str, Any], where: str) -> tuple[int | None, int | None]:
-    pod = spec.get("template", {}).get("spec", {})
-    containers = pod.get("containers", []) or []
+    pod = _map(_map(spec.get("template")).get("spec"))
+    containers = [_map(c) for c in pod.get("containers") or [] if isinstance(c, Mapping)]
     runner = next((c for c in containers if c.get("name") == "runner"),
                   containers[0] if containers else {})
-    resources = runner.get("resources", {}) or {}
-    limits, requests = resources.get("limits", {}) or {}, resources.get("requests", {}) or {}
+    resources = _map(runner.get("resources"))
+    limits, requests = _map(resources.get("limits")), _map(resources.get("requests"))
     return _quantity(limits.get("memory"), where), _quantity(requests.get("memory"), where)
 
 
 def _scale_set(item: Mapping[str, Any], where: str) -> LiveScaleSet:
-    meta, spec = item.get("metadata", {}), item.get("spec", {})
-    status = item.get("status", {}) or {}
+    meta, spec = _map(item.get("metadata")), _map(item.get("spec"))
+    status = _map(item.get("status"))
     limit, request = _runner_resources(spec, where)
     return LiveScaleSet(
         name=str(spec.get("runnerScaleSetName") or meta.get("name", "")),
@@ -142,8 +147,8 @@ def _scale_set(item: Mapping[str, Any], where: str) -> LiveScaleSet:
 
 
 def _runner(item: Mapping[str, Any], where: str) -> LiveRunner:
-    meta, status = item.get("metadata", {}), item.get("status", {}) or {}
-    labels = meta.get("labels", {}) or {}
+    meta, status = _map(item.get("metadata")), _map(item.get("status"))
+    labels = _map(meta.get("labels"))
     return LiveRunner(
         name=str(meta.get("name", "")), namespace=str(meta.get("namespace", "")),
         scale_set=str(labels.get("actions.github.com/scale-set-name", "")),
@@ -152,16 +157,17 @@ def _runner(item: Mapping[str, Any], where: str) -> LiveRunner:
 
 
 def _node(item: Mapping[str, Any], where: str) -> LiveNode:
-    meta, spec, status = item.get("metadata", {}), item.get("spec", {}), item.get("status", {})
+    meta, spec = _map(item.get("metadata")), _map(item.get("spec"))
+    status = _map(item.get("status"))
     name = str(meta.get("name", ""))
-    allocatable = _quantity((status.get("allocatable") or {}).get("memory"), where)
+    allocatable = _quantity(_map(status.get("allocatable")).get("memory"), where)
     if allocatable is None:
         raise HarnessInputError(Problem(where, None,
                                         f"node {name!r} has no status.allocatable.memory"))
-    conditions = status.get("conditions", []) or []
+    conditions = [_map(c) for c in status.get("conditions") or []]
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
     return LiveNode(name, allocatable,
-                    _quantity((status.get("capacity") or {}).get("memory"), where),
+                    _quantity(_map(status.get("capacity")).get("memory"), where),
                     schedulable=not spec.get("unschedulable", False), ready=ready, source=where)
 
 
