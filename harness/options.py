@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def artifacts_dir_for(explicit: str | Path | None, evidence: str | Path | None) -> Path:
+    """`--artifacts-dir` when given, else `harness-artifacts/` next to the evidence file,
+    else `.harness/`."""
+    if explicit is not None:
+        return Path(explicit)
+    if evidence is not None:
+        return Path(evidence).parent / "harness-artifacts"
+    return Path(".harness")
+
+
 @dataclass(frozen=True)
 class Options:
     """How a run was asked for. Checks read what they need and ignore the rest."""

@@ -18,7 +18,7 @@ import pytest
 
 from harness.checks.api import CheckContext
 from harness.errors import HarnessInputError
-from harness.options import Options
+from harness.options import Options, artifacts_dir_for
 from harness.results import CaseResult, Finding, Status
 from harness.scenario import SUFFIX, Case, Suite, load_suite, valid_mark
 
@@ -56,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bazel-cache", default=None, help="Bazel remote cache URL")
     group.addoption("--evidence", default=None, metavar="FILE",
                     help="write the JSON report (release evidence) here")
-    group.addoption("--artifacts-dir", default=".harness", metavar="DIR",
+    group.addoption("--attic-cache", default=None, help="Attic cache name (overrides the contract)")
+    group.addoption("--artifacts-dir", default=None, metavar="DIR",
                     help="where charts and scratch data go")
     group.addoption("--kubectl-file", dest="kubectl_files", action="append", default=[],
                     metavar="FILE", help="saved `kubectl get ... -o json` output (repeatable)")
@@ -82,7 +83,9 @@ def _context(config: pytest.Config) -> CheckContext:
             require_live=bool(config.getoption("require_live")),
             attic_url=config.getoption("attic_url"),
             bazel_cache=config.getoption("bazel_cache"),
-            artifacts_dir=Path(config.getoption("artifacts_dir")),
+            attic_cache=config.getoption("attic_cache"),
+            artifacts_dir=artifacts_dir_for(config.getoption("artifacts_dir"),
+                                            config.getoption("evidence")),
             kubectl_files=tuple(Path(p) for p in config.getoption("kubectl_files")),
             metrics_files=tuple(Path(p) for p in config.getoption("metrics_files")),
         )

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.options import Options
+from harness.options import Options, artifacts_dir_for
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +27,11 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bazel-cache", default=None,
                         help="Bazel remote cache URL, http(s):// or grpc(s):// "
                              "(overrides contract)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
-                        help="where charts and scratch data go (default: .harness)")
+    parser.add_argument("--attic-cache", default=None,
+                        help="Attic cache name (overrides contract)")
+    parser.add_argument("--artifacts-dir", type=Path, default=None,
+                        help="where charts and scratch data go (default: harness-artifacts/ "
+                             "next to --evidence, else .harness)")
     parser.add_argument("--kubectl-file", dest="kubectl_files", type=Path, action="append",
                         default=[], metavar="FILE",
                         help="saved `kubectl get autoscalingrunnersets,ephemeralrunners -A "
@@ -44,7 +47,9 @@ def options_from(args: argparse.Namespace) -> Options:
         require_live=bool(getattr(args, "require_live", False)),
         attic_url=getattr(args, "attic_url", None),
         bazel_cache=getattr(args, "bazel_cache", None),
-        artifacts_dir=getattr(args, "artifacts_dir", Path(".harness")),
+        attic_cache=getattr(args, "attic_cache", None),
+        artifacts_dir=artifacts_dir_for(getattr(args, "artifacts_dir", None),
+                                        getattr(args, "evidence", None)),
         kubectl_files=tuple(getattr(args, "kubectl_files", ())),
         metrics_files=tuple(getattr(args, "metrics_files", ())),
     )
