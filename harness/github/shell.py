@@ -61,26 +61,31 @@ def _mask_expressions(script: str) -> str:
 
 
 def _word_text(node: Node) -> str:
-    text = node.text.decode("utf-8", "replace") if node.text else ""
     kind = node.type
-    if kind == "raw_string":
-        return text[1:-1]
     if kind == "string":
         return "".join(_word_text(child) for child in node.children if child.type != '"')
     if kind == "concatenation":
         return "".join(_word_text(child) for child in node.children)
+    raw = node.text
+    text = raw.decode("utf-8", "replace") if raw else ""
+    if kind == "raw_string":
+        return text[1:-1]
     if kind == "ansi_c_string":
         return text[2:-1]
     return text
 
 
+_NOT_WORDS = frozenset({"file_redirect", "herestring_redirect", "comment"})
+
+
 def _simple_command(node: Node) -> list[str]:
     words: list[str] = []
     for child in node.children:
-        if child.type == "command_name":
-            inner = child.children[0] if child.children else child
+        kind = child.type
+        if kind == "command_name":
+            inner = child.children[0] if child.child_count else child
             words.append(_word_text(inner))
-        elif words and child.type not in ("file_redirect", "herestring_redirect", "comment"):
+        elif words and kind not in _NOT_WORDS:
             words.append(_word_text(child))
     return words
 
