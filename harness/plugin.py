@@ -20,7 +20,7 @@ from harness.checks.api import CheckContext
 from harness.errors import HarnessInputError
 from harness.options import Options, artifacts_dir_for
 from harness.results import CaseResult, Finding, Status
-from harness.scenario import SUFFIX, Case, Suite, load_suite, valid_mark
+from harness.scenario import SUFFIX, Case, Suite, load_suite, suite_name_of, valid_mark
 
 RESULT_PROPERTY = "flywheel-harness.result"
 _CONTEXT_KEY = pytest.StashKey[CheckContext | HarnessInputError]()
@@ -112,12 +112,14 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """One item per case, or one failing item when the file is broken."""
+        wanted = self.config.getoption("harness_suites")
         try:
             suite = load_suite(self.path, self._display())
         except HarnessInputError as exc:
-            yield BrokenScenarioItem.from_parent(self, name="<scenario file>", error=exc)
+            # as for `check --suite`: a broken file of a suite not asked for is left out
+            if not wanted or suite_name_of(self.path) in wanted:
+                yield BrokenScenarioItem.from_parent(self, name="<scenario file>", error=exc)
             return
-        wanted = self.config.getoption("harness_suites")
         if wanted and suite.name not in wanted:
             return
         for case in suite.cases:

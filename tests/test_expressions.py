@@ -24,6 +24,8 @@ CTX: dict[str, Any] = {
     ("toJSON(matrix.flags)", '["a", "b"]'),
     ("format('tinyland-{0}-{1}', 'nix', 'heavy')", "tinyland-nix-heavy"),
     ("format('{0}', matrix.n)", "3"),
+    ("format('{{0}} is {0}', 'x')", "{0} is x"),
+    ("format('{0}{1}{0}', 'a', 'b')", "aba"),
     ("contains(matrix.flags, 'b')", True),
     ("contains('Hello', 'ELL')", True),
     ("startsWith(matrix.lane, 'tinyland')", True),
@@ -55,6 +57,7 @@ def test_evaluates(expression: str, expected: Any) -> None:
     "matrix.*.os",
     "fromJSON('not json')",
     "matrix.os @ 1",
+    "format('{0} {1}', 'only-one')",
 ])
 def test_unknown_is_raised_not_guessed(expression: str) -> None:
     with pytest.raises(Unknown):

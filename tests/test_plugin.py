@@ -120,6 +120,15 @@ def test_broken_scenario_file_is_one_failing_item_and_the_rest_run(
     assert "FAILED scenarios/broken.scenario.yaml" in output
 
 
+def test_broken_file_of_another_suite_does_not_fail_a_suite_run(
+        project: pytest.Pytester) -> None:
+    (project.path / "scenarios" / "broken.scenario.yaml").write_text(BROKEN)
+    result = project.runpytest(*repo_args("runs_on_forms"), "--suite", "workflows")
+    result.assert_outcomes(passed=2)
+    result = project.runpytest(*repo_args("runs_on_forms"), "--suite", "broken")
+    result.assert_outcomes(failed=1)
+
+
 def test_yaml_error_in_a_scenario_file(project: pytest.Pytester) -> None:
     (project.path / "scenarios" / "broken.scenario.yaml").write_text(
         "cases:\n  - name: a\n    check: workflows.readable\n    check: workflows.needs\n")

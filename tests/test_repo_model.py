@@ -153,6 +153,19 @@ def test_callers_have_no_steps_of_their_own(reusable: RepoModel) -> None:
     assert (".github/workflows/build.yml", "compile") in jobs
 
 
+def test_reusable_workflows_calling_each_other_terminate(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "a.yml").write_text(
+        "on: [push, workflow_call]\njobs:\n  call-b: {uses: ./.github/workflows/b.yml}\n"
+        "  own: {runs-on: tinyland-nix, steps: [{run: echo}]}\n")
+    (workflows / "b.yml").write_text(
+        "on: workflow_call\njobs:\n  call-a: {uses: ./.github/workflows/a.yml}\n"
+        "  leaf: {runs-on: tinyland-docker, steps: [{run: echo}]}\n")
+    ids = sorted(i.display_id for i in RepoModel(tmp_path).instances)
+    assert ids == ["call-b/call-a/own", "call-b/leaf", "own"]
+
+
 # -- composite actions ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,22 @@ def _to_string(value: Any) -> str:
     return str(value)
 
 
+_FORMAT_PART = re.compile(r"\{\{|\}\}|\{(\d+)\}")
+
+
+def _format(template: str, args: list[str]) -> str:
+    """GitHub's `format()`: `{N}` is argument N, `{{` and `}}` are literal braces."""
+    def part(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        index = int(match.group(1))
+        if index >= len(args):
+            raise Unknown(f"format() has no argument {index}")
+        return args[index]
+
+    return _FORMAT_PART.sub(part, template)
+
+
 class _Parser:
     def __init__(self, text: str, context: Mapping[str, Any]) -> None:
         self.tokens = _tokens(text)
@@ -209,10 +225,7 @@ class _Parser:
         if fn == "tojson":
             return json.dumps(args[0] if args else None)
         if fn == "format" and args:
-            text = _to_string(args[0])
-            for index, arg in enumerate(args[1:]):
-                text = text.replace("{" + str(index) + "}", _to_string(arg))
-            return text
+            return _format(_to_string(args[0]), [_to_string(a) for a in args[1:]])
         if fn in ("contains", "startswith", "endswith") and len(args) == 2:
             haystack, needle = args
             if fn == "contains" and isinstance(haystack, list):
