@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from harness.github.expressions import Unknown
-from harness.github.matrix import MAX_COMBINATIONS, expand_matrix
+from harness.github.matrix import (
+    MAX_COMBINATIONS,
+    expand_for,
+    expand_matrix,
+    matrix_references,
+)
 
 
 def test_no_matrix_is_one_empty_combination() -> None:
@@ -97,3 +102,36 @@ def test_runtime_matrices_are_unknown(matrix: Any) -> None:
 def test_combinations_are_bounded() -> None:
     matrix = {f"axis{i}": list(range(4)) for i in range(6)}  # 4096 combinations
     assert len(expand_matrix(matrix, {})) == MAX_COMBINATIONS
+
+
+def test_matrix_references() -> None:
+    assert matrix_references("${{ matrix.os }}-${{ matrix['arch'] }} ${{ matrix.os }}") == [
+        "os", "arch"]
+    assert matrix_references({"runner": "${{ matrix.lane }}"}) == ["lane"]
+    assert matrix_references("${{ inputs.x }}") == []
+
+
+def test_expand_for_uses_the_whole_matrix_when_it_is_static() -> None:
+    matrix = {"os": ["a", "b"], "v": [1, 2]}
+    assert expand_for(matrix, {}, "${{ matrix.os }}") == expand_matrix(matrix, {})
+
+
+def test_expand_for_reads_static_axes_of_a_runtime_matrix() -> None:
+    matrix = {"py": "${{ fromJSON(needs.plan.outputs.py) }}", "os": ["a", "b"],
+              "exclude": "${{ fromJSON(needs.plan.outputs.exclude) }}",
+              "include": [{"os": "c", "py": "3"}, {"py": "4"}, {"os": "a", "extra": 1}]}
+    assert expand_for(matrix, {}, "${{ matrix.os }}") == [{"os": "a"}, {"os": "b"}, {"os": "c"}]
+
+
+@pytest.mark.parametrize(("matrix", "value"), [
+    ("${{ fromJSON(needs.plan.outputs.matrix) }}", "${{ matrix.os }}"),
+    ({"py": "${{ vars.PY }}"}, "${{ toJSON(matrix) }}"),
+    ({"py": "${{ vars.PY }}", "os": ["a"]}, "${{ matrix.py }}"),
+    ({"py": "${{ vars.PY }}", "os": ["a"]}, "${{ matrix.runner }}"),
+    ({"py": "${{ vars.PY }}", "os": ["a"], "include": "${{ vars.INC }}"}, "${{ matrix.os }}"),
+    ({"py": "${{ vars.PY }}", "os": ["a"], "arch": ["x"], "include": [{"os": "b"}]},
+     "${{ matrix.os }}-${{ matrix.arch }}"),
+])
+def test_expand_for_stays_unknown_when_values_could_be_missed(matrix: Any, value: str) -> None:
+    with pytest.raises(Unknown):
+        expand_for(matrix, {}, value)

@@ -99,7 +99,17 @@ def test_include_and_exclude_pick_lanes() -> None:
 def test_runtime_matrix_is_unknown() -> None:
     variant = instance(model("matrix_include"), "runtime-matrix").variants[0]
     assert variant.labels.certainty == UNKNOWN
-    assert "needs" in variant.labels.unresolved[0]
+    assert variant.labels.unresolved == ("${{ matrix.lane }}",)
+    assert "needs" in variant.labels.reason
+
+
+def test_static_axis_of_a_runtime_matrix_still_resolves() -> None:
+    repo = model("matrix_include")
+    assert labels(repo, "partial-matrix") == [("tinyland-nix",), ("ubuntu-latest",),
+                                              ("tinyland-docker",)]
+    unknown = instance(repo, "partial-unknown-key").variants[0].labels
+    assert unknown.certainty == UNKNOWN
+    assert "matrix.runner is not a static axis" in unknown.reason
 
 
 # -- reusable workflows --------------------------------------------------------------------

@@ -176,3 +176,25 @@ def test_lane003_false_positive_when_a_default_resolves(tmp_path: Path) -> None:
           j: {runs-on: "${{ inputs.lane }}", steps: [{run: echo}]}
         """))
     assert findings(tmp_path, "lanes.known_labels") == []
+
+
+def test_lane003_names_why_a_matrix_label_is_unknown(tmp_path: Path) -> None:
+    write_repo(tmp_path, job("${{ matrix.lane }}", """\
+    strategy:
+      matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}
+"""))
+    (finding,) = findings(tmp_path, "lanes.known_labels")
+    assert finding.rule == "LANE003"
+    assert "runs-on `${{ matrix.lane }}` cannot be resolved statically" in finding.message
+    assert "the matrix is not static" in finding.message
+
+
+def test_lane001_on_a_static_axis_of_a_runtime_matrix(tmp_path: Path) -> None:
+    write_repo(tmp_path, job("${{ matrix.os }}", """\
+    strategy:
+      matrix:
+        python: ${{ fromJSON(needs.plan.outputs.versions) }}
+        os: [tinyland-nix, macos-14]
+"""))
+    (finding,) = findings(tmp_path, "lanes.known_labels")
+    assert finding.rule == "LANE001" and "`macos-14`" in finding.message

@@ -80,9 +80,10 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                 if key not in seen:
                     seen.add(key)
                     file, line = label_origin(instance)
+                    why = f" ({labels.reason})" if labels.reason else ""
                     out.add(Finding("LANE003", f"job `{instance.display_id}`: runs-on "
                                                f"`{', '.join(labels.unresolved)}` cannot be "
-                                               "resolved statically", Severity.WARNING,
+                                               f"resolved statically{why}", Severity.WARNING,
                                     file=file, line=line, job=instance.display_id))
             if any(label in contract.lanes for label in labels.labels):
                 continue  # a lane with extra labels is LANE002's finding

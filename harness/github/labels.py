@@ -22,6 +22,8 @@ class LabelSet:
     certainty: str = RESOLVED
     unresolved: tuple[str, ...] = ()
     """Parts of `runs-on` that could not be resolved statically, as written."""
+    reason: str = ""
+    """Why they could not be, when it is not the parts themselves (e.g. a run-time matrix)."""
 
     def text(self) -> str:
         """The labels as a reader would write them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,3 +73,49 @@ def expand_matrix(matrix: Any, context: Mapping[str, Any]) -> list[dict[str, Any
         if not matched:
             added.append(dict(entry))
     return [*combos, *added][:MAX_COMBINATIONS]
+
+
+_REFERENCE = re.compile(r"\bmatrix\s*(?:\.\s*([A-Za-z_][\w-]*)|\[\s*'([^']*)'\s*\])")
+
+
+def matrix_references(value: Any) -> list[str]:
+    """Matrix keys that `value` mentions (`matrix.os`, `matrix['os']`), in order."""
+    return list(dict.fromkeys(a or b for a, b in _REFERENCE.findall(str(value))))
+
+
+def expand_for(matrix: Any, context: Mapping[str, Any], value: Any) -> list[dict[str, Any]]:
+    """The combinations `value` (a `runs-on`, a `with:`) can see.
+
+    The whole matrix when it is static. Otherwise only the keys `value` mentions, when those
+    are static axes: other axes and an `exclude` may depend on run-time values, but they only
+    multiply or remove combinations, so every value found may run and no other can (an
+    `include` must then be static). Raises Unknown when that does not hold either.
+    """
+    try:
+        return expand_matrix(matrix, context)
+    except Unknown as whole:
+        keys = matrix_references(value)
+        if not keys or not isinstance(matrix, dict):
+            raise whole from None
+        axes: dict[str, list[Any]] = {}
+        for key in keys:
+            values = _resolve(matrix[key], context) if key in matrix else None
+            if not isinstance(values, list):
+                raise Unknown(f"matrix.{key} is not a static axis ({whole})") from None
+            axes[key] = values
+        include = _resolve(matrix.get("include") or [], context)
+        if not isinstance(include, list):
+            raise Unknown("matrix include is not a list once resolved") from None
+        combos = [dict(zip(axes, values, strict=True))
+                  for values in itertools.product(*axes.values())]
+        for entry in include:
+            present = [key for key in keys if isinstance(entry, dict) and key in entry]
+            if present and len(present) < len(keys):
+                raise Unknown(f"a matrix include sets only some of {', '.join(keys)}") from None
+            if present:
+                combos.append({key: entry[key] for key in keys})
+        unique: list[dict[str, Any]] = []
+        for combo in combos:
+            if combo not in unique:
+                unique.append(combo)
+        return unique[:MAX_COMBINATIONS]

@@ -12,7 +12,7 @@ from typing import Any
 from harness.github.expressions import Unknown, has_expression, substitute
 from harness.github.labels import UNKNOWN, LabelSet, resolve_runs_on
 from harness.github.loader import parse_action, parse_workflow, problem_of
-from harness.github.matrix import expand_matrix
+from harness.github.matrix import expand_for
 from harness.github.model import Action, Job, ParseProblem, Step, Workflow
 from harness.github.shell import Command, commands
 
@@ -196,9 +196,10 @@ class RepoModel:
         instance = JobInstance(job, workflow, chain)
         for caller_matrix, inputs in contexts:
             try:
-                combos = expand_matrix(job.matrix, {"inputs": inputs})
+                combos = expand_for(job.matrix, {"inputs": inputs}, job.runs_on)
             except Unknown as exc:
-                unknown = LabelSet((), None, UNKNOWN, (f"matrix: {exc}",))
+                unknown = LabelSet((), None, UNKNOWN, (str(job.runs_on),),
+                                   reason=f"the matrix is not static: {exc}")
                 labels = resolve_runs_on(job.runs_on, {"inputs": inputs}) \
                     if not _mentions_matrix(job.runs_on) else unknown
                 instance.variants.append(Variant({}, inputs, labels, caller_matrix))
@@ -218,7 +219,7 @@ class RepoModel:
 
 def _combos(job: Job, context: Mapping[str, Any]) -> list[dict[str, Any]]:
     try:
-        return expand_matrix(job.matrix, context)
+        return expand_for(job.matrix, context, job.with_)
     except Unknown:
         return [{}]
 
