@@ -17,8 +17,17 @@ from harness.results import Finding
 _INLINE = re.compile(r"#\s*flywheel-harness:\s*ignore\[([A-Z0-9_, ]+)\]\s*(.*)$")
 
 
-@lru_cache(maxsize=256)
 def _lines(path: Path) -> tuple[str, ...]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return ()
+    return _read_lines(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read_lines(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """The file's lines, cached per version of the file (a long-lived process sees edits)."""
     try:
         return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
     except OSError:

@@ -241,3 +241,10 @@ def test_inline_suppression_keeps_the_finding_but_passes(tmp_path: Path) -> None
     assert result.status is Status.PASSED
     (finding,) = result.findings
     assert finding.suppressed and finding.suppression == "runner image has Nix"
+
+
+def test_edited_file_is_read_again_for_suppressions(tmp_path: Path) -> None:
+    root = repo_with(tmp_path, "- run: nix build")
+    assert run_check(root, CHECK).status is Status.FAILED
+    repo_with(tmp_path, "- run: nix build  # flywheel-harness: ignore[BOOT001] image has Nix")
+    assert run_check(root, CHECK).status is Status.PASSED

@@ -58,6 +58,24 @@ def test_wf001_each_bad_file_is_one_finding_with_its_line() -> None:
     assert by_file[".github/actions/bad/action.yml"].line == 7
 
 
+def test_wf001_sees_a_bad_action_outside_github_actions(tmp_path: Path) -> None:
+    write_repo(tmp_path, {
+        ".github/workflows/ci.yml": """\
+            on: push
+            jobs:
+              build:
+                runs-on: tinyland-nix
+                steps:
+                  - uses: ./ci/setup
+            """,
+        "ci/setup/action.yml": "runs:\n  using: composite\n  steps:\n    - run: a\n"
+                               "      uses: actions/checkout@v4\n",
+    })
+    (finding,) = findings(tmp_path, "workflows.readable", "WF001")
+    assert (finding.file, finding.line) == ("ci/setup/action.yml", 4)
+    assert "both `uses` and `run`" in finding.message
+
+
 def test_wf001_the_run_goes_on_after_a_bad_file() -> None:
     # the good workflow of the same repository is still checked by the other rules
     result = run_check(REPOS / "broken", "lanes.known_labels")

@@ -52,6 +52,8 @@ def _steps(file: str, container: LMap, key: str) -> list[Step]:
             raise ShapeError(line, f"step {index + 1} must be a mapping")
         if "uses" not in item and "run" not in item:
             raise ShapeError(line, f"step {index + 1} has neither `uses` nor `run`")
+        if "uses" in item and "run" in item:
+            raise ShapeError(line, f"step {index + 1} has both `uses` and `run`")
         run = item.get("run")
         run_line = 0
         if run is not None:

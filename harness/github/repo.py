@@ -110,6 +110,16 @@ class RepoModel:
         if actions_dir.is_dir():
             for path in sorted(actions_dir.rglob("action.y*ml")):
                 self.action(path.parent.relative_to(self.root).as_posix())
+        # local actions elsewhere in the repository, so that WF001 sees all of them up front
+        pending = [step.uses for workflow in self.workflows.values()
+                   for job in workflow.jobs.values() for step in job.steps]
+        while pending:
+            target = local_path(pending.pop())
+            if target is None or target in self.actions:
+                continue
+            action = self.action(target)
+            if action is not None:
+                pending.extend(step.uses for step in action.steps)
 
     def action(self, directory: str) -> Action | None:
         """The local action in `directory` (repository-relative), parsed once; None if absent."""
