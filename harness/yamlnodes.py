@@ -112,21 +112,30 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self._depth = 0
+        # an alias is the same node as its anchor: build it once and share the result, so
+        # that nested aliases ("billion laughs") cost nothing instead of exponential time
+        self._built: dict[int, Any] = {}
 
     def build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
+        built = self._built.get(id(node))
+        if built is not None:
+            return built
         self._depth += 1
         if self._depth > 200:
             raise YamlError(self.file, node.start_mark.line + 1, "YAML nests too deeply")
         try:
             if isinstance(node, yaml.SequenceNode):
-                return self._sequence(node)
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node)
+                built = self._sequence(node)
+            elif isinstance(node, yaml.MappingNode):
+                built = self._mapping(node)
+            else:
+                raise YamlError(self.file, node.start_mark.line + 1, "unsupported YAML node")
         finally:
             self._depth -= 1
-        raise YamlError(self.file, node.start_mark.line + 1, "unsupported YAML node")
+        self._built[id(node)] = built
+        return built
 
     def _sequence(self, node: yaml.SequenceNode) -> LList:
         out = LList(self.build(item) for item in node.value)

@@ -113,3 +113,20 @@ def test_load_reports_unreadable_files(tmp_path: Path) -> None:
 def test_quoted_scalars_stay_strings() -> None:
     doc = loads("a: '1'\nb: \"null\"\nc: 1\nd: null\n")
     assert doc == {"a": "1", "b": "null", "c": 1, "d": None}
+
+
+def test_aliases_are_shared_not_expanded() -> None:
+    levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for index, name in enumerate("bcdefghij"):
+        previous = "abcdefghij"[index]
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    doc = loads("\n".join(levels), "laughs.yml")  # 9**10 leaves if expanded
+    assert doc["j"][0] is doc["i"]
+    assert doc["b"][8] is doc["a"]
+
+
+def test_anchored_steps_in_a_workflow() -> None:
+    doc = loads("x: &step {run: nix build}\njobs:\n  a:\n    steps: [*step, *step]\n")
+    steps = doc["jobs"]["a"]["steps"]
+    assert steps == [{"run": "nix build"}, {"run": "nix build"}]
+    assert steps[0].line_of("run") == 1
