@@ -74,6 +74,8 @@ def test_substitute_keeps_type_of_a_whole_expression() -> None:
 def test_substitute_interpolates_embedded_expressions_as_strings() -> None:
     assert substitute("tinyland-${{ matrix.os }}-${{ matrix.n }}", CTX) == "tinyland-linux-3"
     assert substitute("x-${{ inputs.heavy }}", CTX) == "x-true"
+    assert substitute("${{ matrix.os }}-${{ matrix.n }}", CTX) == "linux-3"
+    assert substitute("${{ matrix.os }}${{ matrix.os }}", CTX) == "linuxlinux"
     with pytest.raises(Unknown):
         substitute("x-${{ vars.X }}", CTX)
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from harness.github.labels import PARTIAL, RESOLVED, UNKNOWN
-from harness.github.repo import MAX_ACTION_DEPTH, JobInstance, RepoModel, local_path
+from harness.github.repo import (
+    MAX_ACTION_DEPTH,
+    MAX_CALL_CONTEXTS,
+    JobInstance,
+    RepoModel,
+    local_path,
+)
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 
@@ -174,6 +180,26 @@ def test_reusable_workflows_calling_each_other_terminate(tmp_path: Path) -> None
         "  leaf: {runs-on: tinyland-docker, steps: [{run: echo}]}\n")
     ids = sorted(i.display_id for i in RepoModel(tmp_path).instances)
     assert ids == ["call-b/call-a/own", "call-b/leaf", "own"]
+
+
+def test_nested_caller_matrices_are_bounded(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    matrix = "    strategy: {matrix: {a: [1, 2, 3, 4, 5, 6, 7, 8], b: [1, 2, 3, 4, 5, 6, 7, 8]}}\n"
+    inputs = "on:\n  workflow_call:\n    inputs: {x: {type: string}}\njobs:\n"
+    (workflows / "top.yml").write_text(
+        "on: push\njobs:\n  call:\n" + matrix + "    uses: ./.github/workflows/mid.yml\n"
+        "    with: {x: '${{ matrix.a }}${{ matrix.b }}'}\n")
+    (workflows / "mid.yml").write_text(
+        inputs + "  call:\n" + matrix + "    uses: ./.github/workflows/leaf.yml\n"
+        "    with: {x: '${{ inputs.x }}${{ matrix.a }}${{ matrix.b }}'}\n")
+    (workflows / "leaf.yml").write_text(
+        inputs + "  leaf:\n" + matrix + "    runs-on: tinyland-nix\n"
+        "    steps: [{run: 'echo ${{ inputs.x }}'}]\n")
+    (leaf,) = RepoModel(tmp_path).instances
+    # 64 x 64 distinct calls into leaf.yml are cut to MAX_CALL_CONTEXTS, each with 64 combos
+    assert len(leaf.variants) == MAX_CALL_CONTEXTS * 64
+    assert len({v.inputs["x"] for v in leaf.variants}) == MAX_CALL_CONTEXTS
 
 
 # -- composite actions ---------------------------------------------------------------------

@@ -255,7 +255,7 @@ def substitute(value: Any, context: Mapping[str, Any]) -> Any:
     if not isinstance(value, str) or "${{" not in value:
         return value
     whole = _EMBEDDED.fullmatch(value.strip())
-    if whole:
+    if whole and "${{" not in whole.group(1):  # not `${{ a }}-${{ b }}`
         return evaluate(whole.group(1), context)
     return _EMBEDDED.sub(lambda m: _to_string(evaluate(m.group(1), context)), value)
 

@@ -19,6 +19,8 @@ from harness.github.shell import Command, commands
 WORKFLOWS_DIR = ".github/workflows"
 MAX_CALL_DEPTH = 10
 MAX_ACTION_DEPTH = 8
+MAX_CALL_CONTEXTS = 1024
+"""Distinct (caller matrix, inputs) pairs a reusable workflow is expanded for, at most."""
 NON_BASH_SHELLS = ("python", "pwsh", "powershell", "cmd")
 
 
@@ -195,11 +197,17 @@ class RepoModel:
             callee = self.reusable(job.uses)
             if callee is None or len(chain) >= MAX_CALL_DEPTH or job in chain:
                 return
-            callee_contexts = []
+            callee_contexts: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            seen: set[str] = set()
             for caller_matrix, inputs in contexts:
                 for combo in _combos(job, {"matrix": caller_matrix, "inputs": inputs}):
                     context = {"matrix": combo, "inputs": inputs}
-                    callee_contexts.append((combo, _call_inputs(callee, job, context)))
+                    call = (combo, _call_inputs(callee, job, context))
+                    key = repr(call)
+                    # matrices of nested callers multiply: keep distinct calls, and a bound
+                    if key not in seen and len(callee_contexts) < MAX_CALL_CONTEXTS:
+                        seen.add(key)
+                        callee_contexts.append(call)
             for callee_job in callee.jobs.values():
                 yield from self._instances(callee, callee_job, (*chain, job), callee_contexts)
             return
