@@ -202,3 +202,25 @@ def test_a_broken_suite_file_blocks_only_runs_that_include_it(tmp_path: Path) ->
     lines = done.stderr.splitlines()
     assert len(lines) == 1
     assert f"{scenarios / 'broken.scenario.yaml'}:4: unknown key 'colour'" in lines[0]
+
+
+def test_github_annotations_are_escaped_and_capped() -> None:
+    from harness.report.github import MAX_PER_LEVEL, render
+    from harness.report.model import RepoInfo, Report
+    from harness.results import CaseResult, Finding, Severity, Status
+
+    findings = [Finding("LANE001", f"job {i}: 100% wrong,\nsecond line", file="a,b:c.yml",
+                        line=i + 1) for i in range(MAX_PER_LEVEL + 2)]
+    findings.append(Finding("LANE003", "unknown", Severity.WARNING, file="w.yml", line=3))
+    findings.append(Finding("BOOT001", "quiet", file="s.yml", line=1, suppressed=True,
+                            suppression="image has Nix"))
+    result = CaseResult("placement", "labels", Status.FAILED, "12 finding(s)", findings)
+    text = render(Report(RepoInfo("/r", None, False), "bundled:honey.yaml", "0" * 64, [result]))
+    lines = text.splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == MAX_PER_LEVEL
+    assert errors[0] == ("::error file=a%2Cb%3Ac.yml,line=1,title=LANE001::"
+                         "job 0: 100%25 wrong,%0Asecond line")
+    assert "::warning file=w.yml,line=3,title=LANE003::unknown" in lines
+    assert any("2 more error annotation(s) left out" in line for line in lines)
+    assert "quiet" not in text
