@@ -222,5 +222,5 @@ def test_github_annotations_are_escaped_and_capped() -> None:
     assert errors[0] == ("::error file=a%2Cb%3Ac.yml,line=1,title=LANE001::"
                          "job 0: 100%25 wrong,%0Asecond line")
     assert "::warning file=w.yml,line=3,title=LANE003::unknown" in lines
-    assert any("2 more error annotation(s) left out" in line for line in lines)
+    assert any("2 error annotation(s) left out" in line for line in lines)
     assert "quiet" not in text
