@@ -161,6 +161,13 @@ def test_installer_and_use_in_the_same_script(tmp_path: Path) -> None:
     assert finding.line == 7
 
 
+def test_checking_for_nix_before_installing_it(tmp_path: Path) -> None:
+    script = ("- run: |\n    if ! command -v nix >/dev/null; then\n"
+              "      curl -L https://nixos.org/nix/install | sh -s -- --daemon\n    fi\n"
+              "    nix build")
+    assert boot(repo_with(tmp_path, script)) == []
+
+
 def test_container_image_is_not_a_bootstrap(tmp_path: Path) -> None:
     root = repo_with(tmp_path, "- run: nix build", runs_on="ubuntu-latest",
                      extra="    container: nixos/nix:2.24.9\n")

@@ -27,6 +27,9 @@ def find(script: str, name: str, first_line: int = 1) -> Command:
     "echo '$(nix build)'",
     "bash script.sh <<EOF\nnix build\nEOF",
     "npm run build:nix",
+    "command -v nix || echo missing",
+    "if ! command -V nix-build; then exit 1; fi",
+    "type nix; which nix-shell; hash nix 2>/dev/null",
 ])
 def test_no_nix_is_run(script: str) -> None:
     assert "nix" not in names(script)
@@ -52,6 +55,7 @@ def test_no_nix_is_run(script: str) -> None:
     ("f() { nix build; }", ()),
     ("! nix build", ()),
     ("time nix build", ("time",)),
+    ("command nix build", ("command",)),
     ("timeout 30m nix build", ("timeout",)),
     ("nice -n 10 nix build", ("nice",)),
     ("nohup nix build &", ("nohup",)),

@@ -197,6 +197,8 @@ def _unwrap(words: list[str]) -> tuple[str, list[str] | str] | None:
         while inner and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", inner[0]):
             inner = inner[1:]
         return name, inner
+    if name == "command" and any(w in ("-v", "-V") for w in rest[:2]):
+        return None  # `command -v nix` looks Nix up, it does not run it
     if name in ("time", "nohup", "exec", "command", "builtin", "stdbuf", "unbuffer"):
         return name, _strip_options(rest, frozenset({"-o", "-e", "-i", "-a"}))
     if name == "nice":
