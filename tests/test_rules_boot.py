@@ -24,6 +24,10 @@ INSTALL_FORMS = [
     "      https://install.determinate.systems/nix | sh -s -- install --no-confirm",
     "- run: curl -fsSL https://install.determinate.systems/nix | sudo sh -s -- install",
     "- run: wget -qO- https://nixos.org/nix/install | bash",
+    "- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n"
+    "    sha256sum -c install-nix.sh.sha256\n    sh install-nix.sh --daemon",
+    "- run: |\n    curl -sSfLo inst https://install.determinate.systems/nix\n"
+    "    chmod +x inst && ./inst install --no-confirm",
     "- uses: ./.github/actions/setup-nix",
     "- uses: ./.github/actions/nix-job",
 ]
@@ -65,6 +69,8 @@ NO_USE_FORMS = [
     "- uses: actions/checkout@v4\n  with: {path: nix}",
     "- uses: docker://nixos/nix:latest",
     "- uses: ./.github/actions/plain",
+    "- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n"
+    "    cat install-nix.sh",
 ]
 
 ACTIONS = {
@@ -139,7 +145,7 @@ def test_install_then_use_passes(tmp_path: Path, install: str, use: str) -> None
     assert run_check(root, CHECK).status is Status.PASSED
 
 
-@pytest.mark.parametrize("install", [INSTALL_FORMS[1], INSTALL_FORMS[5], INSTALL_FORMS[10]])
+@pytest.mark.parametrize("install", [INSTALL_FORMS[1], INSTALL_FORMS[5], INSTALL_FORMS[-2]])
 def test_install_after_use_says_before(tmp_path: Path, install: str) -> None:
     (finding,) = boot(repo_with(tmp_path, "- run: nix build", install))
     assert finding.step == 1
@@ -255,3 +261,10 @@ def test_edited_file_is_read_again_for_suppressions(tmp_path: Path) -> None:
     assert run_check(root, CHECK).status is Status.FAILED
     repo_with(tmp_path, "- run: nix build  # flywheel-harness: ignore[BOOT001] image has Nix")
     assert run_check(root, CHECK).status is Status.PASSED
+
+
+def test_a_downloaded_installer_that_is_not_run_installs_nothing(tmp_path: Path) -> None:
+    script = ("- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n"
+              "    sh other.sh\n    nix build")
+    (finding,) = boot(repo_with(tmp_path, script))
+    assert "without" in finding.message

@@ -75,11 +75,51 @@ def installer_command(command: Command) -> bool:
     return command.name == "nix-installer" and "install" in command.args
 
 
+def _downloads(command: Command) -> set[str]:
+    """Files a `curl`/`wget` of a Nix installer writes (`-o F`, `-O F`, `curl -O`)."""
+    args = list(command.args)
+    out: set[str] = set()
+    remote_name = command.name == "wget"
+    for index, word in enumerate(args):
+        value = args[index + 1] if index + 1 < len(args) else None
+        if word.startswith(("--output=", "--output-document=")):
+            out.add(word.split("=", 1)[1])
+        elif word in ("--output", "--output-document") and value:
+            out.add(value)
+        elif word.startswith("-") and not word.startswith("--"):
+            flag = "O" if command.name == "wget" else "o"
+            if word.endswith(flag) and value:
+                out.add(value)
+                remote_name = False
+            elif command.name == "curl" and "O" in word[1:]:
+                remote_name = True
+    if remote_name:
+        url = next((a for a in args if _INSTALLER_URL.search(a)), "")
+        out.add(url.rstrip("/").rsplit("/", 1)[-1])
+    return {name.removeprefix("./") for name in out if name}
+
+
+def installing(commands: list[Command]) -> list[bool]:
+    """Which of a script's commands install Nix, including an installer downloaded to a file
+    first and run from it (`curl -o install.sh URL`, then `sh install.sh`)."""
+    downloaded: set[str] = set()
+    flags = []
+    for command in commands:
+        flag = installer_command(command)
+        if command.name in ("curl", "wget") and _INSTALLER_URL.search(command.text()):
+            downloaded |= _downloads(command)
+        elif not flag and downloaded:
+            run = command.args if command.name in _SHELLS else command.words[:1]
+            flag = any(word.removeprefix("./") in downloaded for word in run)
+        flags.append(flag)
+    return flags
+
+
 def installs_nix(step: EffectiveStep) -> bool:
     """True when this step installs Nix (an installer action or an installer script)."""
     if _action_in(step.step.uses, INSTALLER_ACTIONS):
         return True
-    return any(installer_command(c) for c in step.commands())
+    return any(installing(step.commands()))
 
 
 def installs_first(step: EffectiveStep) -> bool:
@@ -90,8 +130,9 @@ def installs_first(step: EffectiveStep) -> bool:
     """
     if _action_in(step.step.uses, INSTALLER_ACTIONS):
         return True
-    for command in step.commands():
-        if installer_command(command):
+    commands = step.commands()
+    for command, installs in zip(commands, installing(commands), strict=True):
+        if installs:
             return True
         if command.name in NIX_COMMANDS:
             return False
