@@ -95,6 +95,7 @@ class RepoModel:
         self.workflows: dict[str, Workflow] = {}
         self.actions: dict[str, Action | None] = {}
         self.problems: list[ParseProblem] = []
+        self._effective: dict[int, tuple[Job, tuple[EffectiveStep, ...]]] = {}
         self._load()
 
     def _load(self) -> None:
@@ -153,11 +154,14 @@ class RepoModel:
 
     def effective_steps(self, job: Job) -> list[EffectiveStep]:
         """The job's steps with local composite actions expanded recursively (depth-bounded)."""
-        out: list[EffectiveStep] = []
-        for step in job.steps:
-            out.append(EffectiveStep(step, step.index))
-            self._expand_action(step, step.index, (), out)
-        return out
+        cached = self._effective.get(id(job))
+        if cached is None or cached[0] is not job:
+            out: list[EffectiveStep] = []
+            for step in job.steps:
+                out.append(EffectiveStep(step, step.index))
+                self._expand_action(step, step.index, (), out)
+            cached = self._effective[id(job)] = (job, tuple(out))
+        return list(cached[1])
 
     def _expand_action(self, step: Step, job_step: int, via: tuple[str, ...],
                        out: list[EffectiveStep]) -> None:
