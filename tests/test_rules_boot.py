@@ -268,3 +268,20 @@ def test_a_downloaded_installer_that_is_not_run_installs_nothing(tmp_path: Path)
               "    sh other.sh\n    nix build")
     (finding,) = boot(repo_with(tmp_path, script))
     assert "without" in finding.message
+
+
+def test_install_later_inside_the_same_composite_action_says_before(tmp_path: Path) -> None:
+    root = repo_with(tmp_path, "- uses: ./.github/actions/backwards")
+    write_repo(root, {".github/actions/backwards/action.yml": """\
+        name: backwards
+        runs:
+          using: composite
+          steps:
+            - shell: bash
+              run: nix build
+            - uses: cachix/install-nix-action@v30
+        """})
+    (finding,) = boot(root)
+    assert "before a workflow-owned Nix install" in finding.message
+    assert (finding.file, finding.line, finding.step) == (
+        ".github/actions/backwards/action.yml", 6, 1)

@@ -30,14 +30,14 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
     display = {id(i.job): i.display_id for i in model.instances}
     for _workflow, job in model.jobs_with_steps():
         installed_at: int | None = None
-        for effective in model.effective_steps(job):
+        steps = model.effective_steps(job)
+        for position, effective in enumerate(steps):
             if installed_at is None and installs_first(effective):
                 installed_at = effective.job_step
                 continue
             use = nix_use(effective)
             if use is not None and installed_at is None:
-                later = any(installs_nix(s) for s in model.effective_steps(job)
-                            if s.job_step > effective.job_step)
+                later = any(installs_nix(s) for s in steps[position + 1:])
                 when = "before" if later else "without"
                 where = f" (inside {effective.via[-1]})" if effective.via else ""
                 job_id = display.get(id(job), job.id)
