@@ -198,3 +198,16 @@ def test_lane001_on_a_static_axis_of_a_runtime_matrix(tmp_path: Path) -> None:
 """))
     (finding,) = findings(tmp_path, "lanes.known_labels")
     assert finding.rule == "LANE001" and "`macos-14`" in finding.message
+
+
+def test_labels_match_ignoring_case_as_on_github(tmp_path: Path) -> None:
+    write_repo(tmp_path, workflow("""\
+        on: push
+        jobs:
+          lane: {runs-on: Tinyland-Nix, steps: [{run: echo}]}
+          hosted: {runs-on: Ubuntu-Latest, steps: [{run: echo}]}
+          extra: {runs-on: [Self-Hosted, TINYLAND-NIX], steps: [{run: echo}]}
+        """))
+    assert findings(tmp_path, "lanes.known_labels") == []
+    (finding,) = findings(tmp_path, "lanes.scale_set_label_alone", "LANE002")
+    assert finding.job == "extra"

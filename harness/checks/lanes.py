@@ -71,6 +71,8 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     out = CheckOutput()
     contract = ctx.contract
     known = sorted([*contract.lanes, *contract.hosted_labels])
+    lanes = {lane.lower() for lane in contract.lanes}  # GitHub matches labels ignoring case
+    hosted = {label.lower() for label in contract.hosted_labels}
     for instance in _instances(ctx):
         seen: set[str] = set()
         for variant in instance.variants:
@@ -85,10 +87,10 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                                                f"`{', '.join(labels.unresolved)}` cannot be "
                                                f"resolved statically{why}", Severity.WARNING,
                                     file=file, line=line, job=instance.display_id))
-            if any(label in contract.lanes for label in labels.labels):
+            if any(label.lower() in lanes for label in labels.labels):
                 continue  # a lane with extra labels is LANE002's finding
             unknown = tuple(label for label in labels.labels
-                            if label not in contract.hosted_labels)
+                            if label.lower() not in hosted)
             if not unknown or ",".join(unknown) in seen:
                 continue
             seen.add(",".join(unknown))
@@ -102,12 +104,12 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
 def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """LANE002: a lane label is the only label of its `runs-on`."""
     out = CheckOutput()
-    lanes = ctx.contract.lanes
+    lanes = {lane.lower() for lane in ctx.contract.lanes}
     for instance in _instances(ctx):
         seen: set[tuple[str, ...]] = set()
         for variant in instance.variants:
             labels = variant.labels.labels
-            lane_labels = [label for label in labels if label in lanes]
+            lane_labels = [label for label in labels if label.lower() in lanes]
             # a runner group is not a label: `{group: g, labels: [lane]}` reaches the scale
             # set registered in that group
             if not lane_labels or len(labels) == 1 or labels in seen:
