@@ -71,6 +71,9 @@ def test_cold_then_warm_hits_every_cacheable_spawn(bazel: Bazel, cache: Loopback
     assert values["bazel.hit_ratio"] == 1.0
     assert (values["bazel.spawns_hit"], values["bazel.spawns_cacheable"]) == (4, 4)
     assert values["bazel.cold_seconds"] > 0 and values["bazel.warm_seconds"] > 0
+    # //:banner sleeps 1 s when it runs; a hit skips it
+    assert result.cold.critical_path is not None and result.cold.critical_path >= 1.0
+    assert values["bazel.critical_path_acceleration"] > 1.0
     notes = [f for f in out.findings if f.severity is Severity.NOTE]
     assert notes and "local_only" in notes[0].message
 

@@ -147,6 +147,9 @@ def evaluate_warm(result: WarmResult, *, min_ratio: float, flags: list[str],
         out.measure("bazel.warm_critical_path_seconds", warm.critical_path, "seconds")
     if result.acceleration is not None:
         out.measure("bazel.acceleration", round(result.acceleration, 3), "ratio")
+    if cold.critical_path and warm.critical_path:
+        out.measure("bazel.critical_path_acceleration",
+                    round(cold.critical_path / warm.critical_path, 3), "ratio")
     out.measure("bazel.hit_ratio", round(stats.ratio, 4), "ratio")
     out.measure("bazel.spawns_hit", stats.hits)
     out.measure("bazel.spawns_cacheable", stats.cacheable)
