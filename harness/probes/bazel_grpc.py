@@ -88,10 +88,7 @@ def _status_problem(raw: bytes) -> str | None:
             message = value.decode("utf-8", errors="replace")
     if code == 0:
         return None
-    try:
-        name = grpc.StatusCode(next(c for c in grpc.StatusCode if c.value[0] == code)).name
-    except StopIteration:
-        name = str(code)
+    name = next((c.name for c in grpc.StatusCode if c.value[0] == code), str(code))
     return f"{name}: {message}" if message else name
 
 
