@@ -187,3 +187,22 @@ def test_a_cache_that_wants_credentials_says_so() -> None:
         trip = probe_round_trip(server.url, timeout=5)
     assert "credentials missing or refused" in answers.failures[0].detail
     assert "PUT /cas/ answered HTTP 401" in trip.failures[0].detail
+
+
+def test_missing_tools_are_live_skips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.engine import run_case
+    from harness.results import Status
+    from harness.scenario import Case
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bazel, no nginx
+    monkeypatch.setattr("harness.probes.loopback_http_cache.nginx_binary", lambda: None)
+    ctx = _ctx(tmp_path, None)
+    for check in ("bazel.cache_answers", "bazel.warm_hit_ratio"):
+        result = run_case(ctx, "caches", Case("c", check, 1))
+        assert result.status is Status.SKIPPED and result.live, result.reason
+    assert "nginx is not installed" in run_case(
+        ctx, "caches", Case("c", "bazel.round_trip", 1)).reason
+    strict = CheckContext(repo=tmp_path, contract=ctx.contract,
+                          options=Options(require_live=True, artifacts_dir=tmp_path / "a"))
+    failed = run_case(strict, "caches", Case("c", "bazel.outage_tolerance", 1))
+    assert failed.status is Status.FAILED and "bazel is not installed" in failed.reason
