@@ -167,3 +167,38 @@ def test_a_build_over_its_timeout_is_killed_with_its_process_group(bazel: Bazel,
                  if str(workspace) in " ".join(p.info["cmdline"] or [])
                  or p.info["cmdline"] == ["sleep", "117.25"]]
     assert leftovers == []
+
+
+def test_bazel_accepts_an_action_result_we_encoded(cache: LoopbackHttpCache, workspace: Path,
+                                                   tmp_path: Path) -> None:
+    """Bazel's protobuf parser reads our ActionResult: it materialises the output we name."""
+    import httpx
+
+    from harness.probes.action_result import (
+        Digest,
+        OutputFile,
+        decode_action_result,
+        encode_action_result,
+    )
+    from harness.probes.bazel_run import cache_flags, new_silo
+
+    bazel = Bazel(tmp_path / "root")  # its own root, so the one output file is easy to find
+    flags = cache_flags(cache.url, silo=new_silo())
+    cold = bazel.build(workspace, ["//:greeting"], flags, log=tmp_path / "c.json",
+                       timeout=TIMEOUT)
+    assert cold.ok, cold.tail()
+    entries = list((cache.data / "ac").iterdir())
+    assert len(entries) == 1
+    stored = decode_action_result(entries[0].read_bytes())  # written by Bazel
+    assert [f.path.rsplit("/", 1)[-1] for f in stored.output_files] == ["greeting.out"]
+    forged = b"FORGED BY THE ROUND-TRIP TEST\n"
+    httpx.put(f"{cache.url}/cas/{Digest.of(forged).hash}", content=forged, timeout=10)
+    ours = type(stored)(output_files=(OutputFile(stored.output_files[0].path,
+                                                 Digest.of(forged)),), exit_code=0)
+    entries[0].write_bytes(encode_action_result(ours))
+    bazel.clean(workspace, timeout=TIMEOUT)
+    warm = bazel.build(workspace, ["//:greeting"], flags, log=tmp_path / "w.json",
+                       timeout=TIMEOUT)
+    assert warm.ok and [s.cache_hit for s in warm.spawns] == [True]
+    outputs = list(bazel.output_user_root.rglob("bazel-out/*/bin/greeting.out"))
+    assert len(outputs) == 1 and outputs[0].read_bytes() == forged
