@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 _TOKEN = re.compile(
@@ -27,7 +28,9 @@ class Unknown(Exception):
     """The expression depends on something not known statically."""
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=2048)
+def _tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """The tokens of an expression (cached: the same expressions recur per matrix variant)."""
     out: list[tuple[str, str]] = []
     position = 0
     text = text.strip()
@@ -40,7 +43,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         position = match.end()
         while position < len(text) and text[position].isspace():
             position += 1
-    return out
+    return tuple(out)
 
 
 def _truthy(value: Any) -> bool:
