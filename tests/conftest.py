@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from harness.probes.loopback_cache import LoopbackCache, build_loopback_cache
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
@@ -40,3 +43,15 @@ def require(condition: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason}: .ci/run should have provided it", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
+    """A real signed binary cache (real Nix, real nginx) shared read-only by a test worker."""
+    require_tool("nix")
+    require_tool("nginx")
+    cache, server = build_loopback_cache(tmp_path_factory.mktemp("loopback"))
+    try:
+        yield cache
+    finally:
+        server.stop()

@@ -6,25 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
-import pytest
-
-from harness.probes.loopback_cache import LoopbackCache, build_loopback_cache
-from tests.conftest import ROOT, require_tool
+from harness.probes.loopback_cache import LoopbackCache
+from tests.conftest import ROOT
 
 SECRET = "do-not-print-this-token"
-
-
-@pytest.fixture(scope="module")
-def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
-    require_tool("nix")
-    require_tool("nginx")
-    cache, server = build_loopback_cache(tmp_path_factory.mktemp("loopback"))
-    try:
-        yield cache
-    finally:
-        server.stop()
 
 
 def harness(*args: str, cwd: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ servers are our fault-injecting server and the Attic-shaped server built on it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,11 @@ from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import AtticCache
 from harness.options import Options
 from harness.probes.binary_cache import AuthError, CacheClient, Presence
-from harness.probes.loopback_cache import LoopbackCache, build_loopback_cache
+from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import parse_narinfo, store_path_hash
 from harness.results import CheckOutput
 from harness.testing.attic_server import AtticShapedServer
 from harness.testing.faultserver import FaultServer, Reply
-from tests.conftest import require_tool
-
-
-@pytest.fixture(scope="module")
-def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
-    require_tool("nix")
-    require_tool("nginx")
-    cache, server = build_loopback_cache(tmp_path_factory.mktemp("loopback"))
-    server.stop()  # only the files are needed here
-    yield cache
 
 
 def ctx_for(tmp_path: Path, url: str, cache: str, keys: tuple[str, ...]) -> CheckContext:

@@ -1,12 +1,11 @@
 """The Attic cases against a real signed binary cache: real Nix builds, real nginx serves.
 
-One loopback cache is built per module (about half a second) and shared by the tests.
+One loopback cache per test worker (the `lb` fixture of conftest.py) is shared by the tests.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,12 @@ from harness.contract.model import AtticCache
 from harness.engine import run_case
 from harness.options import Options
 from harness.probes.binary_cache import CacheClient
-from harness.probes.loopback_cache import LoopbackCache, build_loopback_cache
+from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import parse_narinfo, store_path_hash
 from harness.probes.nix import signing_key
 from harness.results import CheckOutput, Status
 from harness.scenario import Case
 from tests.conftest import require_tool
-
-
-@pytest.fixture(scope="module")
-def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
-    require_tool("nix")
-    require_tool("nginx")
-    cache, server = build_loopback_cache(tmp_path_factory.mktemp("loopback"))
-    try:
-        yield cache
-    finally:
-        server.stop()
 
 
 def ctx_for(tmp_path: Path, url: str | None, cache: str = "main", keys: tuple[str, ...] = (),

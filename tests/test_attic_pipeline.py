@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from harness.probes.binary_cache import CacheClient, Presence
-from harness.probes.loopback_cache import LoopbackCache, build_loopback_cache
+from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import store_path_hash
 from harness.testing.faultserver import FaultServer, Reply
-from tests.conftest import require_tool
 
 FAKES = [f"{i:032d}" for i in range(40)]  # valid nix32 hashes, never in a cache
-
-
-@pytest.fixture(scope="module")
-def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
-    require_tool("nix")
-    require_tool("nginx")
-    cache, server = build_loopback_cache(tmp_path_factory.mktemp("loopback"))
-    try:
-        yield cache
-    finally:
-        server.stop()
 
 
 def mixed(lb: LoopbackCache) -> list[str]:
