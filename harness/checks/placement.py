@@ -19,7 +19,7 @@ light pattern is never heavy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -103,6 +103,8 @@ class Patterns:
 
     heavy: tuple[Pattern, ...]
     light: tuple[Pattern, ...]
+    _seen: dict[tuple[str, ...], Pattern | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def build(cls, extra_heavy: Iterable[str] = (), light: Iterable[str] = ()) -> Patterns:
@@ -111,10 +113,20 @@ class Patterns:
                    tuple(Pattern.parse(t) for t in light))
 
     def heavy_match(self, command: Command) -> Pattern | None:
-        """The heavy pattern a command matches, unless a light pattern exempts it."""
-        if any(p.matches(command) for p in self.light):
-            return None
-        return next((p for p in self.heavy if p.matches(command)), None)
+        """The heavy pattern a command matches, unless a light pattern exempts it.
+
+        Matching depends only on the command's words, which recur across matrix variants,
+        so answers are remembered per word tuple.
+        """
+        try:
+            return self._seen[command.words]
+        except KeyError:
+            pass
+        found = None
+        if not any(p.matches(command) for p in self.light):
+            found = next((p for p in self.heavy if p.matches(command)), None)
+        self._seen[command.words] = found
+        return found
 
 
 @dataclass(frozen=True)
