@@ -103,11 +103,61 @@ def _format(template: str, args: list[str]) -> str:
     return _FORMAT_PART.sub(part, template)
 
 
+class _Maybe:
+    """The unknown truth value of three-valued (Kleene) evaluation."""
+
+    _instance: _Maybe | None = None
+
+    def __new__(cls) -> _Maybe:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MAYBE"
+
+
+MAYBE: Any = _Maybe()
+"""A value that depends on something not known statically."""
+
+STATUS_FUNCTIONS = frozenset({"success", "always", "failure", "cancelled"})
+
+
+def kleene_and(left: Any, right: Any) -> Any:
+    """`left && right` where either side may be MAYBE (`false && MAYBE` is false)."""
+    if left is not MAYBE and not _truthy(left):
+        return left
+    if right is not MAYBE and not _truthy(right):
+        return right if left is not MAYBE else False
+    if left is MAYBE or right is MAYBE:
+        return MAYBE
+    return right
+
+
+def kleene_or(left: Any, right: Any) -> Any:
+    """`left || right` where either side may be MAYBE (`true || MAYBE` is true)."""
+    if left is not MAYBE and _truthy(left):
+        return left
+    if right is not MAYBE and _truthy(right):
+        return right
+    if left is MAYBE or right is MAYBE:
+        return MAYBE
+    return right
+
+
 class _Parser:
-    def __init__(self, text: str, context: Mapping[str, Any]) -> None:
+    """Recursive-descent evaluation; what is not known statically evaluates to MAYBE.
+
+    `conditions=True` is the reading of `if:` conditions: a key missing from a known
+    object is MAYBE too (contexts there are partial), and `*` filters are applied.
+    Otherwise a missing key is null, as on GitHub, and filters are not evaluated.
+    """
+
+    def __init__(self, text: str, context: Mapping[str, Any], conditions: bool = False) -> None:
         self.tokens = _tokens(text)
         self.position = 0
         self.context = context
+        self.conditions = conditions
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -129,16 +179,14 @@ class _Parser:
         value = self.and_()
         while self.peek() == ("op", "||"):
             self.take()
-            right = self.and_()
-            value = value if _truthy(value) else right
+            value = kleene_or(value, self.and_())
         return value
 
     def and_(self) -> Any:
         value = self.compare()
         while self.peek() == ("op", "&&"):
             self.take()
-            right = self.compare()
-            value = right if _truthy(value) else value
+            value = kleene_and(value, self.compare())
         return value
 
     def compare(self) -> Any:
@@ -147,7 +195,9 @@ class _Parser:
             self.take()
             right = self.unary()
             op = token[1]
-            if op == "==":
+            if value is MAYBE or right is MAYBE:
+                value = MAYBE
+            elif op == "==":
                 value = _equal(value, right)
             elif op == "!=":
                 value = not _equal(value, right)
@@ -159,7 +209,8 @@ class _Parser:
     def unary(self) -> Any:
         if self.peek() == ("op", "!"):
             self.take()
-            return not _truthy(self.unary())
+            inner = self.unary()
+            return MAYBE if inner is MAYBE else not _truthy(inner)
         return self.postfix(self.primary())
 
     def primary(self) -> Any:
@@ -182,31 +233,33 @@ class _Parser:
             return None
         if self.peek() == ("op", "("):
             return self.call(value)
-        if value not in self.context:
-            raise Unknown(f"context {value!r} is not known statically")
-        return self.context[value]
+        return self.context.get(value, MAYBE)
 
     def postfix(self, value: Any) -> Any:
         while (token := self.peek()) and token[1] in (".", "["):
             self.take()
             if token[1] == ".":
                 _, key = self.take()
-                if key == "*":
-                    raise Unknown("object filters are not evaluated")
-                value = self.index(value, key)
             else:
                 key = self.or_()
                 self.take("]")
-                value = self.index(value, key)
+            value = self.index(value, key)
         return value
 
-    @staticmethod
-    def index(value: Any, key: Any) -> Any:
+    def index(self, value: Any, key: Any) -> Any:
+        if value is MAYBE or key is MAYBE:
+            return MAYBE
+        if key == "*":
+            if self.conditions and isinstance(value, Mapping):
+                return list(value.values())
+            return MAYBE
+        if self.conditions and isinstance(value, list) and not isinstance(key, int | float):
+            return [self.index(item, key) for item in value]
         if isinstance(value, Mapping):
             for candidate in value:
                 if str(candidate).lower() == str(key).lower():
                     return value[candidate]
-            return None
+            return MAYBE if self.conditions else None
         if isinstance(value, list) and isinstance(key, int | float) and 0 <= int(key) < len(value):
             return value[int(key)]
         return None
@@ -220,32 +273,58 @@ class _Parser:
                 self.take()
         self.take(")")
         fn = name.lower()
-        if fn == "fromjson":
-            try:
-                return json.loads(_to_string(args[0]))
-            except (ValueError, IndexError) as exc:
-                raise Unknown(f"fromJSON of a value that is not JSON: {exc}") from None
-        if fn == "tojson":
-            return json.dumps(args[0] if args else None)
-        if fn == "format" and args:
-            return _format(_to_string(args[0]), [_to_string(a) for a in args[1:]])
-        if fn in ("contains", "startswith", "endswith") and len(args) == 2:
+        if fn in STATUS_FUNCTIONS:
+            status = self.context.get("__status__", {})
+            return status.get(fn, MAYBE) if isinstance(status, Mapping) else MAYBE
+        if fn == "contains" and len(args) == 2 and isinstance(args[0], list):
             haystack, needle = args
-            if fn == "contains" and isinstance(haystack, list):
-                return any(_equal(item, needle) for item in haystack)
-            h, n = _to_string(haystack).lower(), _to_string(needle).lower()
-            return n in h if fn == "contains" else h.startswith(n) if fn == "startswith" \
-                else h.endswith(n)
-        if fn == "join" and args:
-            separator = _to_string(args[1]) if len(args) > 1 else ","
-            items = args[0] if isinstance(args[0], list) else [args[0]]
-            return separator.join(_to_string(i) for i in items)
-        raise Unknown(f"function {name}() is not evaluated statically")
+            if needle is MAYBE:
+                return MAYBE
+            if any(item is not MAYBE and _equal(item, needle) for item in haystack):
+                return True
+            return MAYBE if any(item is MAYBE for item in haystack) else False
+        if any(arg is MAYBE for arg in args):
+            return MAYBE
+        return _function(fn, args)
+
+
+def _function(fn: str, args: list[Any]) -> Any:
+    """The pure functions, on known arguments; MAYBE for the others (`hashFiles`, ...)."""
+    if fn == "fromjson":
+        try:
+            return json.loads(_to_string(args[0]))
+        except (ValueError, IndexError) as exc:
+            raise Unknown(f"fromJSON of a value that is not JSON: {exc}") from None
+    if fn == "tojson":
+        return json.dumps(args[0] if args else None)
+    if fn == "format" and args:
+        return _format(_to_string(args[0]), [_to_string(a) for a in args[1:]])
+    if fn in ("contains", "startswith", "endswith") and len(args) == 2:
+        h, n = _to_string(args[0]).lower(), _to_string(args[1]).lower()
+        return n in h if fn == "contains" else h.startswith(n) if fn == "startswith" \
+            else h.endswith(n)
+    if fn == "join" and args:
+        separator = _to_string(args[1]) if len(args) > 1 else ","
+        items = args[0] if isinstance(args[0], list) else [args[0]]
+        return separator.join(_to_string(i) for i in items)
+    return MAYBE
+
+
+def evaluate_maybe(expression: str, context: Mapping[str, Any], *,
+                   conditions: bool = False) -> Any:
+    """Evaluate the inside of one `${{ }}`, three-valued: MAYBE where it cannot be known.
+
+    Raises Unknown only for text that is not an expression.
+    """
+    return _Parser(expression, context, conditions).parse()
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
     """Evaluate the inside of one `${{ }}`; raise Unknown when it cannot be known."""
-    return _Parser(expression, context).parse()
+    value = _Parser(expression, context).parse()
+    if value is MAYBE:
+        raise Unknown(f"`{expression.strip()}` is not known statically")
+    return value
 
 
 def has_expression(value: Any) -> bool:
