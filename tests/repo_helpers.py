@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from harness.engine import make_context, run_case
 from harness.results import CaseResult, Finding
@@ -35,3 +36,24 @@ def findings(root: Path, check: str, rule: str | None = None) -> list[Finding]:
 def workflow(body: str, name: str = "ci.yml") -> dict[str, str]:
     """A one-workflow repository: `body` is the workflow text."""
     return {f".github/workflows/{name}": body}
+
+
+def plain(value: Any) -> Any:
+    """A YAML document as plain dicts and lists (line-aware types dropped)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key/index path in a document, the document itself first."""
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += paths(item, (*prefix, index))
+    return out

@@ -14,6 +14,7 @@ from harness.engine import make_context, run_case
 from harness.results import Status
 from harness.scenario import Case
 from harness.yamlnodes import YamlError, load
+from tests.repo_helpers import paths, plain
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 CHECKS = ["workflows.readable", "workflows.local_uses", "workflows.needs",
@@ -21,25 +22,6 @@ CHECKS = ["workflows.readable", "workflows.local_uses", "workflows.needs",
 ODD: list[Any] = [None, True, 0, 1.5, "", "x", "${{ matrix.x }}", "${{ fromJSON('[1]') }}",
                   "${{ inputs.a }}", "${{", "}}", [], [None], ["a", 1], {}, {"a": None},
                   {"group": 1}, {"labels": "x"}, "./.github/actions/x", "./", "nix build"]
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out += paths(item, (*prefix, index))
-    return out
 
 
 def mutate(document: Any, rng: random.Random) -> Any:

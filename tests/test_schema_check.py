@@ -15,28 +15,10 @@ from harness.scenario import _SCHEMA as SCENARIO_SCHEMA
 from harness.scenario import bundled_scenarios_dir, scenario_files
 from harness.schema_check import is_valid
 from harness.yamlnodes import load
+from tests.repo_helpers import paths, plain
 
 ODD_VALUES: list[Any] = [True, False, 0, 1, 1.0, 1.5, -1, "", "x", "8Gi", None, [], ["a"], [1],
                          {}, {"a": 1}, "tinyland-nix", "nix", "s3", 2]
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out += paths(item, (*prefix, index))
-    return out
 
 
 def mutate(document: Any, rng: random.Random) -> Any:
