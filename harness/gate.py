@@ -5,7 +5,7 @@ The gate fails closed. It passes only when the evidence
 - belongs to the commit checked out here, made on a clean tree, and this tree is clean,
 - was made against the same contract (sha256),
 - covers every suite in `publication.flakehub.suites` and the roles in `publication.flakehub.after`,
-- has no failed or errored case and no skipped live case,
+- has no failed or errored case, and no skipped live case in a required suite,
 - is no older than `publication.flakehub.max_age`.
 Every reason it refuses is one line.
 """
@@ -151,14 +151,15 @@ def _check_coverage(verdict: GateVerdict, report: Report, spec: FlakeHubPublicat
         verdict.refuse("evidence holds no results: nothing was validated")
 
 
-def _check_results(verdict: GateVerdict, report: Report) -> None:
+def _check_results(verdict: GateVerdict, report: Report, required: list[str]) -> None:
+    """No case may fail or error; no live case of a required suite may be skipped."""
     for result in report.sorted_results():
         reason = f": {result.reason}" if result.reason else ""
         if result.status is Status.FAILED:
             verdict.refuse(f"case {result.node_id} failed{reason}")
         elif result.status is Status.ERROR:
             verdict.refuse(f"case {result.node_id} errored{reason}")
-        elif result.status is Status.SKIPPED and result.live:
+        elif result.status is Status.SKIPPED and result.live and result.suite in required:
             verdict.refuse(f"live case {result.node_id} was skipped{reason}")
 
 
@@ -229,6 +230,6 @@ def evaluate(data: dict[str, Any], evidence_path: Path, repo: Path, contract: Co
     _check_commit(verdict, report, repo)
     _check_contract(verdict, report, contract)
     _check_coverage(verdict, report, spec)
-    _check_results(verdict, report)
+    _check_results(verdict, report, list(verdict.checked.get("required_suites", [])))
     _check_age(verdict, report, spec.max_age_seconds, now or datetime.now(UTC))
     return verdict

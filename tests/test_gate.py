@@ -485,3 +485,15 @@ def test_merge_refuses_unsigned_inputs_when_a_key_is_set(
     capsys.readouterr()
     assert main(["evidence", "merge", str(unsigned), "-o", str(tmp_path / "all.json")]) == 2
     assert f"a.json: evidence is not signed, but {KEY_ENV} is set" in capsys.readouterr().err
+
+
+def test_gate_ignores_a_skipped_live_case_outside_the_required_suites(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    scenarios = _scenarios(tmp_path, "suite: extra\ncases:\n  - name: on-runner\n"
+                                     "    check: runner.nix_working\n")
+    evidence = tmp_path / "evidence.json"
+    assert check(repo, evidence, scenarios=scenarios) == 0
+    capsys.readouterr()
+    gate(repo, evidence)
+    assert not any("live case" in line for line in refusals(capsys))
