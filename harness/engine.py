@@ -29,7 +29,7 @@ def make_context(repo: Path, contract_path: Path | None = None,
         display = f"bundled:{path.name}"
     else:
         with contextlib.suppress(ValueError):
-            display = str(path.resolve().relative_to(repo))
+            display = str(path.resolve().relative_to(repo)) if path.is_file() else display
     return CheckContext(repo=repo, contract=load_contract(path, display),
                         options=options or Options())
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+INPUT = "<input>"
+"""The `file` of a problem with flags or arguments rather than with a file."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -15,6 +18,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.file == INPUT:
+            return self.message
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return f"{where}: {self.message}"
 
@@ -24,7 +29,7 @@ class HarnessInputError(ValueError):
 
     def __init__(self, problems: Iterable[Problem] | Problem | str) -> None:
         if isinstance(problems, str):
-            problems = [Problem("<input>", None, problems)]
+            problems = [Problem(INPUT, None, problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
