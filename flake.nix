@@ -20,8 +20,6 @@
         cryptography
         pytest
         grpcio
-        grpcio-health-checking
-        protobuf
       ];
       testDeps = ps: with ps; [ pytest-xdist nox ];
 
