@@ -26,8 +26,15 @@ from typing import Any
 from harness.checks.api import CheckContext, Skip
 from harness.checks.lanes import label_origin
 from harness.github.conditions import can_be_true
-from harness.github.expressions import _EMBEDDED, Unknown, _to_string, evaluate
+from harness.github.expressions import (
+    _EMBEDDED,
+    Unknown,
+    _to_string,
+    evaluate,
+    evaluate_maybe,
+)
 from harness.github.labels import UNKNOWN
+from harness.github.model import Job
 from harness.github.repo import (
     NON_BASH_SHELLS,
     EffectiveStep,
@@ -172,10 +179,45 @@ def _remember_inputs(model: RepoModel, step: EffectiveStep, scope: Mapping[str, 
     return action.file
 
 
+def _expressions(model: RepoModel, job: Job) -> tuple[str, ...]:
+    """Every `${{ }}` in the job's own steps: what a variant can change in them."""
+    key = ("placement.expressions", id(job))
+    if key not in model.memo:
+        found: dict[str, None] = {}
+        for step in job.steps:
+            for match in _EMBEDDED.finditer(repr(step.raw)):
+                found[match.group(1)] = None
+        model.memo[key] = tuple(found)
+    cached: tuple[str, ...] = model.memo[key]
+    return cached
+
+
+def _variant_key(model: RepoModel, job: Job, context: Mapping[str, Any]) -> tuple[str, ...]:
+    """Variants that give every expression of the job's steps the same value run the same
+    commands (composite actions see only what those steps pass them)."""
+    values = []
+    for expression in _expressions(model, job):
+        try:
+            values.append(repr(evaluate_maybe(expression, context)))
+        except Unknown:
+            values.append("?")
+    return tuple(values)
+
+
 def heavy_hits(model: RepoModel, instance: JobInstance, variant: Variant,
                patterns: Patterns) -> list[Hit]:
-    """Heavy commands the job runs in this variant."""
+    """Heavy commands the job runs in this variant (remembered per distinct step values)."""
     context = {"matrix": variant.matrix, "inputs": variant.inputs}
+    key = ("placement.hits", id(instance.job), patterns,
+           _variant_key(model, instance.job, context))
+    if key not in model.memo:
+        model.memo[key] = _heavy_hits(model, instance, context, patterns)
+    hits: list[Hit] = model.memo[key]
+    return hits
+
+
+def _heavy_hits(model: RepoModel, instance: JobInstance, context: Mapping[str, Any],
+                patterns: Patterns) -> list[Hit]:
     status = {"success": True, "always": True, "failure": False, "cancelled": False}
     hits = []
     action_inputs: dict[str, dict[str, Any]] = {}

@@ -95,6 +95,8 @@ class RepoModel:
         self.workflows: dict[str, Workflow] = {}
         self.actions: dict[str, Action | None] = {}
         self.problems: list[ParseProblem] = []
+        self.memo: dict[Any, Any] = {}
+        """Results of analyses derived from this model, shared by the checks of one run."""
         self._effective: dict[int, tuple[Job, tuple[EffectiveStep, ...]]] = {}
         self._load()
 
