@@ -143,3 +143,27 @@ def test_live_nodes_and_scale_sets_override_the_contract(contract: Contract,
     assert finding.rule == "ARC005" and finding.fails
     assert "node sting" in finding.message and "125.7Gi" in finding.message
     assert any("live values from" in note for note in output.notes)
+
+
+def test_peaks_measured_by_the_memory_cases_are_used(tmp_path: Path) -> None:
+    """Reports of memory cases (`measure --format json`, evidence) give per-lane peaks."""
+    from harness.evidence import write_evidence
+    from harness.report.model import RepoInfo, Report
+    from harness.results import CaseResult, Measurement, Status
+
+    contract = _write_contract(tmp_path, "  tinyland-nix:\n    kind: nix\n    memory_limit: 8Gi\n"
+                                         "    memory_request: 2Gi\n    max_runners: 10\n"
+                                         "    nodes: [sting]\n    burst: 10\n")
+    measured = [CaseResult("memory", f"run-{i}", Status.PASSED, measurements=[
+        Measurement("memory.lane.tinyland-nix.peak_working_set_bytes", peak * GI, "bytes")])
+        for i, peak in enumerate((3, 5))]
+    write_evidence(Report(RepoInfo(str(tmp_path), None, False), "fleet.yaml", contract.sha256,
+                          measured), tmp_path / "measured.json")
+    ctx = CheckContext(tmp_path, contract)
+    output = check_burst(ctx, {"measured": "measured.json"})
+    assert output.findings == []  # 10 x 5Gi (the largest measured peak) fits 64Gi
+    values = {m.name: m.value for m in output.measurements}
+    assert values["arc.burst.node.sting.burst_bytes"] == 50 * GI
+    # an explicit declared peak still wins over a measured one
+    declared = check_burst(ctx, {"measured": "measured.json", "peaks": {"tinyland-nix": "8Gi"}})
+    assert [f.rule for f in declared.findings] == ["ARC005"]

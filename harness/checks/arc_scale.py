@@ -4,7 +4,10 @@ Cases of the `arc` suite:
 
 - `arc.burst` (ARC005) models a job burst per lane (see harness/fleet/burst.py).
   params: `jobs` ({lane: count}; default every lane's contract `burst`), `peaks`
-  ({lane: quantity}, each job's peak working set; default the lane's `memory_limit`),
+  ({lane: quantity}, each job's peak working set), `measured` (JSON reports or evidence files,
+  relative to the repository, whose memory cases measured peaks per lane: the largest
+  `memory.lane.<lane>.peak_working_set_bytes` counts where `peaks` names none; otherwise the
+  lane's `memory_limit`),
   `idle_memory` (quantity, default 256Mi), `kubectl` (recorded `kubectl get nodes` /
   `autoscalingrunnersets` JSON files, relative to the repository; `--kubectl-file` adds more)
   whose allocatable memory and min/max runners override the contract.
@@ -66,6 +69,21 @@ def _quantities(raw: Any, key: str) -> dict[str, int]:
         raise HarnessInputError(f"arc.burst: {key}: {exc}") from None
 
 
+def _measured_peaks(files: list[Path]) -> dict[str, int]:
+    """The largest measured peak per lane in these reports (`measure --format json`, evidence)."""
+    from harness.evidence import load_report, read_evidence
+
+    peaks: dict[str, int] = {}
+    for path in files:
+        for result in load_report(read_evidence(path), path).results:
+            for measurement in result.measurements:
+                parts = measurement.name.split(".")
+                if len(parts) == 4 and parts[:2] == ["memory", "lane"] \
+                        and parts[3] == "peak_working_set_bytes":
+                    peaks[parts[2]] = max(peaks.get(parts[2], 0), int(measurement.value))
+    return peaks
+
+
 def _lane_line(ctx: CheckContext, lane: str, key: str) -> int | None:
     return line_of_path(ctx.contract.raw, ["lanes", lane, key])
 
@@ -85,7 +103,8 @@ def check_burst(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         raise HarnessInputError(f"arc.burst: not contract lanes: {', '.join(unknown)}")
     if not jobs:
         raise Skip("the contract sets no `burst` for any lane and the case names no jobs")
-    peaks = _quantities(params.get("peaks", {}), "peaks")
+    peaks = {**_measured_peaks(_files(ctx, params, "measured", ())),
+             **_quantities(params.get("peaks", {}), "peaks")}
     idle = parse_quantity(params.get("idle_memory", "256Mi"))
     live = read_live_state(_files(ctx, params, "kubectl", ctx.options.kubectl_files))
     allocatable = {n.name: n.allocatable_memory for n in live.nodes if n.schedulable}

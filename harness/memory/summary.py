@@ -10,9 +10,17 @@ from harness.quantity import format_bytes
 from harness.results import CheckOutput
 
 
+def lane_peak_measurement(lane: str) -> str:
+    """The name of the measurement that carries a workload's peak on `lane`."""
+    return f"memory.lane.{lane}.peak_working_set_bytes"
+
+
 def record(run: WorkloadRun, verdict: Verdict, output: CheckOutput) -> None:
     """Add the run's measurements and findings to a check output."""
     output.measure("memory.peak_working_set_bytes", run.peak_working_set, "bytes")
+    if verdict.lane:
+        # Attributed to its lane, so the fleet model (ARC005) can take measured peaks.
+        output.measure(lane_peak_measurement(verdict.lane), run.peak_working_set, "bytes")
     output.measure("memory.peak_rss_tree_bytes", run.peak_rss_tree, "bytes")
     output.measure("memory.peak_anon_bytes", run.peak_anon, "bytes")
     if verdict.limit is not None:
