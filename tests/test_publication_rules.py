@@ -263,3 +263,24 @@ def test_a_caller_without_permissions_cannot_lend_id_token(tmp_path: Path) -> No
     release.write_text(release.read_text().replace(
         "    uses:", "    permissions: {id-token: write, contents: read}\n    uses:"))
     assert run(check_permissions, tmp_path).findings == []
+
+
+def test_runtime_flakehub_in_a_reusable_workflow_names_the_caller_first(tmp_path: Path) -> None:
+    write_workflow(tmp_path, "build.yml", """\
+        on: {workflow_call: {}}
+        jobs:
+          build:
+            runs-on: tinyland-nix
+            steps:
+              - uses: DeterminateSystems/nix-installer-action@v16
+              - uses: DeterminateSystems/flakehub-cache-action@v1
+        """)
+    write_workflow(tmp_path, "ci.yml", """\
+        on: push
+        jobs:
+          call:
+            uses: ./.github/workflows/build.yml
+        """)
+    out = run(check_not_runtime, tmp_path)
+    assert [(f.rule, f.job, f.file, f.step) for f in out.findings] == [
+        ("PUB003", "call/build", ".github/workflows/build.yml", 2)]

@@ -27,7 +27,6 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
     if not model.workflows:
         raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
     out = CheckOutput()
-    display = {id(i.job): i.display_id for i in model.instances}
     for _workflow, job in model.jobs_with_steps():
         installed_at: int | None = None
         steps = model.effective_steps(job)
@@ -40,7 +39,7 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
                 later = any(installs_nix(s) for s in steps[position + 1:])
                 when = "before" if later else "without"
                 where = f" (inside {effective.via[-1]})" if effective.via else ""
-                job_id = display.get(id(job), job.id)
+                job_id = model.display_id(job)
                 message = (f"job `{job_id}` step {effective.job_step} {use.description}{where} "
                            f"{when} a workflow-owned Nix install in this job")
                 out.add(step_finding("BOOT001", message, job, effective.step,

@@ -201,9 +201,10 @@ def check_not_runtime(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
         for step in steps:
             use = _runtime_use(step)
             if use:
-                out.add(step_finding("PUB003", f"job `{job.id}` step {step.job_step} {use}; "
+                job_id = model.display_id(job)
+                out.add(step_finding("PUB003", f"job `{job_id}` step {step.job_step} {use}; "
                                                "FlakeHub is for publication only",
-                                     job, step.step, step.job_step))
+                                     job, step.step, step.job_step, job_id=job_id))
     if nix_jobs:
         for line, text in _flake_inputs(ctx):
             out.add(Finding("PUB003", f"flake.nix resolves an input from FlakeHub (`{text}`), "

@@ -233,6 +233,18 @@ class RepoModel:
                 instance.variants.append(Variant(combo, inputs, labels, caller_matrix))
         yield instance
 
+    def display_id(self, job: Job) -> str:
+        """How findings name a job definition: as its first instance does (the caller's job
+        id first for a job of a reusable workflow), else its own id."""
+        key = ("display_ids",)
+        if key not in self.memo:
+            names: dict[int, str] = {}
+            for instance in self.instances:
+                names.setdefault(id(instance.job), instance.display_id)
+            self.memo[key] = names
+        shown: str = self.memo[key].get(id(job), job.id)
+        return shown
+
     def jobs_with_steps(self) -> Iterator[tuple[Workflow, Job]]:
         """Every job definition that has steps (callers of reusable workflows have none)."""
         for workflow in self.workflows.values():
