@@ -65,10 +65,19 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:
     return result
 
 
+def _relative_to_cwd(path: str) -> str:
+    """An artifact path relative to the working directory when it lies under it."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        with contextlib.suppress(ValueError, OSError):
+            return str(candidate.relative_to(Path.cwd()))
+    return path
+
+
 def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
     result.findings = apply_suppressions(ctx, output.findings)
     result.measurements = list(output.measurements)
-    result.artifacts = list(output.artifacts)
+    result.artifacts = [_relative_to_cwd(path) for path in output.artifacts]
     failing = [f for f in result.findings if f.fails]
     if failing:
         result.status = Status.FAILED

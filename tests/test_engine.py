@@ -29,6 +29,14 @@ def live_skip(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     raise Skip("no endpoint", live=True)
 
 
+def writes_artifacts(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    out = CheckOutput()
+    chart = ctx.artifacts_dir() / "chart.svg"
+    chart.write_text("<svg/>")
+    out.artifacts += [str(chart), "/elsewhere/log.txt"]
+    return out
+
+
 def warns(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     out = CheckOutput()
     out.add(Finding("LANE003", "unknown", Severity.WARNING, file="a.yml", line=1))
@@ -39,7 +47,7 @@ def warns(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
-    for name in ("crashes", "bad_params", "live_skip", "warns"):
+    for name in ("crashes", "bad_params", "live_skip", "warns", "writes_artifacts"):
         monkeypatch.setitem(CHECKS, f"test.{name}", f"{__name__}:{name}")
     return make_context(tmp_path)
 
@@ -88,3 +96,13 @@ def test_run_suites_keeps_order_and_goes_on_after_errors(ctx: CheckContext) -> N
                                                   Case("b", "test.warns", 2)))
     results = run_suites(ctx, [suite])
     assert [(r.case, r.status) for r in results] == [("a", Status.ERROR), ("b", Status.PASSED)]
+
+
+def test_artifacts_are_reported_relative_to_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, "test.writes_artifacts", f"{__name__}:writes_artifacts")
+    monkeypatch.chdir(tmp_path)
+    ctx = make_context(tmp_path, options=Options(artifacts_dir=Path("out/harness-artifacts")))
+    result = run(ctx, "test.writes_artifacts")
+    assert result.artifacts == [str(Path("out/harness-artifacts/chart.svg")), "/elsewhere/log.txt"]
+    assert (tmp_path / result.artifacts[0]).read_text() == "<svg/>"
