@@ -186,6 +186,14 @@ def test_rules_catalogue(tmp_path: Path) -> None:
     assert text.startswith("BOOT001") and "example:" in text and "fix:" in text
 
 
+def test_rules_with_an_unknown_id_is_bad_input(tmp_path: Path) -> None:
+    done = harness("rules", "BOOT001", "BOOT999", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == ("flywheel-harness: unknown rule id(s) BOOT999; "
+                                   "`flywheel-harness rules` lists them all")
+
+
 def test_a_broken_suite_file_blocks_only_runs_that_include_it(tmp_path: Path) -> None:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()

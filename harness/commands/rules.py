@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from harness.errors import HarnessInputError
 from harness.rules import all_rules
 
 
@@ -17,7 +18,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the catalogue."""
-    rules = [r for r in all_rules() if not args.rule or r.id in args.rule]
+    catalogue = all_rules()
+    unknown = sorted(set(args.rule) - {r.id for r in catalogue})
+    if unknown:
+        raise HarnessInputError(f"unknown rule id(s) {', '.join(unknown)}; "
+                                "`flywheel-harness rules` lists them all")
+    rules = [r for r in catalogue if not args.rule or r.id in args.rule]
     if args.format == "json":
         print(json.dumps([{"id": r.id, "severity": str(r.severity), "suite": r.suite,
                            "summary": r.summary, "example": r.example, "fix": r.fix,
