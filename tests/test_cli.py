@@ -117,6 +117,21 @@ def test_unknown_suite_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--bazel-cache", "ftp://user:secret@cache:21",
+     "--bazel-cache must start with http://, https://, grpc:// or grpcs://, got 'ftp://...'"),
+    ("--attic-url", "attic.honey.internal",
+     "--attic-url must start with http:// or https://, got no scheme"),
+])
+def test_endpoint_flags_without_a_known_scheme_exit_2(tmp_path: Path, flag: str, value: str,
+                                                      message: str) -> None:
+    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--suite", "caches",
+                   flag, value, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"flywheel-harness: {message}\n"
+    assert done.stdout == ""
+
+
 def test_missing_repository_exits_2(tmp_path: Path) -> None:
     done = harness("check", "--repo", str(tmp_path / "gone"), *STATIC, cwd=tmp_path)
     assert done.returncode == 2
