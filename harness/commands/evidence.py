@@ -21,8 +21,9 @@ _RANK = {Status.ERROR: 0, Status.FAILED: 1, Status.PASSED: 2, Status.SKIPPED: 3}
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `evidence merge`."""
-    parser = subparsers.add_parser("evidence", help="merge evidence files of matrix jobs")
+    """Register `evidence merge` and `evidence render`."""
+    parser = subparsers.add_parser("evidence", help="merge evidence files of matrix jobs, "
+                                   "or render one in any format")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     merge = actions.add_parser("merge", help="merge evidence files into one",
                                description="Merge evidence from several matrix jobs (same "

@@ -38,9 +38,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="PATH to look for nix on (default: $PATH)")
     parser.add_argument("--state", type=Path, default=None,
                         help="before-install record (default: $HARNESS_RUNNER_STATE, else "
-                             "$RUNNER_TEMP/flywheel-harness-runner.json)")
+                             "$RUNNER_TEMP/flywheel-harness-runner.json, else "
+                             "runner-before.json in --artifacts-dir)")
     parser.add_argument("--attic-url", default=None, help="Attic endpoint (overrides contract)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"))
+    parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
+                        help="where the before-install record and scratch data go "
+                             "(default: .harness)")
 
 
 def run(args: argparse.Namespace) -> int:
