@@ -49,7 +49,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff and mypy (strict) over the package, tests, benchmarks and this file."""
+    """Ruff over the package, tests, benchmarks and this file; mypy (strict) over the package."""
     _install(session, "lint")
     session.run("ruff", "check", "harness", "tests", "benchmarks", "noxfile.py")
     session.run("mypy", "harness")
