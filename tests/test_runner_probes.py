@@ -119,6 +119,25 @@ def test_runner_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture
     assert {f["rule"] for f in report["results"][0]["findings"]} == {"NIX001"}
 
 
+def test_runner_and_check_with_evidence_share_the_default_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    bare = fake_root(tmp_path, store=False, receipt=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["runner", "--phase", "before", "--repo", str(tmp_path), "--root", str(bare),
+                 "--path", str(empty)]) == 0
+    assert (tmp_path / ".harness" / "runner-before.json").is_file()
+    capsys.readouterr()
+    # `nox -s validate` keeps its artifacts next to the evidence; the record is still found.
+    monkeypatch.setenv("HARNESS_ON_RUNNER", "1")
+    ctx = make_context(tmp_path, None, Options(artifacts_dir=tmp_path / "out" / "art"))
+    out = check_nix_absent(ctx, {})
+    assert out.findings == []
+    assert [m.name for m in out.measurements] == ["runner.nix_traces_before_install"]
+
+
 def test_parse_config_reads_key_value_lines() -> None:
     text = "substituters = https://a/ http://b/main\nweird line\ntrusted-users = root\n"
     assert parse_config(text) == {"substituters": "https://a/ http://b/main",

@@ -12,7 +12,7 @@ cases, so `--require-live` turns them into failures.
 
 Params: `root` (default `/`), `path` (default `$PATH`), `state` (default
 `$HARNESS_RUNNER_STATE`, else `$RUNNER_TEMP/flywheel-harness-runner.json`, else
-`<artifacts dir>/runner-before.json`).
+`.harness/runner-before.json` in the working directory).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ RULES = (
 )
 
 STATE_ENV = "HARNESS_RUNNER_STATE"
+DEFAULT_STATE = Path(".harness") / "runner-before.json"
 ON_RUNNER_ENV = "HARNESS_ON_RUNNER"
 
 
@@ -71,7 +72,9 @@ def state_path(ctx: CheckContext, params: Mapping[str, Any]) -> Path:
         return Path(os.environ[STATE_ENV])
     if os.environ.get("RUNNER_TEMP"):
         return Path(os.environ["RUNNER_TEMP"]) / "flywheel-harness-runner.json"
-    return ctx.artifacts_dir() / "runner-before.json"
+    # Not the artifacts directory: `runner` and `nox -s validate` (artifacts next to the
+    # evidence) must find the same record when run from the same checkout.
+    return Path.cwd() / DEFAULT_STATE
 
 
 def _where(params: Mapping[str, Any]) -> tuple[Path, str | None]:

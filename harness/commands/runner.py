@@ -39,11 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--state", type=Path, default=None,
                         help="before-install record (default: $HARNESS_RUNNER_STATE, else "
                              "$RUNNER_TEMP/flywheel-harness-runner.json, else "
-                             "runner-before.json in --artifacts-dir)")
+                             ".harness/runner-before.json)")
     parser.add_argument("--attic-url", default=None, help="Attic endpoint (overrides contract)")
     parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
-                        help="where the before-install record and scratch data go "
-                             "(default: .harness)")
+                        help="where scratch data go (default: .harness)")
 
 
 def run(args: argparse.Namespace) -> int:
