@@ -136,6 +136,16 @@ def test_markdown_of_a_passing_run_says_so() -> None:
     assert "no commit" in text
 
 
+def test_markdown_shows_a_speed_up_as_a_factor_and_a_hit_ratio_in_percent() -> None:
+    report = Report(RepoInfo("/r", None, False), "bundled:honey.yaml", "c" * 64, [
+        CaseResult("caches", "attic-substitution", Status.PASSED, measurements=[
+            Measurement("attic.acceleration", 3.576, "ratio"),
+            Measurement("attic.hit_ratio_bytes", 0.5, "ratio")])])
+    text = renderer("markdown")(report)
+    assert "| caches::attic-substitution | attic.acceleration | 3.58x |" in text
+    assert "| caches::attic-substitution | attic.hit_ratio_bytes | 50.0% |" in text
+
+
 def test_github_annotations_keep_within_limits_and_count_the_rest() -> None:
     findings = [Finding("LANE001", f"label {i}", file="ci.yml", line=i + 1) for i in range(25)]
     findings += [Finding("LANE003", f"unresolved {i}", Severity.WARNING, file="ci.yml",

@@ -26,9 +26,12 @@ def cell(text: object) -> str:
 
 
 def value_text(m: Measurement) -> str:
-    """A measurement as a reader wants it: bytes in Ki/Mi/Gi, ratios in percent."""
+    """A measurement as a reader wants it: bytes in Ki/Mi/Gi, ratios in percent, speed-ups
+    (`*acceleration`, cold over warm) as a factor."""
     if m.unit == "bytes":
         return format_bytes(m.value)
+    if m.unit == "ratio" and m.name.endswith("acceleration"):
+        return f"{m.value:.2f}x"
     if m.unit == "ratio":
         return f"{m.value * 100:.1f}%"
     if m.unit == "seconds":
