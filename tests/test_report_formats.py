@@ -166,6 +166,20 @@ def test_github_annotations_keep_within_limits_and_count_the_rest() -> None:
     assert lines[-1] == "0 passed, 1 failed, 0 skipped, 1 errors"
 
 
+def test_github_annotates_a_failed_case_that_has_no_finding() -> None:
+    reason = "live case skipped under --require-live: not on a self-hosted runner"
+    report = Report(RepoInfo("/r", None, False), "c", "d", [
+        CaseResult("bootstrap", "runner-nix-working-after-install", Status.FAILED, reason,
+                   live=True),
+        CaseResult("placement", "labels", Status.FAILED, "1 finding(s): LANE001",
+                   findings=[Finding("LANE001", "bad label", file="ci.yml", line=3)])])
+    lines = renderer("github")(report).splitlines()
+    assert lines[0] == ("::error title=bootstrap%3A%3Arunner-nix-working-after-install::"
+                        + reason)
+    assert lines[1].startswith("::error file=ci.yml,line=3,title=LANE001::")
+    assert len([ln for ln in lines if ln.startswith("::error")]) == 2
+
+
 def test_text_line_is_what_problem_matchers_parse() -> None:
     text = renderer("text")(sample_report())
     pattern = re.compile(r"^(.+):(\d+):(\d+): (error|warning|note): (.+) \[([A-Z]+\d+)\]")

@@ -34,7 +34,8 @@ def annotation(finding: Finding) -> str:
 
 
 def render(report: Report) -> str:
-    """Annotations (errored cases, then findings, errors first), at most 10 per level.
+    """Annotations (errored cases and failed cases without a finding, such as a live case
+    skipped under --require-live, then findings, errors first), at most 10 per level.
 
     GitHub shows 10 error, 10 warning and 10 notice annotations per step (50 per job); what
     does not fit is counted in one closing notice, which keeps a notice slot for itself.
@@ -43,7 +44,8 @@ def render(report: Report) -> str:
                       key=lambda f: (f.severity is not Severity.ERROR, *f.sort_key()))
     candidates: list[tuple[str, str]] = [
         ("error", f"::error title={_escape_property(r.node_id)}::{_escape_data(r.reason)}")
-        for r in report.sorted_results() if r.status is Status.ERROR]
+        for r in report.sorted_results() if r.status is Status.ERROR or (
+            r.status is Status.FAILED and not any(f.fails for f in r.findings))]
     candidates += [(_LEVEL[f.severity], annotation(f)) for f in findings]
     total_notices = sum(1 for level, _ in candidates if level == "notice")
     overflow = total_notices > MAX_PER_LEVEL or any(
