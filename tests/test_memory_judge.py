@@ -148,3 +148,14 @@ def test_measure_oom_under_exit_0_exits_1(tmp_path: Path,
     assert code == 1
     assert "MEM001" in text and "OOM kills:         1" in text
     assert "result: FAIL" in text
+
+
+def test_measure_timed_out_says_fail_in_the_text_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["measure", "--limit", "1Gi", "--timeout", "0.5", "--chart",
+                 str(tmp_path / "c.svg"), "--", "sleep", "30"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "timed out" in text
+    assert "MEM001: 1.0Gi limit: the workload did not finish within 0.5s" in text
+    assert text.splitlines()[-2] == "result: FAIL"

@@ -110,8 +110,10 @@ def measure_workload(contract: Contract, command: str | list[str], *, lane: Lane
     output = CheckOutput()
     record(run, verdict, output)
     if run.timed_out:
-        output.add(Finding("MEM001", f"{label}: the workload did not finish within "
-                                     f"{timeout:g}s; its peak is unknown"))
+        timed_out = Finding("MEM001", f"{label}: the workload did not finish within "
+                                      f"{timeout:g}s; its peak is unknown")
+        verdict.findings.append(timed_out)  # the text summary reads the verdict
+        output.add(timed_out)
     text = command if isinstance(command, str) else shlex.join(command)
     if chart is None:
         slug = re.sub(r"[^a-z0-9]+", "-", f"{label}-{text}".lower()).strip("-")[:60]
