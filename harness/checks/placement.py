@@ -43,7 +43,7 @@ from harness.github.repo import (
     Variant,
     local_path,
 )
-from harness.github.shell import Command, commands
+from harness.github.shell import Command, substituted_commands
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
@@ -145,12 +145,18 @@ class Hit:
     pattern: Pattern
 
 
+def _value(expression: str, context: Mapping[str, Any]) -> str | None:
+    """The text GitHub substitutes for one expression, None when it is not known."""
+    try:
+        return _to_string(evaluate(expression, context))
+    except Unknown:
+        return None
+
+
 def _substitute(script: str, context: Mapping[str, Any]) -> str:
     def one(match: Any) -> str:
-        try:
-            return _to_string(evaluate(match.group(1), context))
-        except Unknown:
-            return str(match.group(0))
+        value = _value(match.group(1), context)
+        return str(match.group(0)) if value is None else value
     return _EMBEDDED.sub(one, script)
 
 
@@ -161,7 +167,8 @@ def _commands(step: EffectiveStep, context: Mapping[str, Any]) -> list[Command]:
     shell = (s.shell or "bash").split()[0].rsplit("/", 1)[-1]
     if shell in NON_BASH_SHELLS:
         return []
-    return commands(_substitute(s.run, context), s.run_line or s.line)
+    return substituted_commands(s.run, s.run_line or s.line,
+                                lambda expression: _value(expression, context))
 
 
 def _remember_inputs(model: RepoModel, step: EffectiveStep, scope: Mapping[str, Any],

@@ -9,8 +9,10 @@ unwrapped so the wrapped command is seen too: `sudo`, `env X=1`, `time`, `nice`,
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -271,11 +273,74 @@ def _commands(script: str, first_line: int) -> tuple[Command, ...]:
 def commands(script: str, first_line: int = 1) -> list[Command]:
     """Every command `script` runs, wrapped ones included, with line numbers from `first_line`.
 
-    Scripts are parsed once per process: every rule that reads a step shares the result.
+    Scripts are parsed once per process: every rule that reads a step shares the result. A
+    `${{ }}` stays in the words as written (it is not known what it will be).
     """
-    return list(_commands(script, first_line))
+    template = _template(script) if "${{" in script else None
+    if template is None:
+        return list(_commands(script, first_line))
+    return _filled(template[0], first_line, ["${{" + e + "}}" for e in template[1]])
+
+
+def _filled(template: str, first_line: int, values: list[str]) -> list[Command]:
+    """The commands of a slotted script with each slot replaced by its value."""
+    def fill(text: str) -> str:
+        return _SLOT.sub(lambda m: values[int(m.group(1))], text)
+
+    out = []
+    for parsed in _commands(template, first_line):
+        if any("__GHA_SLOT_" in w for w in parsed.words) or (
+                parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to) or (
+                parsed.stdin and "__GHA_SLOT_" in parsed.stdin):
+            parsed = dataclasses.replace(  # noqa: PLW2901 - the filled copy replaces it
+                parsed, words=tuple(fill(w) for w in parsed.words),
+                piped_to=fill(parsed.piped_to) if parsed.piped_to else None,
+                stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin)
+        out.append(parsed)
+    return out
 
 
 def command_words(script: Any) -> list[tuple[str, ...]]:
     """Words of every command in `script` (convenience for rules and tests)."""
     return [c.words for c in commands(str(script))]
+
+
+
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/@%+-]+")
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "case", "esac", "for", "select",
+                       "while", "until", "do", "done", "in", "function", "time", "coproc"})
+_SLOT = re.compile(r"__GHA_SLOT_(\d+)__")
+
+
+def _template(script: str) -> tuple[str, list[str]] | None:
+    """The script with each one-line `${{ }}` replaced by a numbered slot, and the expressions
+    in slot order; None when an expression spans lines."""
+    found = [m.group(0) for m in _EXPRESSION.finditer(script)]
+    if any("\n" in expression for expression in found):
+        return None
+    slots = iter(range(len(found)))
+    text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
+    return text, [expression[3:-2] for expression in found]
+
+
+def substituted_commands(script: str, first_line: int,
+                         value_of: Callable[[str], str | None]) -> list[Command]:
+    """Commands of `script` once GitHub has substituted its `${{ }}` (`value_of` gives an
+    expression's text, None when it is not known: such an expression stays as written).
+
+    When every value is a plain word (no blanks, quotes, shell syntax or reserved words) the
+    values go into the words of the script parsed once with numbered slots, which is what bash
+    reads after the substitution; otherwise the substituted text itself is parsed.
+    """
+    template = _template(script) if "${{" in script else None
+    if template is None:
+        return commands(script, first_line)
+    values = [value_of(expression) for expression in template[1]]
+    if all(v is not None and _SAFE_VALUE.fullmatch(v) and v not in _RESERVED for v in values):
+        return _filled(template[0], first_line, [str(v) for v in values])
+
+    def text_of(match: re.Match[str]) -> str:
+        value = value_of(match.group(0)[3:-2])
+        return match.group(0) if value is None else value
+
+    return commands(_EXPRESSION.sub(text_of, script), first_line)
