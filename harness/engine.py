@@ -12,6 +12,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.contract import BUNDLED_CONTRACT, find_contract, load_contract
 from harness.errors import HarnessInputError
 from harness.options import Options
+from harness.redact import scrub_credentials
 from harness.results import CaseResult, CheckOutput, Status
 from harness.scenario import Case, Suite
 from harness.suppress import apply_suppressions
@@ -79,6 +80,9 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:
         output = None
     if output is not None:
         _fold(ctx, result, output)
+    result.reason = scrub_credentials(result.reason)
+    for finding in result.findings:
+        finding.message = scrub_credentials(finding.message)
     result.duration = time.perf_counter() - started
     return result
 
