@@ -56,8 +56,3 @@ def all_rules() -> list[Rule]:
         for rule in getattr(module, "RULES", ()):
             rules[rule.id] = rule
     return sorted(rules.values(), key=lambda r: (r.id.rstrip("0123456789"), r.id))
-
-
-def rule_by_id(rule_id: str) -> Rule | None:
-    """The rule with this id, if the catalogue has it."""
-    return next((r for r in all_rules() if r.id == rule_id), None)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.github.expressions import Unknown, evaluate, has_expression, references, substitute
+from harness.github.expressions import Unknown, evaluate, has_expression, substitute
 
 CTX: dict[str, Any] = {
     "matrix": {"os": "linux", "lane": "tinyland-nix", "n": 3, "flags": ["a", "b"]},
@@ -84,10 +84,3 @@ def test_has_expression_only_for_strings() -> None:
     assert has_expression("a ${{ b }}")
     assert not has_expression("a ${ b }")
     assert not has_expression(["${{ b }}"])
-
-
-def test_references_names_top_level_contexts_and_functions() -> None:
-    names = references("${{ always() && needs.build.result == 'success' && github.ref }}")
-    assert {"always", "needs", "github"} <= names
-    assert "build" not in names and "result" not in names
-    assert references("success() || failure()") == {"success", "failure"}

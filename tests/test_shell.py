@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.github.shell import Command, command_words, commands
+from harness.github.shell import Command, commands
 
 
 def names(script: str) -> list[str]:
@@ -158,7 +158,3 @@ def test_github_expressions_do_not_confuse_the_parser() -> None:
 def test_malformed_scripts_do_not_crash() -> None:
     for script in ["if then fi (((", "echo 'unterminated", "cat <<EOF\nno end", "$(", "\\"]:
         assert isinstance(commands(script), list)
-
-
-def test_command_words_helper() -> None:
-    assert command_words("a b && c") == [("a", "b"), ("c",)]

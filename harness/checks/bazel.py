@@ -8,7 +8,7 @@ or Bazel invocation); the build cases also take `workspace`, `targets` and `flag
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,26 +90,26 @@ def _report_probe(out: CheckOutput, report: ProbeReport, rule: str, cache: Cache
                 out.measure(f"bazel.status.{name}", float(value), unit)
 
 
-def check_cache_answers(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """BAZEL001: the cache answers the requests Bazel makes first."""
+def _probe_case(ctx: CheckContext, params: Mapping[str, Any], kind: str, rule: str,
+                http_probe: Callable[..., ProbeReport]) -> CheckOutput:
+    """Run one probe (gRPC or HTTP, by the cache's scheme) and report it under `rule`."""
     timeout = float_param(params, "timeout", 10.0)
     out = CheckOutput()
     with cache_for(ctx) as cache:
-        report = (_grpc_probes("answers", cache, timeout) if cache.is_grpc
-                  else probe_answers(cache.url, timeout=timeout))
-        _report_probe(out, report, "BAZEL001", cache)
+        report = (_grpc_probes(kind, cache, timeout) if cache.is_grpc
+                  else http_probe(cache.url, timeout=timeout))
+        _report_probe(out, report, rule, cache)
     return out
+
+
+def check_cache_answers(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """BAZEL001: the cache answers the requests Bazel makes first."""
+    return _probe_case(ctx, params, "answers", "BAZEL001", probe_answers)
 
 
 def check_round_trip(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """BAZEL002: CAS and AC writes read back equal."""
-    timeout = float_param(params, "timeout", 10.0)
-    out = CheckOutput()
-    with cache_for(ctx) as cache:
-        report = (_grpc_probes("round_trip", cache, timeout) if cache.is_grpc
-                  else probe_round_trip(cache.url, timeout=timeout))
-        _report_probe(out, report, "BAZEL002", cache)
-    return out
+    return _probe_case(ctx, params, "round_trip", "BAZEL002", probe_round_trip)
 
 
 def _strict_env(flags: list[str], workspace: Path) -> bool:

@@ -340,20 +340,3 @@ def substitute(value: Any, context: Mapping[str, Any]) -> Any:
     if whole and "${{" not in whole.group(1):  # not `${{ a }}-${{ b }}`
         return evaluate(whole.group(1), context)
     return _EMBEDDED.sub(lambda m: _to_string(evaluate(m.group(1), context)), value)
-
-
-def references(expression: str) -> set[str]:
-    """Top-level context names an expression string mentions (`needs`, `always`, ...)."""
-    names = set()
-    for match in _EMBEDDED.finditer(expression) if "${{" in expression else [None]:
-        text = match.group(1) if match else expression
-        try:
-            tokens = _tokens(text)
-        except Unknown:
-            continue
-        for index, (kind, value) in enumerate(tokens):
-            previous = tokens[index - 1][1] if index else ""
-            if kind == "name" and previous != ".":
-                names.add(value.lower() if index + 1 < len(tokens)
-                          and tokens[index + 1][1] == "(" else value)
-    return names

@@ -32,7 +32,7 @@ from typing import Any
 from harness.github.conditions import MAYBE, can_be_true, embedded_values, evaluate_condition
 from harness.github.model import Job, Workflow
 from harness.github.nix import action_name, installs_nix
-from harness.github.repo import EffectiveStep, JobInstance, RepoModel, local_path
+from harness.github.repo import EffectiveStep, JobInstance, RepoModel
 from harness.github.shell import Command
 
 ROLES = ("bootstrap", "validate", "gate", "publish")
@@ -286,8 +286,3 @@ def precedence(model: RepoModel, instance: JobInstance, before_step: int | None)
                     result.before.append(Predecessor(
                         source, other, (f"workflow_run:{source.file}", other.id)))
     return result
-
-
-def caller_paths(instance: JobInstance) -> list[str]:
-    """The local reusable-workflow files an instance runs through (for messages)."""
-    return [p for c in instance.chain if (p := local_path(c.uses) or "")]

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -298,12 +297,6 @@ def _filled(template: str, first_line: int, values: list[str]) -> list[Command]:
                 stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin)
         out.append(parsed)
     return out
-
-
-def command_words(script: Any) -> list[tuple[str, ...]]:
-    """Words of every command in `script` (convenience for rules and tests)."""
-    return [c.words for c in commands(str(script))]
-
 
 
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/@%+-]+")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -263,8 +262,3 @@ def check_signatures(info: NarInfo, keys: Iterable[PublicKey]) -> SigCheck:
             return SigCheck(Trust.TRUSTED, (name,))
         bad = True
     return SigCheck(Trust.INVALID if bad else Trust.UNTRUSTED, tuple(names))
-
-
-def file_sha256(data: bytes) -> str:
-    """`sha256:<nix32>` of some bytes, comparable with a normalised FileHash."""
-    return f"sha256:{nix32_encode(hashlib.sha256(data).digest())}"
