@@ -1,0 +1,48 @@
+"""Running git: one place for its timeout, environment and failure handling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_TIMEOUT = 20.0
+"""Seconds any one git command may take."""
+
+
+@dataclass(frozen=True)
+class GitResult:
+    """What one git command printed and how it ended (`returncode` -1: did not run)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        """True when git ran and exited 0."""
+        return self.returncode == 0
+
+
+def run_git(root: Path, *args: str, timeout: float = GIT_TIMEOUT,
+            text: bool = True) -> GitResult:
+    """Run `git -C root ARGS` without prompts; never raises for a missing git or a timeout."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+                              text=text, timeout=timeout, check=False, env=env,
+                              stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        return GitResult(-1, "", "git is not installed")
+    except subprocess.TimeoutExpired:
+        return GitResult(-1, "", f"git {args[0] if args else ''} timed out after {timeout:g} s")
+    except OSError as exc:
+        return GitResult(-1, "", str(exc))
+    return GitResult(done.returncode, done.stdout, done.stderr)
+
+
+def git_output(root: Path, *args: str) -> str | None:
+    """The stripped standard output of a git command, or None when it failed."""
+    result = run_git(root, *args)
+    return result.stdout.strip() if result.ok else None

@@ -1,0 +1,90 @@
+"""Reading input files safely: regular files only, inside a root when given, with a size cap.
+
+A file in a pull request is attacker-controlled: a symlink to `/dev/zero`, a FIFO, a link
+out of the repository or a 50 MB workflow must end in one clear error, never in a hang, a
+MemoryError or a read of the host's files. Every reader of user input goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MAX_WORKFLOW_BYTES = 2 * 1024 * 1024
+"""Largest workflow or action file read (GitHub itself refuses workflows much larger)."""
+MAX_TF_BYTES = 4 * 1024 * 1024
+"""Largest OpenTofu file read."""
+MAX_CONTRACT_BYTES = 4 * 1024 * 1024
+"""Largest contract or scenario file read."""
+MAX_JSON_BYTES = 64 * 1024 * 1024
+"""Largest report, evidence or recorded-payload JSON read."""
+
+
+class UnsafeFile(ValueError):
+    """A file that must not be read; `reason` is one line, without the path."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def inside(path: Path, root: Path) -> bool:
+    """True when `path`, after resolving symlinks, lies inside `root` (also resolved)."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def check_regular(path: Path, limit: int, root: Path | None = None) -> int:
+    """The size of `path` when it is a regular file within `limit` (and `root`); else UnsafeFile."""
+    if root is not None and not inside(path, root):
+        raise UnsafeFile(path, "resolves outside the repository")
+    try:
+        info = path.stat()  # follows symlinks: a dangling link or a loop fails here
+    except RuntimeError:
+        raise UnsafeFile(path, "symlink loop") from None
+    except OSError as exc:
+        if path.is_symlink():
+            raise UnsafeFile(path, "dangling or looping symlink") from None
+        raise UnsafeFile(path, f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UnsafeFile(path, "is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeFile(path, "is not a regular file (device, FIFO or socket)")
+    if info.st_size > limit:
+        raise UnsafeFile(path, f"is {info.st_size} bytes, over the {limit}-byte limit")
+    return info.st_size
+
+
+def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (inside `root` when given)."""
+    check_regular(path, limit, root)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise UnsafeFile(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between stat and open
+            raise UnsafeFile(path, "is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise UnsafeFile(path, f"grew past the {limit}-byte limit while read")
+    return data
+
+
+def read_text(path: Path, limit: int, root: Path | None = None,
+              errors: str = "strict") -> str:
+    """The UTF-8 text of a regular file of at most `limit` bytes (inside `root` when given)."""
+    data = read_bytes(path, limit, root)
+    try:
+        return data.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as exc:
+        raise UnsafeFile(path, f"is not UTF-8 text (byte {exc.start})") from None
