@@ -17,6 +17,7 @@
         python-hcl2
         tree-sitter
         tree-sitter-grammars.tree-sitter-bash
+        tree-sitter-grammars.tree-sitter-nix
         cryptography
         pytest
         grpcio

@@ -14,6 +14,10 @@ command name (its basename); every later word must match a later argument, in or
 with any other arguments allowed in between. Each word is a shell-style glob (`*`, `?`,
 `[...]`), matched case-sensitively against the whole argument. A command that matches a
 light pattern is never heavy.
+
+A local flake's outputs count too: `nix build .#daemon`, `nix run .#X` and `nix flake check`
+are heavy when the output (or a check) builds Rust, as `harness.nixflake` reads `flake.nix`;
+`placement.heavy_outputs` in the contract replaces that reading with a list.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from harness.github.repo import (
     local_path,
 )
 from harness.github.shell import Command, substituted_commands
+from harness.nixflake import FlakeHeaviness
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
@@ -110,14 +115,19 @@ class Patterns:
 
     heavy: tuple[Pattern, ...]
     light: tuple[Pattern, ...]
+    flake: FlakeHeaviness | None = field(default=None, compare=False, hash=False, repr=False)
+    """Heavy outputs of the repository's flakes (`nix build .#daemon`)."""
     _seen: dict[tuple[str, ...], Pattern | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
+    _why: dict[tuple[str, ...], str | None] = field(
         default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def build(cls, extra_heavy: Iterable[str] = (), light: Iterable[str] = ()) -> Patterns:
-        """Built-in heavy patterns plus `extra_heavy`; `light` exempts."""
+    def build(cls, extra_heavy: Iterable[str] = (), light: Iterable[str] = (),
+              flake: FlakeHeaviness | None = None) -> Patterns:
+        """Built-in heavy patterns plus `extra_heavy`; `light` exempts; `flake` reads outputs."""
         return cls(tuple(Pattern.parse(t) for t in (*BUILTIN_HEAVY, *extra_heavy)),
-                   tuple(Pattern.parse(t) for t in light))
+                   tuple(Pattern.parse(t) for t in light), flake)
 
     def heavy_match(self, command: Command) -> Pattern | None:
         """The heavy pattern a command matches, unless a light pattern exempts it.
@@ -135,6 +145,21 @@ class Patterns:
         self._seen[command.words] = found
         return found
 
+    def why_heavy(self, command: Command) -> str | None:
+        """Why a command is heavy (a pattern, or the flake output it builds), or None."""
+        try:
+            return self._why[command.words]
+        except KeyError:
+            pass
+        why = None
+        pattern = self.heavy_match(command)
+        if pattern is not None:
+            why = f"heavy by pattern `{pattern.text}`"
+        elif self.flake is not None and not any(p.matches(command) for p in self.light):
+            why = self.flake.explain(command.name, command.args)
+        self._why[command.words] = why
+        return why
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -142,7 +167,7 @@ class Hit:
 
     step: EffectiveStep
     command: Command
-    pattern: Pattern
+    why: str
 
 
 def _value(expression: str, context: Mapping[str, Any]) -> str | None:
@@ -240,9 +265,9 @@ def _heavy_hits(model: RepoModel, instance: JobInstance, context: Mapping[str, A
                 skipped.add(called)
             continue
         for command in _commands(step, scope):
-            pattern = patterns.heavy_match(command)
-            if pattern is not None:
-                hits.append(Hit(step, command, pattern))
+            why = patterns.why_heavy(command)
+            if why is not None:
+                hits.append(Hit(step, command, why))
     return hits
 
 
@@ -250,8 +275,9 @@ def patterns_of(ctx: CheckContext) -> Patterns:
     """The patterns the contract puts in force."""
     placement = ctx.contract.placement
     if placement is None:
-        return Patterns.build()
-    return Patterns.build(placement.heavy_commands, placement.light_commands)
+        return Patterns.build(flake=FlakeHeaviness(ctx.repo))
+    return Patterns.build(placement.heavy_commands, placement.light_commands,
+                          FlakeHeaviness(ctx.repo, placement.heavy_outputs))
 
 
 def _variant_text(variant: Variant) -> str:
@@ -292,8 +318,8 @@ def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> C
             where = f"{hit.step.step.file}:{hit.command.line}"
             out.add(Finding("PLACE001", (
                 f"job `{instance.display_id}`{_variant_text(variant)} runs "
-                f"`{hit.command.text()[:80]}` ({where}, heavy by pattern "
-                f"`{hit.pattern.text}`) on `{variant.labels.text()}`, not on the heavy lane "
+                f"`{hit.command.text()[:80]}` ({where}, {hit.why}) "
+                f"on `{variant.labels.text()}`, not on the heavy lane "
                 f"`{heavy_lane}`"), file=file, line=line, job=instance.display_id,
                 step=hit.step.job_step))
     out.measure("placement.variants_checked", checked, "variants")

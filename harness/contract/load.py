@@ -127,6 +127,8 @@ class _Builder:
                 heavy_lane=spec["heavy_lane"],
                 heavy_commands=tuple(spec.get("heavy_commands", ())),
                 light_commands=tuple(spec.get("light_commands", ())),
+                heavy_outputs=(tuple(spec["heavy_outputs"]) if "heavy_outputs" in spec
+                               else None),
             )
             if placement.heavy_lane not in lanes:
                 self.problem(["placement", "heavy_lane"],

@@ -49,6 +49,8 @@ class Placement:
     heavy_lane: str
     heavy_commands: tuple[str, ...] = ()
     light_commands: tuple[str, ...] = ()
+    heavy_outputs: tuple[str, ...] | None = None
+    """Flake outputs that are heavy, replacing the static reading of flake.nix when set."""
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
                 "heavy_lane": {"type": "string"},
                 "heavy_commands": _STRINGS,
                 "light_commands": _STRINGS,
+                "heavy_outputs": _STRINGS,
             },
             ["heavy_lane"],
         ),
