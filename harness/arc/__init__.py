@@ -22,6 +22,8 @@ class ArcConfig:
     """Every scale set found, by source."""
 
     scale_sets: list[ScaleSet] = field(default_factory=list)
+    disabled: list[ScaleSet] = field(default_factory=list)
+    """Scale sets declared but switched off (`count` false); never in `scale_sets`."""
     problems: list[HclProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -47,7 +49,8 @@ def read_arc(repo: Path, kubectl_files: Iterable[Path] = ()) -> ArcConfig:
     """Read the repository's scale sets and the given kubectl outputs."""
     tofu = load_tofu(repo)
     config = ArcConfig(problems=list(tofu.problems))
-    config.scale_sets.extend(scale_sets_from_tofu(tofu))
+    for scale_set in scale_sets_from_tofu(tofu):
+        (config.disabled if scale_set.disabled else config.scale_sets).append(scale_set)
     config.scale_sets.extend(scale_sets_from_helm(repo))
     for path in kubectl_files:
         config.scale_sets.extend(read_kubectl(path, _display(repo, path)))

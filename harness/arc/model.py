@@ -31,6 +31,8 @@ class ScaleSet:
     """True when the pod runs a Docker-in-Docker sidecar."""
     dind_memory_limit: Resolved = field(default_factory=Resolved)
     notes: list[str] = field(default_factory=list)
+    disabled: str | None = None
+    """Why the source declares it but deploys nothing (`count = var.x ? 1 : 0`, x false)."""
 
     @property
     def label_text(self) -> str | None:

@@ -36,6 +36,12 @@ INPUTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_scale_set_chart(chart: object) -> bool:
+    """True for the `gha-runner-scale-set` chart itself (by name, repository URL or OCI
+    reference), never for `gha-runner-scale-set-controller`."""
+    return str(chart).strip().rstrip("/").rsplit("/", 1)[-1].split(":")[0] == CHART
+
+
 def _charts(directory: TofuDir) -> list[str]:
     charts = []
     for resource in directory.blocks("resource"):
@@ -48,27 +54,35 @@ def _charts(directory: TofuDir) -> list[str]:
 def is_arc_module(source: str, directory: TofuDir | None) -> bool:
     """True for a module that deploys a gha-runner-scale-set."""
     if directory is not None:
-        return any(CHART in chart for chart in _charts(directory))
+        return any(is_scale_set_chart(chart) for chart in _charts(directory))
+    if "controller" in source:
+        return False
     return "arc-runner" in source or "runner-scale-set" in source
 
 
 def _deployed(module: Block, scope: Scope) -> tuple[bool, str | None]:
-    """Whether `count` deploys the module (and a note when it cannot be told)."""
+    """Whether `count` deploys the module, with a note: why not, or that it cannot be told."""
     raw = module.get("count")
     if raw is None:
         return True, None
+    where = f"{module.file}:{module.line_of('count')}"
     if isinstance(raw, int):
-        return raw > 0, None
+        return raw > 0, None if raw > 0 else f"`count = {raw}` ({where})"
     if isinstance(raw, Expr):
         condition, _, branches = raw.text.partition("?")
         yes, _, no = branches.partition(":")
         if branches and yes.strip().isdigit() and no.strip().isdigit():
             got = resolve_reference(condition.strip(), scope)
             if got.known and isinstance(got.value, bool):
-                return int((yes if got.value else no).strip()) > 0, None
+                deployed = int((yes if got.value else no).strip()) > 0
+                source = f" from {got.origin.text()}" if got.origin else ""
+                return deployed, None if deployed else (
+                    f"`count = {raw.text}` ({where}) with {condition.strip()} = "
+                    f"{str(got.value).lower()}{source}")
         got = resolve_reference(raw.text, scope)
         if got.known and isinstance(got.value, int):
-            return got.value > 0, None
+            return got.value > 0, None if got.value > 0 else (
+                f"`count = {raw.text}` ({where}) is {got.value}")
     return True, f"count `{raw}` not evaluated; assumed deployed"
 
 
@@ -143,7 +157,7 @@ def _releases(stack: Stack, scope: Scope) -> list[ScaleSet]:
     """`helm_release` resources of the chart declared in the stack itself."""
     out = []
     for release in stack.blocks("resource"):
-        if release.labels[:1] != ("helm_release",) or CHART not in str(release.get("chart")):
+        if release.labels[:1] != ("helm_release",) or not is_scale_set_chart(release.get("chart")):
             continue
         if not _deployed(release, scope)[0]:
             continue
@@ -183,11 +197,13 @@ def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
             if not is_arc_module(source, directory):
                 continue
             deployed, note = _deployed(module, scope)
-            if not deployed:
-                continue
             defaults = directory.variable_defaults() if directory else {}
             name = f"module.{module.labels[0] if module.labels else '?'}"
             where = Origin(module.file, module.line, f"{stack.path}: {name}")
+            if not deployed:
+                label = _input(module, INPUTS["label"], scope, defaults)
+                out.append(ScaleSet("tofu", name, where, label, disabled=note))
+                continue
             pairs = _for_each(module, stack, scope)
             if isinstance(pairs, str):
                 failed = ScaleSet("tofu", f"{name}[*]", where,

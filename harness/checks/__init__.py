@@ -32,6 +32,7 @@ CHECKS: dict[str, str] = {
     "arc.envelope": "harness.checks.arc:check_envelope",
     "arc.capacity": "harness.checks.arc:check_capacity",
     "arc.lanes": "harness.checks.arc:check_lanes",
+    "arc.runner_counts": "harness.checks.arc:check_runner_counts",
     "arc.burst": "harness.checks.arc_scale:check_burst",
     "arc.live_desired": "harness.checks.arc_scale:check_live_desired",
     "attic.reachable": "harness.checks.attic:check_reachable",

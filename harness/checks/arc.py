@@ -1,4 +1,4 @@
-"""ARC001-ARC004: scale sets keep their lane's envelope, fit the nodes, match the lanes.
+"""ARC001-ARC004, ARC007: scale sets keep their lane's envelope, fit the nodes, match the lanes.
 
 Scale sets come from OpenTofu modules, Helm values and saved kubectl JSON (see
 `harness/arc/`); every message names the source and the file:line a value came from.
@@ -11,7 +11,9 @@ repository (`--kubectl-file` adds more). Every case skips when no scale set is f
   `arc.capacity.<node>.requests_ratio` (sum over lanes on the node of max_runners x memory,
   divided by allocatable), `arc.capacity.<node>.limits_bytes`, and
   `arc.capacity.namespace.limits_ratio` against `cluster.namespace_memory_quota`.
-- `arc.lanes` (ARC003)
+- `arc.lanes` (ARC003); a lane whose scale set is declared but switched off by `count`
+  says so.
+- `arc.runner_counts` (ARC007)
 """
 
 from __future__ import annotations
@@ -50,6 +52,13 @@ RULES = (
          example='extra_runner_sets = { myapp = { runner_label = "myapp-nix" } }',
          fix="Declare one scale set per lane; remove repo-shaped scale sets and move their "
              "jobs to a lane.", suite="arc"),
+    Rule("ARC007", "A scale set's maxRunners (or minRunners) disagrees with its lane's "
+                   "`max_runners` (`min_runners`) in the contract: ARC scales within what "
+                   "the scale set says, not what the contract promises.",
+         example='module "gh_nix" {\n  runner_label = "tinyland-nix"\n  max_runners  = 5'
+                 "   # lane: max_runners 8\n}",
+         fix="Make the scale set's max_runners/min_runners (module input, tfvars or Helm "
+             "values) equal the lane's, or change the contract.", suite="arc"),
     Rule("ARC004", "A Docker-in-Docker sidecar has no memory limit, so the pod's envelope is "
                    "unbounded.",
          example="containerMode:\n  type: dind    # the chart's dind container has no "
@@ -235,7 +244,42 @@ def check_lanes(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
                                       "which is not a lane of the contract (repo-shaped "
                                       "residue?)", file=file, line=line))
     sources = sorted({s.source for s in declared})
+    switched_off = {s.label_text: s for s in config.disabled if s.label_text}
     for name in sorted(set(contract.lanes) - set(labels)):
-        out.add(Finding("ARC003", f"lane {name} has no scale set in {', '.join(sources)}",
-                        file=contract.path, line=line_of_path(contract.raw, ["lanes", name])))
+        off = switched_off.get(name)
+        if off is not None:
+            message = (f"lane {name}: its scale set {off.name} ({off.where.file}:"
+                       f"{off.where.line}) is declared but switched off by default: "
+                       f"{off.disabled}")
+        else:
+            message = f"lane {name} has no scale set in {', '.join(sources)}"
+        out.add(Finding("ARC003", message, file=contract.path,
+                        line=line_of_path(contract.raw, ["lanes", name])))
+    return out
+
+
+def check_runner_counts(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """ARC007: each scale set's minRunners and maxRunners are its lane's."""
+    config = arc_config(ctx, params)
+    out = CheckOutput(notes=list(config.notes))
+    for scale_set in config.declared:
+        lane = ctx.contract.lane(scale_set.label_text or "")
+        if lane is None:
+            continue  # not a lane: ARC003
+        for key, value, wanted in (("maxRunners", scale_set.max_runners, lane.max_runners),
+                                   ("minRunners", scale_set.min_runners, lane.min_runners)):
+            contract_key = "max_runners" if key == "maxRunners" else "min_runners"
+            if not value.known or wanted is None:
+                continue
+            got = value.value if value.value is not None else (0 if key == "minRunners"
+                                                               else None)
+            if got == wanted:
+                continue
+            file, line = _at(value, scale_set)
+            shown = "unset" if got is None else str(got)
+            where = line_of_path(ctx.contract.raw, ["lanes", lane.name, contract_key])
+            out.add(Finding("ARC007", (
+                f"scale set {scale_set.describe()}: {key} {shown}{_from(value)} but lane "
+                f"{lane.name} has {contract_key} {wanted} in the contract "
+                f"({ctx.contract.path}:{where})"), file=file, line=line))
     return out

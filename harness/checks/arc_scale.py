@@ -108,19 +108,48 @@ def check_burst(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     idle = parse_quantity(params.get("idle_memory", "256Mi"))
     live = read_live_state(_files(ctx, params, "kubectl", ctx.options.kubectl_files))
     allocatable = {n.name: n.allocatable_memory for n in live.nodes if n.schedulable}
-    scale = {s.name: (s.min_runners, s.max_runners) for s in live.scale_sets
-             if s.name in contract.lanes}
+    declared, provenance = _declared_counts(ctx)
+    scale = {**declared, **{s.name: (s.min_runners, s.max_runners) for s in live.scale_sets
+                            if s.name in contract.lanes}}
+    for name in {s.name for s in live.scale_sets} & set(provenance):
+        provenance[name] = "the live AutoscalingRunnerSet"
     model = model_burst(contract, jobs, peaks=peaks, allocatable=allocatable, scale=scale,
                         idle_memory=idle)
     output = CheckOutput()
     if live.sources:
         output.notes.append(f"live values from {', '.join(live.sources)}")
-    _lane_findings(ctx, model, output)
+    _lane_findings(ctx, model, output, provenance)
     _node_findings(ctx, model, output)
     return output
 
 
-def _lane_findings(ctx: CheckContext, model: BurstModel, output: CheckOutput) -> None:
+def _declared_counts(ctx: CheckContext
+                     ) -> tuple[dict[str, tuple[int | None, int | None]], dict[str, str]]:
+    """min/max runners per lane from the scale sets the repository declares (OpenTofu,
+    Helm values), with where the maximum came from."""
+    from harness.arc import read_arc
+
+    counts: dict[str, tuple[int | None, int | None]] = {}
+    provenance: dict[str, str] = {}
+    for scale_set in read_arc(ctx.repo).by_source("tofu", "helm"):
+        lane = scale_set.label_text
+        if lane not in ctx.contract.lanes or not scale_set.max_runners.known:
+            continue
+        low = scale_set.min_runners.value if scale_set.min_runners.known else None
+        high = scale_set.max_runners.value
+        if lane in counts:
+            old_low, old_high = counts[lane]
+            low = low if old_low is None else old_low if low is None else min(low, old_low)
+            high = None if high is None or old_high is None else max(high, old_high)
+        counts[lane] = (None if low is None else int(low), None if high is None else int(high))
+        origin = scale_set.max_runners.origin
+        provenance[lane] = f"{scale_set.describe()}" + (
+            f", maxRunners from {origin.text()}" if origin else "")
+    return counts, provenance
+
+
+def _lane_findings(ctx: CheckContext, model: BurstModel, output: CheckOutput,
+                   provenance: Mapping[str, str]) -> None:
     for state in model.lanes:
         prefix = f"arc.burst.{state.lane}"
         output.measure(f"{prefix}.runners", state.runners, "count")
@@ -131,11 +160,12 @@ def _lane_findings(ctx: CheckContext, model: BurstModel, output: CheckOutput) ->
                    if state.contract_burst is not None else " (no contract burst)")
         line = _lane_line(ctx, state.lane, "burst") or _lane_line(ctx, state.lane,
                                                                   "max_runners")
+        source = f" (scale set {provenance[state.lane]})" if state.lane in provenance else ""
         if state.capped:
             output.add(Finding("ARC005", (
                 f"{state.jobs} jobs on {state.lane}{promise}: ARC starts "
                 f"min({state.min_runners} + {state.jobs}, {state.max_runners}) = "
-                f"{state.runners} runners, {state.capped} job(s) queue"), severity,
+                f"{state.runners} runners{source}, {state.capped} job(s) queue"), severity,
                 file=ctx.contract.path, line=line))
         if state.unschedulable:
             output.add(Finding("ARC005", (
