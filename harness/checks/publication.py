@@ -17,7 +17,12 @@ from typing import Any
 
 from harness.checks._findings import step_finding
 from harness.checks.api import CheckContext, Skip
-from harness.github.conditions import MAYBE, evaluate_condition, names_status_function
+from harness.github.conditions import (
+    MAYBE,
+    can_be_true,
+    evaluate_condition,
+    names_status_function,
+)
 from harness.github.model import Job
 from harness.github.nix import action_name, nix_use
 from harness.github.repo import EffectiveStep, JobInstance, RepoModel
@@ -49,7 +54,10 @@ RULES = (
          suite="publication"),
     Rule("PUB003", "FlakeHub on the bootstrap or runtime path: a non-publish job uses "
                    "flakehub-cache-action, a FlakeHub cache substituter, FlakeHub login at "
-                   "install, or resolves flakes from FlakeHub.",
+                   "install (`flakehub: true`, or determinate-nix-action / "
+                   "nix-installer-action `determinate: true` in a job holding `id-token: "
+                   "write`), or resolves flakes from FlakeHub. Jobs whose `if:` is "
+                   "statically false are not judged.",
          example="build:\n  steps:\n    - uses: DeterminateSystems/nix-installer-action@v16\n"
                  "      with: {flakehub: true}\n"
                  "    - uses: DeterminateSystems/flakehub-cache-action@v1",
@@ -170,6 +178,22 @@ def _runtime_use(step: EffectiveStep) -> str | None:
     return None
 
 
+def _installer_login(step: EffectiveStep) -> str | None:
+    """An installer that logs in to FlakeHub by itself when the job may mint an OIDC token:
+    determinate-nix-action always, nix-installer-action when it installs Determinate Nix."""
+    s = step.step
+    name = action_name(s.uses)
+    if not name:
+        return None
+    repo = "/".join(name.split("/")[:2])
+    determinate = str(s.with_.get("determinate", "")).lower() == "true"
+    if repo == "determinatesystems/determinate-nix-action" or (
+            repo == "determinatesystems/nix-installer-action" and determinate):
+        return (f"installs Nix with {s.uses} while the job holds `id-token: write`: the "
+                "installer logs in to FlakeHub (FlakeHub on the runtime path)")
+    return None
+
+
 def _flake_inputs(ctx: CheckContext) -> list[tuple[int, str]]:
     path = ctx.repo / "flake.nix"
     if not path.is_file():
@@ -192,14 +216,18 @@ def check_not_runtime(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     out = CheckOutput()
     publishers = {id(site.instance.job) for site in publish_sites(model)}
     nix_jobs: list[Job] = []
-    for _workflow, job in model.jobs_with_steps():
-        if id(job) in publishers:
-            continue
+    status = {"__status__": {"success": True, "always": True, "failure": False,
+                             "cancelled": False}}
+    for workflow, job in model.jobs_with_steps():
+        if id(job) in publishers or not can_be_true(job.if_, status):
+            continue  # a job whose `if:` is statically false never runs
         steps = model.effective_steps(job)
         if any(nix_use(s) is not None for s in steps):
             nix_jobs.append(job)
+        id_token = _grants_id_token(job.permissions if job.permissions is not None
+                                    else workflow.permissions)
         for step in steps:
-            use = _runtime_use(step)
+            use = _runtime_use(step) or (_installer_login(step) if id_token else None)
             if use:
                 job_id = model.display_id(job)
                 out.add(step_finding("PUB003", f"job `{job_id}` step {step.job_step} {use}; "
