@@ -18,6 +18,7 @@
         tree-sitter
         tree-sitter-grammars.tree-sitter-bash
         tree-sitter-grammars.tree-sitter-nix
+        rapidfuzz
         cryptography
         pytest
         grpcio

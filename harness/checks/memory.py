@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.checks.api import CheckContext, Skip
 from harness.contract.model import Contract, Lane
+from harness.contract.substitute import LaneMissing, lane_or_substitute
 from harness.errors import HarnessInputError
 from harness.memory.chart import timeline_svg
 from harness.memory.judge import Verdict, judge
@@ -72,13 +73,7 @@ def _command(raw: Any) -> str | list[str]:
 def check_workload(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """Run a workload under its lane's limit; MEM001 on OOM kill or overrun, MEM002/MEM003."""
     command = _command(params.get("command"))
-    lane_name = params.get("lane")
-    lane = None
-    if lane_name is not None:
-        lane = ctx.contract.lane(str(lane_name))
-        if lane is None:
-            raise HarnessInputError(f"memory.workload: lane {lane_name!r} is not in the "
-                                    f"contract ({', '.join(sorted(ctx.contract.lanes))})")
+    lane, note = _lane(ctx, params.get("lane"), "memory.workload")
     try:
         limit = lane.memory_limit if lane else parse_quantity(params["limit"])
     except KeyError:
@@ -92,7 +87,23 @@ def check_workload(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         margin=None if margin is None else float(margin), cwd=ctx.repo,
         chart=ctx.artifacts_dir() / str(chart) if chart else None,
         chart_dir=ctx.artifacts_dir())
+    if note:
+        output.notes.insert(0, note)
     return output
+
+
+def _lane(ctx: CheckContext, name: object, check: str) -> tuple[Lane | None, str | None]:
+    """The lane a case names; a honey lane the contract lacks becomes the contract's lane of
+    the same kind, or the case skips. A name that is no lane anywhere is bad input."""
+    if name is None:
+        return None, None
+    try:
+        return lane_or_substitute(ctx.contract, str(name))
+    except LaneMissing as exc:
+        raise Skip(str(exc)) from None
+    except KeyError:
+        raise HarnessInputError(f"{check}: lane {name!r} is not in the contract "
+                                f"({', '.join(sorted(ctx.contract.lanes))})") from None
 
 
 def measure_workload(contract: Contract, command: str | list[str], *, lane: Lane | None,
@@ -140,7 +151,9 @@ def check_pod_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                             f"(working set {format_bytes(reading.working_set)})")
         return output
     output.measure("memory.limit_bytes", reading.limit, "bytes")
-    lane = ctx.contract.lane(str(params["lane"])) if params.get("lane") else None
+    lane, note = _lane(ctx, params.get("lane"), "memory.pod_envelope")
+    if note:
+        output.notes.append(note)
     if lane is not None and reading.limit != lane.memory_limit:
         output.notes.append(f"lane {lane.name} promises {format_bytes(lane.memory_limit)}")
     output.notes.append(f"cgroup {own.version} {own.path}: limit {format_bytes(reading.limit)}")

@@ -3,6 +3,7 @@ and `needs` graphs without dangling edges or cycles."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from harness.checks._findings import job_finding, step_finding
 from harness.checks.api import CheckContext, Skip
 from harness.github.model import Job, Workflow
 from harness.github.repo import local_path
+from harness.nearmiss import did_you_mean
 from harness.results import CheckOutput, Finding
 from harness.rules import Rule
 
@@ -48,6 +50,32 @@ def check_readable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     return out
 
 
+_SKIP_DIRS = frozenset({".git", "node_modules", ".nox", ".venv", "__pycache__"})
+_MAX_DIRS = 5000
+
+
+def action_directories(ctx: CheckContext) -> list[str]:
+    """Every directory of the repository holding an action file (a bounded walk)."""
+    key = ("workflows.action_directories",)
+    memo = ctx.workflows.memo
+    if key not in memo:
+        found: list[str] = []
+        root = str(ctx.repo)
+        for seen, (path, dirs, files) in enumerate(os.walk(root)):
+            if seen >= _MAX_DIRS:
+                break
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+            if "action.yml" in files or "action.yaml" in files:
+                found.append(os.path.relpath(path, root).replace(os.sep, "/"))
+        memo[key] = found
+    directories: list[str] = memo[key]
+    return directories
+
+
+def _action_hint(ctx: CheckContext, directory: str) -> str:
+    return did_you_mean(f"./{directory}", (f"./{d}" for d in action_directories(ctx)))
+
+
 def _local_step_refs(ctx: CheckContext, out: CheckOutput, job: Job) -> None:
     for step in job.steps:
         directory = local_path(step.uses)
@@ -56,7 +84,7 @@ def _local_step_refs(ctx: CheckContext, out: CheckOutput, job: Job) -> None:
         if not ctx.workflows.action_exists(directory):
             out.add(step_finding(
                 "WF002", f"step `uses: {step.uses}` names no action: {directory}/action.yml "
-                         "does not exist", job, step, step.index,
+                         f"does not exist{_action_hint(ctx, directory)}", job, step, step.index,
                 line=step.raw.line_of("uses") if step.raw is not None else step.line))
 
 
@@ -70,8 +98,11 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
             if job.uses is not None:
                 path = local_path(job.uses)
                 if path is not None and not (ctx.repo / path).is_file():
-                    out.add(job_finding("WF002", f"job calls `{job.uses}`, which does not exist",
-                                        job, line=job.uses_line))
+                    files = (ctx.repo / ".github" / "workflows").glob("*.y*ml")
+                    hint = did_you_mean(f"./{path}", (f"./.github/workflows/{f.name}"
+                                                      for f in files))
+                    out.add(job_finding("WF002", f"job calls `{job.uses}`, which does not "
+                                                 f"exist{hint}", job, line=job.uses_line))
                 continue
             _local_step_refs(ctx, out, job)
     for action in list(model.actions.values()):
@@ -81,7 +112,8 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
             directory = local_path(step.uses)
             if directory is not None and not model.action_exists(directory):
                 out.add(Finding("WF002", f"step `uses: {step.uses}` names no action: "
-                                         f"{directory}/action.yml does not exist",
+                                         f"{directory}/action.yml does not exist"
+                                         f"{_action_hint(ctx, directory)}",
                                 file=step.file, line=step.line))
     return out
 
