@@ -36,3 +36,13 @@ class Options:
     """Recorded Prometheus text from ARC listeners."""
     runner_phase: str | None = None
     """`before` or `after` the workflow's Nix install, for the runner bootstrap cases."""
+    repo_name: str | None = None
+    """`--repo-name OWNER/REPO`: the checked repository's identity (else contract, origin)."""
+    uses_sources: tuple[tuple[str, Path], ...] = ()
+    """`--uses-source OWNER/REPO=DIR`: local clones that resolve remote `uses:`."""
+    uses_ttl: float = 3600.0
+    """`--uses-ttl`: seconds a cached tag or branch stays fresh (full SHAs never expire)."""
+    github_api: str | None = None
+    """`--github-api URL` (default `$GITHUB_API_URL`, else https://api.github.com)."""
+    offline: bool = False
+    """`--offline`: never ask the GitHub API for a remote file."""

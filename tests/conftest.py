@@ -45,6 +45,23 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_github(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Remote `uses:` in test repositories never reach api.github.com, a real token or the
+    user's cache: the API URL refuses connections and the cache is the session's own."""
+    keys = ("GITHUB_API_URL", "XDG_CACHE_HOME", "GITHUB_TOKEN")
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    os.environ.pop("GITHUB_TOKEN", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
     """A real signed binary cache (real Nix, real nginx) shared read-only by a test worker."""

@@ -178,8 +178,12 @@ def test_reusable_workflows_calling_each_other_terminate(tmp_path: Path) -> None
     (workflows / "b.yml").write_text(
         "on: workflow_call\njobs:\n  call-a: {uses: ./.github/workflows/a.yml}\n"
         "  leaf: {runs-on: tinyland-docker, steps: [{run: echo}]}\n")
-    ids = sorted(i.display_id for i in RepoModel(tmp_path).instances)
-    assert ids == ["call-b/call-a/own", "call-b/leaf", "own"]
+    model = RepoModel(tmp_path)
+    ids = sorted(i.display_id for i in model.instances)
+    assert ids == ["call-b/leaf", "own"]
+    assert [p.message for p in model.call_problems] == [
+        "reusable workflows call each other in a cycle: .github/workflows/a.yml -> "
+        ".github/workflows/b.yml -> .github/workflows/a.yml"]
 
 
 def test_nested_caller_matrices_are_bounded(tmp_path: Path) -> None:

@@ -42,8 +42,9 @@ class CheckContext:
     def workflows(self) -> RepoModel:
         """The repository's GitHub Actions model, built once per context."""
         from harness.github.repo import load_repo_model
+        from harness.github.uses.setup import resolver_for
 
-        return load_repo_model(self.repo)
+        return load_repo_model(self.repo, resolver_for(self.repo, self.contract, self.options))
 
     def artifacts_dir(self) -> Path:
         """A directory for this run's artifacts, created on demand."""

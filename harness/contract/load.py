@@ -187,6 +187,8 @@ class _Builder:
             hosted_labels=hosted,
             forge_primary=forge.get("primary", "github"),
             forge_compatibility=tuple(forge.get("compatibility", ())),
+            forge_repository=forge.get("repository"),
+            sources={str(k): str(v) for k, v in raw.get("sources", {}).items()},
             placement=placement,
             attic=attic,
             bazel=bazel,

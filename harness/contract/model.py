@@ -115,6 +115,10 @@ class Contract:
     hosted_labels: tuple[str, ...] = ()
     forge_primary: str = "github"
     forge_compatibility: tuple[str, ...] = ()
+    forge_repository: str | None = None
+    """`forge.repository`: the checked repository's `OWNER/REPO` (else from its origin)."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """`sources:` local clones of remote repositories, `OWNER/REPO` -> directory."""
     placement: Placement | None = None
     attic: AtticCache | None = None
     bazel: BazelCache | None = None

@@ -7,6 +7,7 @@ from typing import Any
 _QUANTITY: dict[str, Any] = {"type": ["string", "integer"], "description": "Kubernetes quantity"}
 _RATIO: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_REPO_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -87,9 +88,18 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
             ["name", "nodes"],
         ),
         "forge": _object(
-            {"primary": {"type": "string"}, "compatibility": _STRINGS},
+            {"primary": {"type": "string"}, "compatibility": _STRINGS,
+             "repository": {"type": "string", "pattern": _REPO_NAME,
+                            "description": "OWNER/REPO of the checked repository"}},
             ["primary"],
         ),
+        "sources": {
+            "type": "object",
+            "description": "local clones of remote repositories: OWNER/REPO -> directory "
+                           "(relative to the checked repository)",
+            "propertyNames": {"pattern": _REPO_NAME},
+            "additionalProperties": {"type": "string", "minLength": 1},
+        },
         "lanes": {"type": "object", "additionalProperties": _LANE, "minProperties": 1},
         "hosted_labels": _STRINGS,
         "placement": _object(

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.github.model import Action, InputSpec, Job, ParseProblem, Step, Workflow
-from harness.yamlnodes import LList, LMap, YamlError, load
+from harness.yamlnodes import LList, LMap, YamlError, load, loads
 
 
 class ShapeError(ValueError):
@@ -153,7 +153,16 @@ def _job(file: str, job_id: str, raw: Any, line: int) -> Job:
 
 def parse_workflow(path: Path, file: str) -> Workflow:
     """Parse one workflow file; raises YamlError or ShapeError."""
-    raw = load(path, file)
+    return workflow_of(load(path, file), file)
+
+
+def parse_workflow_text(text: str, file: str) -> Workflow:
+    """Parse a workflow given as text (a remote file); raises YamlError or ShapeError."""
+    return workflow_of(loads(text, file), file)
+
+
+def workflow_of(raw: Any, file: str) -> Workflow:
+    """The workflow of a parsed YAML document; raises ShapeError."""
     if not isinstance(raw, LMap):
         raise ShapeError(1, "a workflow must be a YAML mapping")
     on = _triggers(raw)
@@ -171,7 +180,16 @@ def parse_workflow(path: Path, file: str) -> Workflow:
 
 def parse_action(path: Path, file: str, directory: str) -> Action:
     """Parse one `action.yml`; raises YamlError or ShapeError."""
-    raw = load(path, file)
+    return action_of(load(path, file), file, directory)
+
+
+def parse_action_text(text: str, file: str, directory: str) -> Action:
+    """Parse an action given as text (a remote file); raises YamlError or ShapeError."""
+    return action_of(loads(text, file), file, directory)
+
+
+def action_of(raw: Any, file: str, directory: str) -> Action:
+    """The action of a parsed YAML document; raises ShapeError."""
     if not isinstance(raw, LMap):
         raise ShapeError(1, "an action must be a YAML mapping")
     runs = _mapping(raw, "runs", "`runs`")

@@ -91,6 +91,8 @@ class Workflow:
     permissions: Any = None
     call_inputs: dict[str, InputSpec] = field(default_factory=dict)
     raw: Any = field(default=None, repr=False)
+    remote: bool = False
+    """True for a file of another repository or ref (`file` is `OWNER/REPO/PATH@REF`)."""
 
     @property
     def reusable(self) -> bool:
@@ -115,6 +117,8 @@ class Action:
     steps: list[Step] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
     raw: Any = field(default=None, repr=False)
+    remote: bool = False
+    """True for an action of another repository (`file` is `OWNER/REPO/PATH@REF`)."""
 
     @property
     def composite(self) -> bool:

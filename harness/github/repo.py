@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.github.expressions import Unknown, has_expression, substitute
 from harness.github.labels import UNKNOWN, LabelSet, resolve_runs_on
@@ -16,9 +16,17 @@ from harness.github.matrix import expand_for
 from harness.github.model import Action, Job, ParseProblem, Step, Workflow
 from harness.github.shell import Command, commands
 
+if TYPE_CHECKING:
+    from harness.github.remote import UnresolvedUse
+    from harness.github.uses import UsesRef, UsesResolver
+
 WORKFLOWS_DIR = ".github/workflows"
-MAX_CALL_DEPTH = 10
-MAX_ACTION_DEPTH = 8
+MAX_WORKFLOW_LEVELS = 10
+"""GitHub runs at most ten levels of workflows: the caller and nine nested reusable ones."""
+MAX_UNIQUE_REUSABLE = 50
+"""GitHub calls at most 50 unique reusable workflows from one top-level workflow."""
+MAX_CALL_DEPTH = MAX_WORKFLOW_LEVELS - 1
+MAX_ACTION_DEPTH = 10
 MAX_CALL_CONTEXTS = 1024
 """Distinct (caller matrix, inputs) pairs a reusable workflow is expanded for, at most."""
 NON_BASH_SHELLS = ("python", "pwsh", "powershell", "cmd")
@@ -50,6 +58,8 @@ class EffectiveStep:
     job_step: int
     via: tuple[str, ...] = ()
     """Action files passed through to reach this step (outermost first)."""
+    outer: tuple[Step, ...] = ()
+    """The `uses:` steps passed through to reach this step (outermost first)."""
 
     def commands(self) -> list[Command]:
         """Commands of the step's `run:` script (none for non-bash shells)."""
@@ -90,10 +100,20 @@ class JobInstance:
 class RepoModel:
     """All workflows and local actions of one repository, and the jobs they really run."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, resolver: UsesResolver | None = None) -> None:
         self.root = root
+        self.resolver = resolver
+        """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read)."""
         self.workflows: dict[str, Workflow] = {}
+        """Local workflows by path, remote ones by `OWNER/REPO/PATH@REF` (`remote` set)."""
         self.actions: dict[str, Action | None] = {}
+        """Local actions by directory, remote ones by `OWNER/REPO/PATH@REF`."""
+        self.origins: dict[str, UsesRef] = {}
+        """The reference each remote file was read at, by its name."""
+        self.unresolved: list[UnresolvedUse] = []
+        """Remote references that could not be read (WF004)."""
+        self.call_problems: list[ParseProblem] = []
+        """Reusable-workflow calls beyond GitHub's nesting limits, or in a cycle (WF003)."""
         self.problems: list[ParseProblem] = []
         self.memo: dict[Any, Any] = {}
         """Results of analyses derived from this model, shared by the checks of one run."""
@@ -125,6 +145,9 @@ class RepoModel:
             action = self.action(target)
             if action is not None:
                 pending.extend(step.uses for step in action.steps)
+        from harness.github.remote import load_remote
+
+        load_remote(self)
 
     def action(self, directory: str) -> Action | None:
         """The local action in `directory` (repository-relative), parsed once; None if absent."""
@@ -152,6 +175,33 @@ class RepoModel:
         path = local_path(uses)
         return self.workflows.get(path) if path is not None else None
 
+    def callee(self, job: Job) -> Workflow | None:
+        """The reusable workflow a caller job runs, local or remote, if it was read.
+
+        A `./` path inside a remote workflow names a file of that workflow's repository at
+        the same ref, as on GitHub.
+        """
+        if job.uses is None:
+            return None
+        path = local_path(job.uses)
+        base = self.origins.get(job.file)
+        if path is not None:
+            return self.workflows.get(base.at(path).display if base else path)
+        from harness.github.uses import parse_uses
+
+        ref = parse_uses(job.uses)
+        return self.workflows.get(ref.display) if ref is not None else None
+
+    def step_action(self, step: Step) -> Action | None:
+        """The action a step runs: a local one (in the workspace), or a remote one read."""
+        directory = local_path(step.uses)
+        if directory is not None:
+            return self.action(directory)
+        from harness.github.remote import remote_action_key
+
+        key = remote_action_key(step.uses)
+        return self.actions.get(key) if key is not None else None
+
     # -- steps ---------------------------------------------------------------------------
 
     def effective_steps(self, job: Job) -> list[EffectiveStep]:
@@ -161,21 +211,20 @@ class RepoModel:
             out: list[EffectiveStep] = []
             for step in job.steps:
                 out.append(EffectiveStep(step, step.index))
-                self._expand_action(step, step.index, (), out)
+                self._expand_action(step, step.index, (), (), out)
             cached = self._effective[id(job)] = (job, tuple(out))
         return list(cached[1])
 
     def _expand_action(self, step: Step, job_step: int, via: tuple[str, ...],
-                       out: list[EffectiveStep]) -> None:
-        directory = local_path(step.uses)
-        if directory is None or len(via) >= MAX_ACTION_DEPTH:
+                       outer: tuple[Step, ...], out: list[EffectiveStep]) -> None:
+        if step.uses is None or len(via) >= MAX_ACTION_DEPTH:
             return
-        action = self.action(directory)
+        action = self.step_action(step)
         if action is None or not action.composite or action.file in via:
             return
         for inner in action.steps:
-            out.append(EffectiveStep(inner, job_step, (*via, action.file)))
-            self._expand_action(inner, job_step, (*via, action.file), out)
+            out.append(EffectiveStep(inner, job_step, (*via, action.file), (*outer, step)))
+            self._expand_action(inner, job_step, (*via, action.file), (*outer, step), out)
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -186,7 +235,7 @@ class RepoModel:
         called: set[str] = set()
         for workflow in self.workflows.values():
             for job in workflow.jobs.values():
-                callee = self.reusable(job.uses)
+                callee = self.callee(job)
                 if callee is not None:
                     called.add(callee.file)
         for workflow in self.workflows.values():
@@ -200,12 +249,14 @@ class RepoModel:
     def _instances(self, workflow: Workflow, job: Job, chain: tuple[Job, ...],
                    contexts: list[tuple[dict[str, Any], dict[str, Any]]]) -> Iterator[JobInstance]:
         if job.uses is not None:
-            callee = self.reusable(job.uses)
-            if callee is None or len(chain) >= MAX_CALL_DEPTH or job in chain:
+            callee = self.callee(job)
+            if callee is None or not self._call_allowed(workflow, job, callee, chain):
                 return
             callee_contexts: list[tuple[dict[str, Any], dict[str, Any]]] = []
             seen: set[str] = set()
             for caller_matrix, inputs in contexts:
+                if statically_false(job.if_, inputs):
+                    continue
                 for combo in _combos(job, {"matrix": caller_matrix, "inputs": inputs}):
                     context = {"matrix": combo, "inputs": inputs}
                     call = (combo, _call_inputs(callee, job, context))
@@ -219,6 +270,8 @@ class RepoModel:
             return
         instance = JobInstance(job, workflow, chain)
         for caller_matrix, inputs in contexts:
+            if statically_false(job.if_, inputs):
+                continue
             try:
                 combos = expand_for(job.matrix, {"inputs": inputs}, job.runs_on)
             except Unknown as exc:
@@ -231,7 +284,40 @@ class RepoModel:
             for combo in combos:
                 labels = resolve_runs_on(job.runs_on, {"matrix": combo, "inputs": inputs})
                 instance.variants.append(Variant(combo, inputs, labels, caller_matrix))
-        yield instance
+        if instance.variants or not contexts:
+            yield instance
+
+    def _call_allowed(self, workflow: Workflow, job: Job, callee: Workflow,
+                      chain: tuple[Job, ...]) -> bool:
+        """False (with a WF003 problem) for a call in a cycle or beyond GitHub's limits."""
+        files = [c.file for c in chain] + [workflow.file]
+        if callee.file in files:
+            cycle = " -> ".join([*files[files.index(callee.file):], callee.file])
+            self._call_problem(job, f"reusable workflows call each other in a cycle: {cycle}")
+            return False
+        if len(chain) + 2 > MAX_WORKFLOW_LEVELS:
+            self._call_problem(job, f"`{job.uses}` would be level {len(chain) + 2} of nested "
+                                    f"workflows; GitHub runs at most {MAX_WORKFLOW_LEVELS} "
+                                    "(the caller and nine reusable workflows)")
+            return False
+        return True
+
+    def _call_problem(self, job: Job, message: str) -> None:
+        problem = ParseProblem(job.file, job.uses_line or job.line, message)
+        if problem not in self.call_problems:
+            self.call_problems.append(problem)
+
+    def unique_callees(self, workflow: Workflow) -> set[str]:
+        """The reusable workflows a workflow reaches, nested calls included (bounded)."""
+        found: set[str] = set()
+        todo = [workflow]
+        while todo and len(found) <= MAX_UNIQUE_REUSABLE * 4:
+            for job in todo.pop().jobs.values():
+                callee = self.callee(job)
+                if callee is not None and callee.file not in found:
+                    found.add(callee.file)
+                    todo.append(callee)
+        return found
 
     def display_id(self, job: Job) -> str:
         """How findings name a job definition: as its first instance does (the caller's job
@@ -246,11 +332,23 @@ class RepoModel:
         return shown
 
     def jobs_with_steps(self) -> Iterator[tuple[Workflow, Job]]:
-        """Every job definition that has steps (callers of reusable workflows have none)."""
+        """Every job definition that has steps (callers of reusable workflows have none) and
+        can run: a job whose `if:` is statically false is left out, and so is a remote
+        workflow's job that no caller reaches."""
+        reached = {id(instance.job) for instance in self.instances}
         for workflow in self.workflows.values():
             for job in workflow.jobs.values():
-                if job.uses is None:
+                if job.uses is None and id(job) in reached:
                     yield workflow, job
+
+
+def statically_false(condition: str | None, inputs: Mapping[str, Any]) -> bool:
+    """True when a job's `if:` is false whatever happens at run time (given the inputs)."""
+    if condition is None:
+        return False
+    from harness.github.conditions import evaluate_condition
+
+    return evaluate_condition(condition, {"inputs": inputs}) is False
 
 
 def _combos(job: Job, context: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -290,6 +388,6 @@ def _call_inputs(callee: Workflow, caller: Job, context: Mapping[str, Any]) -> d
     return inputs
 
 
-def load_repo_model(root: Path) -> RepoModel:
-    """Build the model of the repository at `root`."""
-    return RepoModel(root)
+def load_repo_model(root: Path, resolver: UsesResolver | None = None) -> RepoModel:
+    """Build the model of the repository at `root` (remote references read with `resolver`)."""
+    return RepoModel(root, resolver)

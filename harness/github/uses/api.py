@@ -1,0 +1,183 @@
+"""GitHub's REST contents API: one file of a repository at a ref.
+
+`GET {api}/repos/{owner}/{repo}/contents/{path}?ref={ref}` with the raw media type
+(`application/vnd.github.raw+json`); a server that answers with the JSON object instead
+(base64 `content`) is understood too. The commit a tag or branch points at comes from
+`GET {api}/repos/{owner}/{repo}/commits/{ref}` with `application/vnd.github.sha`.
+
+Every request has a timeout and a size cap; 5xx answers and dropped connections are retried
+a few times; a 403/429 with `x-ratelimit-remaining: 0` is "rate limited" with the reset time.
+The token (`GITHUB_TOKEN`) is sent as a bearer token and never appears in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from harness.github.uses.ref import UsesRef, is_full_sha
+from harness.safe_read import MAX_WORKFLOW_BYTES
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_API = "https://api.github.com"
+RAW = "application/vnd.github.raw+json"
+TIMEOUT = 10.0
+"""Seconds one request may take."""
+RETRIES = 2
+"""Extra attempts after a 5xx answer or a dropped connection."""
+MAX_BODY = MAX_WORKFLOW_BYTES * 4 // 3 + 4096
+"""Largest answer read (a base64 JSON answer is a third larger than the file)."""
+
+
+def default_api_url() -> str:
+    """`$GITHUB_API_URL` (set on GitHub's runners, also for Enterprise), else api.github.com."""
+    return (os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
+
+
+class ApiFailure(Exception):
+    """The API did not give the file. `kind`: not-found, unauthorized, forbidden,
+    rate-limited or error; the message is one line and carries no credentials."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class ContentsApi:
+    """A client of the contents API at `url` (GitHub Enterprise: `https://HOST/api/v3`)."""
+
+    url: str = field(default_factory=default_api_url)
+    token: str | None = field(default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None,
+                              repr=False)
+    timeout: float = TIMEOUT
+    retries: int = RETRIES
+    requests: int = 0
+    """Requests sent so far (what a second, cached run must keep at zero)."""
+    _client: httpx.Client | None = field(default=None, repr=False)
+    _commits: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
+    _down: str | None = field(default=None, repr=False)
+    """Set once the API could not be reached: later requests fail at once, not after retries."""
+
+    def fetch(self, ref: UsesRef) -> tuple[str, str | None]:
+        """The file's text and the commit `ref.ref` names (None when that is not known)."""
+        path = quote(ref.path, safe="/")
+        url = f"{self.url.rstrip('/')}/repos/{ref.owner}/{ref.repo}/contents/{path}"
+        status, headers, body = self._get(url, {"ref": ref.ref}, RAW)
+        if status != 200:
+            raise _failure(ref, status, headers)
+        text = _file_text(ref, headers.get("content-type", ""), body)
+        return text, self.commit(ref)
+
+    def commit(self, ref: UsesRef) -> str | None:
+        """The commit SHA a ref names (asked once per repository and ref)."""
+        if is_full_sha(ref.ref):
+            return ref.ref
+        key = (ref.name.lower(), ref.ref)
+        if key not in self._commits:
+            url = f"{self.url.rstrip('/')}/repos/{ref.owner}/{ref.repo}/commits/" \
+                  f"{quote(ref.ref, safe='')}"
+            try:
+                status, _headers, body = self._get(url, {}, "application/vnd.github.sha")
+            except ApiFailure:
+                status, body = 0, b""
+            sha = body.decode("ascii", "replace").strip() if status == 200 else ""
+            self._commits[key] = sha if is_full_sha(sha) else None
+        return self._commits[key]
+
+    def _get(self, url: str, params: dict[str, str], accept: str
+             ) -> tuple[int, dict[str, str], bytes]:
+        import httpx
+
+        if self._down is not None:
+            raise ApiFailure("error", self._down)
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        headers = {"Accept": accept, "X-GitHub-Api-Version": "2022-11-28",
+                   "User-Agent": "flywheel-harness"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(0.2 * attempt)
+            self.requests += 1
+            try:
+                with self._client.stream("GET", url, params=params, headers=headers) as answer:
+                    body = _capped(answer)
+                    if answer.status_code >= 500:
+                        last = f"HTTP {answer.status_code}"
+                        continue
+                    return answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, \
+                        body
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+        message = f"the GitHub API at {self.url} failed after {self.retries + 1} attempts " \
+                  f"({last})"
+        if not last.startswith("HTTP"):
+            self._down = message
+        raise ApiFailure("error", message)
+
+
+def _capped(answer: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiFailure("error", f"the answer is over {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _failure(ref: UsesRef, status: int, headers: dict[str, str]) -> ApiFailure:
+    if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
+        reset = headers.get("x-ratelimit-reset", "")
+        when = ""
+        if reset.isdigit():
+            when = " until " + datetime.fromtimestamp(int(reset), UTC).strftime(
+                "%Y-%m-%d %H:%M:%S UTC")
+        return ApiFailure("rate-limited", f"GitHub API rate limit exhausted{when}; set "
+                                          "GITHUB_TOKEN, or give --uses-source for "
+                                          f"{ref.name}")
+    if status == 404:
+        return ApiFailure("not-found", f"{ref.path or 'the file'} is not in {ref.name} at "
+                                       f"{ref.ref} (HTTP 404)")
+    if status == 401:
+        return ApiFailure("unauthorized", "the GitHub API refused the token (HTTP 401)")
+    if status == 403:
+        return ApiFailure("forbidden", f"the GitHub API denied access to {ref.name} (HTTP 403)")
+    return ApiFailure("error", f"the GitHub API answered HTTP {status}")
+
+
+def _file_text(ref: UsesRef, content_type: str, body: bytes) -> str:
+    """The file from a raw answer, or from the JSON object's base64 `content`."""
+    if "json" in content_type and "raw" not in content_type:
+        try:
+            data: Any = json.loads(body)
+        except ValueError:
+            raise ApiFailure("error", "the GitHub API answered malformed JSON") from None
+        if isinstance(data, list) or (isinstance(data, dict) and data.get("type") == "dir"):
+            raise ApiFailure("not-found", f"{ref.path} in {ref.name} at {ref.ref} is a "
+                                          "directory")
+        if not isinstance(data, dict) or data.get("encoding") != "base64" \
+                or not isinstance(data.get("content"), str):
+            raise ApiFailure("error", "the GitHub API answered JSON without base64 `content`")
+        try:
+            body = base64.b64decode(data["content"])
+        except (binascii.Error, ValueError):
+            raise ApiFailure("error", "the GitHub API answered invalid base64") from None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiFailure("error", f"{ref.display} is not UTF-8 text") from None
