@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from harness.checks import resolve_check
 from harness.checks.api import CheckContext, Skip
@@ -13,7 +14,7 @@ from harness.contract import BUNDLED_CONTRACT, find_contract, load_contract
 from harness.errors import HarnessInputError
 from harness.options import Options
 from harness.redact import scrub_credentials
-from harness.results import CaseResult, CheckOutput, Status
+from harness.results import CaseResult, CheckOutput, Finding, Status
 from harness.scenario import Case, Suite
 from harness.suppress import apply_suppressions
 
@@ -96,8 +97,30 @@ def _relative_to_cwd(path: str) -> str:
     return path
 
 
+def one_per_place(findings: list[Finding]) -> list[Finding]:
+    """Each (rule, file, line, message) once: a file reached from several jobs reports a
+    finding once, with `callers` naming the jobs (messages compared with the job named
+    the same way)."""
+    groups: dict[tuple[Any, ...], list[Finding]] = {}
+    for finding in findings:
+        message = finding.message
+        if finding.job:
+            message = message.replace(f"`{finding.job}`", "`<job>`")
+        key = (finding.rule, finding.severity, finding.file, finding.line, finding.column,
+               message)
+        groups.setdefault(key, []).append(finding)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        jobs = list(dict.fromkeys(f.job for f in group if f.job))
+        if len(jobs) > 1:
+            first.callers = jobs
+        out.append(first)
+    return out
+
+
 def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
-    result.findings = apply_suppressions(ctx, output.findings)
+    result.findings = apply_suppressions(ctx, one_per_place(output.findings))
     result.measurements = list(output.measurements)
     result.artifacts = [_relative_to_cwd(path) for path in output.artifacts]
     failing = [f for f in result.findings if f.fails]

@@ -38,6 +38,9 @@ class Finding:
     step: int | None = None
     suppressed: bool = False
     suppression: str | None = None
+    callers: list[str] | None = None
+    """The jobs that reach this place, when more than one does (a shared reusable workflow
+    or action reports each finding once)."""
 
     def to_json(self) -> dict[str, Any]:
         """The finding as the report's JSON object."""
@@ -45,6 +48,8 @@ class Finding:
         data["severity"] = str(self.severity)
         if not self.suppressed:
             del data["suppressed"], data["suppression"]
+        if self.callers is None:
+            del data["callers"]
         return data
 
     @property

@@ -64,5 +64,9 @@ def now_iso() -> str:
 
 def build_report(ctx: CheckContext, results: list[CaseResult]) -> Report:
     """The report of a run against `ctx`."""
-    return Report(repo=RepoInfo.of(ctx.repo), contract_path=ctx.contract.path,
-                  contract_sha256=ctx.contract.sha256, results=results, created=now_iso())
+    report = Report(repo=RepoInfo.of(ctx.repo), contract_path=ctx.contract.path,
+                    contract_sha256=ctx.contract.sha256, results=results, created=now_iso())
+    model = ctx.__dict__.get("workflows")  # only when a check built the workflow model
+    if model is not None and model.resolver is not None:
+        report.extra["sources"] = [r.to_json() for r in model.resolver.resolved]
+    return report

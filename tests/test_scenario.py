@@ -41,7 +41,7 @@ def test_unknown_check_duplicate_case_are_all_reported(tmp_path: Path) -> None:
                                "  - name: a\n    check: workflows.needs\n")
     assert lines == [
         "x.scenario.yaml:3: unknown check 'workflows.need' (known in that area: "
-        "workflows.local_uses, workflows.needs, workflows.readable)",
+        "workflows.local_uses, workflows.needs, workflows.readable, workflows.remote_uses)",
         "x.scenario.yaml:4: case 'a' is defined twice (first at line 2)",
     ]
 

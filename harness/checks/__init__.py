@@ -14,6 +14,7 @@ CHECKS: dict[str, str] = {
     "workflows.readable": "harness.checks.workflows:check_readable",
     "workflows.local_uses": "harness.checks.workflows:check_local_uses",
     "workflows.needs": "harness.checks.workflows:check_needs",
+    "workflows.remote_uses": "harness.checks.workflows:check_remote_uses",
     "lanes.known_labels": "harness.checks.lanes:check_known_labels",
     "lanes.scale_set_label_alone": "harness.checks.lanes:check_label_alone",
     "bootstrap.workflow_owned_nix": "harness.checks.bootstrap:check_workflow_owned_nix",

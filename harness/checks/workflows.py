@@ -1,5 +1,6 @@
-"""WF001-WF003: workflow and action files that can be read, local references that resolve,
-and `needs` graphs without dangling edges or cycles."""
+"""WF001-WF004: workflow and action files that can be read, local references that resolve,
+`needs` graphs and reusable-workflow calls without dangling edges, cycles or excess nesting,
+and remote references that could be read at their refs."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 from harness.checks._findings import job_finding, step_finding
 from harness.checks.api import CheckContext, Skip
 from harness.github.model import Job, Workflow
-from harness.github.repo import local_path
+from harness.github.repo import MAX_UNIQUE_REUSABLE, local_path
 from harness.nearmiss import did_you_mean
-from harness.results import CheckOutput, Finding
+from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
 RULES = (
@@ -25,10 +26,19 @@ RULES = (
          example="- uses: ./.github/actions/nix-jbo",
          fix="Point `uses:` at a directory holding action.yml (or an existing workflow file).",
          suite="workflows"),
-    Rule("WF003", "`needs` names a job that does not exist, or the needs graph has a cycle.",
+    Rule("WF003", "`needs` names a job that does not exist, the needs graph has a cycle, or "
+                  "reusable workflows call each other in a cycle or nest beyond GitHub's "
+                  "limits (10 levels, 50 unique reusable workflows).",
          example="publish:\n  needs: [biuld]",
-         fix="Name existing job ids in `needs:` and remove cycles.",
+         fix="Name existing job ids in `needs:` and remove cycles; flatten deep call chains.",
          suite="workflows"),
+    Rule("WF004", "A remote `uses: OWNER/REPO/PATH@REF` could not be read at its ref (not at "
+                  "that ref, offline, HTTP 401/403/404, rate limited), so what it runs is not "
+                  "checked.",
+         example="jobs:\n  ci:\n    uses: octo/templates/.github/workflows/ci.yml@v9",
+         fix="Give a local clone (`--uses-source OWNER/REPO=DIR` or the contract's "
+             "`sources:`), set GITHUB_TOKEN, or fix the reference.",
+         severity=Severity.WARNING, suite="workflows"),
 )
 
 
@@ -97,7 +107,8 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
         for job in workflow.jobs.values():
             if job.uses is not None:
                 path = local_path(job.uses)
-                if path is not None and not (ctx.repo / path).is_file():
+                # in a remote workflow a `./` workflow is of that repository: WF004's business
+                if path is not None and not workflow.remote and not (ctx.repo / path).is_file():
                     files = (ctx.repo / ".github" / "workflows").glob("*.y*ml")
                     hint = did_you_mean(f"./{path}", (f"./.github/workflows/{f.name}"
                                                       for f in files))
@@ -161,4 +172,32 @@ def check_needs(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
             first = workflow.jobs[cycle[0]]
             out.add(job_finding("WF003", "needs cycle: " + " -> ".join(cycle), first,
                                 line=first.needs_line))
+    model = ctx.workflows
+    model.instances  # noqa: B018  (expanding the calls records their cycles and depth)
+    for problem in model.call_problems:
+        out.add(Finding("WF003", problem.message, file=problem.file, line=problem.line))
+    for workflow in model.workflows.values():
+        if workflow.callable_only:
+            continue
+        callees = model.unique_callees(workflow)
+        if len(callees) > MAX_UNIQUE_REUSABLE:
+            out.add(Finding("WF003", f"{workflow.file} reaches {len(callees)} unique reusable "
+                                     f"workflows; GitHub calls at most {MAX_UNIQUE_REUSABLE} "
+                                     "from one workflow", file=workflow.file, line=1))
+    return out
+
+
+def check_remote_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """WF004: every remote reusable workflow and action could be read at its ref."""
+    _require_workflows(ctx)
+    out = CheckOutput()
+    model = ctx.workflows
+    for item in model.unresolved:
+        out.add(Finding("WF004", f"`uses: {item.uses}` was not read, so what it runs is not "
+                                 f"checked: {item.reason}", Severity.WARNING,
+                        file=item.file, line=item.line))
+    resolved = model.resolver.resolved if model.resolver else []
+    out.measure("workflows.remote_resolved", len(resolved), "files")
+    out.measure("workflows.remote_unresolved", len(model.unresolved), "references")
+    out.notes.extend(f"{r.ref.display}: {r.note}" for r in resolved if r.note)
     return out
