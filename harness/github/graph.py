@@ -244,7 +244,7 @@ def _caller_nodes(model: RepoModel, instances: list[JobInstance],
     callers: list[JobNode] = []
     for workflow in model.workflows.values():
         for job in workflow.jobs.values():
-            if model.reusable(job.uses) is None:
+            if model.callee(job) is None:
                 continue
             inner = [n for inst, n in zip(instances, nodes, strict=True)
                      if inst.chain and inst.chain[0] is job]

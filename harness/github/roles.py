@@ -129,17 +129,39 @@ def job_roles(model: RepoModel, job: Job, depth: int = 0) -> dict[str, RoleStep]
     """The first step of each role in a job (a caller job: the roles of its callee's jobs)."""
     roles: dict[str, RoleStep] = {}
     if job.uses is not None:
-        callee = model.reusable(job.uses)
+        callee = model.callee(job)
         if callee is None or depth > 8:
             return roles
         for inner in callee.jobs.values():
             for role, where in job_roles(model, inner, depth + 1).items():
                 roles.setdefault(role, where)
         return roles
-    for step in model.effective_steps(job):
+    steps = model.effective_steps(job)
+    for step in steps:
         for found in step_roles(step):
             roles.setdefault(found.role, found)
+    if "bootstrap" in roles:
+        certain = _certain_bootstrap(model, job, steps)
+        if certain is None:
+            del roles["bootstrap"]
+        else:
+            s = certain.step
+            roles["bootstrap"] = RoleStep("bootstrap", certain.job_step, s.file, s.line,
+                                          f"installs Nix ({s.label})")
     return roles
+
+
+def _certain_bootstrap(model: RepoModel, job: Job, steps: list[EffectiveStep]
+                       ) -> EffectiveStep | None:
+    """The step that certainly installs Nix in every variant of the job, else None (an
+    install under a run-time condition or `continue-on-error` is no bootstrap)."""
+    from harness.github.guarantee import certain_install
+
+    contexts = [{"matrix": v.matrix, "inputs": v.inputs}
+                for instance in model.instances if instance.job is job
+                for v in instance.variants] or [{}]
+    found = [certain_install(model, steps, context) for context in contexts]
+    return found[0] if all(step is not None for step in found) else None
 
 
 # -- what certainly ran before --------------------------------------------------------------
