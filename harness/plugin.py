@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="FILE", help="saved `kubectl get ... -o json` output (repeatable)")
     group.addoption("--metrics-file", dest="metrics_files", action="append", default=[],
                     metavar="FILE", help="saved ARC listener metrics page (repeatable)")
+    from harness.github.uses.flags import FLAG_HELP
+
+    group.addoption("--repo-name", dest="harness_repo_name", default=None,
+                    metavar="OWNER/REPO", help=FLAG_HELP["--repo-name"])
+    group.addoption("--uses-source", dest="harness_uses_sources", action="append", default=[],
+                    metavar="OWNER/REPO=DIR", help=FLAG_HELP["--uses-source"])
+    group.addoption("--uses-ttl", dest="harness_uses_ttl", default=None, metavar="DURATION",
+                    help=FLAG_HELP["--uses-ttl"])
+    group.addoption("--github-api", dest="harness_github_api", default=None, metavar="URL",
+                    help=FLAG_HELP["--github-api"])
+    group.addoption("--offline", dest="harness_offline", action="store_true", default=False,
+                    help=FLAG_HELP["--offline"])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,6 +83,17 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in KNOWN_MARKS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.pluginmanager.register(_Recorder(config), "flywheel-harness-recorder")
+
+
+def _uses_options(config: pytest.Config) -> dict[str, Any]:
+    """The remote-uses options (docs/remote-uses.md); bad values are HarnessInputError."""
+    from harness.github.uses import flags
+
+    return {"repo_name": flags.parse_repo_name(config.getoption("harness_repo_name")),
+            "uses_sources": flags.parse_sources(config.getoption("harness_uses_sources")),
+            "uses_ttl": flags.parse_ttl(config.getoption("harness_uses_ttl")),
+            "github_api": flags.parse_api(config.getoption("harness_github_api")),
+            "offline": bool(config.getoption("harness_offline"))}
 
 
 def _context(config: pytest.Config) -> CheckContext:
@@ -90,6 +114,7 @@ def _context(config: pytest.Config) -> CheckContext:
             metrics_files=tuple(Path(p) for p in config.getoption("metrics_files")),
         )
         try:
+            options = replace(options, **_uses_options(config))
             cached = make_context(Path(repo), Path(contract) if contract else None, options)
         except HarnessInputError as exc:
             cached = exc

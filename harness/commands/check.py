@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import add_live_arguments, add_target_arguments, emit, options_from
+from harness.commands.common import (
+    add_live_arguments,
+    add_target_arguments,
+    add_uses_arguments,
+    emit,
+    options_from,
+)
 from harness.report import FORMATS, renderer
 
 
@@ -25,6 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--scenarios", type=Path, default=None,
                         help="directory of *.scenario.yaml suites (default: the bundled ones)")
     add_live_arguments(parser)
+    add_uses_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -41,9 +41,31 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                         help="saved ARC listener metrics page, Prometheus text (repeatable)")
 
 
+def add_uses_arguments(parser: argparse.ArgumentParser) -> None:
+    """How remote `uses:` references are resolved (docs/remote-uses.md)."""
+    from harness.github.uses.flags import FLAG_HELP
+
+    parser.add_argument("--repo-name", default=None, metavar="OWNER/REPO",
+                        help=FLAG_HELP["--repo-name"])
+    parser.add_argument("--uses-source", dest="uses_sources", action="append", default=[],
+                        metavar="OWNER/REPO=DIR", help=FLAG_HELP["--uses-source"])
+    parser.add_argument("--uses-ttl", default=None, metavar="DURATION",
+                        help=FLAG_HELP["--uses-ttl"])
+    parser.add_argument("--github-api", default=None, metavar="URL",
+                        help=FLAG_HELP["--github-api"])
+    parser.add_argument("--offline", action="store_true", help=FLAG_HELP["--offline"])
+
+
 def options_from(args: argparse.Namespace) -> Options:
     """Options from parsed arguments (missing attributes keep their defaults)."""
+    from harness.github.uses.flags import parse_api, parse_repo_name, parse_sources, parse_ttl
+
     return Options(
+        repo_name=parse_repo_name(getattr(args, "repo_name", None)),
+        uses_sources=parse_sources(getattr(args, "uses_sources", ())),
+        uses_ttl=parse_ttl(getattr(args, "uses_ttl", None)),
+        github_api=parse_api(getattr(args, "github_api", None)),
+        offline=bool(getattr(args, "offline", False)),
         require_live=bool(getattr(args, "require_live", False)),
         attic_url=getattr(args, "attic_url", None),
         bazel_cache=getattr(args, "bazel_cache", None),

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.commands.common import add_target_arguments, emit
+from harness.commands.common import add_target_arguments, add_uses_arguments, emit, options_from
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,6 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_target_arguments(parser)
     parser.add_argument("--format", choices=["json", "dot", "text"], default="json")
     parser.add_argument("--output", type=Path, default=None, help="write it here")
+    add_uses_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.engine import make_context
     from harness.github.graph import build_graph, to_dot, to_text
 
-    ctx = make_context(args.repo, args.contract)
+    ctx = make_context(args.repo, args.contract, options_from(args))
     graph = build_graph(ctx.workflows, ctx.contract)
     if args.format == "dot":
         text = to_dot(graph)
