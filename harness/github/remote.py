@@ -25,7 +25,9 @@ from harness.github.loader import parse_action_text, parse_workflow_text, proble
 from harness.github.uses import Resolved, UsesRef, parse_uses
 
 if TYPE_CHECKING:
-    from harness.github.model import Step
+    from collections.abc import Iterable
+
+    from harness.github.model import Job, Step
     from harness.github.repo import RepoModel
 
 MAX_REMOTE_FILES = 200
@@ -91,10 +93,10 @@ class RemoteLoader:
             else:
                 self._action(uses, file, line)
 
-    def _workflow_refs(self, jobs: object, base: UsesRef | None) -> None:
+    def _workflow_refs(self, jobs: Iterable[Job], base: UsesRef | None) -> None:
         from harness.github.repo import local_path
 
-        for job in jobs:  # type: ignore[attr-defined]
+        for job in jobs:
             if job.uses is not None:
                 local = local_path(job.uses)
                 if local is None or base is not None:
