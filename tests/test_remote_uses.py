@@ -383,3 +383,38 @@ def test_report_json_carries_sources(tmp_path: Path, templates: Path) -> None:
     data = json.loads(json.dumps(build_report(ctx, [result]).to_json()))
     assert [s["from"] for s in data["sources"]] == ["dir", "dir"]
     assert Finding("X", "m").to_json().get("callers", "absent") == "absent"
+
+
+def test_server_errors_are_retried_then_named(tmp_path: Path) -> None:
+    with contents_api() as api:
+        api.status = 500
+        found = api_resolver(tmp_path, api.url).resolve(parse_uses("octo/t/a@v1"))  # type: ignore[arg-type]
+        assert len(api.requests) == 3
+    assert isinstance(found, Unresolved) and found.kind == "error"
+    assert "failed after 3 attempts (HTTP 500)" in found.reason
+
+
+def test_cli_token_never_printed_and_bad_flags_are_input_errors(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    repo = caller(tmp_path / "caller", "octo/templates/.github/workflows/spoke-ci.yml@v1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GITHUB_TOKEN="ghp_s3cretvalue")
+    with contents_api() as api:
+        api.status = 401
+        done = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(repo),
+                               "--suite", "workflows", "--github-api", api.url,
+                               "--format", "json"],
+                              capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert api.authorizations == ["Bearer ghp_s3cretvalue"]
+    assert done.returncode == 0
+    assert "HTTP 401" in done.stdout and "s3cret" not in done.stdout + done.stderr
+    bad = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(repo),
+                          "--uses-source", "octo/templates"], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().endswith("--uses-source must be OWNER/REPO=DIR, got "
+                                       "'octo/templates'")
