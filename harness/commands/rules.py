@@ -29,12 +29,13 @@ def run(args: argparse.Namespace) -> int:
                            "summary": r.summary, "example": r.example, "fix": r.fix,
                            "module": r.module} for r in rules], indent=2))
         return 0
+    if args.format == "markdown":
+        from harness.report.catalogue import catalogue_markdown
+
+        print(catalogue_markdown(rules), end="")
+        return 0
     for rule in rules:
-        if args.format == "markdown":
-            print(f"### {rule.id} ({rule.severity}, suite `{rule.suite}`)\n\n{rule.summary}\n")
-            print(f"Violation:\n\n```yaml\n{rule.example}\n```\n\nFix: {rule.fix}\n")
-        else:
-            print(f"{rule.id}  [{rule.severity}] {rule.summary}")
-            print("    example: " + rule.example.replace("\n", "\n             "))
-            print(f"    fix:     {rule.fix}\n")
+        print(f"{rule.id}  [{rule.severity}] {rule.summary}")
+        print("    example: " + rule.example.replace("\n", "\n             "))
+        print(f"    fix:     {rule.fix}\n")
     return 0
