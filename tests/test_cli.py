@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from repo_helpers import write_repo
+
+from harness.schemas import report_schema
+from tests.helpers.repos import write_repo
 
 ROOT = Path(__file__).parent.parent
 REPOS = Path(__file__).parent / "fixtures" / "repos"
-SCHEMA = json.loads((Path(__file__).parent / "data" / "report.schema.json").read_text())
+SCHEMA = report_schema()
 STATIC = ["--suite", "workflows", "--suite", "placement", "--suite", "bootstrap"]
 
 CLEAN = """\

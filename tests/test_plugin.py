@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from harness.schemas import report_schema
+
 pytest_plugins = ["pytester"]
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
-SCHEMA = json.loads((Path(__file__).parent / "data" / "report.schema.json").read_text())
+SCHEMA = report_schema()
 
 WORKFLOWS = """\
 suite: workflows
