@@ -47,12 +47,20 @@ def tests(session: nox.Session) -> None:
                 "-rs", *session.posargs, env=env)
 
 
+LINTED = ("harness", "tests", "benchmarks", "noxfile.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff over the package, tests, benchmarks and this file; mypy (strict) over the package."""
+    """Ruff (checks and format) over the code, tests and benchmarks; mypy (strict) too.
+
+    `-- --no-format-check` leaves out `ruff format --check` (until the tree is formatted).
+    """
     _install(session, "lint")
-    session.run("ruff", "check", "harness", "tests", "benchmarks", "noxfile.py")
-    session.run("mypy", "harness")
+    session.run("ruff", "check", *LINTED)
+    if "--no-format-check" not in session.posargs:
+        session.run("ruff", "format", "--check", "--diff", *LINTED)
+    session.run("mypy", "harness", "tests")
 
 
 @nox.session(default=False, tags=["release"])

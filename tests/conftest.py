@@ -1,48 +1,24 @@
-"""Shared test fixtures: real-tool requirements and fixture repositories.
-
-Tests that need Nix, Bazel or nginx ask for them with `require_tool`. Where the tool is
-missing they skip with the reason; with `CI` set a missing tool means `.ci/run` is broken,
-so they fail instead.
-"""
+"""Shared fixtures and hooks. Helpers tests import live in `tests.helpers`, not here."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from harness.probes.loopback_cache import LoopbackCache, build_loopback_cache
-
-FIXTURES = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).parent.parent
+from tests.helpers.tools import require_marker, require_tool, set_running
 
 
-def in_ci() -> bool:
-    """True when running under CI (`CI` set to anything but empty/false/0)."""
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Remember the running test, so `require_tool` can check its markers."""
+    set_running(item)
 
 
-def require_tool(name: str, reason: str | None = None) -> str:
-    """Path of `name` on PATH; skip (locally) or fail (in CI) when it is missing."""
-    path = shutil.which(name)
-    if path:
-        return path
-    message = reason or f"{name} is not installed (install it as .ci/run does)"
-    if in_ci():
-        pytest.fail(f"{message}: .ci/run should have installed it", pytrace=False)
-    pytest.skip(message)
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip locally, fail in CI, when a precondition of the test environment is missing."""
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"{reason}: .ci/run should have provided it", pytrace=False)
-    pytest.skip(reason)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Forget the test that ran."""
+    set_running(None)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -63,7 +39,7 @@ def _no_real_github(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
+def loopback_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
     """A real signed binary cache (real Nix, real nginx) shared read-only by a test worker."""
     require_tool("nix")
     require_tool("nginx")
@@ -72,3 +48,12 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCache]:
         yield cache
     finally:
         server.stop()
+
+
+@pytest.fixture
+def lb(request: pytest.FixtureRequest) -> LoopbackCache:
+    """The worker's loopback cache, for a test marked `needs_nix` and `needs_nginx`."""
+    require_marker("needs_nix", request.node)
+    require_marker("needs_nginx", request.node)
+    cache: LoopbackCache = request.getfixturevalue("loopback_cache")
+    return cache

@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from harness.probes.loopback_cache import LoopbackCache
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 SECRET = "do-not-print-this-token"
 
@@ -19,6 +21,8 @@ def harness(*args: str, cwd: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_hit_ratio_report_as_json(lb: LoopbackCache, tmp_path: os.PathLike[str]) -> None:
     done = harness("--url", lb.url, "--cache", "main", "--public-key", lb.public_key,
                    "--case", "hit-ratio", "--case", "signatures", "--format", "json", lb.top,
@@ -34,6 +38,8 @@ def test_hit_ratio_report_as_json(lb: LoopbackCache, tmp_path: os.PathLike[str])
     assert got["attic.bytes_hit"][0] == got["attic.bytes_total"][0] == sum(lb.closure.values())
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_untrusted_cache_exits_1(lb: LoopbackCache, tmp_path: os.PathLike[str]) -> None:
     other = "other-1:" + lb.public_key.split(":", 1)[1]
     done = harness("--url", lb.url, "--public-key", other, "--case", "hit-ratio",

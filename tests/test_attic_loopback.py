@@ -23,7 +23,7 @@ from harness.probes.narinfo import parse_narinfo, store_path_hash
 from harness.probes.nix import signing_key
 from harness.results import CheckOutput, Status
 from harness.scenario import Case
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 
 def ctx_for(tmp_path: Path, url: str | None, cache: str = "main", keys: tuple[str, ...] = (),
@@ -45,6 +45,8 @@ def live_params(lb: LoopbackCache, **extra: Any) -> dict[str, Any]:
     return {"store_paths": [lb.top], "store": str(lb.store), **extra}
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_full_hit_by_count_and_bytes(lb: LoopbackCache, tmp_path: Path) -> None:
     out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
                                 live_params(lb))
@@ -55,6 +57,8 @@ def test_full_hit_by_count_and_bytes(lb: LoopbackCache, tmp_path: Path) -> None:
     assert got["attic.bytes_hit"] == got["attic.bytes_total"] == sum(lb.closure.values())
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_partial_closure_has_the_exact_ratio(lb: LoopbackCache, tmp_path: Path) -> None:
     out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, "partial", (lb.public_key,)),
                                 live_params(lb))
@@ -70,6 +74,8 @@ def test_partial_closure_has_the_exact_ratio(lb: LoopbackCache, tmp_path: Path) 
     assert f"biggest missing: {lb.paths['app']}" in finding.message
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_closure_is_walked_from_the_cache_without_a_local_store(
         lb: LoopbackCache, tmp_path: Path) -> None:
     out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
@@ -77,6 +83,8 @@ def test_closure_is_walked_from_the_cache_without_a_local_store(
     assert values(out)["attic.paths_total"] == 4
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_wrong_public_key_turns_hits_untrusted(lb: LoopbackCache, tmp_path: Path) -> None:
     _, wrong = signing_key(tmp_path / "keys", "flywheel-loopback-1")
     ctx = ctx_for(tmp_path, lb.url, keys=(wrong,))
@@ -89,6 +97,8 @@ def test_wrong_public_key_turns_hits_untrusted(lb: LoopbackCache, tmp_path: Path
     assert ratio["attic.paths_untrusted"] == 4
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_unsigned_cache_is_reported(lb: LoopbackCache, tmp_path: Path) -> None:
     ctx = ctx_for(tmp_path, lb.url, "unsigned", (lb.public_key,))
     out = attic.check_signatures_case(ctx, live_params(lb))
@@ -96,6 +106,8 @@ def test_unsigned_cache_is_reported(lb: LoopbackCache, tmp_path: Path) -> None:
     assert all("is unsigned (no Sig)" in f.message for f in out.findings)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_real_nix_signatures_verify(lb: LoopbackCache, tmp_path: Path) -> None:
     ctx = ctx_for(tmp_path, lb.url, keys=(lb.public_key,))
     out = attic.check_signatures_case(ctx, live_params(lb))
@@ -108,6 +120,8 @@ def test_real_nix_signatures_verify(lb: LoopbackCache, tmp_path: Path) -> None:
         lookup.info.store_path if lookup.info else "")
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_substitution_into_a_fresh_store(lb: LoopbackCache, tmp_path: Path) -> None:
     out = attic.check_substitution(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
                                    live_params(lb, cold_build=False))
@@ -117,6 +131,8 @@ def test_substitution_into_a_fresh_store(lb: LoopbackCache, tmp_path: Path) -> N
     assert got["attic.nar_bytes_fetched"] == max(lb.closure.values())
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_substitution_refuses_untrusted_cache(lb: LoopbackCache, tmp_path: Path) -> None:
     _, wrong = signing_key(tmp_path / "keys", "someone-else-1")
     out = attic.check_substitution(ctx_for(tmp_path, lb.url, keys=(wrong,)), live_params(lb))
@@ -125,6 +141,8 @@ def test_substitution_refuses_untrusted_cache(lb: LoopbackCache, tmp_path: Path)
     assert values(out)["attic.paths_substituted"] == 0
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_reachable_and_store_dir(lb: LoopbackCache, tmp_path: Path) -> None:
     ctx = ctx_for(tmp_path, lb.url, keys=(lb.public_key,))
     assert attic.check_reachable(ctx, {}).findings == []
@@ -133,6 +151,7 @@ def test_reachable_and_store_dir(lb: LoopbackCache, tmp_path: Path) -> None:
     assert "StoreDir /nix/store" in wrong.findings[0].message
 
 
+@pytest.mark.needs_nix
 def test_outage_build_still_succeeds(tmp_path: Path) -> None:
     require_tool("nix")
     out = attic.check_outage(ctx_for(tmp_path, None), {"max_seconds": 60,
@@ -143,6 +162,7 @@ def test_outage_build_still_succeeds(tmp_path: Path) -> None:
     assert "attic.outage_slowdown_seconds" in got
 
 
+@pytest.mark.needs_nix
 def test_hung_cache_build_still_succeeds_and_slow_settings_fail(tmp_path: Path) -> None:
     require_tool("nix")
     ctx = ctx_for(tmp_path, None)
@@ -169,6 +189,8 @@ def test_unreachable_live_endpoint_is_a_live_skip(tmp_path: Path) -> None:
     assert strict.status is Status.FAILED and "require-live" in strict.reason
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_embedded_default_proves_the_hit_path(tmp_path: Path) -> None:
     require_tool("nix")
     require_tool("nginx")

@@ -23,7 +23,7 @@ from harness.probes.narinfo import (
     normalise_hash,
     parse_narinfo,
 )
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 NARINFO = """\
 StorePath: /nix/store/54dfqaxwz23zvax91bpff2q48w2d2w6s-b
@@ -47,6 +47,7 @@ def _key(name: str) -> tuple[Ed25519PrivateKey, PublicKey]:
     return private, PublicKey(name, raw)
 
 
+@pytest.mark.needs_nix
 def test_nix32_matches_real_nix() -> None:
     require_tool("nix")
     data = b"flywheel"

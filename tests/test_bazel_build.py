@@ -23,7 +23,7 @@ from harness.probes.bazel_run import STRICT_ENV_FLAG, Bazel, copy_workspace, war
 from harness.probes.loopback_http_cache import LoopbackHttpCache, start_cache
 from harness.results import Severity, Status
 from harness.scenario import Case
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 TIMEOUT = 300.0
 pytestmark = [pytest.mark.needs_bazel, pytest.mark.needs_nginx]

@@ -17,9 +17,10 @@ from harness.probes.bazel_run import copy_workspace
 from harness.probes.outage import outage
 from harness.results import Status
 from harness.scenario import Case
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 
+@pytest.mark.needs_nginx
 def test_probe_cases_against_the_loopback_default(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     require_tool("nginx")
@@ -59,6 +60,7 @@ def test_unknown_case_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
     assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.needs_nginx
 @pytest.mark.needs_bazel
 def test_hit_ratio_on_a_user_workspace(tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import in_ci, require_tool
+from tests.helpers.tools import in_ci, require_tool
 
 if importlib.util.find_spec("grpc") is None and not in_ci():  # in CI the import fails loudly
     pytest.skip("grpcio is not installed (pip install 'flywheel-harness[grpc]')",
@@ -23,7 +23,7 @@ from harness.probes.action_result import decode_action_result
 from harness.probes.bazel_grpc import probe_answers, probe_round_trip, target_of
 from harness.probes.bazel_run import Bazel, copy_workspace, warm_build
 from harness.probes.outage import outage
-from tests.reapi_server import ReapiCache, start_reapi_server
+from tests.helpers.reapi_server import ReapiCache, start_reapi_server
 
 
 @pytest.fixture

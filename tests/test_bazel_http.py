@@ -19,7 +19,7 @@ from harness.options import Options
 from harness.probes.bazel_http import EMPTY_SHA256, probe_answers, probe_round_trip, redact
 from harness.probes.loopback_http_cache import LoopbackHttpCache, start_cache
 from harness.probes.outage import outage
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 
 @pytest.fixture
@@ -81,6 +81,7 @@ def fake_remote() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.needs_nginx
 def test_nginx_cache_answers_and_round_trips(nginx_cache: LoopbackHttpCache) -> None:
     answers = probe_answers(nginx_cache.url, timeout=5)
     assert answers.ok, answers.failures
@@ -93,6 +94,7 @@ def test_nginx_cache_answers_and_round_trips(nginx_cache: LoopbackHttpCache) -> 
     assert stored == ["ac", "cas", "cas"]
 
 
+@pytest.mark.needs_nginx
 def test_empty_blob_served_with_content_is_a_failure(nginx_cache: LoopbackHttpCache) -> None:
     httpx.put(f"{nginx_cache.url}/cas/{EMPTY_SHA256}", content=b"not empty", timeout=5)
     report = probe_answers(nginx_cache.url, timeout=5)
@@ -138,6 +140,7 @@ def _ctx(tmp: Path, url: str | None) -> CheckContext:
                         options=Options(bazel_cache=url, artifacts_dir=tmp / ".harness"))
 
 
+@pytest.mark.needs_nginx
 def test_checks_on_the_embedded_default(tmp_path: Path) -> None:
     require_tool("nginx")
     ctx = _ctx(tmp_path, None)  # bundled contract: caches.bazel.url is null

@@ -13,7 +13,7 @@ from harness.contract.model import Contract
 from harness.fleet.burst import arc_runner_count, model_burst
 from harness.options import Options
 from harness.results import Severity
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 
 LIVE = FIXTURES / "arc_live"
 GI = 1 << 30

@@ -17,7 +17,7 @@ from harness.fleet.live import (
     read_live_state,
 )
 from harness.options import Options
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 
 LIVE = FIXTURES / "arc_live"
 GI = 1 << 30

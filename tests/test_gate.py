@@ -457,7 +457,7 @@ def test_plugin_evidence_is_signed_and_passes_the_gate(
     import os
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers.paths import ROOT
 
     repo = make_repo(tmp_path)
     evidence = tmp_path / "plugin-evidence.json"

@@ -12,7 +12,7 @@ from harness.probes.cgroup import (
     read_memory,
     read_usage_fast,
 )
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 
 V1_PROC = """9:name=systemd:/
 8:pids:/

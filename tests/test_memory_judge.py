@@ -17,7 +17,7 @@ from harness.memory.judge import judge, recommended_envelope, smallest_lane
 from harness.memory.runner import WorkloadRun
 from harness.probes.cgroup import child_parent, own_memory_cgroup
 from harness.probes.sampler import Sample
-from tests.conftest import require
+from tests.helpers.tools import require
 
 MI, GI = 1 << 20, 1 << 30
 WORKLOAD = Path(__file__).parent.parent / "harness" / "data" / "memory_workload.py"
@@ -137,6 +137,7 @@ def test_measure_fits_exits_0_with_json_report(tmp_path: Path) -> None:
     assert (tmp_path / "mem.svg").read_text().startswith("<svg")
 
 
+@pytest.mark.needs_cgroup
 def test_measure_oom_under_exit_0_exits_1(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     parent, reason = child_parent(own_memory_cgroup())

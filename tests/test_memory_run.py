@@ -17,7 +17,7 @@ from harness.contract.model import Contract
 from harness.memory.judge import judge
 from harness.memory.runner import run_workload
 from harness.probes.cgroup import CgroupRef, ChildCgroup, child_parent, own_memory_cgroup
-from tests.conftest import require
+from tests.helpers.tools import require
 
 WORKLOAD = Path(__file__).parent.parent / "harness" / "data" / "memory_workload.py"
 MI = 1 << 20

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.redact import scrub_credentials
 from harness.testing.faultserver import refused_url
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 
 def test_scrub_removes_user_info_only() -> None:

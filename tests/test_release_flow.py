@@ -17,7 +17,8 @@ from harness.contract import BUNDLED_CONTRACT
 from harness.engine import make_context
 from harness.github.graph import build_graph, to_dot
 from harness.github.labels import PARTIAL, RESOLVED, UNKNOWN
-from tests.conftest import ROOT, require_tool
+from tests.helpers.paths import ROOT
+from tests.helpers.tools import require_tool
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")

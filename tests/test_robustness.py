@@ -14,7 +14,7 @@ from harness.engine import make_context, run_case
 from harness.results import Status
 from harness.scenario import Case
 from harness.yamlnodes import YamlError, load
-from tests.repo_helpers import paths, plain
+from tests.helpers.repos import paths, plain
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 CHECKS = ["workflows.readable", "workflows.local_uses", "workflows.needs",

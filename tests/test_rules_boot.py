@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from repo_helpers import findings, run_check, write_repo
 
 from harness.results import Finding, Status
+from tests.helpers.repos import findings, run_check, write_repo
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 CHECK = "bootstrap.workflow_owned_nix"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repo_helpers import findings, run_check, workflow, write_repo
-
 from harness.results import Severity, Status
+from tests.helpers.repos import findings, run_check, workflow, write_repo
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 

@@ -15,7 +15,7 @@ from harness.contract import BUNDLED_CONTRACT
 from harness.engine import make_context
 from harness.options import Options
 from harness.probes.runner import parse_config, probe_absent, probe_present
-from tests.conftest import require, require_tool
+from tests.helpers.tools import require, require_tool
 
 RUNNER_VARS = ("RUNNER_ENVIRONMENT", "ACTIONS_RUNNER_POD_NAME", "HARNESS_ON_RUNNER",
                "HARNESS_RUNNER_STATE", "RUNNER_TEMP", "NIX_CONFIG")
@@ -56,6 +56,7 @@ def test_nix001_absent_on_a_bare_root_and_empty_path(tmp_path: Path) -> None:
     assert probe.found == []
 
 
+@pytest.mark.needs_nix
 def test_nix001_present_store_receipt_and_nix_on_path(tmp_path: Path) -> None:
     root = fake_root(tmp_path, store=True, receipt=True)
     probe = probe_absent(root, nix_dir())
@@ -65,6 +66,7 @@ def test_nix001_present_store_receipt_and_nix_on_path(tmp_path: Path) -> None:
     assert probe.found[2] == f"`nix` is on PATH at {require_tool('nix')}"
 
 
+@pytest.mark.needs_nix
 def test_nix001_check_records_the_before_state(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     ctx = context(tmp_path, "before")
@@ -104,6 +106,7 @@ def test_on_a_runner_without_a_before_record_nix001_is_a_live_skip(
     assert skip.value.live and "no before-install record" in skip.value.reason
 
 
+@pytest.mark.needs_nix
 def test_runner_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()

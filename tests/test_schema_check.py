@@ -15,7 +15,7 @@ from harness.scenario import _SCHEMA as SCENARIO_SCHEMA
 from harness.scenario import bundled_scenarios_dir, scenario_files
 from harness.schema_check import is_valid
 from harness.yamlnodes import load
-from tests.repo_helpers import paths, plain
+from tests.helpers.repos import paths, plain
 
 ODD_VALUES: list[Any] = [True, False, 0, 1, 1.0, 1.5, -1, "", "x", "8Gi", None, [], ["a"], [1],
                          {}, {"a": 1}, "tinyland-nix", "nix", "s3", 2]

@@ -1,0 +1,1 @@
+"""The project's own tests (a package, so `tests.helpers` imports the same way everywhere)."""

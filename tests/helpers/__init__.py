@@ -1,0 +1,7 @@
+"""Helpers the tests share, one module per job.
+
+- `paths`: where the repository and its fixtures are;
+- `tools`: real-tool requirements (skip locally, fail with `CI` set);
+- `repos`: write a small repository and run one check on it;
+- `reapi_server`: an in-process REAPI v2 cache server for the gRPC probe tests.
+"""
