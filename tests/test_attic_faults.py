@@ -47,6 +47,8 @@ def narinfo_path(path: str) -> str:
     return f"/main/{store_path_hash(path)}.narinfo"
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_500_on_a_narinfo_is_retried_then_reported(lb: LoopbackCache, tmp_path: Path) -> None:
     broken = narinfo_path(lb.paths["tool"])
     with faulty(lb, {broken: "500"}) as server:
@@ -59,6 +61,8 @@ def test_500_on_a_narinfo_is_retried_then_reported(lb: LoopbackCache, tmp_path: 
     assert values(out)["attic.paths_hit"] == 3
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_500_on_nix_cache_info_is_a_finding_not_a_skip(
         lb: LoopbackCache, tmp_path: Path) -> None:
     with faulty(lb, {"/main/nix-cache-info": "500"}) as server:
@@ -67,6 +71,8 @@ def test_500_on_nix_cache_info_is_a_finding_not_a_skip(
     assert "HTTP 500" in out.findings[0].message
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_slow_narinfo_times_out(lb: LoopbackCache, tmp_path: Path) -> None:
     slow = narinfo_path(lb.paths["lib"])
     with faulty(lb, {slow: "slow"}) as server:
@@ -79,6 +85,8 @@ def test_slow_narinfo_times_out(lb: LoopbackCache, tmp_path: Path) -> None:
     assert [r.path for r in server.requests].count(slow) == 1  # a read timeout is not retried
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_malformed_narinfo_is_a_clear_finding(lb: LoopbackCache, tmp_path: Path) -> None:
     bad = narinfo_path(lb.paths["data"])
     with faulty(lb, {bad: "malformed"}) as server:
@@ -91,6 +99,8 @@ def test_malformed_narinfo_is_a_clear_finding(lb: LoopbackCache, tmp_path: Path)
     assert any(f.rule == "ATTIC002" and "malformed narinfo" in f.message for f in sigs.findings)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_truncated_nar_is_caught(lb: LoopbackCache, tmp_path: Path) -> None:
     info = parse_narinfo((lb.root / "www" / "main" /
                           f"{store_path_hash(lb.paths['data'])}.narinfo").read_text())
@@ -103,6 +113,8 @@ def test_truncated_nar_is_caught(lb: LoopbackCache, tmp_path: Path) -> None:
         assert client.fetch_nar(info) == (info.file_size, None)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_truncated_nar_fails_real_substitution(lb: LoopbackCache, tmp_path: Path) -> None:
     info = parse_narinfo((lb.root / "www" / "main" /
                           f"{store_path_hash(lb.paths['data'])}.narinfo").read_text())
@@ -121,6 +133,8 @@ def attic_server(lb: LoopbackCache, cache: str = "partial", *, private: bool = F
     return server
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_get_missing_paths_has_attics_shapes(lb: LoopbackCache, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTIC_TOKEN", "push-token")
@@ -137,6 +151,8 @@ def test_get_missing_paths_has_attics_shapes(lb: LoopbackCache, tmp_path: Path,
     assert "push-token" not in repr(out)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_pull_only_token_falls_back_to_narinfos(lb: LoopbackCache, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTIC_TOKEN", "pull-token")
@@ -155,6 +171,8 @@ def test_pull_only_token_falls_back_to_narinfos(lb: LoopbackCache, tmp_path: Pat
     assert any("no push permission" in note for note in out.notes)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_auth_refusal_is_a_finding_never_a_miss(lb: LoopbackCache, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ATTIC_TOKEN", raising=False)
@@ -172,6 +190,8 @@ def test_auth_refusal_is_a_finding_never_a_miss(lb: LoopbackCache, tmp_path: Pat
     assert values(out)["attic.hit_ratio"] == 1.0
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_private_attic_without_token_is_an_auth_finding(
         lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ATTIC_TOKEN", raising=False)
@@ -183,6 +203,8 @@ def test_private_attic_without_token_is_an_auth_finding(
     assert "attic.paths_total" not in values(out)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_attic_cache_config_key_must_be_in_the_contract(lb: LoopbackCache,
                                                         tmp_path: Path) -> None:
     with attic_server(lb, "main") as server:
@@ -196,6 +218,8 @@ def test_attic_cache_config_key_must_be_in_the_contract(lb: LoopbackCache,
     assert "is not in caches.attic.public_keys" in bad.findings[0].message
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_private_attic_substitution_uses_the_token(lb: LoopbackCache, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTIC_TOKEN", "pull-token")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.probes.binary_cache import CacheClient, Presence
 from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import store_path_hash
@@ -15,6 +17,8 @@ def mixed(lb: LoopbackCache) -> list[str]:
     return FAKES[:10] + real[:2] + FAKES[10:30] + real[2:] + FAKES[30:]
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_pipelined_answers_match_one_by_one_against_nginx(lb: LoopbackCache) -> None:
     hashes = mixed(lb)
     with CacheClient(lb.url, "main") as fast, CacheClient(lb.url, "main", pipeline=False) as slow:
@@ -26,6 +30,8 @@ def test_pipelined_answers_match_one_by_one_against_nginx(lb: LoopbackCache) -> 
     assert sum(lk.presence is Presence.HIT for lk in piped) == 4
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_500_and_malformed_answers_inside_a_pipeline(lb: LoopbackCache) -> None:
     hashes = mixed(lb)
     broken = store_path_hash(lb.paths["lib"])
@@ -42,6 +48,8 @@ def test_500_and_malformed_answers_inside_a_pipeline(lb: LoopbackCache) -> None:
     assert all(lookups[h].presence is Presence.MISS for h in FAKES)
 
 
+@pytest.mark.needs_nix
+@pytest.mark.needs_nginx
 def test_server_closing_the_connection_falls_back(lb: LoopbackCache) -> None:
     hashes = mixed(lb)
     closer = FAKES[5]
