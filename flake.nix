@@ -33,9 +33,13 @@
         git
       ];
 
+      # The one source of the version is harness/__init__.py (as for pyproject.toml).
+      version = builtins.head (builtins.match ''.*__version__ = "([^"]+)".*''
+        (builtins.readFile ./harness/__init__.py));
+
       harnessFor = pkgs: pkgs.python3Packages.buildPythonApplication {
         pname = "flywheel-harness";
-        version = "0.1.0";
+        inherit version;
         pyproject = true;
         src = ./.;
         build-system = [ pkgs.python3Packages.hatchling ];

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import __version__
 from harness.cli import main
 from harness.contract import BUNDLED_CONTRACT
 from harness.engine import make_context
@@ -164,7 +165,7 @@ let
   flake = import {flake};
   stub = {{
     lib.genAttrs = names: f: builtins.listToAttrs (map (n: {{ name = n; value = f n; }}) names);
-    legacyPackages = {{ }};
+    legacyPackages.x86_64-linux.python3Packages.buildPythonApplication = args: args;
   }};
   out = flake.outputs {{ self = out; nixpkgs = stub; }};
   names = attr: builtins.mapAttrs (_: v: builtins.attrNames v) attr;
@@ -176,6 +177,7 @@ in {{
   checks = names out.checks;
   appType = out.apps.x86_64-linux.default.type;
   inputs = builtins.attrNames flake.inputs;
+  version = out.packages.x86_64-linux.default.version;
 }}
 """
 
@@ -196,6 +198,7 @@ def test_flake_parses_and_declares_its_outputs(tmp_path: Path) -> None:
     assert data["outputs"] == ["apps", "checks", "devShells", "packages"]
     assert data["inputs"] == ["nixpkgs"]
     assert data["appType"] == "app"
+    assert data["version"] == __version__  # read from harness/__init__.py, not written twice
     for system in ("x86_64-linux", "aarch64-linux"):
         assert "default" in data["packages"][system]
         assert data["apps"][system] == ["default"]
