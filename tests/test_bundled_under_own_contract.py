@@ -74,7 +74,7 @@ def test_a_lane_that_is_nowhere_is_still_bad_input(tmp_path: Path) -> None:
 @pytest.mark.needs_cgroup
 def test_the_bundled_docker_case_runs_on_the_contracts_docker_lane(tmp_path: Path) -> None:
     from harness.probes.cgroup import child_parent, own_memory_cgroup
-    from tests.conftest import require
+    from tests.helpers.tools import require
 
     ref, reason = child_parent(own_memory_cgroup())
     require(ref is not None, f"cannot create memory cgroups here: {reason}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from harness.checks.workflows import check_local_uses
 from harness.engine import make_context
 from harness.nearmiss import did_you_mean, one_edit_away, single_near_miss
-from tests.repo_helpers import write_repo
+from tests.helpers.repos import write_repo
 
 ACTION = "runs: {using: composite, steps: [{run: echo hi, shell: bash}]}\n"
 
