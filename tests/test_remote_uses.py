@@ -15,7 +15,7 @@ from harness.options import Options
 from harness.results import CaseResult, Finding
 from harness.scenario import Case
 from harness.suites import build_report
-from tests.uses_helpers import commit, contents_api, git, git_repo
+from tests.helpers.uses import commit, contents_api, git, git_repo
 
 SPOKE = """\
     on:

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from harness.contract import BUNDLED_CONTRACT, load_contract
-from tests.conftest import ROOT
-from tests.uses_helpers import git, git_repo
+from tests.helpers.paths import ROOT
+from tests.helpers.uses import git, git_repo
 
 DOC = (ROOT / "docs" / "remote-uses.md").read_text(encoding="utf-8")
 BLOCKS = [(m[1], (m[2] or "").strip(), m[3])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.results import Finding
-from tests.repo_helpers import findings, workflow, write_repo
+from tests.helpers.repos import findings, workflow, write_repo
 
 INSTALL = "DeterminateSystems/nix-installer-action@v16"
 
