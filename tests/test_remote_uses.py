@@ -399,7 +399,7 @@ def test_cli_token_never_printed_and_bad_flags_are_input_errors(tmp_path: Path) 
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers.paths import ROOT
 
     repo = caller(tmp_path / "caller", "octo/templates/.github/workflows/spoke-ci.yml@v1")
     env = dict(os.environ, PYTHONPATH=str(ROOT), GITHUB_TOKEN="ghp_s3cretvalue")
