@@ -14,10 +14,10 @@
         httpx
         psutil
         jsonschema
-        python-hcl2
         tree-sitter
         tree-sitter-grammars.tree-sitter-bash
         tree-sitter-grammars.tree-sitter-nix
+        tree-sitter-grammars.tree-sitter-hcl
         rapidfuzz
         cryptography
         pytest

@@ -1,4 +1,4 @@
-"""OpenTofu reading (python-hcl2) and STATE001-003 / CLUSTER001 on fixture repos."""
+"""OpenTofu reading (tree-sitter-hcl) and STATE001-003 / CLUSTER001 on fixture repos."""
 
 from __future__ import annotations
 
@@ -38,6 +38,29 @@ def test_hcl_values_keep_literals_and_expressions_apart() -> None:
     assert module.get("c") == Template("pre-${each.key}")
     assert module.get("d") == {"k.io/x": 1, "y": [True, None]}
     assert [module.line_of(n) for n in ("source", "a", "c", "d")] == [2, 3, 4, 5]
+
+
+def test_hcl_strings_heredocs_and_numbers_read_as_opentofu_reads_them() -> None:
+    parsed = parse_text('locals {\n  a = "q\\"x\\" \\u00e9 $${lit}"\n  b = <<-EOT\n    one\n'
+                        '      two ${var.x}\n  EOT\n  c = -2\n  d = 1.5e3\n'
+                        '  e = var.on ? 1 : 0\n  f = [for x in var.l : x]\n}\n'
+                        'variable "v" {\n  type = string\n}\n', "main.tf")
+    local, variable = parsed.blocks
+    assert local.get("a") == 'q"x" \u00e9 ${lit}'
+    assert local.get("b") == Template("one\n  two ${var.x}\n")
+    assert (local.get("c"), local.get("d")) == (-2, 1500.0)
+    assert local.get("e") == Expr("var.on ? 1 : 0")
+    assert local.get("f") == Expr("[for x in var.l : x]")
+    assert [local.line_of(n) for n in "abcdef"] == [2, 3, 7, 8, 9, 10]
+    assert variable.get("type") == "string"
+
+
+def test_unclosed_block_is_a_problem_with_the_line_of_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "open.tf"
+    path.write_text('module "m" {\n  source = "./x"\n\nresource "a" "b" {\n  x = [1,\n}\n')
+    problem = read_hcl(path, "open.tf")
+    assert isinstance(problem, HclProblem) and problem.line is not None
+    assert problem.message.startswith("cannot parse as HCL: syntax error")
 
 
 def test_unparsable_file_is_a_problem_with_its_line(tmp_path: Path) -> None:

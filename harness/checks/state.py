@@ -4,7 +4,7 @@ Cases of the `state` suite. Params (all cases): `exclude` (list of directory pre
 relative to the repository, whose stacks are not checked, e.g. `[examples]`).
 
 - `state.backend` (STATE001, STATE003): every stack has `backend "<state.backend>"`
-  (default `s3`); files hcl2 cannot parse are noted once (STATE003, warning).
+  (default `s3`); files tree-sitter-hcl cannot parse are noted once (STATE003, warning).
 - `state.agreement` (STATE002): S3 backends name the contract's `state.bucket` /
   `state.endpoint` (when set) and agree with each other; no two stacks share a state key.
 - `cluster.context` (CLUSTER001): kube contexts of `kubernetes`/`helm`/`kubectl` providers,

@@ -1,4 +1,4 @@
-"""OpenTofu/Terraform reading with python-hcl2: stacks, backends, variables and modules."""
+"""OpenTofu/Terraform reading with tree-sitter-hcl: stacks, backends, variables and modules."""
 
 from harness.tofu.hcl import Attribute, Block, Expr, HclFile, HclProblem, Template, read_hcl
 from harness.tofu.stacks import Backend, Setting, Stack, TofuDir, TofuRepo, load_tofu

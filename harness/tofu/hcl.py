@@ -1,22 +1,21 @@
-"""OpenTofu/Terraform files read with python-hcl2 into blocks and attributes with line numbers.
+"""OpenTofu/Terraform files read with tree-sitter-hcl into blocks and attributes with lines.
 
 Values keep the difference between literals and expressions: a quoted string is a `str`
 (or a `Template` when it interpolates `${...}`), anything else that is not a literal is an
-`Expr` holding its source text. A file hcl2 cannot parse is a `HclProblem` with the line
-the parser names, never an exception.
+`Expr` holding its source text. A file the grammar cannot parse is a `HclProblem` with the
+line of the first syntax error, never an exception.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
-_OPTIONS = SerializationOptions(with_comments=False)
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser
 
 
 @dataclass(frozen=True)
@@ -39,17 +38,77 @@ class Template:
         return f'"{self.text}"'
 
 
-@dataclass(frozen=True)
 class Attribute:
-    """`name = value` with its line."""
+    """`name = value` with its line.
 
-    name: str
-    value: Any
-    line: int
-    optional_defaults: dict[str, Any] | None = None
-    """For a variable's `type = map(object({k = optional(t, DEFAULT)}))`: k -> DEFAULT."""
-    key_lines: dict[tuple[str, ...], int] | None = None
-    """For an object value: the line of each (nested) key, by key path."""
+    Read from a syntax tree, the value (with a variable type's optional defaults and an
+    object's key lines) is converted on first use: most attributes are never looked at.
+    """
+
+    __slots__ = ("_defaults", "_lines", "_node", "_source", "_value", "line", "name")
+
+    def __init__(self, name: str, value: Any, line: int,
+                 optional_defaults: dict[str, Any] | None = None,
+                 key_lines: dict[tuple[str, ...], int] | None = None) -> None:
+        self.name = name
+        self.line = line
+        self._value = value
+        self._defaults = optional_defaults
+        self._lines = key_lines
+        self._node: Node | None = None
+        self._source: _Source | None = None
+
+    @classmethod
+    def of_node(cls, name: str, line: int, source: _Source, expression: Node) -> Attribute:
+        """An attribute whose value is read from `expression` when first asked for."""
+        attribute = cls(name, None, line)
+        attribute._node, attribute._source = expression, source
+        return attribute
+
+    def _read(self) -> None:
+        node, source = self._node, self._source
+        if node is None or source is None:
+            return
+        try:
+            value = source.value(node)
+            defaults = (_optional_defaults(source, node) or None) if self.name == "type" \
+                else None
+            lines = (_key_lines(source, node) or None) if isinstance(value, dict) else None
+        except RecursionError:  # nested past Python's stack: keep it opaque
+            value, defaults, lines = Expr("<unreadable expression>"), None, None
+        self._value, self._defaults, self._lines = value, defaults, lines
+        self._node = None
+
+    @property
+    def value(self) -> Any:
+        """The value: str / Template / Expr / number / bool / None / dict / list."""
+        self._read()
+        return self._value
+
+    @property
+    def optional_defaults(self) -> dict[str, Any] | None:
+        """For a variable's `type = map(object({k = optional(t, DEFAULT)}))`: k -> DEFAULT."""
+        self._read()
+        return self._defaults
+
+    @property
+    def key_lines(self) -> dict[tuple[str, ...], int] | None:
+        """For an object value: the line of each (nested) key, by key path."""
+        self._read()
+        return self._lines
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.name, self.value, self.line, self.optional_defaults, self.key_lines)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Attribute) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.line))
+
+    def __repr__(self) -> str:
+        return (f"Attribute(name={self.name!r}, value={self.value!r}, line={self.line}, "
+                f"optional_defaults={self.optional_defaults!r}, key_lines={self.key_lines!r})")
 
 
 @dataclass
@@ -96,143 +155,276 @@ class HclProblem:
     message: str
 
 
-def _unquote_key(key: Any) -> str:
-    text = str(key)
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return text[1:-1]
-    return text
+class HclSyntaxError(ValueError):
+    """The grammar found a syntax error at `line` (1-based) and `column`."""
+
+    def __init__(self, line: int, column: int, near: str) -> None:
+        super().__init__(f"syntax error at column {column}" + (f" near {near!r}" if near else ""))
+        self.line = line
+        self.column = column
 
 
-def convert(value: Any) -> Any:
-    """hcl2's serialized value -> str / Template / Expr / number / bool / dict / list."""
-    if isinstance(value, str):
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            inner = value[1:-1]
-            if "${" in inner:
-                return Template(inner)
-            return inner.replace('\\"', '"').replace("\\\\", "\\")
-        if value.startswith("${") and value.endswith("}"):
-            return Expr(value[2:-1].strip())
-        return value
-    if isinstance(value, dict):
-        return {_unquote_key(k): convert(v) for k, v in value.items()
-                if not str(k).startswith("__")}
-    if isinstance(value, list):
-        return [convert(v) for v in value]
-    return value
+_PARSER: list[Parser] = []
+_ESCAPES = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))|\$\$\{|%%\{', re.DOTALL)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_WRAPPED = re.compile(r"\s*\n\s*")
+_DEPTH = 12
+"""How deep the searches for an object or a function call inside an expression go."""
 
 
-def _line(element: Any, default: int) -> int:
-    meta = getattr(element, "_meta", None)
-    line = getattr(meta, "line", None) if meta is not None and not meta.empty else None
-    return int(line) if isinstance(line, int) else default
+def _parser() -> Parser:
+    """The tree-sitter parser for HCL (imported and built on first use)."""
+    if not _PARSER:
+        import tree_sitter
+        import tree_sitter_hcl
+
+        _PARSER.append(tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language())))
+    return _PARSER[0]
 
 
-def _kids(element: Any) -> list[Any]:
-    return [c for c in getattr(element, "children", None) or [] if c is not None]
+class _Source:
+    """The bytes of one file and the node readers that need them."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+
+    def expr(self, node: Node) -> Expr:
+        """An expression kept as its source text, on one line."""
+        return Expr(_WRAPPED.sub(" ", self.text(node)).strip())
+
+    def string(self, node: Node) -> str:
+        """A `string_lit` label or literal -> its value (escapes decoded)."""
+        return _unescape("".join(self.text(c) for c in node.named_children
+                                 if c.type == "template_literal"))
+
+    def template(self, node: Node) -> str | Template:
+        """A quoted or heredoc template: a `Template` when it interpolates, else a string."""
+        if node.type == "heredoc_template":
+            return self._heredoc(node)
+        parts = [c for c in node.named_children if c.type not in (
+            "quoted_template_start", "quoted_template_end")]
+        if not parts:
+            return ""
+        inner = self.data[parts[0].start_byte:parts[-1].end_byte].decode(
+            "utf-8", errors="replace")
+        if any(c.type == "template_interpolation" for c in parts):
+            return Template(inner)
+        if all(c.type == "template_literal" for c in parts):
+            return _unescape(inner)
+        return inner
+
+    def _heredoc(self, node: Node) -> str | Template:
+        start = next((c for c in node.named_children if c.type == "heredoc_start"), None)
+        idents = [c for c in node.named_children if c.type == "heredoc_identifier"]
+        if start is None or len(idents) < 2:
+            return self.text(node)
+        opening = self.data.find(b"\n", idents[0].end_byte) + 1
+        closing = self.data.rfind(b"\n", opening - 1, idents[-1].start_byte) + 1
+        body = self.data[opening:closing].decode("utf-8", errors="replace")
+        if self.text(start).startswith("<<-"):
+            lines = body.splitlines(keepends=True)
+            indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+            cut = min(indents, default=0)
+            body = "".join(ln[cut:] if ln.strip() else ln.lstrip(" \t") for ln in lines)
+        if any(c.type == "template_interpolation" for c in node.named_children):
+            return Template(body)
+        return body.replace("$${", "${").replace("%%{", "%{")
+
+    def value(self, node: Node) -> Any:
+        """An `expression` -> str / Template / Expr / number / bool / None / dict / list."""
+        kids = _named(node)
+        if len(kids) != 1:
+            return self.expr(node)
+        inner = kids[0]
+        kind = inner.type
+        if kind == "expression":
+            return self.value(inner)
+        if kind == "literal_value":
+            return self._literal(inner)
+        if kind == "variable_expr":  # a bare name (`type = string`) reads as the name
+            return self.text(inner)
+        if kind == "template_expr" and inner.named_children:
+            return self.template(inner.named_children[0])
+        if kind == "collection_value" and inner.named_children:
+            collection = inner.named_children[0]
+            if collection.type == "tuple":
+                return [self.value(c) for c in _named(collection) if c.type == "expression"]
+            if collection.type == "object":
+                return {self.key(elem): self.value(elem.child_by_field_name("val") or elem)
+                        for elem in _named(collection) if elem.type == "object_elem"}
+        if kind == "operation":
+            unary = inner.named_children[0] if inner.named_children else None
+            if unary is not None and unary.type == "unary_operation" and \
+                    self.text(unary).startswith("-") and unary.named_children and \
+                    unary.named_children[0].type == "literal_value":
+                number = self._literal(unary.named_children[0])
+                if isinstance(number, int | float) and not isinstance(number, bool):
+                    return -number
+        return self.expr(node)
+
+    def key(self, elem: Node) -> str:
+        """An object element's key: a bare name or a quoted string, else its source text."""
+        key = elem.child_by_field_name("key")
+        if key is None:
+            return ""
+        value = self.value(key)
+        if isinstance(value, Expr):
+            return value.text
+        return str(value)
+
+    def _literal(self, node: Node) -> Any:
+        child = node.named_children[0] if node.named_children else node
+        text = self.text(child)
+        if child.type == "numeric_lit":
+            try:
+                return int(text)
+            except ValueError:
+                return float(text)
+        if child.type == "bool_lit":
+            return text == "true"
+        if child.type == "null_lit":
+            return None
+        if child.type == "string_lit":
+            return self.string(child)
+        return Expr(text)
 
 
-def _first(element: Any, kind: str, depth: int = 0) -> Any:
-    """Depth-first, the first element of type `kind` (bounded depth)."""
-    if type(element).__name__ == kind:
-        return element
-    if depth > 12:
+def _named(node: Node) -> list[Node]:
+    return [c for c in node.named_children if c.type != "comment"]
+
+
+def _unescape(text: str) -> str:
+    """HCL string escapes (`\\n`, `\\"`, `\\u00e9`, `$${`, `%%{`) -> the characters."""
+    if "\\" not in text and "$${" not in text and "%%{" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if whole in ("$${", "%%{"):
+            return whole[1:]
+        code = match.group(1) or match.group(2)
+        if code:
+            return chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else whole
+        return _SIMPLE_ESCAPES.get(match.group(3), whole)
+
+    return _ESCAPES.sub(one, text)
+
+
+def _first(node: Node, kind: str, depth: int = 0) -> Node | None:
+    """Depth-first, the first node of type `kind` (bounded depth)."""
+    if node.type == kind:
+        return node
+    if depth > _DEPTH:
         return None
-    for child in _kids(element):
+    for child in node.named_children:
         found = _first(child, kind, depth + 1)
         if found is not None:
             return found
     return None
 
 
-def optional_defaults(expression: Any) -> dict[str, Any]:
+def _elements(expression: Node) -> list[tuple[Node, Node]]:
+    """(key, value) expressions of the first object literal inside `expression`."""
+    obj = _first(expression, "object")
+    if obj is None:
+        return []
+    pairs = []
+    for elem in obj.named_children:
+        key, value = elem.child_by_field_name("key"), elem.child_by_field_name("val")
+        if elem.type == "object_elem" and key is not None and value is not None:
+            pairs.append((elem, value))
+    return pairs
+
+
+def _optional_defaults(source: _Source, expression: Node) -> dict[str, Any]:
     """Defaults of `optional(type, default)` attributes of the first object type inside."""
-    obj = _first(expression, "ObjectRule")
     out: dict[str, Any] = {}
-    for elem in _kids(obj) if obj is not None else []:
-        if type(elem).__name__ != "ObjectElemRule":
+    for elem, value in _elements(expression):
+        call = _first(value, "function_call")
+        if call is None or not call.named_children or \
+                source.text(call.named_children[0]) != "optional":
             continue
-        parts = _kids(elem)
-        key = next((p for p in parts if type(p).__name__ == "ObjectElemKeyRule"), None)
-        call = _first(parts[-1], "FunctionCallRule") if parts else None
-        if key is None or call is None:
-            continue
-        name = next((c for c in _kids(call) if type(c).__name__ == "IdentifierRule"), None)
-        arguments = next((c for c in _kids(call) if type(c).__name__ == "ArgumentsRule"), None)
-        if name is None or name.serialize(_OPTIONS) != "optional" or arguments is None:
-            continue
-        values = [c for c in _kids(arguments) if type(c).__name__ != "COMMA_TOKEN"
-                  and hasattr(c, "serialize") and "TOKEN" not in type(c).__name__]
+        arguments = next((c for c in call.named_children if c.type == "function_arguments"),
+                         None)
+        values = [c for c in _named(arguments) if c.type == "expression"] if arguments else []
         if len(values) >= 2:
-            out[_unquote_key(key.serialize(_OPTIONS))] = convert(values[1].serialize(_OPTIONS))
+            out[source.key(elem)] = source.value(values[1])
     return out
 
 
-def key_lines(expression: Any, prefix: tuple[str, ...] = (), depth: int = 0
-              ) -> dict[tuple[str, ...], int]:
+def _key_lines(source: _Source, expression: Node, prefix: tuple[str, ...] = (),
+               depth: int = 0) -> dict[tuple[str, ...], int]:
     """Lines of the keys of an object expression (nested objects too), by key path."""
-    obj = _first(expression, "ObjectRule") if depth < 8 else None
     out: dict[tuple[str, ...], int] = {}
-    for elem in _kids(obj) if obj is not None else []:
-        if type(elem).__name__ != "ObjectElemRule":
-            continue
-        parts = _kids(elem)
-        key = next((p for p in parts if type(p).__name__ == "ObjectElemKeyRule"), None)
-        if key is None:
-            continue
-        path = (*prefix, _unquote_key(key.serialize(_OPTIONS)))
-        out[path] = _line(elem, 0)
-        value = parts[-1]
-        if value is not key and type(value).__name__ != "ObjectRule" and \
-                _first(value, "ObjectRule", 9) is not None:
-            out.update(key_lines(value, path, depth + 1))
-        elif type(value).__name__ == "ObjectRule":
-            out.update(key_lines(value, path, depth + 1))
+    if depth >= 8:
+        return out
+    for elem, value in _elements(expression):
+        path = (*prefix, source.key(elem))
+        out[path] = elem.start_point[0] + 1
+        if _first(value, "object") is not None:
+            out.update(_key_lines(source, value, path, depth + 1))
     return out
 
 
-def _body(body: Any, file: str, parent_line: int
+def _body(source: _Source, body: Node | None, file: str
           ) -> tuple[dict[str, Attribute], list[Block]]:
     attributes: dict[str, Attribute] = {}
     blocks: list[Block] = []
-    for child in getattr(body, "children", []):
-        kind = type(child).__name__
-        if kind == "AttributeRule":
-            name = _unquote_key(child.identifier.serialize(_OPTIONS))
-            line = _line(child, parent_line)
-            try:
-                value = convert(child.expression.serialize(_OPTIONS))
-            except Exception:  # an expression hcl2 cannot serialize: keep it opaque
-                value = Expr("<unreadable expression>")
-            defaults = None
-            if name == "type":
-                try:
-                    defaults = optional_defaults(child.expression) or None
-                except Exception:  # a type hcl2 shapes differently: no defaults known
-                    defaults = None
-            lines = None
-            if isinstance(value, dict):
-                try:
-                    lines = key_lines(child.expression) or None
-                except Exception:  # lines are a nicety; the value is what matters
-                    lines = None
-            attributes[name] = Attribute(name, value, line, defaults, lines)
-        elif kind == "BlockRule":
-            blocks.append(_block(child, file, parent_line))
+    for child in body.named_children if body is not None else []:
+        if child.type == "attribute":
+            parts = _named(child)
+            if len(parts) >= 2:
+                name = source.text(parts[0])
+                attributes[name] = Attribute.of_node(name, child.start_point[0] + 1, source,
+                                                     parts[-1])
+        elif child.type == "block":
+            blocks.append(_block(source, child, file))
     return attributes, blocks
 
 
-def _block(element: Any, file: str, parent_line: int) -> Block:
-    labels = [_unquote_key(label.serialize(_OPTIONS)) for label in element.labels]
-    line = _line(element, parent_line)
-    attributes, blocks = _body(element.body, file, line)
-    return Block(labels[0], tuple(labels[1:]), file, line, attributes, blocks)
+def _block(source: _Source, node: Node, file: str) -> Block:
+    labels: list[str] = []
+    body = None
+    for child in node.named_children:
+        if child.type == "identifier":
+            labels.append(source.text(child))
+        elif child.type == "string_lit":
+            labels.append(source.string(child))
+        elif child.type == "body":
+            body = child
+    attributes, blocks = _body(source, body, file)
+    return Block(labels[0] if labels else "", tuple(labels[1:]), file,
+                 node.start_point[0] + 1, attributes, blocks)
+
+
+def _first_error(node: Node) -> Node | None:
+    """The first ERROR or MISSING node in document order."""
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    for child in node.children:
+        if child.has_error or child.is_missing:
+            found = _first_error(child)
+            if found is not None:
+                return found
+    return None
 
 
 def parse_text(text: str, file: str) -> HclFile:
-    """Parse HCL text; raises on syntax errors (see `read_hcl` for the safe form)."""
-    tree = hcl2.transform(hcl2.parses_to_tree(text))
-    attributes, blocks = _body(tree.body, file, 1)
+    """Parse HCL text; raises HclSyntaxError (see `read_hcl` for the safe form)."""
+    data = text.encode("utf-8", errors="replace")
+    root = _parser().parse(data).root_node
+    if root.has_error:
+        error = _first_error(root) or root
+        near = data[error.start_byte:error.end_byte].decode("utf-8", errors="replace")
+        near = near.strip().splitlines()[0][:30] if near.strip() else ""
+        if error.is_missing:
+            near = f"missing {error.type}"
+        raise HclSyntaxError(error.start_point[0] + 1, error.start_point[1] + 1, near)
+    body = next((c for c in root.named_children if c.type == "body"), None)
+    attributes, blocks = _body(_Source(data), body, file)
     return HclFile(file, blocks, attributes)
 
 
@@ -255,13 +447,8 @@ def read_hcl(path: Path, file: str) -> HclFile | HclProblem:
         return parse_text(text, file)
     except json.JSONDecodeError as exc:
         return HclProblem(file, exc.lineno, f"not JSON: {exc.msg}")
-    except Exception as exc:  # lark and hcl2 raise many types; every one is bad input
-        line = getattr(exc, "line", None)
-        column = getattr(exc, "column", None)
+    except HclSyntaxError as exc:
+        return HclProblem(file, exc.line, f"cannot parse as HCL: {str(exc)[:160]}")
+    except (ValueError, RecursionError, UnicodeError) as exc:  # any other unreadable shape
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        token = getattr(exc, "token", None)
-        if isinstance(column, int) and column > 0:
-            near = f" near {str(token).strip()[:30]!r}" if str(token or "").strip() else ""
-            message = f"syntax error at column {column}{near}"
-        return HclProblem(file, line if isinstance(line, int) and line > 0 else None,
-                          f"cannot parse as HCL: {message[:160]}")
+        return HclProblem(file, None, f"cannot parse as HCL: {message[:160]}")

@@ -11,6 +11,7 @@ wins). Other `*.tfvars` files (`beehive.tfvars`) are per-deployment var files, k
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -181,21 +182,30 @@ def _backend(stack: Stack, root: Path) -> Backend | None:
     return None
 
 
-def _tf_dirs(root: Path) -> dict[str, list[Path]]:
+def _tf_dirs(root: Path) -> tuple[dict[str, list[Path]], float]:
+    """Directories holding `.tf` files (relative path -> files), and the newest mtime of any
+    file in them (what the cache of parsed repositories is keyed by)."""
     found: dict[str, list[Path]] = {}
+    newest = 0.0
     for current, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         tf = sorted(f for f in files if f.endswith(".tf"))
-        if tf:
-            rel = Path(current).relative_to(root).as_posix()
-            found[rel] = [Path(current) / f for f in tf]
-    return found
+        if not tf:
+            continue
+        rel = Path(current).relative_to(root).as_posix()
+        found[rel] = [Path(current, f) for f in tf]
+        with contextlib.suppress(OSError), os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_file():
+                    newest = max(newest, entry.stat().st_mtime)
+    return found, newest
 
 
 @lru_cache(maxsize=8)
-def _load_cached(root: Path, stamp: float) -> TofuRepo:
+def _load_cached(root: Path, stamp: float,
+                 found: tuple[tuple[str, tuple[Path, ...]], ...]) -> TofuRepo:
     repo = TofuRepo(root)
-    dirs = {rel: _read_dir(root, rel, paths) for rel, paths in _tf_dirs(root).items()}
+    dirs = {rel: _read_dir(root, rel, paths) for rel, paths in found}
     referenced: set[str] = set()
     for rel, directory in dirs.items():
         repo.problems.extend(directory.problems)
@@ -227,9 +237,5 @@ def _load_cached(root: Path, stamp: float) -> TofuRepo:
 def load_tofu(root: Path) -> TofuRepo:
     """Read every stack and module under `root` (cached per directory state)."""
     root = root.resolve()
-    try:
-        stamp = max((p.stat().st_mtime for rel in _tf_dirs(root) for p in (root / rel).iterdir()
-                     if p.is_file()), default=0.0)
-    except OSError:
-        stamp = 0.0
-    return _load_cached(root, stamp)
+    found, stamp = _tf_dirs(root)
+    return _load_cached(root, stamp, tuple((rel, tuple(paths)) for rel, paths in found.items()))
