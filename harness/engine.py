@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +121,7 @@ def one_per_place(findings: list[Finding]) -> list[Finding]:
 def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
     result.findings = apply_suppressions(ctx, one_per_place(output.findings))
     result.measurements = list(output.measurements)
+    result.loopback = output.loopback
     result.artifacts = [_relative_to_cwd(path) for path in output.artifacts]
     failing = [f for f in result.findings if f.fails]
     if failing:
@@ -130,8 +130,3 @@ def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
         result.reason = f"{len(failing)} finding(s): {', '.join(rules)}"
     elif output.notes:
         result.reason = "; ".join(output.notes)
-
-
-def run_suites(ctx: CheckContext, suites: Iterable[Suite]) -> list[CaseResult]:
-    """Run every case of every suite, in order."""
-    return [run_case(ctx, suite, case) for suite in suites for case in suite.cases]

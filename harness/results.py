@@ -83,6 +83,8 @@ class CheckOutput:
     measurements: list[Measurement] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    loopback: bool = False
+    """True when the case measured a loopback cache it built, not the fleet's cache."""
 
     def add(self, finding: Finding) -> None:
         """Record a finding."""
@@ -98,6 +100,7 @@ class CheckOutput:
         self.measurements.extend(other.measurements)
         self.artifacts.extend(other.artifacts)
         self.notes.extend(other.notes)
+        self.loopback = self.loopback or other.loopback
 
 
 @dataclass
@@ -113,6 +116,8 @@ class CaseResult:
     artifacts: list[str] = field(default_factory=list)
     live: bool = False
     duration: float = 0.0
+    loopback: bool = False
+    """Measured against a loopback cache built by this run (reported only when true)."""
 
     @property
     def node_id(self) -> str:
@@ -121,7 +126,7 @@ class CaseResult:
 
     def to_json(self) -> dict[str, Any]:
         """The result as the report's JSON object."""
-        return {
+        data: dict[str, Any] = {
             "suite": self.suite,
             "case": self.case,
             "status": str(self.status),
@@ -132,6 +137,9 @@ class CaseResult:
             "measurements": [m.to_json() for m in self.measurements],
             "artifacts": list(self.artifacts),
         }
+        if self.loopback:
+            data["loopback"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseResult:
@@ -152,4 +160,5 @@ class CaseResult:
             artifacts=list(data.get("artifacts", [])),
             live=bool(data.get("live", False)),
             duration=float(data.get("duration", 0.0)),
+            loopback=bool(data.get("loopback", False)),
         )

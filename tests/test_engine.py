@@ -10,11 +10,12 @@ import pytest
 
 from harness.checks import CHECKS
 from harness.checks.api import CheckContext, Skip
-from harness.engine import make_context, run_case, run_suites
+from harness.engine import make_context, run_case
 from harness.errors import HarnessInputError, Problem
 from harness.options import Options
 from harness.results import CheckOutput, Finding, Severity, Status
 from harness.scenario import Case, Suite
+from harness.scheduler import run_suites
 
 
 def crashes(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:

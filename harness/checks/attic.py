@@ -79,6 +79,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def _note_embedded(target: Target, out: CheckOutput) -> None:
     if not target.live:
+        out.loopback = True
         out.notes.append(f"embedded loopback cache {target.url}/{target.cache} "
                          "(no caches.attic.url or --attic-url)")
 

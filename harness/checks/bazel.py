@@ -99,6 +99,7 @@ def _probe_case(ctx: CheckContext, params: Mapping[str, Any], kind: str, rule: s
         report = (_grpc_probes(kind, cache, timeout) if cache.is_grpc
                   else http_probe(cache.url, timeout=timeout))
         _report_probe(out, report, rule, cache)
+        out.loopback = cache.source == "embedded"
     return out
 
 
@@ -202,6 +203,7 @@ def check_warm_hit_ratio(ctx: CheckContext, params: Mapping[str, Any]) -> CheckO
             out.artifacts.append(str(log))
         out.notes.append(f"cache {redact(cache.url)} ({cache.source}), targets "
                          f"{' '.join(setup.targets)}")
+        out.loopback = cache.source == "embedded"
     return out
 
 

@@ -30,6 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="also write the JSON report here as release evidence")
     parser.add_argument("--scenarios", type=Path, default=None,
                         help="directory of *.scenario.yaml suites (default: the bundled ones)")
+    parser.add_argument("--static", action="store_true",
+                        help="run only the static cases: no network, no Nix, Bazel or nginx, "
+                             "no cgroups (the fast repository check)")
+    parser.add_argument("--progress", action="store_true",
+                        help="print a line per case as it finishes, and what was proven, to "
+                             "stderr (default when stderr is a terminal)")
     add_live_arguments(parser)
     add_uses_arguments(parser)
 
@@ -41,13 +47,26 @@ def run(args: argparse.Namespace) -> int:
     # a run allocates many small, long-lived objects (the workflow model); collecting
     # young objects less often saves a tenth of a static run's time
     gc.set_threshold(50_000, 20, 100)
-    from harness.engine import make_context, run_suites
+    import time
+
+    from harness.engine import make_context
     from harness.evidence import write_evidence
+    from harness.progress import Progress, wanted
+    from harness.scheduler import run_suites, static_only
     from harness.suites import build_report, load_suites, select_suites
 
+    started = time.perf_counter()
     ctx = make_context(args.repo, args.contract, options_from(args))
     suites = select_suites(load_suites(args.scenarios, args.suite), args.suite)
-    report = build_report(ctx, run_suites(ctx, suites))
+    if args.static:
+        suites = static_only(suites)
+    progress = None
+    if wanted(args.progress):
+        progress = Progress(sum(len(suite.cases) for suite in suites))
+    results = run_suites(ctx, suites, progress.case_done if progress else None)
+    if progress is not None:
+        progress.summary(results, time.perf_counter() - started)
+    report = build_report(ctx, results)
     emit(renderer(args.format)(report), args.output)
     if args.evidence is not None:
         write_evidence(report, args.evidence)

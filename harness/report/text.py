@@ -5,6 +5,9 @@ from __future__ import annotations
 from harness.report.model import Report
 from harness.results import Finding, Status
 
+LOOPBACK = "loopback cache built here; not the fleet's cache"
+"""The label of a result measured against a loopback cache this run built."""
+
 
 def finding_line(finding: Finding) -> str:
     """The problem-matcher line of a finding: `path:line:col: severity: message [RULE]`."""
@@ -16,7 +19,8 @@ def finding_line(finding: Finding) -> str:
 
 
 def render(report: Report) -> str:
-    """Findings first, then one line per case that did not pass, then the counts."""
+    """Findings first, then one line per case that did not pass (or passed against a
+    loopback cache), then the counts."""
     lines: list[str] = []
     for result in report.sorted_results():
         lines.extend(finding_line(f) for f in sorted(result.findings, key=Finding.sort_key))
@@ -24,6 +28,8 @@ def render(report: Report) -> str:
         if result.status is not Status.PASSED:
             reason = f": {result.reason}" if result.reason else ""
             lines.append(f"{result.status.upper()} {result.node_id}{reason}")
+        elif result.loopback:
+            lines.append(f"PASSED {result.node_id}: {LOOPBACK}")
     summary = report.summary()
     lines.append(f"{summary['passed']} passed, {summary['failed']} failed, "
                  f"{summary['skipped']} skipped, {summary['errors']} errors")

@@ -1,0 +1,82 @@
+"""Running the cases of a run: static cases one after another, live cases side by side.
+
+A *static* case (its case or suite carries the `static` mark) reads the repository and
+nothing else. Every other case is *live*: it talks to a cache, builds with Nix or Bazel, or
+measures memory, and spends most of its time waiting on a subprocess or a socket. Live cases
+are independent (each makes its own scratch directory under the artifacts directory and
+takes its own free ports), so they run concurrently on threads while the static cases run
+on the calling thread. Results come back in the suites' order, whatever order they finish
+in; `on_result` hears of each one as it finishes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from harness.checks.api import CheckContext
+from harness.results import CaseResult
+from harness.scenario import Case, Suite
+
+STATIC_MARK = "static"
+MAX_LIVE_WORKERS = 8
+"""Live cases running at once, at most (they mostly wait on subprocesses and sockets)."""
+
+
+def is_static(suite: Suite, case: Case) -> bool:
+    """True when the case reads the repository only: no network, tools or cgroups."""
+    return STATIC_MARK in case.marks or STATIC_MARK in suite.marks
+
+
+def static_only(suites: Iterable[Suite]) -> list[Suite]:
+    """The suites with their static cases only (`check --static`); suites left empty go."""
+    kept = []
+    for suite in suites:
+        cases = tuple(case for case in suite.cases if is_static(suite, case))
+        if cases:
+            kept.append(Suite(suite.name, suite.path, cases, suite.description, suite.marks))
+    return kept
+
+
+def run_suites(ctx: CheckContext, suites: Iterable[Suite],
+               on_result: Callable[[CaseResult], None] | None = None,
+               live_workers: int = MAX_LIVE_WORKERS) -> list[CaseResult]:
+    """Run every case of every suite; results in the suites' order.
+
+    Live cases run on up to `live_workers` threads (1: one after another, as the static
+    cases always do). `on_result` is called once per case as it finishes, never from two
+    threads at once.
+    """
+    from harness.engine import run_case
+
+    order = [(suite, case) for suite in suites for case in suite.cases]
+    lock = threading.Lock()
+
+    def run(suite: Suite, case: Case) -> CaseResult:
+        result = run_case(ctx, suite, case)
+        if on_result is not None:
+            with lock:
+                on_result(result)
+        return result
+
+    live = [(suite, case) for suite, case in order if not is_static(suite, case)]
+    if live_workers <= 1 or len(live) <= 1:
+        return [run(suite, case) for suite, case in order]
+    results: dict[int, CaseResult | Future[CaseResult]] = {}
+    pool = ThreadPoolExecutor(max_workers=min(live_workers, len(live)),
+                              thread_name_prefix="live-case")
+    try:
+        for index, (suite, case) in enumerate(order):
+            if not is_static(suite, case):
+                results[index] = pool.submit(run, suite, case)
+        for index, (suite, case) in enumerate(order):
+            if is_static(suite, case):
+                results[index] = run(suite, case)
+        done = [value.result() if isinstance(value, Future) else value
+                for _, value in sorted(results.items())]
+    except BaseException:  # interrupted: start no further case
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return done
