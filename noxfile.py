@@ -77,6 +77,10 @@ def release_gate(session: nox.Session) -> None:
 
 @nox.session(default=False, tags=["bench"])
 def bench(session: nox.Session) -> None:
-    """Speed and memory benchmarks; results as JSON in benchmarks/results/."""
-    _install(session, "test")
+    """Speed and memory benchmarks, each against an anchor measured in the same run.
+
+    Results as JSON in benchmarks/results/; exit 1 when a benchmark missed its target.
+    Posargs name benchmarks, e.g. `nox -s bench -- tofu check`.
+    """
+    _install(session, "test", "bench")
     session.run("python", "-m", "benchmarks", *session.posargs)

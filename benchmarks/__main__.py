@@ -36,6 +36,9 @@ def main(argv: list[str]) -> int:
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         verdict = {True: "ok", False: "MISSED TARGET", None: "done"}[result.get("passed")]
         sys.stdout.write(f"{name}: {verdict} -> {RESULTS / f'{name}.json'}\n")
+        for key in ("target", "anchor", "ratio_to_anchor", "ratio", "skipped"):
+            if result.get(key) is not None:
+                sys.stdout.write(f"  {key.replace('_', ' ')}: {result[key]}\n")
         failed = failed or result.get("passed") is False
     return 1 if failed else 0
 

@@ -8,26 +8,24 @@ temporary directory, and the whole process
         --suite bootstrap --format json
 
 is timed (median of several runs) at 50, 100 and 150 workflow files, plus an empty
-repository for the fixed start-up cost. Target: under 0.4 s for 150 files, with the cost
-per file staying flat (linear growth).
+repository for the fixed start-up cost, interleaved with zizmor `--offline` on the same
+files. Target: at most 0.7 times zizmor's time for 150 files, with the cost per file
+staying flat (linear growth).
 
     python -m benchmarks check
 """
 
 from __future__ import annotations
 
-import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-TARGET_SECONDS = 0.4
+from benchmarks.timing import fit, load, time_commands, zizmor_command
+
+TARGET_RATIO = 0.7
 SIZES = (50, 100, 150)
 RUNS = 7
 SUITES = ("workflows", "placement", "bootstrap")
@@ -193,119 +191,52 @@ def write_corpus(root: Path, files: int, seed: int = 2) -> Path:
     return root
 
 
-FOUNDATION_SCENARIOS = {
-    "workflows": ["files-readable: workflows.readable", "local-uses-resolve: workflows.local_uses",
-                  "needs-graph: workflows.needs"],
-    "placement": ["labels-are-lanes: lanes.known_labels",
-                  "lane-label-alone: lanes.scale_set_label_alone"],
-    "bootstrap": ["workflow-owned-nix: bootstrap.workflow_owned_nix"],
-}
-"""The foundation's own rules (WF, LANE, BOOT) only, to tell their cost from other checks."""
-
-
-def write_foundation_scenarios(directory: Path) -> Path:
-    """Scenario files with only the WF, LANE and BOOT cases; return the directory."""
-    directory.mkdir(parents=True)
-    for suite, cases in FOUNDATION_SCENARIOS.items():
-        lines = ["cases:"]
-        for case in cases:
-            name, check = case.split(": ")
-            lines += [f"  - name: {name}", f"    check: {check}"]
-        (directory / f"{suite}.scenario.yaml").write_text("\n".join(lines) + "\n")
-    return directory
-
-
-def _command(repo: Path, scenarios: Path | None = None) -> list[str]:
+def _command(repo: Path) -> list[str]:
     args = [sys.executable, "-m", "harness", "check", "--repo", str(repo), "--format", "json"]
     for suite in SUITES:
         args += ["--suite", suite]
-    if scenarios is not None:
-        args += ["--scenarios", str(scenarios)]
     return args
-
-
-def _fit(points: dict[int, float]) -> dict[str, float]:
-    """Least-squares line through (files, seconds): per-file cost, intercept and r^2."""
-    xs, ys = list(points), list(points.values())
-    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
-    sxx = sum((x - mean_x) ** 2 for x in xs)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
-    intercept = mean_y - slope * mean_x
-    total = sum((y - mean_y) ** 2 for y in ys) or 1e-12
-    residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
-    return {"ms_per_file": round(slope * 1000, 3), "intercept_s": round(intercept, 4),
-            "r_squared": round(1 - residual / total, 4)}
-
-
-def time_check(repo: Path, pycache: Path, runs: int = RUNS,
-               scenarios: Path | None = None) -> dict[str, Any]:
-    """Median, min and max wall time (and CPU time) of the whole `check` process on `repo`.
-
-    Bytecode is cached (in `pycache`) as it is for an installed package, even where the
-    environment sets PYTHONDONTWRITEBYTECODE.
-    """
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONPYCACHEPREFIX=str(pycache))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    times = []
-    cpu = []
-    code = None
-    for _ in range(runs + 1):  # the first run warms the caches and is not counted
-        before = os.times()
-        started = time.perf_counter()
-        done = subprocess.run(_command(repo, scenarios), cwd=repo, env=env, capture_output=True,
-                              timeout=120, check=False)
-        times.append(time.perf_counter() - started)
-        after = os.times()
-        cpu.append(after.children_user - before.children_user
-                   + after.children_system - before.children_system)
-        code = done.returncode
-        if code not in (0, 1):
-            raise RuntimeError(f"check exited {code}: {done.stderr.decode()[-2000:]}")
-    counted = times[1:]
-    return {"median": round(statistics.median(counted), 4), "min": round(min(counted), 4),
-            "max": round(max(counted), 4), "cpu_median": round(statistics.median(cpu[1:]), 4),
-            "exit_code": code}
 
 
 def main() -> dict[str, Any]:
     """Run the benchmark and return its JSON result."""
-    bundled: dict[str, Any] = {}
-    foundation: dict[str, Any] = {}
+    seconds: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         pycache = Path(tmp) / "pycache"
-        scenarios = write_foundation_scenarios(Path(tmp) / "scenarios")
         empty = Path(tmp) / "empty"
         empty.mkdir()
-        bundled["0"] = time_check(empty, pycache)
-        foundation["0"] = time_check(empty, pycache, scenarios=scenarios)
+        seconds["0"] = time_commands({"harness": _command(empty)}, RUNS, pycache, cwd=empty)
         for size in SIZES:
             repo = write_corpus(Path(tmp) / f"corpus{size}", size)
-            bundled[str(size)] = time_check(repo, pycache)
-            foundation[str(size)] = time_check(repo, pycache, scenarios=scenarios)
+            commands = {"harness": _command(repo)}
+            zizmor = zizmor_command(repo)
+            if zizmor:
+                commands["zizmor"] = zizmor
+            seconds[str(size)] = time_commands(commands, RUNS, pycache, cwd=repo)
         files = sorted((Path(tmp) / f"corpus{SIZES[-1]}").rglob("*.yml"))
         corpus = {"workflow_files": SIZES[-1], "action_files": len(ACTIONS),
                   "yaml_lines": sum(len(p.read_text().splitlines()) for p in files)}
-    largest = bundled[str(SIZES[-1])]["median"]
+    largest = seconds[str(SIZES[-1])]
+    harness = largest["harness"]["median"]
+    anchor = largest.get("zizmor", {}).get("median")
+    ratio = round(harness / anchor, 3) if anchor else None
     return {
         "benchmark": "check",
         "command": "python -m harness check --repo DIR --suite workflows --suite placement "
                    "--suite bootstrap --format json",
-        "runs_per_size": RUNS,
+        "anchor": "zizmor --offline on the same corpus, interleaved" if anchor else
+                  "zizmor not installed (the bench dependency group has it)",
         "corpus": corpus,
         "bytecode": "cached, as for an installed package",
-        "target_seconds": TARGET_SECONDS,
-        "seconds": bundled,
-        "growth": _fit({size: bundled[str(size)]["median"] for size in SIZES}),
-        "cpu_growth": _fit({size: bundled[str(size)]["cpu_median"] for size in SIZES}),
-        "foundation_rules_only": {
-            "what": "WF001-WF003, LANE001-LANE003 and BOOT001 cases alone (--scenarios)",
-            "seconds": foundation,
-            "growth": _fit({size: foundation[str(size)]["median"] for size in SIZES}),
-            "passed": foundation[str(SIZES[-1])]["median"] < TARGET_SECONDS,
-        },
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
-        "passed": largest < TARGET_SECONDS,
+        "target": f"harness median <= {TARGET_RATIO} x zizmor median at {SIZES[-1]} files",
+        "target_ratio": TARGET_RATIO,
+        "seconds": seconds,
+        "ratio_to_anchor": ratio,
+        "growth": fit({size: seconds[str(size)]["harness"]["median"] for size in SIZES}),
+        "cpu_growth": fit({size: seconds[str(size)]["harness"]["cpu_median"]
+                           for size in SIZES}),
+        **load(),
+        "passed": ratio is not None and ratio <= TARGET_RATIO,
     }
 
 
