@@ -19,7 +19,7 @@
         tree-sitter-grammars.tree-sitter-nix
         tree-sitter-grammars.tree-sitter-hcl
         rapidfuzz
-        cryptography
+        pynacl
         pytest
         grpcio
       ];

@@ -9,8 +9,7 @@ import subprocess
 from dataclasses import replace
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from nacl.signing import SigningKey
 
 from harness.probes.narinfo import (
     NarInfoError,
@@ -41,10 +40,9 @@ NIX_KEY = "test-1:dgyb2PNqz32GHQRMq3rCOvrLcUAvkf7IC1Yz/TvSYv8="
 """The key real Nix 2.8 signed NARINFO with (`nix-store --generate-binary-cache-key`)."""
 
 
-def _key(name: str) -> tuple[Ed25519PrivateKey, PublicKey]:
-    private = Ed25519PrivateKey.generate()
-    raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return private, PublicKey(name, raw)
+def _key(name: str) -> tuple[SigningKey, PublicKey]:
+    private = SigningKey.generate()
+    return private, PublicKey(name, bytes(private.verify_key))
 
 
 @pytest.mark.needs_nix
@@ -104,7 +102,7 @@ def test_unsigned_untrusted_and_wrong_key() -> None:
 def test_own_signature_round_trip() -> None:
     info = parse_narinfo(NARINFO)
     private, public = _key("mine-1")
-    sig = base64.b64encode(private.sign(info.fingerprint().encode())).decode()
+    sig = base64.b64encode(private.sign(info.fingerprint().encode()).signature).decode()
     signed = replace(info, sigs=(f"mine-1:{sig}",))
     result = check_signatures(signed, [PublicKey.parse(NIX_KEY), public])
     assert result.ok and result.key_names == ("mine-1",)

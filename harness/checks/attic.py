@@ -24,7 +24,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
 from harness.probes.binary_cache import AuthError, CacheClient, CacheError, Lookup, Presence
 from harness.probes.loopback_cache import NIX_FILE, closed_port
-from harness.probes.narinfo import Trust, check_signatures, store_path_hash
+from harness.probes.narinfo import Trust, check_many, store_path_hash
 from harness.probes.nix import NixError, nix_missing_reason, realise, remove_tree, show_config
 from harness.results import CheckOutput, Finding
 from harness.rules import Rule
@@ -148,13 +148,14 @@ def check_signatures_case(ctx: CheckContext, params: Mapping[str, Any]) -> Check
         for path, lookup in zip(paths, lookups, strict=True):
             if lookup.presence is Presence.ERROR:
                 out.add(_finding("ATTIC002", f"{path}: {lookup.error}"))
-            if lookup.presence is not Presence.HIT or lookup.info is None:
-                continue
-            result = check_signatures(lookup.info, keys)
+        signed = [(path, lookup.info) for path, lookup in zip(paths, lookups, strict=True)
+                  if lookup.presence is Presence.HIT and lookup.info is not None]
+        checks = check_many([info for _, info in signed], keys)
+        for (path, _), result in zip(signed, checks, strict=True):
             counts[result.trust] += 1
             if not result.ok:
-                signed = ", ".join(result.key_names) or "no Sig"
-                bad.append(f"{path} is {result.trust} ({signed})")
+                names = ", ".join(result.key_names) or "no Sig"
+                bad.append(f"{path} is {result.trust} ({names})")
         for message in bad[:MAX_LISTED]:
             out.add(_finding("ATTIC002", message + ": Nix will rebuild it"))
         if len(bad) > MAX_LISTED:
@@ -251,17 +252,16 @@ def _presence(target: Target, client: CacheClient, paths: list[str],
     auth: set[str] = set()
     errors: dict[str, str] = {}
     untrusted: set[str] = set()
+    found = [(by_hash[lk.hash_part], lk.info) for lk in lookups
+             if lk.presence is Presence.HIT and lk.info is not None]
     for lookup in lookups:
         path = by_hash[lookup.hash_part]
         if lookup.presence is Presence.AUTH:
             auth.add(path)
         elif lookup.presence is Presence.ERROR:
             errors[path] = lookup.error
-        elif lookup.presence is Presence.HIT and lookup.info is not None:
-            if check_signatures(lookup.info, keys).ok:
-                hits.add(path)
-            else:
-                untrusted.add(path)
+    for (path, _), result in zip(found, check_many([i for _, i in found], keys), strict=True):
+        (hits if result.ok else untrusted).add(path)
     return hits, auth, errors, untrusted
 
 

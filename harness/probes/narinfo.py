@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 NIX32_CHARS = "0123456789abcdfghijklmnpqrsvwxyz"
 _NIX32_INDEX = {c: i for i, c in enumerate(NIX32_CHARS)}
@@ -207,9 +207,9 @@ class PublicKey:
 
     def verifies(self, message: bytes, signature: bytes) -> bool:
         """True when `signature` is this key's ed25519 signature of `message`."""
-        try:
-            Ed25519PublicKey.from_public_bytes(self.key).verify(signature, message)
-        except InvalidSignature:
+        try:  # libsodium: half the CPU of OpenSSL's ed25519, and it lets other threads run
+            crypto_sign_open(signature + message, self.key)
+        except (BadSignatureError, ValueError):  # ValueError: not a 32-byte key
             return False
         return True
 
@@ -262,3 +262,22 @@ def check_signatures(info: NarInfo, keys: Iterable[PublicKey]) -> SigCheck:
             return SigCheck(Trust.TRUSTED, (name,))
         bad = True
     return SigCheck(Trust.INVALID if bad else Trust.UNTRUSTED, tuple(names))
+
+
+def check_many(infos: Sequence[NarInfo], keys: Iterable[PublicKey],
+               workers: int = 2) -> list[SigCheck]:
+    """`check_signatures` of each narinfo, in order, on up to `workers` threads.
+
+    libsodium runs without Python's lock, so on a machine with idle cores a closure's
+    thousands of signatures are checked side by side.
+    """
+    trusted = list(keys)
+    if workers <= 1 or len(infos) < 64:
+        return [check_signatures(info, trusted) for info in infos]
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(infos) // workers)
+    chunks = [infos[i:i + size] for i in range(0, len(infos), size)]
+    with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="narinfo-sig") as pool:
+        parts = pool.map(lambda chunk: [check_signatures(i, trusted) for i in chunk], chunks)
+        return [result for part in parts for result in part]
