@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from harness.checks.api import CheckContext
 from harness.results import CaseResult
 from harness.scenario import Case, Suite
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 STATIC_MARK = "static"
 MAX_LIVE_WORKERS = 8
@@ -63,6 +66,8 @@ def run_suites(ctx: CheckContext, suites: Iterable[Suite],
     live = [(suite, case) for suite, case in order if not is_static(suite, case)]
     if live_workers <= 1 or len(live) <= 1:
         return [run(suite, case) for suite, case in order]
+    from concurrent.futures import Future, ThreadPoolExecutor  # a static run never needs them
+
     results: dict[int, CaseResult | Future[CaseResult]] = {}
     pool = ThreadPoolExecutor(max_workers=min(live_workers, len(live)),
                               thread_name_prefix="live-case")

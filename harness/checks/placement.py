@@ -121,6 +121,14 @@ class Patterns:
         default_factory=dict, compare=False, hash=False, repr=False)
     _why: dict[tuple[str, ...], str | None] = field(
         default_factory=dict, compare=False, hash=False, repr=False)
+    _hash: int = field(default=0, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.heavy, self.light)))
+
+    def __hash__(self) -> int:
+        """Computed once: every variant's memo key holds the patterns."""
+        return self._hash
 
     @classmethod
     def build(cls, extra_heavy: Iterable[str] = (), light: Iterable[str] = (),

@@ -278,11 +278,13 @@ def commands(script: str, first_line: int = 1) -> list[Command]:
     template = _template(script) if "${{" in script else None
     if template is None:
         return list(_commands(script, first_line))
-    return _filled(template[0], first_line, ["${{" + e + "}}" for e in template[1]])
+    return list(_filled(template[0], first_line, tuple("${{" + e + "}}" for e in template[1])))
 
 
-def _filled(template: str, first_line: int, values: list[str]) -> list[Command]:
-    """The commands of a slotted script with each slot replaced by its value."""
+@lru_cache(maxsize=4096)
+def _filled(template: str, first_line: int, values: tuple[str, ...]) -> tuple[Command, ...]:
+    """The commands of a slotted script with each slot replaced by its value (remembered:
+    matrix variants that give a script the same values share one answer)."""
     def fill(text: str) -> str:
         return _SLOT.sub(lambda m: values[int(m.group(1))], text)
 
@@ -296,7 +298,7 @@ def _filled(template: str, first_line: int, values: list[str]) -> list[Command]:
                 piped_to=fill(parsed.piped_to) if parsed.piped_to else None,
                 stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin)
         out.append(parsed)
-    return out
+    return tuple(out)
 
 
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/@%+-]+")
@@ -330,7 +332,7 @@ def substituted_commands(script: str, first_line: int,
         return commands(script, first_line)
     values = [value_of(expression) for expression in template[1]]
     if all(v is not None and _SAFE_VALUE.fullmatch(v) and v not in _RESERVED for v in values):
-        return _filled(template[0], first_line, [str(v) for v in values])
+        return list(_filled(template[0], first_line, tuple(str(v) for v in values)))
 
     def text_of(match: re.Match[str]) -> str:
         value = value_of(match.group(0)[3:-2])

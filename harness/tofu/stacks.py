@@ -115,6 +115,9 @@ class TofuRepo:
     stacks: list[Stack] = field(default_factory=list)
     modules: dict[str, TofuDir] = field(default_factory=dict)
     problems: list[HclProblem] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What readers derived from this (cached) repository, by reader: reused while the
+    files are unchanged."""
 
     def module_dir(self, caller: str, source: str) -> TofuDir | None:
         """The local module a `source = "../x"` names, relative to the calling directory."""
@@ -182,18 +185,19 @@ def _backend(stack: Stack, root: Path) -> Backend | None:
     return None
 
 
-def _tf_dirs(root: Path) -> tuple[dict[str, list[Path]], float]:
-    """Directories holding `.tf` files (relative path -> files), and the newest mtime of any
-    file in them (what the cache of parsed repositories is keyed by)."""
-    found: dict[str, list[Path]] = {}
+def _tf_dirs(root: Path) -> tuple[dict[str, list[str]], float]:
+    """Directories holding `.tf` files (relative path -> file paths), and the newest mtime of
+    any file in them (what the cache of parsed repositories is keyed by)."""
+    found: dict[str, list[str]] = {}
     newest = 0.0
+    prefix = len(str(root)) + 1
     for current, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         tf = sorted(f for f in files if f.endswith(".tf"))
         if not tf:
             continue
-        rel = Path(current).relative_to(root).as_posix()
-        found[rel] = [Path(current, f) for f in tf]
+        rel = current[prefix:].replace(os.sep, "/") or "."
+        found[rel] = [f"{current}{os.sep}{name}" for name in tf]
         with contextlib.suppress(OSError), os.scandir(current) as entries:
             for entry in entries:
                 if entry.is_file():
@@ -203,9 +207,9 @@ def _tf_dirs(root: Path) -> tuple[dict[str, list[Path]], float]:
 
 @lru_cache(maxsize=8)
 def _load_cached(root: Path, stamp: float,
-                 found: tuple[tuple[str, tuple[Path, ...]], ...]) -> TofuRepo:
+                 found: tuple[tuple[str, tuple[str, ...]], ...]) -> TofuRepo:
     repo = TofuRepo(root)
-    dirs = {rel: _read_dir(root, rel, paths) for rel, paths in found}
+    dirs = {rel: _read_dir(root, rel, [Path(p) for p in paths]) for rel, paths in found}
     referenced: set[str] = set()
     for rel, directory in dirs.items():
         repo.problems.extend(directory.problems)
