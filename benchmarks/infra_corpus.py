@@ -283,12 +283,19 @@ jobs:
 """
 
 
+def _names(base: tuple[str, ...], scale: float) -> tuple[str, ...]:
+    """`scale` times as many names as `base` (a second round gets a `-2` suffix)."""
+    count = max(1, round(len(base) * scale))
+    return tuple(base[i % len(base)] + (f"-{i // len(base) + 1}" if i >= len(base) else "")
+                 for i in range(count))
+
+
 def write_infra_repo(root: Path, seed: int = 7, scale: float = 1.0) -> Path:
     """Write the infra-shaped repository under `root`; `scale` multiplies the file count."""
     rng = random.Random(seed)
     files: dict[str, str] = {}
-    modules = MODULES[: max(1, round(len(MODULES) * scale))]
-    stacks = STACKS[: max(1, round(len(STACKS) * scale))]
+    modules = _names(MODULES, scale)
+    stacks = _names(STACKS, scale)
     for module in modules:
         base = f"tofu/modules/{module}"
         if module == "arc-runner":
@@ -311,7 +318,7 @@ def write_infra_repo(root: Path, seed: int = 7, scale: float = 1.0) -> Path:
         if stack == "arc-runners":
             files.update({f"{base}/{k}": v for k, v in _runner_stack().items()})
             continue
-        module = stack if stack in MODULES else rng.choice(MODULES[1:])
+        module = stack if stack in modules else rng.choice(modules[1:] or modules)
         files[f"{base}/main.tf"] = (
             f'module "{stack.replace("-", "_")}" {{\n  source    = "../../modules/{module}"\n'
             f'  name      = "{stack}"\n  namespace = var.namespace\n}}\n\n'
