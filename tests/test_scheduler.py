@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from repo_helpers import write_repo
 
 from harness.checks import CHECKS
 from harness.checks.api import CheckContext
@@ -23,6 +22,7 @@ from harness.progress import Progress, summary_text, wanted
 from harness.results import CaseResult, CheckOutput, Measurement, Status
 from harness.scenario import Case, Suite
 from harness.scheduler import run_suites, static_only
+from tests.helpers.repos import write_repo
 
 ROOT = Path(__file__).parent.parent
 MEETING = threading.Barrier(2, timeout=20)
