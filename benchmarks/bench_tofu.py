@@ -67,6 +67,9 @@ def main() -> dict[str, Any]:
         "ratio_to_anchor": round(harness / anchor, 3) if anchor else None,
         "growth": {"points": {str(sizes[s]["tf_files"]): growth[s]["median"] for s in SCALES},
                    **fit({sizes[s]["tf_files"]: growth[s]["median"] for s in SCALES})},
+        "cpu_growth": {"points": {str(sizes[s]["tf_files"]): growth[s]["cpu_median"]
+                                  for s in SCALES},
+                       **fit({sizes[s]["tf_files"]: growth[s]["cpu_median"] for s in SCALES})},
         **load(),
         "passed": harness <= TARGET_SECONDS,
     }

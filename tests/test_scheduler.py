@@ -143,3 +143,12 @@ def test_check_static_runs_no_live_case_and_progress_goes_to_stderr(tmp_path: Pa
     lines = done.stderr.splitlines()
     assert len([ln for ln in lines if ln.startswith("[")]) == len(report["results"])
     assert any(ln.startswith("proven: ") and "workflows" in ln for ln in lines)
+
+
+def test_check_static_of_suites_without_static_cases_is_bad_input(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(tmp_path),
+                           "--static", "--suite", "caches"],
+                          capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("--static: no static case in suite(s) caches")

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from harness.engine import make_context
+    from harness.errors import HarnessInputError
     from harness.evidence import write_evidence
     from harness.progress import Progress, wanted
     from harness.scheduler import run_suites, static_only
@@ -59,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
     ctx = make_context(args.repo, args.contract, options_from(args))
     suites = select_suites(load_suites(args.scenarios, args.suite), args.suite)
     if args.static:
-        suites = static_only(suites)
+        kept = static_only(suites)
+        if not kept:  # nothing to examine is bad input, never a pass
+            raise HarnessInputError(f"--static: no static case in suite(s) "
+                                    f"{', '.join(s.name for s in suites)}")
+        suites = kept
     progress = None
     if wanted(args.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
