@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from harness import __version__
 from harness.commands import COMMANDS
 from harness.errors import HarnessInputError
+from harness.outpaths import check_arguments
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
+        check_arguments(args.command, args)
         code: int = module.run(args)
     except HarnessInputError as exc:
         for problem in exc.problems:

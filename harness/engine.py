@@ -57,7 +57,8 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:
     """Run one case and classify it: passed, failed (an error finding), skipped or error."""
     suite_name = suite if isinstance(suite, str) else suite.name
     started = time.perf_counter()
-    result = CaseResult(suite=suite_name, case=case.name, status=Status.PASSED)
+    result = CaseResult(suite=suite_name, case=case.name, status=Status.PASSED,
+                        scenario_sha256=None if isinstance(suite, str) else suite.sha256 or None)
     try:
         check = resolve_check(case.check)
         output = check(ctx, case.params)
@@ -123,6 +124,7 @@ def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
     result.measurements = list(output.measurements)
     result.loopback = output.loopback
     result.artifacts = [_relative_to_cwd(path) for path in output.artifacts]
+    result.examined = {kind: count for kind, count in output.examined.items() if count > 0}
     failing = [f for f in result.findings if f.fails]
     if failing:
         result.status = Status.FAILED

@@ -12,21 +12,35 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_text_atomic
 from harness.errors import HarnessInputError, Problem
 from harness.report.model import SCHEMA, Report
+from harness.safe_read import MAX_JSON_BYTES, UnsafeFile, read_text
 
 KEY_ENV = "HARNESS_EVIDENCE_KEY"
 ALGORITHM = "hmac-sha256"
 SIGNATURE = "signature"
 
 
-def evidence_key(environ: dict[str, str] | None = None) -> bytes | None:
-    """The signing key from `HARNESS_EVIDENCE_KEY`, or None when unset or empty."""
-    value = (os.environ if environ is None else environ).get(KEY_ENV, "")
-    return value.encode("utf-8") if value else None
+def evidence_key(environ: Mapping[str, str] | None = None) -> bytes | None:
+    """The signing key from `HARNESS_EVIDENCE_KEY`, or None when it is unset.
+
+    A set but empty (or blank) key is an input error, never "no key": it is what
+    `${{ secrets.X }}` gives on a fork or after a rename, and reading it as unset would let
+    unsigned evidence pass.
+    """
+    environ = os.environ if environ is None else environ
+    if KEY_ENV not in environ:
+        return None
+    value = environ[KEY_ENV]
+    if not value.strip():
+        raise HarnessInputError(f"{KEY_ENV} is set but empty: set the real key, or unset "
+                                "the variable to run without signing")
+    return value.encode("utf-8")
 
 
 def canonical(data: dict[str, Any]) -> bytes:
@@ -70,23 +84,25 @@ def write_evidence(report: Report, path: Path, key: bytes | None = None) -> None
     """Write the report as evidence JSON at `path` (signed with `key` or `HARNESS_EVIDENCE_KEY`)."""
     if key is None:
         key = evidence_key()
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = evidence_document(report, key)
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(document, indent=2) + "\n")
 
 
 def read_evidence(path: Path) -> dict[str, Any]:
     """The raw JSON object of an evidence file; HarnessInputError when it is not one."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HarnessInputError(Problem(str(path), None, f"cannot read evidence: "
-                                                         f"{exc.strerror or exc}")) from exc
+        text = read_text(path, MAX_JSON_BYTES)
+    except UnsafeFile as exc:
+        raise HarnessInputError(Problem(str(path), None,
+                                        f"cannot read evidence: {exc.reason}")) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HarnessInputError(Problem(str(path), exc.lineno,
                                         f"evidence is not JSON: {exc.msg}")) from exc
+    except RecursionError:
+        raise HarnessInputError(Problem(str(path), None, "evidence is not JSON: nested "
+                                                         "too deeply")) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise HarnessInputError(Problem(str(path), None,
                                         f"not a flywheel-harness report (schema {SCHEMA})"))

@@ -1,13 +1,17 @@
 """The release gate: may this commit be published to FlakeHub, on the strength of its evidence?
 
 The gate fails closed. It passes only when the evidence
-- is signed with `HARNESS_EVIDENCE_KEY` (when that key is set) and internally consistent,
-- belongs to the commit checked out here, made on a clean tree, and this tree is clean,
+- is signed with `HARNESS_EVIDENCE_KEY` (when that key is set, and always under
+  `--require-signature` or `publication.flakehub.require_signature`) and internally consistent,
+- belongs to the commit checked out here, made on a clean tree, and this tree is clean
+  (a tree whose state git cannot tell is not clean; index flags cannot hide edits),
 - was made against the same contract (sha256),
+- came from the installed harness's bundled scenarios (or a scenario set the contract names),
 - covers every suite in `publication.flakehub.suites` and the roles in `publication.flakehub.after`,
+  and each of those suites examined something (a passed case that looked at an input),
 - has no failed or errored case, and no skipped live case in a required suite,
 - is no older than `publication.flakehub.max_age`.
-Every reason it refuses is one line.
+Every reason it refuses is one line. docs/gate.md says what this proves and what it does not.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any
 
 from harness.contract.model import Contract, FlakeHubPublication
 from harness.evidence import KEY_ENV, SIGNATURE, load_report, signature_problem
-from harness.report.model import RepoInfo, Report
+from harness.report.model import Report, scenario_set
 from harness.results import Status
+from harness.worktree import tree_state
 
 FUTURE_TOLERANCE = 300.0
 """Seconds of clock skew allowed between the machine that made the evidence and this one."""
@@ -88,7 +93,14 @@ def _short(sha: str | None) -> str:
     return (sha or "none")[:12]
 
 
-def _check_signature(verdict: GateVerdict, data: dict[str, Any], key: bytes | None) -> None:
+def _check_signature(verdict: GateVerdict, data: dict[str, Any], key: bytes | None,
+                     required: bool) -> None:
+    if key is None and required:
+        verdict.checked["signature"] = "required, no key"
+        verdict.refuse(f"signed evidence is required (--require-signature or "
+                       f"publication.flakehub.require_signature) but {KEY_ENV} is not set "
+                       "here: the signature cannot be verified")
+        return
     if key is None:
         if SIGNATURE in data:
             verdict.notes.append(f"evidence is signed but {KEY_ENV} is not set here: "
@@ -109,8 +121,9 @@ def _check_consistency(verdict: GateVerdict, data: dict[str, Any], report: Repor
 
 
 def _check_commit(verdict: GateVerdict, report: Report, repo: Path) -> None:
-    here = RepoInfo.of(repo)
+    here = tree_state(repo)
     verdict.checked["commit"] = here.commit
+    verdict.checked["dirty"] = here.dirty
     if here.commit is None:
         verdict.refuse(f"{repo} is not a git checkout: the evidence cannot be tied to a commit")
     elif report.repo.commit is None:
@@ -120,9 +133,16 @@ def _check_commit(verdict: GateVerdict, report: Report, repo: Path) -> None:
                        f"at {_short(here.commit)}")
     if report.repo.dirty:
         verdict.refuse("evidence was made on a tree with uncommitted changes")
+    elif report.repo.dirty is None and report.repo.commit is not None:
+        verdict.refuse("evidence does not record whether its tree was clean (dirty: unknown)")
+    if here.commit is None:
+        return
     if here.dirty:
-        verdict.refuse(f"{repo} has uncommitted changes to tracked files: the release would "
-                       "not be the commit the evidence proves")
+        verdict.refuse(f"{repo} is not its commit: {here.why}: the release would not be the "
+                       "commit the evidence proves")
+    elif here.dirty is None:
+        verdict.refuse(f"cannot tell whether {repo} has uncommitted changes ({here.why}): "
+                       "unknown is not clean")
 
 
 def _check_contract(verdict: GateVerdict, report: Report, contract: Contract) -> None:
@@ -149,6 +169,47 @@ def _check_coverage(verdict: GateVerdict, report: Report, spec: FlakeHubPublicat
                            "from the evidence")
     if "validate" in spec.after and not report.results:
         verdict.refuse("evidence holds no results: nothing was validated")
+
+
+def _check_scenarios(verdict: GateVerdict, report: Report,
+                     spec: FlakeHubPublication) -> None:
+    """Every result came from the installed harness's bundled scenario files, unless the
+    contract accepts the evidence's scenario set by its digest."""
+    from harness.suites import bundled_suite_digests
+
+    recorded = scenario_set(report.results)
+    verdict.checked["scenarios_sha256"] = recorded["sha256"]
+    if recorded["sha256"] in spec.scenarios_sha256:
+        verdict.notes.append(f"scenario set {_short(recorded['sha256'])} is accepted by "
+                             "publication.flakehub.scenarios_sha256")
+        return
+    bundled = bundled_suite_digests()
+    for suite, digest in sorted(recorded["suites"].items()):
+        if digest is None:
+            verdict.refuse(f"suite `{suite}`: the evidence does not record which scenario "
+                           "file it ran")
+        elif bundled.get(suite) != digest:
+            verdict.refuse(f"suite `{suite}` did not run the installed harness's bundled "
+                           f"scenarios (sha256 {_short(digest)}, bundled "
+                           f"{_short(bundled.get(suite))}); to accept this scenario set, name "
+                           f"its digest {recorded['sha256']} in "
+                           "publication.flakehub.scenarios_sha256")
+
+
+def _check_examined(verdict: GateVerdict, report: Report, required: list[str]) -> None:
+    """A required suite must have examined its input: one passed case that looked at some."""
+    for suite in required:
+        results = [r for r in report.results if r.suite == suite]
+        if not results:
+            continue  # refused as missing
+        if any(r.status is Status.PASSED and r.examined_anything for r in results):
+            continue
+        skipped = [r for r in results if r.status is Status.SKIPPED]
+        if len(skipped) == len(results):
+            why = f"every case was skipped ({skipped[0].case}: {skipped[0].reason})"
+        else:
+            why = "no passed case examined any input (files, jobs, stacks, endpoints)"
+        verdict.refuse(f"required suite `{suite}` examined nothing: {why}")
 
 
 def _check_results(verdict: GateVerdict, report: Report, required: list[str]) -> None:
@@ -217,19 +278,27 @@ def check_flakehub_dry_run(verdict: GateVerdict, directory: Path) -> None:
 
 
 def evaluate(data: dict[str, Any], evidence_path: Path, repo: Path, contract: Contract, *,
-             key: bytes | None, now: datetime | None = None) -> GateVerdict:
-    """Judge evidence `data` (read from `evidence_path`) for the checkout at `repo`."""
+             key: bytes | None, now: datetime | None = None,
+             require_signature: bool = False) -> GateVerdict:
+    """Judge evidence `data` (read from `evidence_path`) for the checkout at `repo`.
+
+    A signature is required when `require_signature` is set or the contract's
+    `publication.flakehub.require_signature` is true (its default).
+    """
     verdict = GateVerdict()
-    spec = contract.flakehub or FlakeHubPublication()
+    spec = contract.flakehub or FlakeHubPublication(require_signature=False)
     if contract.flakehub is None:
         verdict.notes.append("the contract has no publication.flakehub section: using the "
                              "defaults (after: bootstrap, validate, gate; max_age 24h)")
-    _check_signature(verdict, data, key)
+    _check_signature(verdict, data, key, require_signature or spec.require_signature)
     report = load_report(data, evidence_path)
     _check_consistency(verdict, data, report)
     _check_commit(verdict, report, repo)
     _check_contract(verdict, report, contract)
+    _check_scenarios(verdict, report, spec)
     _check_coverage(verdict, report, spec)
-    _check_results(verdict, report, list(verdict.checked.get("required_suites", [])))
+    required = list(verdict.checked.get("required_suites", []))
+    _check_examined(verdict, report, required)
+    _check_results(verdict, report, required)
     _check_age(verdict, report, spec.max_age_seconds, now or datetime.now(UTC))
     return verdict

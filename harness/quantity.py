@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -20,6 +21,8 @@ _SUFFIXES: dict[str, Decimal] = {
     "Pi": Decimal(2) ** 50,
     "Ei": Decimal(2) ** 60,
 }
+MAX_QUANTITY = 2**63 - 1
+"""The largest quantity accepted (8Ei): what a signed 64-bit byte count holds, as in Kubernetes."""
 _QUANTITY = re.compile(r"^\s*([+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]{0,2})\s*$")
 
 
@@ -31,9 +34,15 @@ def parse_quantity(value: str | int | float) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a quantity: {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a finite quantity: {value!r}")
         if value < 0:
             raise ValueError(f"negative quantity: {value!r}")
+        if value > MAX_QUANTITY:
+            raise ValueError(f"quantity {value:g} is over the largest accepted, 8Ei")
         return int(value)
+    if len(str(value)) > 64:
+        raise ValueError(f"not a Kubernetes quantity: {str(value)[:40]!r}... (too long)")
     match = _QUANTITY.match(str(value))
     if not match or match.group(2) not in _SUFFIXES:
         raise ValueError(f"not a Kubernetes quantity: {value!r} (use e.g. 512Mi, 8Gi, 1.5G)")
@@ -41,7 +50,12 @@ def parse_quantity(value: str | int | float) -> int:
         number = Decimal(match.group(1))
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
         raise ValueError(f"not a Kubernetes quantity: {value!r}") from exc
-    return int(number * _SUFFIXES[match.group(2)])
+    if number.adjusted() > 19:  # checked before multiplying: 1e999999Gi overflows Decimal
+        raise ValueError(f"quantity {str(value).strip()} is over the largest accepted, 8Ei")
+    total = number * _SUFFIXES[match.group(2)]
+    if total > MAX_QUANTITY:
+        raise ValueError(f"quantity {str(value).strip()} is over the largest accepted, 8Ei")
+    return int(total)
 
 
 def format_bytes(value: float) -> str:

@@ -85,6 +85,8 @@ class CheckOutput:
     notes: list[str] = field(default_factory=list)
     loopback: bool = False
     """True when the case measured a loopback cache it built, not the fleet's cache."""
+    examined: dict[str, int] = field(default_factory=dict)
+    """What the check looked at, by kind (`files`, `jobs`, `stacks`, `endpoints`, ...)."""
 
     def add(self, finding: Finding) -> None:
         """Record a finding."""
@@ -94,8 +96,14 @@ class CheckOutput:
         """Record a measurement."""
         self.measurements.append(Measurement(name, value, unit))
 
+    def examine(self, kind: str, count: int) -> None:
+        """Record that the check examined `count` inputs of `kind` (added up per kind)."""
+        self.examined[kind] = self.examined.get(kind, 0) + max(0, int(count))
+
     def extend(self, other: CheckOutput) -> None:
         """Fold another check's output into this one."""
+        for kind, count in other.examined.items():
+            self.examine(kind, count)
         self.findings.extend(other.findings)
         self.measurements.extend(other.measurements)
         self.artifacts.extend(other.artifacts)
@@ -118,6 +126,15 @@ class CaseResult:
     duration: float = 0.0
     loopback: bool = False
     """Measured against a loopback cache built by this run (reported only when true)."""
+    examined: dict[str, int] = field(default_factory=dict)
+    """What the case looked at, by kind; empty when it examined nothing."""
+    scenario_sha256: str | None = None
+    """sha256 of the scenario file the case came from (None: not recorded)."""
+
+    @property
+    def examined_anything(self) -> bool:
+        """True when the case looked at one input or more."""
+        return any(count > 0 for count in self.examined.values())
 
     @property
     def node_id(self) -> str:
@@ -136,6 +153,8 @@ class CaseResult:
             "findings": [f.to_json() for f in sorted(self.findings, key=Finding.sort_key)],
             "measurements": [m.to_json() for m in self.measurements],
             "artifacts": list(self.artifacts),
+            "examined": dict(sorted(self.examined.items())),
+            "scenario_sha256": self.scenario_sha256,
         }
         if self.loopback:
             data["loopback"] = True
@@ -161,4 +180,6 @@ class CaseResult:
             live=bool(data.get("live", False)),
             duration=float(data.get("duration", 0.0)),
             loopback=bool(data.get("loopback", False)),
+            examined={str(k): int(v) for k, v in dict(data.get("examined") or {}).items()},
+            scenario_sha256=data.get("scenario_sha256"),
         )

@@ -14,6 +14,7 @@ cases:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,18 @@ class Suite:
     cases: tuple[Case, ...]
     description: str = ""
     marks: tuple[str, ...] = ()
+    sha256: str = ""
+    """sha256 of the scenario file's bytes: the evidence records it per case."""
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a scenario file (regular files within the contract size limit only)."""
+    from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_bytes
+
+    try:
+        return hashlib.sha256(read_bytes(path, MAX_CONTRACT_BYTES)).hexdigest()
+    except UnsafeFile as exc:
+        raise HarnessInputError(Problem(str(path), None, exc.reason)) from None
 
 
 def suite_name_of(path: Path) -> str:
@@ -114,7 +127,7 @@ def load_suite(path: Path, display: str | None = None) -> Suite:
     if problems:
         raise HarnessInputError(problems)
     return Suite(raw.get("suite", suite_name_of(path)), path, tuple(cases),
-                 raw.get("description", ""), tuple(raw.get("marks", ())))
+                 raw.get("description", ""), tuple(raw.get("marks", ())), file_sha256(path))
 
 
 def bundled_scenarios_dir() -> Path:

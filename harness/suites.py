@@ -57,6 +57,11 @@ def select_suites(suites: Sequence[Suite], names: Iterable[str]) -> list[Suite]:
     return [known[n] for n in wanted]
 
 
+def bundled_suite_digests() -> dict[str, str]:
+    """sha256 of each bundled scenario file, by suite name (what the gate accepts)."""
+    return {suite.name: suite.sha256 for suite in load_suites()}
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with a `Z`."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

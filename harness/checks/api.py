@@ -46,6 +46,13 @@ class CheckContext:
 
         return load_repo_model(self.repo, resolver_for(self.repo, self.contract, self.options))
 
+    def workflow_inputs(self) -> dict[str, int]:
+        """What a check of the workflow model examines: workflow and action files, jobs."""
+        model = self.workflows
+        return {"files": len(model.workflows) + len(model.problems)
+                + sum(1 for action in model.actions.values() if action is not None),
+                "jobs": sum(len(w.jobs) for w in model.workflows.values())}
+
     def artifacts_dir(self) -> Path:
         """A directory for this run's artifacts, created on demand."""
         path = self.options.artifacts_dir

@@ -100,7 +100,7 @@ def _from(value: Resolved) -> str:
 def check_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC001 and ARC004 for every scale set of every source."""
     config = arc_config(ctx, params)
-    out = CheckOutput(notes=list(config.notes))
+    out = CheckOutput(notes=list(config.notes), examined={"scale_sets": len(config.scale_sets)})
     for scale_set in config.scale_sets:
         lane = ctx.contract.lane(scale_set.label_text or "")
         limit = scale_set.memory_limit
@@ -178,7 +178,7 @@ def check_capacity(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC002: per node, maxRunners x memory of its lanes fits allocatable memory."""
     config = arc_config(ctx, params)
     contract = ctx.contract
-    out = CheckOutput(notes=list(config.notes))
+    out = CheckOutput(notes=list(config.notes), examined={"scale_sets": len(config.scale_sets)})
     loads: dict[str, tuple[int, int, str]] = {}
     for label, sets in sorted(_per_label(config).items()):
         lane = contract.lane(label)
@@ -226,7 +226,7 @@ def check_lanes(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC003: one scale set per contract lane, and no scale set outside the lanes."""
     config = arc_config(ctx, params)
     contract = ctx.contract
-    out = CheckOutput(notes=list(config.notes))
+    out = CheckOutput(notes=list(config.notes), examined={"scale_sets": len(config.scale_sets)})
     declared = config.declared
     labels = _per_label(config)
     for scale_set in declared:

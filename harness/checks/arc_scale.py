@@ -115,7 +115,7 @@ def check_burst(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         provenance[name] = "the live AutoscalingRunnerSet"
     model = model_burst(contract, jobs, peaks=peaks, allocatable=allocatable, scale=scale,
                         idle_memory=idle)
-    output = CheckOutput()
+    output = CheckOutput(examined={"lanes": len(jobs)})
     if live.sources:
         output.notes.append(f"live values from {', '.join(live.sources)}")
     _lane_findings(ctx, model, output, provenance)
@@ -203,7 +203,7 @@ def check_live_desired(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     if not live.listeners:
         raise Skip("no listener metrics given (scenario `metrics:` or --metrics-file)",
                    live=True)
-    output = CheckOutput()
+    output = CheckOutput(examined={"listeners": len(live.listeners)})
     for listener in live.listeners:
         _check_listener(live, listener, output)
     return output

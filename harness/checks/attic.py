@@ -91,7 +91,7 @@ def _on_runner() -> bool:
 # -- ATTIC001 ---------------------------------------------------------------------------
 def check_reachable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ATTIC001: nix-cache-info answers for our store dir; Attic's key is trusted."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     store_dir = str(params.get("store_dir", "/nix/store"))
     with open_target(ctx, params) as target, target.client() as client:
         _note_embedded(target, out)
@@ -133,7 +133,7 @@ def check_reachable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput
 # -- ATTIC002 ---------------------------------------------------------------------------
 def check_signatures_case(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ATTIC002: every narinfo looked at is signed by a contract key that verifies."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     sample = int(params.get("sample", 200))
     with open_target(ctx, params) as target, target.client() as client:
         _note_embedded(target, out)
@@ -182,7 +182,7 @@ def _reachable_or_finding(target: Target, client: CacheClient, out: CheckOutput,
 # -- ATTIC003 ---------------------------------------------------------------------------
 def check_hit_ratio(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ATTIC003: the closure's hit ratio (by count and bytes) reaches min_hit_ratio."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     with open_target(ctx, params) as target, target.client(workers=4) as client:
         _note_embedded(target, out)
         _reachable_or_finding(target, client, out, "ATTIC003")
@@ -268,7 +268,7 @@ def _presence(target: Target, client: CacheClient, paths: list[str],
 # -- ATTIC004 ---------------------------------------------------------------------------
 def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ATTIC004: a fresh store realises the target from this cache alone, building nothing."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     reason = nix_missing_reason()
     if reason:
         raise Skip(f"real substitution needs Nix: {reason}")
@@ -345,7 +345,7 @@ def _fetch_biggest(client: CacheClient, paths: list[str], out: CheckOutput) -> N
 # -- ATTIC005 ---------------------------------------------------------------------------
 def check_outage(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ATTIC005: with the cache unreachable or hung, a build still succeeds within a bound."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     reason = nix_missing_reason()
     if reason:
         raise Skip(f"the outage case needs Nix: {reason}")

@@ -94,7 +94,7 @@ def _probe_case(ctx: CheckContext, params: Mapping[str, Any], kind: str, rule: s
                 http_probe: Callable[..., ProbeReport]) -> CheckOutput:
     """Run one probe (gRPC or HTTP, by the cache's scheme) and report it under `rule`."""
     timeout = float_param(params, "timeout", 10.0)
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     with cache_for(ctx) as cache:
         report = (_grpc_probes(kind, cache, timeout) if cache.is_grpc
                   else http_probe(cache.url, timeout=timeout))
@@ -127,7 +127,7 @@ def _strict_env(flags: list[str], workspace: Path) -> bool:
 def evaluate_warm(result: WarmResult, *, min_ratio: float, flags: list[str],
                   workspace: Path) -> CheckOutput:
     """Findings and measurements for one cold -> warm pair (BAZEL003)."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     cold, warm = result.cold, result.warm
     out.measure("bazel.cold_seconds", round(cold.seconds, 3), "seconds")
     if cold.critical_path is not None:
@@ -225,7 +225,7 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
     if unknown or remote_timeout <= 0 or retries < 0:
         raise HarnessInputError(f"outage parameters: modes must be among {', '.join(MODES)}, "
                                 "remote_timeout > 0 and remote_retries >= 0")
-    out = CheckOutput()
+    out = CheckOutput(examined={"endpoints": 1})
     url, _ = configured_url(ctx)
     with build_setup(ctx, params, "outage") as setup:
         bazel, ws = setup.bazel, setup.workspace

@@ -89,7 +89,7 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
     model = ctx.workflows
     if not model.workflows:
         raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     checked = 0
     for instance in model.instances:
         steps = model.effective_steps(instance.job)

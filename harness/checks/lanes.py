@@ -68,7 +68,7 @@ def _instances(ctx: CheckContext) -> list[JobInstance]:
 
 def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """LANE001 and LANE003: labels are contract lanes or hosted labels; unresolved ones noted."""
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     contract = ctx.contract
     known = sorted([*contract.lanes, *contract.hosted_labels])
     lanes = {lane.lower() for lane in contract.lanes}  # GitHub matches labels ignoring case
@@ -103,7 +103,7 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
 
 def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """LANE002: a lane label is the only label of its `runs-on`."""
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     lanes = {lane.lower() for lane in ctx.contract.lanes}
     for instance in _instances(ctx):
         seen: set[tuple[str, ...]] = set()

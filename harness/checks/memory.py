@@ -25,7 +25,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.contract.model import Contract, Lane
 from harness.contract.substitute import LaneMissing, lane_or_substitute
 from harness.errors import HarnessInputError
-from harness.memory.chart import timeline_svg
+from harness.memory.chart import short_command, timeline_svg
 from harness.memory.judge import Verdict, judge
 from harness.memory.runner import WorkloadRun, run_workload
 from harness.memory.summary import record
@@ -33,6 +33,7 @@ from harness.probes.cgroup import own_memory_cgroup, read_memory
 from harness.quantity import format_bytes, parse_quantity
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
+from harness.runid import RUN_ID, run_unique
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -54,6 +55,13 @@ RULES = (
                    "heavy lane is wasted.",
          example="peak working set 600Mi on tinyland-nix-heavy (32Gi)",
          fix="runs-on: tinyland-nix", severity=Severity.WARNING, suite="memory"),
+    Rule("MEM004", "The measured command itself failed: it exited non-zero or could not start "
+                   "(a measurement of a failed build proves nothing about the build). "
+                   "Reported beside the memory verdict, not instead of it.",
+         example="flywheel-harness measure --limit 1Gi -- /no/such/cmd  # exit 127",
+         fix="Fix the command, or pass `--allow-failure` (case param `allow_failure: true`) "
+             "when only its memory matters.",
+         suite="memory"),
 )
 
 
@@ -85,8 +93,8 @@ def check_workload(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     _, _, output = measure_workload(
         ctx.contract, command, lane=lane, limit=limit, timeout=float(params.get("timeout", 600)),
         margin=None if margin is None else float(margin), cwd=ctx.repo,
-        chart=ctx.artifacts_dir() / str(chart) if chart else None,
-        chart_dir=ctx.artifacts_dir())
+        chart=ctx.artifacts_dir() / run_unique(str(chart)) if chart else None,
+        chart_dir=ctx.artifacts_dir(), allow_failure=bool(params.get("allow_failure", False)))
     if note:
         output.notes.insert(0, note)
     return output
@@ -106,29 +114,53 @@ def _lane(ctx: CheckContext, name: object, check: str) -> tuple[Lane | None, str
                                 f"({', '.join(sorted(ctx.contract.lanes))})") from None
 
 
+def command_failure(exit_code: int | None) -> str:
+    """How a command ended, in words: `exited 2`, `was killed by signal 9`, `could not
+    start (exit 127: not found)`."""
+    if exit_code is None:
+        return "did not report an exit status"
+    if exit_code < 0:
+        return f"was killed by signal {-exit_code}"
+    if exit_code == 127:
+        return "could not start (exit 127: command not found)"
+    if exit_code == 126:
+        return "could not start (exit 126: not executable)"
+    return f"exited {exit_code}"
+
+
 def measure_workload(contract: Contract, command: str | list[str], *, lane: Lane | None,
                      limit: int | None, timeout: float, margin: float | None = None,
                      cwd: Path | None = None, chart: Path | None = None,
                      chart_dir: Path | None = None, interval: float | None = None,
+                     allow_failure: bool = False,
                      ) -> tuple[WorkloadRun, Verdict, CheckOutput]:
-    """Run, judge and chart one workload; the engine of `memory.workload` and `measure`."""
+    """Run, judge and chart one workload; the engine of `memory.workload` and `measure`.
+
+    A command that exits non-zero is MEM004 unless `allow_failure`. Charts named here get
+    this run's id, so concurrent runs never overwrite each other's charts.
+    """
     limit = lane.memory_limit if lane is not None else limit
     run = run_workload(command, limit, timeout=timeout, cwd=cwd,
                        interval=interval or contract.sample_interval)
     label = lane.name if lane is not None else (
         f"{format_bytes(limit)} limit" if limit else "no limit")
     verdict = judge(run, contract, lane, label=label, margin=margin)
-    output = CheckOutput()
+    output = CheckOutput(examined={"workloads": 1})
     record(run, verdict, output)
     if run.timed_out:
         timed_out = Finding("MEM001", f"{label}: the workload did not finish within "
                                       f"{timeout:g}s; its peak is unknown")
         verdict.findings.append(timed_out)  # the text summary reads the verdict
         output.add(timed_out)
-    text = command if isinstance(command, str) else shlex.join(command)
+    elif run.exit_code != 0 and not allow_failure:
+        failed = Finding("MEM004", f"{label}: the command {command_failure(run.exit_code)}; "
+                                   "its measurement proves nothing (--allow-failure to accept)")
+        verdict.findings.append(failed)
+        output.add(failed)
+    text = short_command(command)
     if chart is None:
         slug = re.sub(r"[^a-z0-9]+", "-", f"{label}-{text}".lower()).strip("-")[:60]
-        chart = (chart_dir or Path(".harness")) / f"memory-{slug}.svg"
+        chart = (chart_dir or Path(".harness")) / f"memory-{slug}-{RUN_ID}.svg"
     chart.parent.mkdir(parents=True, exist_ok=True)
     chart.write_text(timeline_svg(run, f"{label}: {text}"[:90],
                                   f"{lane.name} limit" if lane is not None else "limit"))
@@ -142,7 +174,7 @@ def check_pod_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     if own is None:
         raise Skip("no memory cgroup controller is visible here", live=True)
     reading = read_memory(own.directory, own.version)
-    output = CheckOutput()
+    output = CheckOutput(examined={"cgroups": 1})
     output.measure("memory.envelope_usage_bytes", reading.usage, "bytes")
     output.measure("memory.envelope_working_set_bytes", reading.working_set, "bytes")
     output.measure("memory.oom_kills", reading.oom_kills, "count")

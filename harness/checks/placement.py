@@ -305,7 +305,7 @@ def _setup(ctx: CheckContext) -> tuple[str, Patterns]:
 def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """PLACE001: every variant that runs a heavy command runs on the heavy lane."""
     heavy_lane, patterns = _setup(ctx)
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     checked = heavy = 0
     for instance in ctx.workflows.instances:
         reported: set[tuple[str, ...]] = set()
@@ -338,7 +338,7 @@ def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> C
 def check_light_off_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """PLACE002: a variant on the heavy lane runs at least one heavy command."""
     heavy_lane, patterns = _setup(ctx)
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     for instance in ctx.workflows.instances:
         light = [v for v in instance.variants if heavy_lane in v.labels.labels
                  and not heavy_hits(ctx.workflows, instance, v, patterns)]

@@ -124,7 +124,7 @@ def _own_roles(ctx: CheckContext, site: PublishSite) -> set[str]:
 
 def check_order(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """PUB001 and PUB002: bootstrap, validation and the gate certainly passed before publish."""
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     model = ctx.workflows
     required = _required(ctx)
     for site in _require_sites(ctx):
@@ -213,7 +213,7 @@ def check_not_runtime(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     model = ctx.workflows
     if not model.workflows:
         raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     publishers = {id(site.instance.job) for site in publish_sites(model)}
     nix_jobs: list[Job] = []
     status = {"__status__": {"success": True, "always": True, "failure": False,
@@ -294,7 +294,7 @@ def _pr_contexts(ctx: CheckContext, instance: JobInstance) -> list[tuple[str, di
 
 def check_permissions(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """PUB004: the publish job has `id-token: write` and cannot run for a pull request."""
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     for site in _require_sites(ctx):
         instance = site.instance
         levels = _permission_levels(ctx, instance)

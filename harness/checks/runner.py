@@ -99,7 +99,7 @@ def _absence_findings(probe: AbsenceProbe, out: CheckOutput) -> None:
 
 def check_nix_absent(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """NIX001: no Nix before the install step (probed live, or read from the before-record)."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"runners": 1})
     phase = ctx.options.runner_phase
     state = state_path(ctx, params)
     if phase == "after":
@@ -182,7 +182,7 @@ def _presence_findings(ctx: CheckContext, probe: PresenceProbe, out: CheckOutput
 
 def check_nix_working(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """NIX002: Nix works after the install, with flakes, a writable store, trust and Attic."""
-    out = CheckOutput()
+    out = CheckOutput(examined={"runners": 1})
     phase = ctx.options.runner_phase
     if phase == "before":
         raise Skip("NIX002 is proven after the install step (`--phase after`)")

@@ -81,7 +81,7 @@ def check_backend(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """STATE001 and STATE003."""
     stacks = stacks_of(ctx, params)
     wanted = ctx.contract.state.backend if ctx.contract.state else "s3"
-    out = CheckOutput()
+    out = CheckOutput(examined={"stacks": len(stacks)})
     for problem in load_tofu(ctx.repo).problems:
         out.add(Finding("STATE003", f"{problem.message}; its blocks are not checked",
                         Severity.WARNING, file=problem.file, line=problem.line))
@@ -119,7 +119,7 @@ def _setting(stack: Stack, name: str) -> tuple[str | None, str, int]:
 def check_agreement(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """STATE002: one bucket and endpoint for every S3 backend, one key per stack."""
     stacks = [s for s in stacks_of(ctx, params) if s.backend and s.backend.type == "s3"]
-    out = CheckOutput()
+    out = CheckOutput(examined={"stacks": len(stacks)})
     if not stacks:
         out.notes.append("no S3 backends to compare")
         return out
@@ -177,7 +177,7 @@ def check_cluster_context(ctx: CheckContext, params: Mapping[str, Any]) -> Check
     stacks = stacks_of(ctx, params)
     cluster = ctx.contract.cluster
     allowed = set(cluster.contexts or (cluster.name,))
-    out = CheckOutput()
+    out = CheckOutput(examined={"stacks": len(stacks)})
     reported: set[tuple[str, int, str]] = set()
     contexts = "" if allowed == {cluster.name} else \
         f" (contexts: {', '.join(sorted(allowed))})"

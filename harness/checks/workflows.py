@@ -49,10 +49,14 @@ def _require_workflows(ctx: CheckContext) -> None:
 
 
 def check_readable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """WF001: every workflow and action file parses into the model."""
-    _require_workflows(ctx)
-    out = CheckOutput()
+    """WF001: every workflow and action file parses into the model; having none is WF001."""
+    out = CheckOutput(examined=ctx.workflow_inputs())
     model = ctx.workflows
+    if not model.workflows and not model.problems:
+        out.add(Finding("WF001", "no GitHub Actions workflows in this repository: "
+                                 ".github/workflows holds no *.yml or *.yaml file, so nothing "
+                                 "the fleet runs can be checked", file=".github/workflows"))
+        return out
     for problem in model.problems:
         out.add(Finding("WF001", problem.message, file=problem.file, line=problem.line))
     out.measure("workflows.files", len(model.workflows) + len(model.problems), "files")
@@ -101,7 +105,7 @@ def _local_step_refs(ctx: CheckContext, out: CheckOutput, job: Job) -> None:
 def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """WF002: local actions and reusable workflows that `uses:` names exist."""
     _require_workflows(ctx)
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     model = ctx.workflows
     for workflow in model.workflows.values():
         for job in workflow.jobs.values():
@@ -160,7 +164,7 @@ def _cycles(workflow: Workflow) -> list[list[str]]:
 def check_needs(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """WF003: `needs` targets exist and the graph is acyclic."""
     _require_workflows(ctx)
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     for workflow in ctx.workflows.workflows.values():
         for job in workflow.jobs.values():
             for target in job.needs:

@@ -51,13 +51,15 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.engine import make_context
     from harness.errors import HarnessInputError
-    from harness.evidence import write_evidence
+    from harness.evidence import evidence_key, write_evidence
     from harness.progress import Progress, wanted
     from harness.scheduler import run_suites, static_only
     from harness.suites import build_report, load_suites, select_suites
 
     started = time.perf_counter()
-    ctx = make_context(args.repo, args.contract, options_from(args))
+    key = evidence_key() if args.evidence is not None else None  # bad key: exit 2 up front
+    repo = repo_to_check(args.repo)
+    ctx = make_context(repo, args.contract, options_from(args))
     suites = select_suites(load_suites(args.scenarios, args.suite), args.suite)
     if args.static:
         kept = static_only(suites)
@@ -74,5 +76,25 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(ctx, results)
     emit(renderer(args.format)(report), args.output)
     if args.evidence is not None:
-        write_evidence(report, args.evidence)
+        write_evidence(report, args.evidence, key)
     return 1 if report.failed else 0
+
+
+def repo_to_check(given: Path) -> Path:
+    """The repository `check` reads: the top level of the git checkout around `given` (said
+    on standard error); a folder that is neither a git checkout nor holds `.github/` or
+    `fleet.yaml` is bad input."""
+    import sys
+
+    from harness.errors import HarnessInputError
+    from harness.repo_root import PROJECT_MARKERS, find_repo_root
+
+    if not given.is_dir():
+        raise HarnessInputError(f"--repo {given}: repository directory does not exist")
+    root = find_repo_root(given)
+    if root.note:
+        sys.stderr.write(f"flywheel-harness: note: {root.note}\n")
+    if not root.is_git and not any((root.path / m).exists() for m in PROJECT_MARKERS):
+        raise HarnessInputError(f"--repo {given}: not a repository (not a git checkout, and "
+                                f"no {' or '.join(PROJECT_MARKERS)} in it)")
+    return root.path

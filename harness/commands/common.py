@@ -78,9 +78,11 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write `text` to `output`, or to standard output."""
+    """Write `text` to `output` (whole or not at all; missing folders are created), or to
+    standard output."""
     if output is None:
         sys.stdout.write(text)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        from harness.atomic import write_text_atomic
+
+        write_text_atomic(output, text)

@@ -30,6 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--flakehub-dir", type=Path, default=None, metavar="DIR",
                         help="also inspect a flakehub-push dry run (its FLAKEHUB_DEST_DIR): "
                              "the release must be of the commit the evidence proves")
+    parser.add_argument("--require-signature", action="store_true",
+                        help="refuse evidence not signed with HARNESS_EVIDENCE_KEY (also the "
+                             "default when the contract has publication.flakehub, unless it "
+                             "sets require_signature: false)")
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -39,9 +43,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.evidence import evidence_key, read_evidence
     from harness.gate import check_flakehub_dry_run, evaluate
 
+    key = evidence_key()
     ctx = make_context(args.repo, args.contract)
     data = read_evidence(args.evidence)
-    verdict = evaluate(data, args.evidence, ctx.repo, ctx.contract, key=evidence_key())
+    verdict = evaluate(data, args.evidence, ctx.repo, ctx.contract, key=key,
+                       require_signature=args.require_signature)
     if args.flakehub_dir is not None:
         check_flakehub_dry_run(verdict, args.flakehub_dir)
     if args.format == "json":

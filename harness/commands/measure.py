@@ -3,7 +3,8 @@
     flywheel-harness measure --lane tinyland-nix -- nix build .#x
     flywheel-harness measure --limit 8Gi --format json --output mem.json -- make -j8
 
-Exit 0: it fits; 1: MEM001 (over the envelope, OOM-killed, or timed out); 2: bad input.
+Exit 0: it fits; 1: MEM001 (over the envelope, OOM-killed, or timed out) or MEM004 (the
+command exited non-zero or could not start, unless --allow-failure); 2: bad input.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Run CMD inside a fresh memory cgroup whose limit is the lane's envelope "
                     "(root on cgroup v1, or a delegated v2 subtree; elsewhere the process "
                     "tree is sampled in the current cgroup) and judge it by the kernel's "
-                    "counters. Exit 0: fits; 1: MEM001; 2: bad input.")
+                    "counters. Exit 0: fits; 1: MEM001, or MEM004 (the command failed); 2: bad "
+                    "input.")
     add_target_arguments(parser)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--lane", help="contract lane whose memory_limit is the envelope")
@@ -40,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--interval", type=float, default=None,
                         help="sampling interval in seconds (default: contract "
                              "memory.sample_interval, 0.1)")
+    parser.add_argument("--allow-failure", action="store_true",
+                        help="judge only the memory: a command that exits non-zero (or cannot "
+                             "start) is not MEM004")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD",
                         help="the command to run")
 
@@ -62,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise HarnessInputError("measure: give the command after `--`")
+    for flag, value, top in (("--timeout", args.timeout, 7 * 86400.0),
+                             ("--interval", args.interval, 60.0)):
+        if value is not None and not 0 < value <= top:
+            raise HarnessInputError(f"{flag} {value:g}: must be over 0 and at most {top:g} s")
     ctx = make_context(args.repo, args.contract)
     lane = None
     limit = None
@@ -83,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_, verdict, output = measure_workload(
             ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
-            chart=chart, chart_dir=Path(".harness"), interval=args.interval)
+            chart=chart, chart_dir=Path(".harness"), interval=args.interval,
+            allow_failure=args.allow_failure)
     finally:
         signal.signal(signal.SIGTERM, previous)
     failed = any(f.fails for f in output.findings)

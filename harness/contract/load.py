@@ -21,6 +21,7 @@ from harness.contract.model import (
 from harness.contract.schema import CONTRACT_SCHEMA
 from harness.errors import HarnessInputError, Problem
 from harness.quantity import parse_quantity
+from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_bytes
 from harness.schema_errors import document_problems
 from harness.yamlnodes import LMap, YamlError, line_of_path, loads
 
@@ -38,17 +39,17 @@ def find_contract(repo: Path, explicit: Path | None = None) -> Path:
 
 def parse_duration(text: str) -> float:
     """Seconds in a duration such as `90m`, `24h` or `2d`."""
-    return float(text[:-1]) * _DURATION_UNITS[text[-1]]
+    return float(text.strip()[:-1]) * _DURATION_UNITS[text.strip()[-1]]
 
 
 def load_contract(path: Path, display: str | None = None) -> Contract:
     """Load and validate the contract at `path`; raise HarnessInputError listing all problems."""
     name = display or str(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problem = Problem(name, None, f"cannot read contract: {exc.strerror}")
-        raise HarnessInputError(problem) from None
+        data = read_bytes(path, MAX_CONTRACT_BYTES)
+    except UnsafeFile as exc:
+        raise HarnessInputError(Problem(name, None, f"cannot read contract: {exc.reason}")) \
+            from None
     try:
         raw = loads(data.decode("utf-8"), name)
     except UnicodeDecodeError:
@@ -164,6 +165,8 @@ class _Builder:
                 after=tuple(spec.get("after", ("bootstrap", "validate", "gate"))),
                 suites=tuple(spec.get("suites", ())),
                 max_age_seconds=parse_duration(spec.get("max_age", "24h")),
+                require_signature=bool(spec.get("require_signature", True)),
+                scenarios_sha256=tuple(spec.get("scenarios_sha256", ())),
             )
         state = None
         if "state" in raw:

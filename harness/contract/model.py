@@ -82,6 +82,10 @@ class FlakeHubPublication:
     after: tuple[str, ...] = ("bootstrap", "validate", "gate")
     suites: tuple[str, ...] = ()
     max_age_seconds: float = 24 * 3600
+    require_signature: bool = True
+    """Refuse evidence not signed with HARNESS_EVIDENCE_KEY (`require_signature`)."""
+    scenarios_sha256: tuple[str, ...] = ()
+    """Scenario-set digests accepted besides the installed harness's bundled scenarios."""
 
 
 @dataclass(frozen=True)

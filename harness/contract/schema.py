@@ -69,7 +69,10 @@ _FLAKEHUB = _object(
     {
         "after": {"type": "array", "items": {"enum": ["bootstrap", "validate", "gate"]}},
         "suites": _STRINGS,
-        "max_age": {"type": "string", "pattern": r"^\d+(\.\d+)?[smhd]$"},
+        "max_age": {"type": "string", "pattern": r"^\d{1,9}(\.\d{1,9})?[smhd]\Z"},
+        "require_signature": {"type": "boolean"},
+        "scenarios_sha256": {"type": "array",
+                             "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
     },
 )
 
@@ -124,7 +127,7 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
         ),
         "memory": _object({
             "margin": _RATIO,
-            "sample_interval": {"type": "number", "exclusiveMinimum": 0},
+            "sample_interval": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
         }),
         "ignore": {
             "type": "array",

@@ -6,8 +6,9 @@ GitHub PR and as a CI artifact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from pathlib import PurePath
 
 from harness.memory.runner import WorkloadRun
 from harness.quantity import format_bytes
@@ -52,11 +53,37 @@ def _polyline(points: Sequence[tuple[float, float]], colour: str, dash: str = ""
             f'points="{coords}"/>')
 
 
+def short_command(command: Sequence[str] | str, width: int = 60) -> str:
+    """A command as a chart label: paths shortened to their last part (`/venv/bin/python
+    /src/x.py --anon 1Gi` -> `python x.py --anon 1Gi`), clipped to `width`."""
+    words = command.split() if isinstance(command, str) else list(command)
+    short = [PurePath(w).name if "/" in w and not w.startswith("-") and PurePath(w).name
+             else w for w in words]
+    return _clip(" ".join(short), width)
+
+
+def _peak_seen(run: WorkloadRun) -> int:
+    """The highest working set a sample caught (the plotted line's top)."""
+    if run.kernel_judged:
+        return max((s.working_set or 0 for s in run.samples), default=0)
+    return max((s.tree_rss for s in run.samples), default=0)
+
+
+def _oom_time(run: WorkloadRun) -> float:
+    """When the OOM kill happened, as near as the samples tell: the last sample at the
+    highest usage (the kernel kills when nothing is left to reclaim), else the end."""
+    if not run.samples:
+        return run.wall_seconds
+    best = max(run.samples, key=lambda s: ((s.usage or s.working_set or s.tree_rss), s.t))
+    return best.t
+
+
 def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> str:
     """The run's samples as an SVG line chart (time on x, bytes on y)."""
     samples = run.samples
     duration = max((s.t for s in samples), default=0.0) or max(run.wall_seconds, 0.1)
     values = [v for s in samples for v in (s.tree_rss, s.working_set or 0, s.usage or 0)]
+    values += [run.peak_working_set, run.peak_usage or 0]
     top = float(max([*values, run.limit or 0, 1 << 20]) * 1.1)
     unit = _byte_unit(top)
     step = _nice_step(top / unit[0]) * unit[0]
@@ -108,6 +135,7 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
                    (USAGE, "usage incl. page cache")]
     parts.append(_polyline([(x(s.t), y(s.tree_rss)) for s in samples], RSS, "4 3"))
     legend += [(RSS, "tree RSS"), (LIMIT, limit_label)]
+    parts += _kernel_marks(run, x, y, plot_h)
     lx = 20
     for colour, text in legend:
         ly = HEIGHT - 14
@@ -117,6 +145,27 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
         lx += 38 + int(6.4 * len(text))
     parts.append("</svg>")
     return "\n".join(p for p in parts if p) + "\n"
+
+
+def _kernel_marks(run: WorkloadRun, x: Callable[[float], float], y: Callable[[float], float],
+                  plot_h: float) -> list[str]:
+    """The kernel's peak (when no sample caught it) and the OOM kill, drawn on the chart."""
+    marks = []
+    peak = run.peak_working_set
+    if peak > _peak_seen(run):
+        marks.append(f'<line class="kernel-peak" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
+                     f'y1="{y(peak):.1f}" y2="{y(peak):.1f}" stroke="{WORKING_SET}" '
+                     'stroke-width="1.5" stroke-dasharray="1 3"/>')
+        marks.append(f'<text x="{LEFT + 6}" y="{y(peak) - 5:.1f}" fill="{WORKING_SET}">'
+                     f"kernel peak {format_bytes(peak)} (between samples)</text>")
+    if run.oom_kills:
+        at = x(_oom_time(run))
+        marks.append(f'<line class="oom-kill" x1="{at:.1f}" x2="{at:.1f}" y1="{TOP}" '
+                     f'y2="{TOP + plot_h}" stroke="{LIMIT}" stroke-width="2"/>')
+        marks.append(f'<text x="{at - 4:.1f}" y="{TOP + 14}" text-anchor="end" '
+                     f'fill="{LIMIT}" font-weight="bold">OOM kill'
+                     f"{f' x{run.oom_kills}' if run.oom_kills > 1 else ''}</text>")
+    return marks
 
 
 def _subtitle(run: WorkloadRun) -> str:

@@ -112,6 +112,8 @@ def render(report: Report) -> str:
     verdict = "❌ failed" if report.failed else "✅ passed"
     commit = (report.repo.commit or "no commit")[:12]
     dirty = " (dirty tree)" if report.repo.dirty else ""
+    if report.repo.dirty is None and report.repo.commit:
+        dirty = " (tree state unknown)"
     out = [f"## flywheel-harness: {verdict}", "",
            f"{summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} "
            f"skipped, {summary['errors']} errors — commit `{commit}`{dirty}, contract "

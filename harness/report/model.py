@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,28 +16,42 @@ SCHEMA = "flywheel-harness/report@1"
 
 @dataclass(frozen=True)
 class RepoInfo:
-    """The repository a run checked: its path, commit and whether the tree was dirty."""
+    """The repository a run checked: its path, commit and whether the tree was dirty.
+
+    `dirty` is None when it could not be told (not a checkout, or git failed): unknown,
+    which the release gate refuses like dirty.
+    """
 
     path: str
     commit: str | None
-    dirty: bool
+    dirty: bool | None
 
     @classmethod
     def of(cls, root: Path) -> RepoInfo:
-        """Read commit and dirtiness with git (None/False outside a git checkout)."""
-        commit = _git(root, "rev-parse", "HEAD")
-        dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) \
-            if commit else False
-        return cls(str(root), commit, dirty)
+        """Read commit and dirtiness with git (see `harness.worktree`)."""
+        from harness.worktree import tree_state
+
+        state = tree_state(root)
+        return cls(str(root), state.commit, state.dirty)
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
+def scenario_set(results: list[CaseResult]) -> dict[str, Any]:
+    """The scenario files the results came from: sha256 per suite and one digest of the set.
+
+    The digest is the sha256 of the canonical JSON of the per-suite map, so a contract can
+    name the digest of a scenario set it accepts besides the harness's bundled one.
+    """
+    suites: dict[str, str | None] = {}
+    for result in sorted(results, key=lambda r: (r.suite, r.case)):
+        if suites.get(result.suite) is None:
+            suites[result.suite] = result.scenario_sha256
+    return {"sha256": scenario_set_digest(suites), "suites": suites}
+
+
+def scenario_set_digest(suites: dict[str, str | None]) -> str:
+    """sha256 of a suite -> scenario sha256 map (canonical JSON, sorted keys)."""
+    body = json.dumps(suites, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -76,6 +91,7 @@ class Report:
             "contract": {"path": self.contract_path, "sha256": self.contract_sha256},
             "results": [r.to_json() for r in self.sorted_results()],
             "summary": self.summary(),
+            "scenarios": scenario_set(self.results),
         }
         if self.created:
             data["created"] = self.created
@@ -87,12 +103,18 @@ class Report:
         """Rebuild a report from its JSON object."""
         repo = data.get("repo", {})
         contract = data.get("contract", {})
-        known = {"schema", "tool", "repo", "contract", "results", "summary", "created"}
+        known = {"schema", "tool", "repo", "contract", "results", "summary", "created",
+                 "scenarios"}
         return cls(
-            repo=RepoInfo(repo.get("path", ""), repo.get("commit"), bool(repo.get("dirty"))),
+            repo=RepoInfo(repo.get("path", ""), repo.get("commit"), _dirty(repo.get("dirty"))),
             contract_path=contract.get("path", ""),
             contract_sha256=contract.get("sha256", ""),
             results=[CaseResult.from_json(r) for r in data.get("results", [])],
             created=data.get("created"),
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+def _dirty(value: Any) -> bool | None:
+    """A recorded `dirty`: true, false, or anything else (null, missing) as unknown."""
+    return value if isinstance(value, bool) else None
