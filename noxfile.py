@@ -6,6 +6,7 @@ import os
 
 import nox
 
+nox.needs_version = ">=2025.2.9"  # the first nox with nox.project.dependency_groups
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["validate"]

@@ -103,6 +103,9 @@ def read_evidence(path: Path) -> dict[str, Any]:
     except RecursionError:
         raise HarnessInputError(Problem(str(path), None, "evidence is not JSON: nested "
                                                          "too deeply")) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise HarnessInputError(Problem(str(path), None, f"evidence is not JSON: "
+                                                         f"{str(exc).split(';')[0]}")) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise HarnessInputError(Problem(str(path), None,
                                         f"not a flywheel-harness report (schema {SCHEMA})"))

@@ -24,6 +24,9 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
+MAX_ALIAS_NODES = 10_000
+"""Most nodes that aliases may stand for in one document (each alias counts its anchor's
+expanded size): past it the document is refused, as a "billion laughs" would be."""
 
 
 class Mark(NamedTuple):
@@ -115,12 +118,21 @@ class _Builder:
         # an alias is the same node as its anchor: build it once and share the result, so
         # that nested aliases ("billion laughs") cost nothing instead of exponential time
         self._built: dict[int, Any] = {}
+        # ... but every consumer that walks the document sees each alias expanded: count
+        # the nodes aliases stand for, and refuse a document past MAX_ALIAS_NODES
+        self._sizes: dict[int, int] = {}
+        self._aliased = 0
 
     def build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
         built = self._built.get(id(node))
         if built is not None:
+            self._aliased += self._sizes[id(node)]
+            if self._aliased > MAX_ALIAS_NODES:
+                raise YamlError(self.file, node.start_mark.line + 1,
+                                f"YAML aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
+                                "(an alias bomb?): refused")
             return built
         self._depth += 1
         if self._depth > 200:
@@ -135,6 +147,9 @@ class _Builder:
         finally:
             self._depth -= 1
         self._built[id(node)] = built
+        children = (node.value if isinstance(node, yaml.SequenceNode)
+                    else [value for _, value in node.value])
+        self._sizes[id(node)] = 1 + sum(self._sizes.get(id(child), 1) for child in children)
         return built
 
     def _sequence(self, node: yaml.SequenceNode) -> LList:
@@ -190,13 +205,16 @@ def loads(text: str, file: str = "<string>") -> Any:
     return _Builder(file).build(node)
 
 
-def load(path: Path, display: str | None = None) -> Any:
-    """Read and parse the YAML file at `path`; errors name it as `display`."""
+def load(path: Path, display: str | None = None, limit: int | None = None) -> Any:
+    """Read and parse the YAML file at `path` (a regular file of at most `limit` bytes,
+    default `safe_read.MAX_CONTRACT_BYTES`); errors name it as `display`."""
+    from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_text
+
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YamlError(name, None, f"cannot read: {exc}") from None
+        text = read_text(path, MAX_CONTRACT_BYTES if limit is None else limit)
+    except UnsafeFile as exc:
+        raise YamlError(name, None, f"cannot read: {exc.reason}") from None
     return loads(text, name)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.checks._findings import job_finding, step_finding
 from harness.checks.api import CheckContext, Skip
+from harness.github.matrix import MAX_COMBINATIONS, matrix_size
 from harness.github.model import Job, Workflow
 from harness.github.repo import MAX_UNIQUE_REUSABLE, local_path
 from harness.nearmiss import did_you_mean
@@ -39,6 +40,12 @@ RULES = (
          fix="Give a local clone (`--uses-source OWNER/REPO=DIR` or the contract's "
              "`sources:`), set GITHUB_TOKEN, or fix the reference.",
          severity=Severity.WARNING, suite="workflows"),
+    Rule("WF005", f"A job's matrix makes more than {MAX_COMBINATIONS} combinations: GitHub "
+                  f"runs at most {MAX_COMBINATIONS} jobs of a matrix per workflow run, and the "
+                  f"harness evaluates only the first {MAX_COMBINATIONS}.",
+         example="strategy:\n  matrix: {a: [1..60], b: [1..60], c: [1..60]}  # 216,000",
+         fix="Split the matrix, or move an axis into steps of one job.",
+         suite="workflows"),
 )
 
 
@@ -59,6 +66,15 @@ def check_readable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         return out
     for problem in model.problems:
         out.add(Finding("WF001", problem.message, file=problem.file, line=problem.line))
+    for workflow in model.workflows.values():
+        for job in workflow.jobs.values():
+            size = matrix_size(job.matrix, {})
+            if size is not None and size > MAX_COMBINATIONS:
+                out.add(job_finding(
+                    "WF005", f"job `{job.id}`'s matrix makes {size:,} combinations; GitHub "
+                             f"runs at most {MAX_COMBINATIONS} per workflow run, and only the "
+                             f"first {MAX_COMBINATIONS} are checked", job,
+                    line=job.matrix_line or None))
     out.measure("workflows.files", len(model.workflows) + len(model.problems), "files")
     out.measure("workflows.jobs", sum(len(w.jobs) for w in model.workflows.values()), "jobs")
     return out

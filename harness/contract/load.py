@@ -241,7 +241,8 @@ class _Builder:
             if node not in cluster.nodes:
                 self.problem([*path, "nodes", index],
                              f"lane {name!r} is placed on unknown node {node!r}")
-        if lane.memory_request is not None and lane.memory_request > lane.memory_limit:
+        if lane.memory_request is not None and lane.memory_limit > 0 \
+                and lane.memory_request > lane.memory_limit:  # 0: the limit was bad input
             self.problem([*path, "memory_request"],
                          f"lane {name!r} requests more memory than its limit")
         if lane.max_runners is not None and lane.min_runners > lane.max_runners:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.github.model import Action, InputSpec, Job, ParseProblem, Step, Workflow
+from harness.safe_read import MAX_WORKFLOW_BYTES
 from harness.yamlnodes import LList, LMap, YamlError, load, loads
 
 
@@ -153,7 +154,7 @@ def _job(file: str, job_id: str, raw: Any, line: int) -> Job:
 
 def parse_workflow(path: Path, file: str) -> Workflow:
     """Parse one workflow file; raises YamlError or ShapeError."""
-    return workflow_of(load(path, file), file)
+    return workflow_of(load(path, file, MAX_WORKFLOW_BYTES), file)
 
 
 def parse_workflow_text(text: str, file: str) -> Workflow:
@@ -180,7 +181,7 @@ def workflow_of(raw: Any, file: str) -> Workflow:
 
 def parse_action(path: Path, file: str, directory: str) -> Action:
     """Parse one `action.yml`; raises YamlError or ShapeError."""
-    return action_of(load(path, file), file, directory)
+    return action_of(load(path, file, MAX_WORKFLOW_BYTES), file, directory)
 
 
 def parse_action_text(text: str, file: str, directory: str) -> Action:

@@ -78,6 +78,28 @@ def expand_matrix(matrix: Any, context: Mapping[str, Any]) -> list[dict[str, Any
 _REFERENCE = re.compile(r"\bmatrix\s*(?:\.\s*([A-Za-z_][\w-]*)|\[\s*'([^']*)'\s*\])")
 
 
+def matrix_size(matrix: Any, context: Mapping[str, Any]) -> int | None:
+    """How many jobs a static matrix asks for before `exclude` (the product of its axes,
+    plus `include` entries); None when that depends on run-time values."""
+    if matrix is None:
+        return 1
+    try:
+        matrix = _resolve(matrix, context)
+    except Unknown:
+        return None
+    if not isinstance(matrix, dict):
+        return None
+    axes = [value for key, value in matrix.items() if key not in ("include", "exclude")]
+    if not all(isinstance(axis, list) for axis in axes):
+        return None
+    include = matrix.get("include")
+    extra = len(include) if isinstance(include, list) else 0
+    product = 1
+    for axis in axes:
+        product *= len(axis)
+    return product + extra if axes else max(extra, 1)
+
+
 def matrix_references(value: Any) -> list[str]:
     """Matrix keys that `value` mentions (`matrix.os`, `matrix['os']`), in order."""
     return list(dict.fromkeys(a or b for a, b in _REFERENCE.findall(str(value))))
@@ -107,7 +129,8 @@ def expand_for(matrix: Any, context: Mapping[str, Any], value: Any) -> list[dict
         if not isinstance(include, list):
             raise Unknown("matrix include is not a list once resolved") from None
         combos = [dict(zip(axes, values, strict=True))
-                  for values in itertools.product(*axes.values())]
+                  for values in itertools.islice(itertools.product(*axes.values()),
+                                                 MAX_COMBINATIONS * 4)]
         for entry in include:
             present = [key for key in keys if isinstance(entry, dict) and key in entry]
             if present and len(present) < len(keys):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.safe_read import MAX_TF_BYTES, UnsafeFile, read_text
+
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
@@ -438,9 +440,9 @@ def _json_file(text: str, file: str) -> HclFile:
 def read_hcl(path: Path, file: str) -> HclFile | HclProblem:
     """Read one .tf / .tfvars (or .json variant); a parse failure is a HclProblem."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        return HclProblem(file, None, f"cannot read: {exc.strerror}")
+        text = read_text(path, MAX_TF_BYTES, errors="replace")
+    except UnsafeFile as exc:
+        return HclProblem(file, None, f"cannot read: {exc.reason}")
     try:
         if file.endswith(".json"):
             return _json_file(text, file)
