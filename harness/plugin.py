@@ -79,10 +79,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the suite and area markers."""
+    """Register the suite and area markers; bad harness options are one usage error."""
     for name, text in KNOWN_MARKS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.pluginmanager.register(_Recorder(config), "flywheel-harness-recorder")
+    if not hasattr(config, "workerinput"):  # the controller checks once for all workers
+        _check_options(config)
+
+
+def _check_options(config: pytest.Config) -> None:
+    """`--harness-repo`, `--contract`, path flags and `--suite` names, checked before any
+    collection: one usage error (exit 4) instead of one error per case."""
+    from harness.outpaths import check_input_files, check_output_dir, check_output_file
+
+    repo = config.getoption("harness_repo")
+    contract = config.getoption("harness_contract")
+    try:
+        if repo is not None and not Path(repo).is_dir():
+            raise HarnessInputError(f"--harness-repo {repo}: repository directory does not "
+                                    "exist")
+        if contract is not None:
+            check_input_files("--contract", [Path(contract)])
+        evidence = config.getoption("evidence")
+        check_output_file("--evidence", Path(evidence) if evidence else None)
+        artifacts = config.getoption("artifacts_dir")
+        check_output_dir("--artifacts-dir", Path(artifacts) if artifacts else None)
+        check_input_files("--kubectl-file", [Path(p) for p in config.getoption("kubectl_files")])
+        check_input_files("--metrics-file", [Path(p) for p in config.getoption("metrics_files")])
+    except HarnessInputError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    wanted = list(config.getoption("harness_suites"))
+    known = _suites_under(config)
+    unknown = [name for name in wanted if name not in known]
+    if unknown and known:
+        raise pytest.UsageError(f"--suite: unknown suite(s) {', '.join(unknown)}; known: "
+                                f"{', '.join(sorted(known))}")
+
+
+def _suites_under(config: pytest.Config) -> set[str]:
+    """Suite names of the scenario files under the paths pytest was given (a file's name
+    when the file cannot be read: collection reports that)."""
+    names: set[str] = set()
+    for arg in config.args or [str(config.rootpath)]:
+        path = Path(arg.split("::")[0])
+        if not path.is_absolute():
+            path = Path(config.invocation_params.dir) / path
+        files = [path] if path.is_file() else sorted(path.rglob(f"*{SUFFIX}"))[:1000] \
+            if path.is_dir() else []
+        for file in files:
+            if not file.name.endswith(SUFFIX):
+                continue
+            try:
+                names.add(load_suite(file).name)
+            except HarnessInputError:
+                names.add(suite_name_of(file))
+    return names
 
 
 def _uses_options(config: pytest.Config) -> dict[str, Any]:
@@ -280,4 +331,10 @@ class _Recorder:
         except HarnessInputError:
             return
         unique = {r.node_id: r for r in self.results}
+        if not unique:  # a run that collected or ran nothing proves nothing: keep the old file
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"flywheel-harness: no scenario case ran: {target} was "
+                                    "not written")
+            return
         write_evidence(build_report(ctx, list(unique.values())), Path(target))
