@@ -11,6 +11,7 @@ in; `on_result` hears of each one as it finishes.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ def static_only(suites: Iterable[Suite]) -> list[Suite]:
     for suite in suites:
         cases = tuple(case for case in suite.cases if is_static(suite, case))
         if cases:
-            kept.append(Suite(suite.name, suite.path, cases, suite.description, suite.marks))
+            kept.append(dataclasses.replace(suite, cases=cases))  # keeps the file's sha256
     return kept
 
 

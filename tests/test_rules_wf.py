@@ -100,10 +100,11 @@ def test_wf001_measures_files_and_jobs(tmp_path: Path) -> None:
     assert measured == {"workflows.files": 2, "workflows.jobs": 3}
 
 
-def test_no_workflows_is_a_skip(tmp_path: Path) -> None:
+def test_no_workflows_is_a_wf001_finding(tmp_path: Path) -> None:
     result = run_check(tmp_path, "workflows.readable")
-    assert result.status is Status.SKIPPED
-    assert ".github/workflows" in result.reason
+    assert result.status is Status.FAILED
+    assert [(f.rule, f.file) for f in result.findings] == [("WF001", ".github/workflows")]
+    assert "no GitHub Actions workflows in this repository" in result.findings[0].message
 
 
 # -- WF002 ---------------------------------------------------------------------------------

@@ -116,13 +116,20 @@ def test_quoted_scalars_stay_strings() -> None:
 
 
 def test_aliases_are_shared_not_expanded() -> None:
+    doc = loads("a: &a [lol, lol]\nb: &b [*a, *a]\nc: [*b, *b]\n", "small.yml")
+    assert doc["c"][0] is doc["b"]
+    assert doc["b"][1] is doc["a"]
+
+
+def test_an_alias_bomb_is_refused_at_its_anchor() -> None:
     levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for index, name in enumerate("bcdefghij"):
         previous = "abcdefghij"[index]
         levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
-    doc = loads("\n".join(levels), "laughs.yml")  # 9**10 leaves if expanded
-    assert doc["j"][0] is doc["i"]
-    assert doc["b"][8] is doc["a"]
+    with pytest.raises(YamlError) as caught:
+        loads("\n".join(levels), "laughs.yml")  # 9**10 leaves if expanded
+    assert str(caught.value) == ("laughs.yml:4: YAML aliases expand to more than 10,000 "
+                                 "nodes (an alias bomb?): refused")
 
 
 def test_anchored_steps_in_a_workflow() -> None:

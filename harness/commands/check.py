@@ -58,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     key = evidence_key() if args.evidence is not None else None  # bad key: exit 2 up front
-    repo = repo_to_check(args.repo)
-    ctx = make_context(repo, args.contract, options_from(args))
     suites = select_suites(load_suites(args.scenarios, args.suite), args.suite)
     if args.static:
         kept = static_only(suites)
@@ -67,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--static: no static case in suite(s) "
                                     f"{', '.join(s.name for s in suites)}")
         suites = kept
+    repo = repo_to_check(args.repo, reads_repo=bool(static_only(suites)))
+    ctx = make_context(repo, args.contract, options_from(args))
     progress = None
     if wanted(args.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
@@ -80,10 +80,10 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def repo_to_check(given: Path) -> Path:
+def repo_to_check(given: Path, reads_repo: bool = True) -> Path:
     """The repository `check` reads: the top level of the git checkout around `given` (said
-    on standard error); a folder that is neither a git checkout nor holds `.github/` or
-    `fleet.yaml` is bad input."""
+    on standard error). When static cases will read it (`reads_repo`), a folder that is
+    neither a git checkout nor holds `.github/` or `fleet.yaml` is bad input."""
     import sys
 
     from harness.errors import HarnessInputError
@@ -94,7 +94,8 @@ def repo_to_check(given: Path) -> Path:
     root = find_repo_root(given)
     if root.note:
         sys.stderr.write(f"flywheel-harness: note: {root.note}\n")
-    if not root.is_git and not any((root.path / m).exists() for m in PROJECT_MARKERS):
+    if reads_repo and not root.is_git \
+            and not any((root.path / m).exists() for m in PROJECT_MARKERS):
         raise HarnessInputError(f"--repo {given}: not a repository (not a git checkout, and "
                                 f"no {' or '.join(PROJECT_MARKERS)} in it)")
     return root.path
