@@ -305,7 +305,7 @@ def test_check_of_a_folder_that_is_no_repository_exits_2(
     assert main(["check", "--repo", str(plain), "--suite", "workflows"]) == 2
     assert capsys.readouterr().err == (
         f"flywheel-harness: --repo {plain}: not a repository (not a git checkout, and no "
-        ".github or fleet.yaml in it)\n")
+        ".github, fleet.yaml or *.tf files in it)\n")
 
 
 # -- evidence is written whole -----------------------------------------------------------------

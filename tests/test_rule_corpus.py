@@ -28,6 +28,10 @@ from tests.helpers.corpus import CORPUS, Example, examples, finding_lines
 from tests.helpers.paths import ROOT
 
 COVERED_ELSEWHERE: dict[str, list[str]] = {
+    "MEM004": ["tests/test_bad_input_measure.py::"
+               "test_a_command_that_cannot_start_fails_the_measurement",
+               "tests/test_bad_input_measure.py::"
+               "test_a_command_that_exits_non_zero_is_mem004_beside_the_memory_verdict"],
     "ATTIC001": ["tests/test_attic_loopback.py::test_reachable_and_store_dir",
                  "tests/test_attic_faults.py::test_attic_cache_config_key_must_be_in_the_contract"],
     "ATTIC002": ["tests/test_attic_loopback.py::test_wrong_public_key_turns_hits_untrusted",

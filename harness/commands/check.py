@@ -94,8 +94,33 @@ def repo_to_check(given: Path, reads_repo: bool = True) -> Path:
     root = find_repo_root(given)
     if root.note:
         sys.stderr.write(f"flywheel-harness: note: {root.note}\n")
-    if reads_repo and not root.is_git \
-            and not any((root.path / m).exists() for m in PROJECT_MARKERS):
+    if reads_repo and not root.is_git and not _holds_inputs(root.path, PROJECT_MARKERS):
         raise HarnessInputError(f"--repo {given}: not a repository (not a git checkout, and "
-                                f"no {' or '.join(PROJECT_MARKERS)} in it)")
+                                f"no {', '.join(PROJECT_MARKERS)} or *.tf files in it)")
     return root.path
+
+
+def _holds_inputs(root: Path, markers: tuple[str, ...], depth: int = 3,
+                  budget: int = 5000) -> bool:
+    """True when `root` holds a marker, or a `.tf` file within `depth` folder levels (at
+    most `budget` entries are looked at)."""
+    if any((root / marker).exists() for marker in markers):
+        return True
+    folders = [root]
+    for _ in range(depth + 1):
+        below: list[Path] = []
+        for folder in folders:
+            try:
+                entries = list(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                budget -= 1
+                if budget < 0:
+                    return True  # too big to be "nothing at all"
+                if entry.suffix == ".tf" and entry.is_file():
+                    return True
+                if entry.is_dir() and not entry.is_symlink() and not entry.name.startswith("."):
+                    below.append(entry)
+        folders = below
+    return False
