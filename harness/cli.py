@@ -14,12 +14,14 @@ from harness import __version__
 from harness.commands import COMMANDS
 from harness.errors import HarnessInputError
 from harness.outpaths import check_arguments
+from harness.redact import scrub_credentials
+from harness.signals import EXIT_TERMINATED, Terminated, terminate_unwinds
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"flywheel-harness: error: {message}\n")
+        sys.stderr.write(f"flywheel-harness: error: {scrub_credentials(message)}\n")
         raise SystemExit(2)
 
 
@@ -49,11 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         check_arguments(args.command, args)
-        code: int = module.run(args)
+        with terminate_unwinds():  # a CI cancel unwinds: cgroups, workloads, secrets go
+            code: int = module.run(args)
     except HarnessInputError as exc:
         for problem in exc.problems:
-            sys.stderr.write(f"flywheel-harness: {problem}\n")
+            sys.stderr.write(f"flywheel-harness: {scrub_credentials(str(problem))}\n")
         return 2
+    except Terminated:
+        sys.stderr.write("flywheel-harness: terminated\n")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         sys.stderr.write("flywheel-harness: interrupted\n")
         return 130

@@ -240,7 +240,10 @@ class CaseItem(pytest.Item):
             result = CaseResult(self.suite.name, self.case.name, Status.ERROR,
                                 str(exc).replace("\n", "; "))
         else:
-            result = run_case(ctx, self.suite, self.case)
+            from harness.signals import terminate_unwinds
+
+            with terminate_unwinds():  # SIGTERM: the workload and its cgroup still go
+                result = run_case(ctx, self.suite, self.case)
         for measurement in result.measurements:
             self.user_properties.append((measurement.name, measurement.value))
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))

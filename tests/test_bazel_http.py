@@ -16,9 +16,10 @@ from harness.checks.api import CheckContext
 from harness.checks.bazel import check_cache_answers, check_round_trip
 from harness.contract import find_contract, load_contract
 from harness.options import Options
-from harness.probes.bazel_http import EMPTY_SHA256, probe_answers, probe_round_trip, redact
+from harness.probes.bazel_http import EMPTY_SHA256, probe_answers, probe_round_trip
 from harness.probes.loopback_http_cache import LoopbackHttpCache, start_cache
 from harness.probes.outage import outage
+from harness.redact import redact_url as redact
 from tests.helpers.tools import require_tool
 
 

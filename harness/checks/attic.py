@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from harness.probes.narinfo import Trust, check_many, store_path_hash
 from harness.probes.nix import NixError, nix_missing_reason, realise, remove_tree, show_config
 from harness.results import CheckOutput, Finding
 from harness.rules import Rule
+from harness.secret_files import secret_file
 from harness.testing.faultserver import FaultServer, Reply
 
 RULES = (
@@ -282,10 +283,11 @@ def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
             raise Skip("nothing to realise: set caches.attic.installables or the case's "
                        "store_paths/installables", live=target.live)
         installables = ["app"] if target.nix_file else list(target.paths)
-        warm = realise(installables, store=target.workdir / "warm-store",
-                       substituters=[client.url], trusted_keys=target.public_keys,
-                       cache_home=target.workdir / "xdg-warm", file=target.nix_file,
-                       settings=_netrc_settings(target), timeout=timeout)
+        with _netrc_settings(target) as settings:
+            warm = realise(installables, store=target.workdir / "warm-store",
+                           substituters=[client.url], trusted_keys=target.public_keys,
+                           cache_home=target.workdir / "xdg-warm", file=target.nix_file,
+                           settings=settings, timeout=timeout)
         ours = sorted(p for p, src in warm.events.substituted.items()
                       if src.rstrip("/") == client.url)
         out.measure("attic.paths_substituted", len(ours), "paths")
@@ -319,15 +321,19 @@ def check_substitution(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     return out
 
 
-def _netrc_settings(target: Target) -> dict[str, str]:
-    """A private netrc with the token (as `attic use` writes it), for Nix to authenticate."""
+@contextlib.contextmanager
+def _netrc_settings(target: Target) -> Iterator[dict[str, str]]:
+    """A private netrc with the token (as `attic use` writes it), for Nix to authenticate.
+
+    It lives in the private secret directory, never under the artifacts (see
+    `harness.secret_files`), and is removed when the block ends.
+    """
     if not target.token:
-        return {}
+        yield {}
+        return
     host = urlsplit(target.url).hostname or ""
-    netrc = target.workdir / "netrc"
-    netrc.touch(mode=0o600)
-    netrc.write_text(f"machine {host}\npassword {target.token}\n")
-    return {"netrc-file": str(netrc)}
+    with secret_file("netrc", f"machine {host}\npassword {target.token}\n") as netrc:
+        yield {"netrc-file": str(netrc)}
 
 
 def _fetch_biggest(client: CacheClient, paths: list[str], out: CheckOutput) -> None:

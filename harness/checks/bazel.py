@@ -23,9 +23,10 @@ from harness.checks._bazel_env import (
 )
 from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
-from harness.probes.bazel_http import ProbeReport, probe_answers, probe_round_trip, redact
+from harness.probes.bazel_http import ProbeReport, probe_answers, probe_round_trip
 from harness.probes.bazel_log import leaked_path, stamped
 from harness.probes.bazel_run import STRICT_ENV_FLAG, WarmResult, warm_build
+from harness.redact import redact_url as redact
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 

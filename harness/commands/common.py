@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from harness.options import Options, artifacts_dir_for
+from harness.redact import scrub_credentials
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,8 +79,9 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write `text` to `output` (whole or not at all; missing folders are created), or to
-    standard output."""
+    """Write `text` (credentials in URLs removed) to `output` (whole or not at all; missing
+    folders are created), or to standard output."""
+    text = scrub_credentials(text)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -10,10 +10,8 @@ command exited non-zero or could not start, unless --allow-failure); 2: bad inpu
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 from harness.commands.common import add_target_arguments, emit
 from harness.errors import HarnessInputError
@@ -47,10 +45,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                              "start) is not MEM004")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD",
                         help="the command to run")
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,15 +81,11 @@ def run(args: argparse.Namespace) -> int:
     chart = args.chart
     if chart is None and args.output is not None:
         chart = args.output.with_suffix(".svg")
-    # SIGTERM (CI cancel) unwinds like Ctrl-C, so the child cgroup is always removed.
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        run_, verdict, output = measure_workload(
-            ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
-            chart=chart, chart_dir=Path(".harness"), interval=args.interval,
-            allow_failure=args.allow_failure)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # SIGTERM (CI cancel) unwinds like Ctrl-C (see cli.main), so the cgroup is removed.
+    run_, verdict, output = measure_workload(
+        ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
+        chart=chart, chart_dir=Path(".harness"), interval=args.interval,
+        allow_failure=args.allow_failure)
     failed = any(f.fails for f in output.findings)
     label = lane.name if lane is not None else format_bytes(limit or 0)
     result = CaseResult(suite="memory", case=f"measure-{label}",

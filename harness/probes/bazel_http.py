@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,6 +27,7 @@ from harness.probes.action_result import (
     decode_action_result,
     encode_action_result,
 )
+from harness.redact import redact_url as redact
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 STATUS_KEYS = ("CurrSize", "MaxSize", "NumFiles")
@@ -60,15 +61,6 @@ class ProbeReport:
     def failures(self) -> list[Step]:
         """The steps that went wrong."""
         return [step for step in self.steps if not step.ok]
-
-
-def redact(url: str) -> str:
-    """The URL without user info, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def make_client(url: str, timeout: float) -> tuple[httpx.Client, str]:
