@@ -12,6 +12,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.contract import BUNDLED_CONTRACT, find_contract, load_contract
 from harness.errors import HarnessInputError
 from harness.options import Options
+from harness.probes.budget import CASE_BUDGET, case_budget
 from harness.redact import scrub_credentials
 from harness.results import CaseResult, CheckOutput, Finding, Status
 from harness.scenario import Case, Suite
@@ -61,7 +62,8 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:
                         scenario_sha256=None if isinstance(suite, str) else suite.sha256 or None)
     try:
         check = resolve_check(case.check)
-        output = check(ctx, case.params)
+        with case_budget(_budget(case)):  # every request of the case ends within it
+            output = check(ctx, case.params)
     except Skip as skip:
         result.live = skip.live
         if skip.live and ctx.options.require_live:
@@ -86,6 +88,15 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:
         finding.message = scrub_credentials(finding.message)
     result.duration = time.perf_counter() - started
     return result
+
+
+def _budget(case: Case) -> float:
+    """The case's `budget` parameter (seconds for all its requests), else `CASE_BUDGET`."""
+    value = case.params.get("budget", CASE_BUDGET)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise HarnessInputError(f"case {case.name}: budget must be a positive number of "
+                                f"seconds, got {value!r}")
+    return float(value)
 
 
 def _relative_to_cwd(path: str) -> str:

@@ -17,20 +17,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.signals import pid_alive
+
 PREFIX = "flywheel-harness-secret-"
 
 _lock = threading.Lock()
 _state: dict[str, Path] = {}
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def sweep_stale(base: Path | None = None) -> list[Path]:
@@ -40,7 +32,7 @@ def sweep_stale(base: Path | None = None) -> list[Path]:
     with contextlib.suppress(OSError):
         for entry in base.glob(f"{PREFIX}*"):
             pid = entry.name[len(PREFIX):].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)) \
+            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)) \
                     and entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)

@@ -205,14 +205,16 @@ def loads(text: str, file: str = "<string>") -> Any:
     return _Builder(file).build(node)
 
 
-def load(path: Path, display: str | None = None, limit: int | None = None) -> Any:
+def load(path: Path, display: str | None = None, limit: int | None = None,
+         root: Path | None = None) -> Any:
     """Read and parse the YAML file at `path` (a regular file of at most `limit` bytes,
-    default `safe_read.MAX_CONTRACT_BYTES`); errors name it as `display`."""
+    default `safe_read.MAX_CONTRACT_BYTES`, inside `root` when given); errors name it as
+    `display`."""
     from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_text
 
     name = display or str(path)
     try:
-        text = read_text(path, MAX_CONTRACT_BYTES if limit is None else limit)
+        text = read_text(path, MAX_CONTRACT_BYTES if limit is None else limit, root)
     except UnsafeFile as exc:
         raise YamlError(name, None, f"cannot read: {exc.reason}") from None
     return loads(text, name)

@@ -19,9 +19,13 @@ from harness.checks.api import CheckContext, Skip
 from harness.contract.model import AtticCache
 from harness.errors import HarnessInputError, ToolMissing
 from harness.probes.binary_cache import CacheClient, CacheError, CacheInfo, Presence
+from harness.probes.http_bounds import REQUEST_DEADLINE
 from harness.probes.loopback_cache import loopback_cache, loopback_missing_reason
 from harness.probes.narinfo import NarInfoError, PublicKey, store_path_hash
 from harness.probes.nix import NixError, closure, nix_missing_reason, remove_tree
+
+MAX_CLOSURE_PATHS = 200_000
+"""Most store paths a closure walked through a cache's narinfos may have."""
 
 
 @dataclass
@@ -44,11 +48,14 @@ class Target:
     token_env: str = "ATTIC_TOKEN"
     sizes: dict[str, int] = field(default_factory=dict)
     http_timeout: float = 10.0
-    """seconds each HTTP request may take (`http_timeout` parameter)"""
+    """seconds each read of an HTTP answer may wait (`http_timeout` parameter)"""
+    http_deadline: float = REQUEST_DEADLINE
+    """seconds each HTTP request may take in total (`http_deadline` parameter)"""
 
     def client(self, **kwargs: Any) -> CacheClient:
         """An HTTP client for this cache (the token never leaves it)."""
         kwargs.setdefault("timeout", self.http_timeout)
+        kwargs.setdefault("deadline", self.http_deadline)
         return CacheClient(self.url, self.cache, token=self.token, **kwargs)
 
     def keys(self) -> list[PublicKey]:
@@ -89,6 +96,7 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
     keys = _params_list(params, "public_keys") or attic.public_keys
     ratio = float(params.get("min_hit_ratio", attic.min_hit_ratio))
     http_timeout = float(params.get("http_timeout", 10.0))
+    http_deadline = float(params.get("http_deadline", REQUEST_DEADLINE))
     workdir = scratch_dir(ctx, prefix)
     try:
         if url:
@@ -98,7 +106,7 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
                          token=os.environ.get(attic.token_env) or None, live=True,
                          workdir=workdir, paths=paths, store=params.get("store"),
                          min_hit_ratio=ratio, token_env=attic.token_env,
-                         http_timeout=http_timeout)
+                         http_timeout=http_timeout, http_deadline=http_deadline)
             return
         reason = loopback_missing_reason()
         if reason:
@@ -110,7 +118,7 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
                              public_keys=(lb.public_key,), token=None, live=False,
                              workdir=workdir, paths=(lb.top,), store=str(lb.store),
                              nix_file=lb.nix_file, min_hit_ratio=ratio, sizes=dict(lb.closure),
-                             http_timeout=http_timeout)
+                             http_timeout=http_timeout, http_deadline=http_deadline)
         except (NixError, ToolMissing) as exc:
             raise Skip(f"the loopback cache could not be built: {exc}") from None
     finally:
@@ -162,6 +170,9 @@ def walk_closure(client: CacheClient, tops: list[str]) -> dict[str, int]:
     sizes: dict[str, int] = {}
     frontier = list(dict.fromkeys(tops))
     while frontier:
+        if len(sizes) + len(frontier) > MAX_CLOSURE_PATHS:
+            raise CacheError(f"{client.url}: the narinfos' References name more than "
+                             f"{MAX_CLOSURE_PATHS} paths (an endless closure)")
         for path in frontier:
             sizes[path] = 0
         lookups = client.narinfos([store_path_hash(p) for p in frontier])

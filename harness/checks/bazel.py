@@ -26,9 +26,11 @@ from harness.errors import HarnessInputError
 from harness.probes.bazel_http import ProbeReport, probe_answers, probe_round_trip
 from harness.probes.bazel_log import leaked_path, stamped
 from harness.probes.bazel_run import STRICT_ENV_FLAG, WarmResult, warm_build
+from harness.probes.budget import CASE_BUDGET, seconds_left
 from harness.redact import redact_url as redact
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
+from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_text
 
 RULES = (
     Rule("BAZEL001", "the Bazel remote cache answers: /status or a clean 404 on a miss "
@@ -117,10 +119,9 @@ def check_round_trip(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
 def _strict_env(flags: list[str], workspace: Path) -> bool:
     if any(f in (STRICT_ENV_FLAG, f"{STRICT_ENV_FLAG}=true") for f in flags):
         return True
-    rc = workspace / ".bazelrc"
     try:
-        text = rc.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(workspace / ".bazelrc", MAX_CONTRACT_BYTES, errors="replace")
+    except UnsafeFile:
         return False
     return STRICT_ENV_FLAG in text
 
@@ -189,21 +190,56 @@ def evaluate_warm(result: WarmResult, *, min_ratio: float, flags: list[str],
     return out
 
 
+def remote_bounds(budget: float, grpc: bool) -> tuple[float, list[str]]:
+    """The remote timeout and Bazel flags that keep two builds against a hung cache in `budget`.
+
+    Bazel's defaults (60s per remote call, 5 retries) let a hung cache cost many minutes
+    per build; a twentieth of the budget per call (1-60s), one retry, and for gRPC a
+    keepalive as short, end each build well within half the budget.
+    """
+    remote = min(60.0, max(1.0, budget / 20))
+    flags = [f"--remote_timeout={remote:.0f}s", "--remote_retries=1"]
+    if grpc:
+        flags += [f"--grpc_keepalive_time={remote:.0f}s",
+                  f"--grpc_keepalive_timeout={remote:.0f}s"]
+    return remote, flags
+
+
+def _unreachable(cache: CacheTarget, timeout: float) -> str | None:
+    """Why the cache does not answer at all (what BAZEL001 reports), or None."""
+    report = (_grpc_probes("answers", cache, timeout) if cache.is_grpc
+              else probe_answers(cache.url, timeout=timeout))
+    first = report.steps[0] if report.steps else None
+    if first is not None and not first.ok and first.detail.startswith(
+            ("ConnectError", "ConnectTimeout", "no answer", "UNAVAILABLE", "DEADLINE")):
+        return first.detail
+    return None
+
+
 def check_warm_hit_ratio(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """BAZEL003: build twice (cold, clean, warm) and measure the warm remote hit ratio."""
+    """BAZEL003: build twice (cold, clean, warm) and measure the warm remote hit ratio.
+
+    Skipped when the cache does not answer at all (BAZEL001 reports that). The remote
+    timeout, retries and gRPC keepalive come from the case's budget (`remote_bounds`).
+    """
     contract_min = ctx.contract.bazel.min_hit_ratio if ctx.contract.bazel else 0.8
     min_ratio = float_param(params, "min_hit_ratio", contract_min)
+    budget = seconds_left() or CASE_BUDGET
     with cache_for(ctx) as cache, build_setup(ctx, params, "warm") as setup:
+        why = _unreachable(cache, min(10.0, budget / 10))
+        if why is not None:
+            raise Skip(f"{redact(cache.url)} is unreachable ({why}): see BAZEL001")
+        remote, bounds = remote_bounds(budget, cache.is_grpc)
         result = warm_build(setup.bazel, setup.workspace, setup.targets, cache.url,
-                            scratch=setup.scratch, timeout=setup.timeout,
-                            extra_flags=setup.flags)
+                            scratch=setup.scratch, timeout=min(setup.timeout, budget / 2),
+                            extra_flags=[*bounds, *setup.flags])
         out = evaluate_warm(result, min_ratio=min_ratio, flags=setup.flags,
                             workspace=setup.workspace)
         log = setup.scratch / "warm.exec.json"
         if log.exists():
             out.artifacts.append(str(log))
         out.notes.append(f"cache {redact(cache.url)} ({cache.source}), targets "
-                         f"{' '.join(setup.targets)}")
+                         f"{' '.join(setup.targets)}, remote timeout {remote:g}s")
         out.loopback = cache.source == "embedded"
     return out
 

@@ -35,6 +35,7 @@ from harness.github.roles import (
 )
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
+from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_text
 
 RULES = (
     Rule("PUB001", "A FlakeHub publish job is not preceded (through `needs:`, or a "
@@ -198,8 +199,12 @@ def _flake_inputs(ctx: CheckContext) -> list[tuple[int, str]]:
     path = ctx.repo / "flake.nix"
     if not path.is_file():
         return []
+    try:
+        text = read_text(path, MAX_CONTRACT_BYTES, ctx.repo, errors="replace")
+    except UnsafeFile:
+        return []  # a flake.nix out of the repository or too big is not the repo's input
     hits = []
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("#"):
             continue

@@ -111,7 +111,11 @@ def _local_step_refs(ctx: CheckContext, out: CheckOutput, job: Job) -> None:
         directory = local_path(step.uses)
         if directory is None:
             continue
-        if not ctx.workflows.action_exists(directory):
+        if ctx.workflows.escapes(directory):
+            out.add(step_finding(
+                "WF002", f"step `uses: {step.uses}` resolves outside the repository", job, step,
+                step.index, line=step.raw.line_of("uses") if step.raw is not None else step.line))
+        elif not ctx.workflows.action_exists(directory):
             out.add(step_finding(
                 "WF002", f"step `uses: {step.uses}` names no action: {directory}/action.yml "
                          f"does not exist{_action_hint(ctx, directory)}", job, step, step.index,
@@ -128,7 +132,10 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
             if job.uses is not None:
                 path = local_path(job.uses)
                 # in a remote workflow a `./` workflow is of that repository: WF004's business
-                if path is not None and not workflow.remote and not (ctx.repo / path).is_file():
+                if path is not None and not workflow.remote and model.escapes(path):
+                    out.add(job_finding("WF002", f"job calls `{job.uses}`, which resolves "
+                                        "outside the repository", job, line=job.uses_line))
+                elif path is not None and not workflow.remote and not (ctx.repo / path).is_file():
                     files = (ctx.repo / ".github" / "workflows").glob("*.y*ml")
                     hint = did_you_mean(f"./{path}", (f"./.github/workflows/{f.name}"
                                                       for f in files))
@@ -141,7 +148,10 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
             continue
         for step in action.steps:
             directory = local_path(step.uses)
-            if directory is not None and not model.action_exists(directory):
+            if directory is not None and model.escapes(directory):
+                out.add(Finding("WF002", f"step `uses: {step.uses}` resolves outside the "
+                                         "repository", file=step.file, line=step.line))
+            elif directory is not None and not model.action_exists(directory):
                 out.add(Finding("WF002", f"step `uses: {step.uses}` names no action: "
                                          f"{directory}/action.yml does not exist"
                                          f"{_action_hint(ctx, directory)}",

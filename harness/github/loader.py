@@ -152,9 +152,9 @@ def _job(file: str, job_id: str, raw: Any, line: int) -> Job:
     )
 
 
-def parse_workflow(path: Path, file: str) -> Workflow:
-    """Parse one workflow file; raises YamlError or ShapeError."""
-    return workflow_of(load(path, file, MAX_WORKFLOW_BYTES), file)
+def parse_workflow(path: Path, file: str, root: Path | None = None) -> Workflow:
+    """Parse one workflow file (a regular file inside `root`); raises YamlError or ShapeError."""
+    return workflow_of(load(path, file, MAX_WORKFLOW_BYTES, root=root), file)
 
 
 def parse_workflow_text(text: str, file: str) -> Workflow:
@@ -179,9 +179,9 @@ def workflow_of(raw: Any, file: str) -> Workflow:
                     call_inputs=call_inputs, raw=raw)
 
 
-def parse_action(path: Path, file: str, directory: str) -> Action:
-    """Parse one `action.yml`; raises YamlError or ShapeError."""
-    return action_of(load(path, file, MAX_WORKFLOW_BYTES), file, directory)
+def parse_action(path: Path, file: str, directory: str, root: Path | None = None) -> Action:
+    """Parse one `action.yml` (a regular file inside `root`); raises YamlError or ShapeError."""
+    return action_of(load(path, file, MAX_WORKFLOW_BYTES, root=root), file, directory)
 
 
 def parse_action_text(text: str, file: str, directory: str) -> Action:

@@ -3,6 +3,7 @@ expanded and every job's `runs-on` resolved per matrix combination and caller in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +16,7 @@ from harness.github.loader import parse_action, parse_workflow, problem_of
 from harness.github.matrix import expand_for
 from harness.github.model import Action, Job, ParseProblem, Step, Workflow
 from harness.github.shell import Command, commands
+from harness.safe_read import inside
 
 if TYPE_CHECKING:
     from harness.github.remote import UnresolvedUse
@@ -123,12 +125,13 @@ class RepoModel:
     def _load(self) -> None:
         directory = self.root / WORKFLOWS_DIR
         if directory.is_dir():
-            files = sorted(p for p in directory.iterdir()
-                           if p.suffix in (".yml", ".yaml") and p.is_file())
+            # every *.yml entry, also a symlink to a device or a directory: WF001 says why
+            # such a file is skipped, instead of leaving it out silently
+            files = sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml"))
             for path in files:
                 rel = path.relative_to(self.root).as_posix()
                 try:
-                    self.workflows[rel] = parse_workflow(path, rel)
+                    self.workflows[rel] = parse_workflow(path, rel, self.root)
                 except Exception as exc:
                     self.problems.append(problem_of(rel, exc))
         actions_dir = self.root / ".github" / "actions"
@@ -154,12 +157,12 @@ class RepoModel:
         if directory in self.actions:
             return self.actions[directory]
         action = None
-        for name in ("action.yml", "action.yaml"):
+        for name in ("action.yml", "action.yaml") if not self.escapes(directory) else ():
             path = self.root / directory / name
-            if path.is_file():
+            if os.path.lexists(path):
                 rel = f"{directory}/{name}" if directory else name
                 try:
-                    action = parse_action(path, rel, directory)
+                    action = parse_action(path, rel, directory, self.root)
                 except Exception as exc:
                     self.problems.append(problem_of(rel, exc))
                 break
@@ -167,8 +170,13 @@ class RepoModel:
         return action
 
     def action_exists(self, directory: str) -> bool:
-        """True when `directory` holds an action file, readable or not."""
-        return any((self.root / directory / n).is_file() for n in ("action.yml", "action.yaml"))
+        """True when `directory` (inside the repository) holds an action file, readable or not."""
+        return not self.escapes(directory) and any(
+            os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml"))
+
+    def escapes(self, path: str) -> bool:
+        """True when the repository-relative `path` resolves (after symlinks) outside it."""
+        return not inside(self.root / path, self.root)
 
     def reusable(self, uses: str | None) -> Workflow | None:
         """The local reusable workflow a job-level `uses:` names, if it exists and parsed."""

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from harness.probes.budget import check_budget, socket_timeout
+
 RECV = 1 << 16
 
 
@@ -35,7 +37,7 @@ class PipelineUnsupported(Exception):
         self.done = done
 
 
-def _connect(url: str, timeout: float) -> tuple[socket.socket, str, str]:
+def _connect(url: str, timeout: float | None) -> tuple[socket.socket, str, str]:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     host = parts.hostname or "127.0.0.1"
@@ -48,12 +50,19 @@ def _connect(url: str, timeout: float) -> tuple[socket.socket, str, str]:
 
 
 class _Reader:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, timeout: float, max_body: int) -> None:
         self.sock = sock
+        self.timeout = timeout
+        self.max_body = max_body
         self.buf = bytearray()
 
     def fill(self) -> None:
-        chunk = self.sock.recv(RECV)
+        self.sock.settimeout(socket_timeout(self.timeout))
+        try:
+            chunk = self.sock.recv(RECV)
+        except TimeoutError:
+            check_budget()  # the wait was cut short by the case's budget: say so
+            raise
         if not chunk:
             raise ConnectionError("connection closed")
         self.buf += chunk
@@ -79,6 +88,9 @@ class _Reader:
                 raise ValueError("chunked answers are not read pipelined")
         if length is None:
             raise ValueError("answer without Content-Length")
+        if length > self.max_body:
+            raise ValueError(f"an answer announces {length} bytes, over the "
+                             f"{self.max_body}-byte limit")
         while len(self.buf) < length:
             self.fill()
         body = bytes(self.buf[:length])
@@ -87,17 +99,21 @@ class _Reader:
 
 
 def pipelined_get(base_url: str, paths: Sequence[str], headers: Mapping[str, str],
-                  *, timeout: float, window: int = 64) -> list[Answer]:
-    """GET `base_url + path` for every path, in order, pipelined on one connection."""
+                  *, timeout: float, max_body: int, window: int = 64) -> list[Answer]:
+    """GET `base_url + path` for every path, in order, pipelined on one connection.
+
+    Each read waits at most `timeout` (and the current deadlines, see `http_bounds`); an
+    answer announcing more than `max_body` bytes ends the pipeline.
+    """
     done: list[Answer] = []
     try:
-        sock, host, prefix = _connect(base_url, timeout)
+        sock, host, prefix = _connect(base_url, socket_timeout(timeout))
     except OSError as exc:
         raise PipelineUnsupported(f"connect: {exc}", done) from None
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     requests = [f"GET {prefix}{p} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
                 for p in paths]
-    reader = _Reader(sock)
+    reader = _Reader(sock, timeout, max_body)
     sent = 0
     try:
         with sock:

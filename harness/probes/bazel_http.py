@@ -27,6 +27,13 @@ from harness.probes.action_result import (
     decode_action_result,
     encode_action_result,
 )
+from harness.probes.http_bounds import (
+    MAX_ACTION_RESULT_BYTES,
+    MAX_ERROR_BODY_BYTES,
+    MAX_JSON_BYTES,
+    bounded_client,
+    read_capped,
+)
 from harness.redact import redact_url as redact
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -72,9 +79,13 @@ def make_client(url: str, timeout: float) -> tuple[httpx.Client, str]:
     if parts.username is not None:
         auth = httpx.BasicAuth(parts.username, parts.password or "")
     base = redact(url).rstrip("/")
-    client = httpx.Client(auth=auth, timeout=httpx.Timeout(timeout), follow_redirects=False,
-                          trust_env=False)
-    return client, base
+    return bounded_client(timeout=timeout, auth=auth), base
+
+
+def _get(client: httpx.Client, method: str, url: str, cap: int, what: str,
+         **kwargs: Any) -> httpx.Response:
+    """A request whose answer is read at most `cap` bytes, within the request deadline."""
+    return read_capped(client, method, url, cap, what, **kwargs)
 
 
 def fresh_key() -> str:
@@ -98,7 +109,7 @@ def _timed(report: ProbeReport, name: str,
 def _status_check(client: httpx.Client, base: str, report: ProbeReport) -> Callable[
         [], tuple[bool, str]]:
     def run() -> tuple[bool, str]:
-        response = client.get(f"{base}/status")
+        response = _get(client, "GET", f"{base}/status", MAX_JSON_BYTES, "/status")
         if response.status_code != 200:
             return True, f"no bazel-remote /status (HTTP {response.status_code}); generic cache"
         try:
@@ -124,7 +135,8 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
 
         def miss() -> tuple[bool, str]:
             key = fresh_key()
-            response = client.get(f"{base}/ac/{key}")
+            response = _get(client, "GET", f"{base}/ac/{key}", MAX_ERROR_BODY_BYTES,
+                            "a miss")
             if response.status_code == 404:
                 return True, "a miss is a clean 404"
             hint = _AUTH_HINT if response.status_code in (401, 403) else ""
@@ -133,7 +145,8 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
 
         def empty(method: str) -> Callable[[], tuple[bool, str]]:
             def run() -> tuple[bool, str]:
-                response = client.request(method, f"{base}/cas/{EMPTY_SHA256}")
+                response = _get(client, method, f"{base}/cas/{EMPTY_SHA256}",
+                                MAX_ERROR_BODY_BYTES, "the empty blob")
                 code = response.status_code
                 if code == 404:
                     return True, "the empty blob is not stored (404); Bazel never asks for it"
@@ -161,7 +174,8 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
     with client:
         def put(key: str, data: bytes, kind: str) -> Callable[[], tuple[bool, str]]:
             def run() -> tuple[bool, str]:
-                response = client.put(f"{base}/{kind}/{key}", content=data)
+                response = _get(client, "PUT", f"{base}/{kind}/{key}", MAX_ERROR_BODY_BYTES,
+                                "a PUT answer", content=data)
                 if response.status_code in _STORED:
                     return True, f"stored ({response.status_code})"
                 hint = _AUTH_HINT if response.status_code in (401, 403) else ""
@@ -169,7 +183,8 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
             return run
 
         def get_equal() -> tuple[bool, str]:
-            response = client.get(f"{base}/cas/{blob_d.hash}")
+            response = _get(client, "GET", f"{base}/cas/{blob_d.hash}", len(blob),
+                            f"a {len(blob)}-byte blob")
             if response.status_code != 200:
                 return False, f"GET of a blob just written answered HTTP {response.status_code}"
             if response.content != blob:
@@ -178,7 +193,8 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
             return True, "read back byte-equal"
 
         def head() -> tuple[bool, str]:
-            response = client.head(f"{base}/cas/{blob_d.hash}")
+            response = _get(client, "HEAD", f"{base}/cas/{blob_d.hash}", MAX_ERROR_BODY_BYTES,
+                            "a HEAD answer")
             if response.status_code == 200:
                 return True, "present"
             return False, f"HEAD of a blob just written answered HTTP {response.status_code}"
@@ -195,7 +211,8 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
             return report
 
         def get_ac() -> tuple[bool, str]:
-            response = client.get(f"{base}/ac/{key}")
+            response = _get(client, "GET", f"{base}/ac/{key}", MAX_ACTION_RESULT_BYTES,
+                            "an ActionResult")
             if response.status_code != 200:
                 return False, (f"GET of an ActionResult just written answered HTTP "
                                f"{response.status_code}")

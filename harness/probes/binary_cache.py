@@ -24,6 +24,19 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.probes._pipeline import PipelineUnsupported, pipelined_get
+from harness.probes.budget import request_deadline
+from harness.probes.http_bounds import (
+    MAX_CACHE_INFO_BYTES,
+    MAX_JSON_BYTES,
+    MAX_NAR_BYTES,
+    MAX_NARINFO_BYTES,
+    NAR_BYTES_PER_SECOND,
+    REQUEST_DEADLINE,
+    BodyTooLarge,
+    bounded_client,
+    check_announced,
+    read_capped,
+)
 from harness.probes.narinfo import (
     NarInfo,
     NarInfoError,
@@ -93,11 +106,13 @@ class CacheClient:
 
     def __init__(self, base_url: str, cache: str | None = None, *, token: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES,
-                 workers: int = 4, pipeline: bool = True) -> None:
+                 workers: int = 4, pipeline: bool = True,
+                 deadline: float = REQUEST_DEADLINE) -> None:
         self.server = base_url.rstrip("/")
         self.cache = cache
         self.url = f"{self.server}/{cache}" if cache else self.server
         self.timeout = timeout
+        self.deadline = deadline
         self.retries = retries
         self.workers = max(1, workers)
         self.pipeline = pipeline and not _behind_proxy(self.url)
@@ -110,10 +125,9 @@ class CacheClient:
     def _client(self) -> httpx.Client:
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
-            client = httpx.Client(headers=self._headers, timeout=self.timeout,
-                                  follow_redirects=True,
-                                  limits=httpx.Limits(max_connections=1,
-                                                      max_keepalive_connections=1))
+            client = bounded_client(headers=self._headers, timeout=self.timeout,
+                                    deadline=self.deadline, follow_redirects=True,
+                                    max_connections=1, trust_env=True)
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
@@ -132,19 +146,29 @@ class CacheClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request with bounded retries on connect errors and 5xx; CacheError otherwise."""
+    def request(self, method: str, url: str, cap: int, what: str,
+                **kwargs: Any) -> httpx.Response:
+        """One request with bounded retries on connect errors and 5xx; CacheError otherwise.
+
+        The body is read streaming, at most `cap` bytes (`what` names the kind in the
+        error), within the client's total deadline per request.
+        """
         last, status = "", None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(RETRY_BACKOFF * attempt)
             try:
-                response = self._client().request(method, url, **kwargs)
+                response = read_capped(self._client(), method, url, cap, what,
+                                       deadline=self.deadline, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 last, status = f"{type(exc).__name__}: {exc or 'connection failed'}", None
                 continue
             except httpx.TimeoutException:
-                raise CacheError(f"{method} {url}: no answer within {self.timeout:g}s") from None
+                raise CacheError(f"{method} {url}: no complete answer within the timeout "
+                                 f"({self.timeout:g}s per read, {self.deadline:g}s in total)"
+                                 ) from None
+            except BodyTooLarge as exc:
+                raise CacheError(f"{method} {exc}", exc.status) from None
             except httpx.HTTPError as exc:
                 raise CacheError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             if response.status_code >= 500:
@@ -157,7 +181,8 @@ class CacheClient:
     def cache_info(self) -> CacheInfo:
         """GET `nix-cache-info`; CacheError when it does not answer 200 with key/value lines."""
         started = time.perf_counter()
-        response = self.request("GET", f"{self.url}/nix-cache-info")
+        response = self.request("GET", f"{self.url}/nix-cache-info", MAX_CACHE_INFO_BYTES,
+                                "nix-cache-info")
         latency = time.perf_counter() - started
         if response.status_code in (401, 403):
             raise AuthError(f"{self.url}/nix-cache-info answered {response.status_code}",
@@ -188,7 +213,7 @@ class CacheClient:
         url = f"{self.url}/{hash_part}.narinfo"
         started = time.perf_counter()
         try:
-            response = self.request("GET", url)
+            response = self.request("GET", url, MAX_NARINFO_BYTES, "a narinfo")
         except CacheError as exc:
             return Lookup(hash_part, Presence.ERROR, time.perf_counter() - started,
                           error=str(exc))
@@ -225,8 +250,10 @@ class CacheClient:
         started = time.perf_counter()
         failure = ""
         try:
-            answers = pipelined_get(self.url, [f"/{h}.narinfo" for h in hash_parts],
-                                    self._headers, timeout=self.timeout)
+            with request_deadline(self.deadline):
+                answers = pipelined_get(self.url, [f"/{h}.narinfo" for h in hash_parts],
+                                        self._headers, timeout=self.timeout,
+                                        max_body=MAX_NARINFO_BYTES)
         except PipelineUnsupported as exc:
             answers, failure = exc.done, str(exc)
         per = (time.perf_counter() - started) / max(1, len(answers))
@@ -258,20 +285,32 @@ class CacheClient:
     def fetch_nar(self, info: NarInfo) -> tuple[int, str | None]:
         """Download a NAR file in full (following redirects); its size and a problem or None.
 
-        A body shorter than `FileSize` or with the wrong `FileHash` is the problem.
+        The body is hashed as it streams, never kept: at most `FileSize` bytes (else
+        `MAX_NAR_BYTES`) are read, within a deadline that grows with the size. A body
+        shorter or longer than `FileSize` or with the wrong `FileHash` is the problem.
         """
         url = info.url if "://" in info.url else f"{self.url}/{info.url}"
         digest = hashlib.sha256()
         size = 0
+        cap = min(info.file_size, MAX_NAR_BYTES) if info.file_size is not None \
+            else MAX_NAR_BYTES
+        deadline = self.deadline + cap / NAR_BYTES_PER_SECOND
         try:
-            with self._client().stream("GET", url) as response:
+            with request_deadline(deadline), self._client().stream("GET", url) as response:
                 if response.status_code != 200:
                     return 0, f"{url} answered HTTP {response.status_code}"
+                check_announced(response, cap, "this NAR (its narinfo's FileSize)")
                 for chunk in response.iter_bytes():
                     digest.update(chunk)
                     size += len(chunk)
+                    if size > cap:
+                        return size, (f"{url}: sent more than {cap} bytes, the narinfo's "
+                                      f"FileSize (or the {MAX_NAR_BYTES}-byte limit)")
+        except BodyTooLarge as exc:
+            return size, str(exc)
         except httpx.TimeoutException:
-            return size, f"{url}: body stalled after {size} bytes (timeout {self.timeout:g}s)"
+            return size, (f"{url}: body stalled after {size} bytes (timeout {self.timeout:g}s "
+                          f"per read, {deadline:g}s in total)")
         except httpx.HTTPError as exc:
             return size, f"{url}: body broken after {size} bytes ({type(exc).__name__})"
         if info.file_size is not None and size != info.file_size:
@@ -292,7 +331,8 @@ class CacheClient:
         if not self.cache:
             return None
         try:
-            response = self.request("GET", f"{self.server}/_api/v1/cache-config/{self.cache}")
+            response = self.request("GET", f"{self.server}/_api/v1/cache-config/{self.cache}",
+                                    MAX_JSON_BYTES, "Attic's cache config")
         except CacheError:
             return None
         if response.status_code != 200:
@@ -317,7 +357,7 @@ class CacheClient:
         url = f"{self.server}/_api/v1/get-missing-paths"
         for start in range(0, len(hashes), batch):
             chunk = hashes[start:start + batch]
-            response = self.request("POST", url,
+            response = self.request("POST", url, MAX_JSON_BYTES, "get-missing-paths",
                                     json={"cache": self.cache, "store_path_hashes": chunk})
             if response.status_code in (401, 403):
                 raise AuthError(f"{url} answered {response.status_code}", response.status_code)

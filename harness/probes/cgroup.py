@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from harness.signals import pid_alive
+
 Version = Literal["v1", "v2"]
 V1_MOUNT = Path("/sys/fs/cgroup/memory")
 V2_MOUNTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
@@ -227,6 +229,7 @@ class ChildCgroup:
         self.parent = parent
         self.version: Version = parent.version
         self.limit = limit
+        self.prefix = prefix
         self.directory = parent.directory / f"{prefix}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.removed = False
 
@@ -239,7 +242,14 @@ class ChildCgroup:
         self.destroy()
 
     def create(self) -> None:
-        """Make the directory and set the limit (and no swap, like a Kubernetes pod)."""
+        """Make the directory and set the limit (and no swap, like a Kubernetes pod).
+
+        First, once per process and parent, the groups that harness processes killed
+        with SIGKILL left behind are swept (`sweep_stale`).
+        """
+        if self.parent.directory not in _SWEPT:
+            _SWEPT.add(self.parent.directory)
+            sweep_stale(self.parent, self.prefix)
         self.directory.mkdir()
         try:
             if self.limit is not None:
@@ -316,3 +326,27 @@ class ChildCgroup:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
+
+
+_SWEPT: set[Path] = set()
+
+
+def sweep_stale(parent: CgroupRef, prefix: str = "flywheel-harness") -> list[Path]:
+    """Remove `<prefix>-<pid>-*` groups under `parent` whose harness process is gone.
+
+    A `measure` or `check` killed with SIGKILL cannot remove its cgroup, and its workload
+    keeps running inside: what is left is killed, then the group removed. Groups of live
+    processes are left alone. Returns the groups removed.
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for directory in sorted(parent.directory.glob(f"{prefix}-*-*")):
+            pid = directory.name[len(prefix) + 1:].split("-", 1)[0]
+            if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
+                continue
+            stale = ChildCgroup(parent, None, prefix)
+            stale.directory = directory
+            with contextlib.suppress(OSError):
+                stale.destroy()
+                removed.append(directory)
+    return removed

@@ -8,6 +8,12 @@ Routes map a request path to a `Reply`; each reply can carry a fault:
 - `slow`       accept and never answer (until the server stops), so client timeouts fire
 - `truncate`   announce the full Content-Length, send half of the body, close
 - `malformed`  answer 200 with a body that is not what the client asked for
+- `endless`    answer 200 without a length and stream the body (repeated) until stopped
+- `huge`       announce `Content-Length: 10737418240`, then stream like `endless`
+- `slowloris`  send the status line, headers and body one byte every `SLOWLORIS_INTERVAL`
+               seconds (a timeout per read never fires), until stopped
+
+A redirect loop needs no fault: `Reply(302, headers={"Location": "/same/path"})`.
 
 A route with a `handler` computes its reply from the request (method, path, headers,
 body). The server is threaded, keeps connections alive, and `stop()` (or leaving the
@@ -25,9 +31,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
 
-FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed")
+FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed", "endless", "huge",
+          "slowloris")
 MALFORMED_BODY = b"\x00this is not what you asked for\xff\n{{{"
 SLOW_LIMIT = 120.0
+HUGE_LENGTH = 10 * 1024 ** 3
+SLOWLORIS_INTERVAL = 0.2
+STREAM_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,9 @@ class FaultServer:
                     server._stop.wait(SLOW_LIMIT)
                     self.close_connection = True
                     return
+                if fault in ("endless", "huge", "slowloris"):
+                    self._hostile(fault, reply)
+                    return
                 status, payload = reply.status, reply.body
                 if fault == "500":
                     status, payload = 500, b"internal server error\n"
@@ -172,6 +185,29 @@ class FaultServer:
                     self.close_connection = True
                     return
                 self.wfile.write(payload)
+
+            def _hostile(self, fault: str, reply: Reply) -> None:
+                """Stream without end (or one byte at a time) until the client or `stop()` quits."""
+                self.close_connection = True
+                head = [f"HTTP/1.1 {reply.status} OK\r\n",
+                        *(f"{k}: {v}\r\n" for k, v in reply.headers.items()),
+                        f"Content-Length: {HUGE_LENGTH}\r\n" if fault == "huge" else "",
+                        "Connection: close\r\n\r\n"]
+                body = reply.body or b"x" * 1024
+                try:
+                    if fault == "slowloris":
+                        for byte in "".join(head).encode() + body * 1000:
+                            if server._stop.wait(SLOWLORIS_INTERVAL):
+                                return
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        return
+                    self.wfile.write("".join(head).encode())
+                    chunk = (body * (STREAM_CHUNK // len(body) + 1))[:STREAM_CHUNK]
+                    while not server._stop.is_set():
+                        self.wfile.write(chunk)
+                except OSError:  # the client gave up: that is the point
+                    return
 
             do_GET = do_POST = do_HEAD = do_PUT = _serve
 

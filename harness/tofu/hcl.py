@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
 
+
 @dataclass(frozen=True)
 class Expr:
     """An HCL expression that is not a literal (`var.x`, `each.value.y`, a conditional...)."""
@@ -437,10 +438,15 @@ def _json_file(text: str, file: str) -> HclFile:
     return HclFile(file, [], {k: Attribute(k, v, 1) for k, v in data.items()})
 
 
-def read_hcl(path: Path, file: str) -> HclFile | HclProblem:
-    """Read one .tf / .tfvars (or .json variant); a parse failure is a HclProblem."""
+def read_hcl(path: Path, file: str, root: Path | None = None) -> HclFile | HclProblem:
+    """Read one .tf / .tfvars (or .json variant); a parse failure is a HclProblem.
+
+    Only a regular file of at most `MAX_TF_BYTES` inside `root` (when given) is read; a
+    symlink to a device, a loop, a dangling link, a FIFO or a directory is a HclProblem
+    saying why it was skipped.
+    """
     try:
-        text = read_text(path, MAX_TF_BYTES, errors="replace")
+        text = read_text(path, MAX_TF_BYTES, root, errors="replace")
     except UnsafeFile as exc:
         return HclProblem(file, None, f"cannot read: {exc.reason}")
     try:

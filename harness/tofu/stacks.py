@@ -144,7 +144,7 @@ def _read_dir(root: Path, rel: str, paths: Iterable[Path]) -> TofuDir:
     directory = TofuDir(rel)
     for path in paths:
         file = path.relative_to(root).as_posix()
-        parsed = read_hcl(path, file)
+        parsed = read_hcl(path, file, root)
         if isinstance(parsed, HclProblem):
             directory.problems.append(parsed)
         else:
@@ -174,7 +174,7 @@ def _backend(stack: Stack, root: Path) -> Backend | None:
                                for n, a in inner.attributes.items()})
             directory = root / stack.path
             for path in sorted(directory.glob("*.tfbackend")):
-                parsed = read_hcl(path, path.relative_to(root).as_posix())
+                parsed = read_hcl(path, path.relative_to(root).as_posix(), root)
                 if isinstance(parsed, HclFile):
                     for name, attribute in parsed.attributes.items():
                         backend.settings.setdefault(
@@ -193,7 +193,9 @@ def _tf_dirs(root: Path) -> tuple[dict[str, list[str]], float]:
     prefix = len(str(root)) + 1
     for current, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        tf = sorted(f for f in files if f.endswith(".tf"))
+        # a `x.tf` that is a symlink to a directory is listed among `dirs`: read_hcl says
+        # why it is skipped (STATE003) instead of leaving it out silently
+        tf = sorted(f for f in [*files, *dirs] if f.endswith(".tf"))
         if not tf:
             continue
         rel = current[prefix:].replace(os.sep, "/") or "."
@@ -223,16 +225,17 @@ def _load_cached(root: Path, stamp: float,
             continue
         stack = Stack(rel, directory.files, [])
         stack.tfvars = [f for p in _tfvars_paths(root / rel)
-                        if isinstance(f := read_hcl(p, p.relative_to(root).as_posix()), HclFile)]
+                        if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root),
+                                      HclFile)]
         stack.var_files = [f for p in _var_file_paths(root / rel)
-                           if isinstance(f := read_hcl(p, p.relative_to(root).as_posix()),
-                                         HclFile)]
+                           if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(),
+                                                       root), HclFile)]
         stack.backend = _backend(stack, root)
         repo.problems.extend(stack.problems)
         repo.stacks.append(stack)
     for rel in dirs:
         for path in _tfvars_paths(root / rel):
-            parsed = read_hcl(path, path.relative_to(root).as_posix())
+            parsed = read_hcl(path, path.relative_to(root).as_posix(), root)
             if isinstance(parsed, HclProblem):
                 repo.problems.append(parsed)
     return repo
