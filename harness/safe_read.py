@@ -7,6 +7,7 @@ MemoryError or a read of the host's files. Every reader of user input goes throu
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -40,21 +41,29 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def check_regular(path: Path, limit: int, root: Path | None = None) -> int:
-    """The size of `path` when it is a regular file within `limit` (and `root`); else UnsafeFile."""
-    if root is not None and not inside(path, root):
-        raise UnsafeFile(path, "resolves outside the repository")
+    """The size of `path` when it is a regular file within `limit` (and `root`); else UnsafeFile.
+
+    What the file is comes first (a loop, a dangling link, a directory, a device), then
+    where it is: the reason names the most specific problem. Nothing is opened.
+    """
     try:
         info = path.stat()  # follows symlinks: a dangling link or a loop fails here
     except RuntimeError:
         raise UnsafeFile(path, "symlink loop") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(path, "symlink loop") from None
         if path.is_symlink():
-            raise UnsafeFile(path, "dangling or looping symlink") from None
+            raise UnsafeFile(path, "dangling symlink") from None
         raise UnsafeFile(path, f"cannot read: {exc.strerror or exc}") from None
     if stat.S_ISDIR(info.st_mode):
         raise UnsafeFile(path, "is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafeFile(path, "is not a regular file (device, FIFO or socket)")
+        kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" \
+            if stat.S_ISSOCK(info.st_mode) else "a device"
+        raise UnsafeFile(path, f"is {kind}, not a regular file")
+    if root is not None and not inside(path, root):
+        raise UnsafeFile(path, "resolves outside the repository")
     if info.st_size > limit:
         raise UnsafeFile(path, f"is {info.st_size} bytes, over the {limit}-byte limit")
     return info.st_size
