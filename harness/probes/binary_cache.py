@@ -164,9 +164,8 @@ class CacheClient:
                 last, status = f"{type(exc).__name__}: {exc or 'connection failed'}", None
                 continue
             except httpx.TimeoutException:
-                raise CacheError(f"{method} {url}: no complete answer within the timeout "
-                                 f"({self.timeout:g}s per read, {self.deadline:g}s in total)"
-                                 ) from None
+                raise CacheError(f"{method} {url}: no answer within {self.timeout:g}s per "
+                                 f"read, {self.deadline:g}s in total") from None
             except BodyTooLarge as exc:
                 raise CacheError(f"{method} {exc}", exc.status) from None
             except httpx.HTTPError as exc:
