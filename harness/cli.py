@@ -14,7 +14,7 @@ from harness import __version__
 from harness.commands import COMMANDS
 from harness.errors import HarnessInputError
 from harness.outpaths import check_arguments
-from harness.redact import scrub_credentials
+from harness.redact import ScrubbedStream, scrub_credentials
 from harness.signals import EXIT_TERMINATED, Terminated, terminate_unwinds
 
 
@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbedStream(sys.stdout), ScrubbedStream(sys.stderr)
     try:
         check_arguments(args.command, args)
         with terminate_unwinds():  # a CI cancel unwinds: cgroups, workloads, secrets go
@@ -65,4 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        sys.stdout, sys.stderr = streams
     return code

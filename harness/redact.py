@@ -12,6 +12,7 @@ name, never a password fragment. Not covered: a password holding whitespace, `"`
 from __future__ import annotations
 
 import re
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"<>`]*")
@@ -43,3 +44,18 @@ def redact_url(url: str) -> str:
     """One URL without its user info, query or fragment, for messages."""
     parts = urlsplit(scrub_credentials(url))
     return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else parts.path
+
+
+class ScrubbedStream:
+    """A text stream whose writes have credentials in URLs removed (wraps stdout/stderr)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        """Write `text` scrubbed; returns the length of `text` as given."""
+        self.inner.write(scrub_credentials(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

@@ -7,6 +7,7 @@ piece of a password may appear in any output format, the evidence or an artifact
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.cli import main
-from harness.redact import scrub_credentials
+from harness.redact import ScrubbedStream, scrub_credentials
 from harness.report import FORMATS
 from harness.secret_files import PREFIX, secret_file, sweep_stale
 from harness.testing.faultserver import FaultServer, Reply, refused_url
@@ -91,6 +92,19 @@ def test_argument_errors_are_scrubbed(argv: list[str], capsys: pytest.CaptureFix
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert "--url" not in argv or "127.0.0.1" in err  # the endpoint is still named
+    assert "SECRET" not in out + err
+
+
+def test_every_command_writes_through_the_scrubber(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Commands that print directly (gate, matrix, evidence merge) are scrubbed as well."""
+    stream = ScrubbedStream(io.StringIO())
+    print("GET http://u:p@ss-SECRET@127.0.0.1:1/x failed", file=stream)
+    assert stream.inner.getvalue() == "GET http://127.0.0.1:1/x failed\n"
+    evidence = tmp_path / "forged.json"
+    evidence.write_text("{not json http://u:pw-SECRET@127.0.0.1:1")
+    assert main(["gate", "--evidence", str(evidence)]) != 0
+    out, err = capsys.readouterr()
     assert "SECRET" not in out + err
 
 
