@@ -111,14 +111,19 @@ class _Calls:
         response: bytes = call(requests, timeout=self.timeout)
         return response
 
-    def read(self, request: bytes) -> bytes:
+    def read(self, request: bytes, cap: int) -> bytes:
+        """ByteStream Read; stops (and cancels the stream) once more than `cap` bytes came."""
         call = self.channel.unary_stream(BYTESTREAM_READ, request_serializer=_identity,
                                          response_deserializer=_identity)
         data = bytearray()
-        for message in call(request, timeout=self.timeout):
+        stream = call(request, timeout=self.timeout)
+        for message in stream:
             for number, _, value in iter_fields(message):
                 if number == 10 and isinstance(value, bytes):
                     data += value
+            if len(data) > cap:
+                stream.cancel()
+                break
         return bytes(data)
 
 
@@ -283,7 +288,10 @@ class _RoundTrip:
 
     def read(self) -> tuple[bool, str]:
         resource = _resource(self.instance, self.streamed_d, upload=False)
-        data = self.calls.read(len_field(1, resource.encode()))
+        data = self.calls.read(len_field(1, resource.encode()), cap=len(self.streamed))
+        if len(data) > len(self.streamed):
+            return False, (f"ByteStream Read sent more than the {len(self.streamed)} bytes "
+                           "written")
         if data != self.streamed:
             return False, f"ByteStream Read returned {len(data)} bytes that differ"
         return True, "read back byte-equal"
