@@ -101,8 +101,10 @@ class ContentsApi:
 
         if self._down is not None:
             raise ApiFailure("error", self._down)
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        if self._client is None:  # every request ends within a total deadline too
+            from harness.probes.http_bounds import bounded_client
+
+            self._client = bounded_client(timeout=self.timeout, trust_env=True)
         headers = {"Accept": accept, "X-GitHub-Api-Version": "2022-11-28",
                    "User-Agent": "flywheel-harness"}
         if self.token:
