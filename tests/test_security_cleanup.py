@@ -23,7 +23,8 @@ import pytest
 
 from harness.probes.cgroup import CgroupRef, cgroup_pids, child_parent, own_memory_cgroup
 from harness.signals import pid_alive
-from tests.conftest import ROOT, require
+from tests.helpers.paths import ROOT
+from tests.helpers.tools import require
 
 pytestmark = pytest.mark.needs_cgroup
 MARKER = "flywheel-harness-cleanup-workload"
@@ -86,7 +87,12 @@ def _scenarios(tmp_path: Path) -> Path:
 def _assert_gone(group: Path, pids: list[int]) -> None:
     assert not group.exists(), f"{group} outlived the harness"
     for pid in pids:
-        _wait(f"workload {pid} ended", lambda pid=pid: [] if pid_alive(pid) else [pid])
+        _wait(f"workload {pid} ended", _ended(pid))
+
+
+def _ended(pid: int) -> Callable[[], list[int]]:
+    """A probe for `_wait`: non-empty once process `pid` is gone."""
+    return lambda: [] if pid_alive(pid) else [pid]
 
 
 def test_sigterm_during_check_kills_the_workload_and_removes_the_cgroup(

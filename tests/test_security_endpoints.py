@@ -19,7 +19,8 @@ import pytest
 from harness.checks.bazel import remote_bounds
 from harness.probes.http_bounds import MAX_CACHE_INFO_BYTES
 from harness.testing.faultserver import HUGE_LENGTH, FaultServer, Reply, Request, refused_url
-from tests.conftest import ROOT, require_tool
+from tests.helpers.paths import ROOT
+from tests.helpers.tools import require_tool
 
 MEMORY_CAP = 256 * 1024 * 1024
 RUN = """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.repo_helpers import findings, workflow, write_repo
+from tests.helpers.repos import findings, workflow, write_repo
 
 JOB = """\
     on: push

@@ -98,9 +98,9 @@ def test_argument_errors_are_scrubbed(argv: list[str], capsys: pytest.CaptureFix
 def test_every_command_writes_through_the_scrubber(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """Commands that print directly (gate, matrix, evidence merge) are scrubbed as well."""
-    stream = ScrubbedStream(io.StringIO())
-    print("GET http://u:p@ss-SECRET@127.0.0.1:1/x failed", file=stream)
-    assert stream.inner.getvalue() == "GET http://127.0.0.1:1/x failed\n"
+    written = io.StringIO()
+    print("GET http://u:p@ss-SECRET@127.0.0.1:1/x failed", file=ScrubbedStream(written))
+    assert written.getvalue() == "GET http://127.0.0.1:1/x failed\n"
     evidence = tmp_path / "forged.json"
     evidence.write_text("{not json http://u:pw-SECRET@127.0.0.1:1")
     assert main(["gate", "--evidence", str(evidence)]) != 0
