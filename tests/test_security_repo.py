@@ -2,7 +2,7 @@
 
 A pull request controls every file: `uses: ./../X`, a workflow that is a symlink to
 `/dev/zero`, a `.tf` symlinked to a FIFO or a directory. Each must end in one finding
-saying why (WF002 "outside the repository", WF001 or STATE003 "skipped: ..."), never in a
+saying why (WF002 "outside the repository", WF001 or STATE003 "cannot read: ..."), never in a
 read of the host's files, a hang or a MemoryError.
 """
 
@@ -86,7 +86,7 @@ def test_workflow_that_is_no_regular_file_is_wf001(kind: str, tmp_path: Path) ->
     reason = _special(kind, repo / ".github" / "workflows" / "evil.yml", tmp_path)
     found = findings(repo, "workflows.readable", "WF001")
     assert [(f.file, f.message) for f in found] == \
-        [(".github/workflows/evil.yml", f"skipped: {reason}")]
+        [(".github/workflows/evil.yml", f"cannot read: {reason}")]
 
 
 @pytest.mark.parametrize("kind", ["device", "fifo", "dangling"])
@@ -97,7 +97,7 @@ def test_local_action_that_is_no_regular_file_is_wf001(kind: str, tmp_path: Path
     reason = _special(kind, action / "action.yml", tmp_path)
     found = findings(repo, "workflows.readable", "WF001")
     assert [(f.file, f.message) for f in found] == \
-        [(".github/actions/x/action.yml", f"skipped: {reason}")]
+        [(".github/actions/x/action.yml", f"cannot read: {reason}")]
 
 
 def test_oversized_workflow_is_wf001(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_oversized_workflow_is_wf001(tmp_path: Path) -> None:
     with big.open("w") as handle:
         handle.write("on: push\n#" + "x" * MAX_WORKFLOW_BYTES + "\n")
     [found] = findings(repo, "workflows.readable", "WF001")
-    assert found.message.startswith(f"skipped: is {big.stat().st_size} bytes, over the")
+    assert found.message.startswith(f"cannot read: is {big.stat().st_size} bytes, over the")
 
 
 @pytest.mark.parametrize("kind", ["device", "fifo", "loop", "dangling", "directory"])
@@ -117,4 +117,4 @@ def test_tf_file_that_is_no_regular_file_is_state003(kind: str, tmp_path: Path) 
     reason = _special(kind, repo / "infra" / "x.tf", tmp_path)
     found = findings(repo, "state.backend", "STATE003")
     assert [(f.file, f.message) for f in found] == \
-        [("infra/x.tf", f"skipped: {reason}; its blocks are not checked")]
+        [("infra/x.tf", f"cannot read: {reason}; its blocks are not checked")]
