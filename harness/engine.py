@@ -131,6 +131,11 @@ def one_per_place(findings: list[Finding]) -> list[Finding]:
 
 
 def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
+    guidance = 0
+    if not ctx.enrolled:
+        from harness.rollout.guidance import as_guidance
+
+        guidance = as_guidance(output.findings)
     result.findings = apply_suppressions(ctx, one_per_place(output.findings))
     result.measurements = list(output.measurements)
     result.loopback = output.loopback
@@ -143,3 +148,6 @@ def _fold(ctx: CheckContext, result: CaseResult, output: CheckOutput) -> None:
         result.reason = f"{len(failing)} finding(s): {', '.join(rules)}"
     elif output.notes:
         result.reason = "; ".join(output.notes)
+    if guidance:
+        why = f"{guidance} finding(s) are rollout guidance: {ctx.repo_name} is not enrolled"
+        result.reason = f"{result.reason}; {why}" if result.reason else why

@@ -43,12 +43,12 @@ def test_lane001_each_bad_matrix_label_once(tmp_path: Path) -> None:
     write_repo(tmp_path, job("${{ matrix.lane }}", """\
     strategy:
       matrix:
-        lane: [tinyland-nix, myapp-nix, macos-14]
+        lane: [tinyland-nix, myapp-nix, macos-fancy]
         py: ['3.11', '3.12']
 """))
     found = findings(tmp_path, "lanes.known_labels", "LANE001")
     assert len(found) == 2
-    assert sum("`macos-14`" in f.message for f in found) == 1
+    assert sum("`macos-fancy`" in f.message for f in found) == 1
     assert sum("`myapp-nix`" in f.message for f in found) == 1
     assert not any("tinyland-nix`" in f.message for f in found)
 
@@ -193,10 +193,10 @@ def test_lane001_on_a_static_axis_of_a_runtime_matrix(tmp_path: Path) -> None:
     strategy:
       matrix:
         python: ${{ fromJSON(needs.plan.outputs.versions) }}
-        os: [tinyland-nix, macos-14]
+        os: [tinyland-nix, macos-fancy]
 """))
     (finding,) = findings(tmp_path, "lanes.known_labels")
-    assert finding.rule == "LANE001" and "`macos-14`" in finding.message
+    assert finding.rule == "LANE001" and "`macos-fancy`" in finding.message
 
 
 def test_labels_match_ignoring_case_as_on_github(tmp_path: Path) -> None:

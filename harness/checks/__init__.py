@@ -17,6 +17,7 @@ CHECKS: dict[str, str] = {
     "workflows.remote_uses": "harness.checks.workflows:check_remote_uses",
     "lanes.known_labels": "harness.checks.lanes:check_known_labels",
     "lanes.scale_set_label_alone": "harness.checks.lanes:check_label_alone",
+    "lanes.hosted_linux": "harness.checks.lanes:check_hosted_linux",
     "bootstrap.workflow_owned_nix": "harness.checks.bootstrap:check_workflow_owned_nix",
     "placement.heavy_on_heavy_lane": "harness.checks.placement:check_heavy_on_heavy_lane",
     "placement.light_off_heavy_lane": "harness.checks.placement:check_light_off_heavy_lane",

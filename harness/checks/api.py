@@ -53,6 +53,21 @@ class CheckContext:
                 + sum(1 for action in model.actions.values() if action is not None),
                 "jobs": sum(len(w.jobs) for w in model.workflows.values())}
 
+    @cached_property
+    def repo_name(self) -> str | None:
+        """The checkout's `OWNER/REPO`: `--repo-name`, else its origin remote (None if neither)."""
+        from harness.github.identity import repo_identity
+
+        return repo_identity(self.repo, self.options.repo_name)
+
+    @property
+    def enrolled(self) -> bool:
+        """True when the contract counts this repository as enrolled (see `Contract.enrolled`);
+        the identity is looked up only when the contract has an `enrollment` section."""
+        if self.contract.enrollment is None:
+            return True
+        return self.contract.enrolled(self.repo_name)
+
     def artifacts_dir(self) -> Path:
         """A directory for this run's artifacts, created on demand."""
         path = self.options.artifacts_dir

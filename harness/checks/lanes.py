@@ -1,9 +1,11 @@
-"""LANE001-LANE003: every `runs-on` names a contract lane (alone) or an allowed hosted label."""
+"""LANE001-LANE004: every `runs-on` names a contract lane (alone) or a hosted label, and in an
+enrolled repository Linux jobs run on lanes unless a hosted exception covers them."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
@@ -13,7 +15,8 @@ from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
 RULES = (
-    Rule("LANE001", "A `runs-on` label is neither a contract lane nor an allowed hosted label.",
+    Rule("LANE001", "A `runs-on` label is neither a contract lane nor a known hosted label "
+                    "(GitHub's hosted labels, or the contract's `hosted_labels`).",
          example="runs-on: myapp-nix   # repo-shaped label, not a lane",
          fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...).",
          suite="placement"),
@@ -26,7 +29,18 @@ RULES = (
          example="runs-on: ${{ needs.plan.outputs.lane }}",
          fix="Resolve the lane from a matrix or a workflow input with a default, or suppress "
              "with a reason.", severity=Severity.WARNING, suite="placement"),
+    Rule("LANE004", "In an enrolled repository, a Linux job runs on a GitHub-hosted runner "
+                    "and no hosted exception in force covers it (an expired exception is a "
+                    "finding too). Only checked when the contract has an `enrollment` section.",
+         example="runs-on: ubuntu-latest   # in a repository of tranche-1",
+         fix="runs-on: tinyland-nix; or, with a reason and a date, "
+             "enrollment.exceptions.OWNER/REPO: {reason: ..., allow: [ubuntu-latest], "
+             "until: 2027-03-01}", suite="placement"),
 )
+
+_SUGGESTIONS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-24.04-arm", "macos-latest",
+                "windows-latest")
+"""Hosted labels offered when a label is a near miss of one."""
 
 
 _LANE_SUFFIXES = ("-nix", "-nix-heavy", "-docker", "-dind", "-kvm", "-gpu")
@@ -56,7 +70,7 @@ def _unknown_message(job: str, asked: str, unknown: tuple[str, ...], known: list
     shaped = [label for label in unknown if label.endswith(_LANE_SUFFIXES)]
     residue = " (a repo-shaped label: lanes are capability classes)" if shaped and not hints else ""
     return (f"job `{job}` runs on `{asked}`: {names} {verb} neither a lane of the contract "
-            f"nor an allowed hosted label{hints}{residue}")
+            f"nor a known hosted label{hints}{residue}")
 
 
 def _instances(ctx: CheckContext) -> list[JobInstance]:
@@ -70,9 +84,9 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     """LANE001 and LANE003: labels are contract lanes or hosted labels; unresolved ones noted."""
     out = CheckOutput(examined=ctx.workflow_inputs())
     contract = ctx.contract
-    known = sorted([*contract.lanes, *contract.hosted_labels])
+    known = sorted({*contract.lanes, *contract.hosted_labels, *_SUGGESTIONS})
     lanes = {lane.lower() for lane in contract.lanes}  # GitHub matches labels ignoring case
-    hosted = {label.lower() for label in contract.hosted_labels}
+    catalogue = contract.hosted_catalogue
     for instance in _instances(ctx):
         seen: set[str] = set()
         for variant in instance.variants:
@@ -90,7 +104,7 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
             if any(label.lower() in lanes for label in labels.labels):
                 continue  # a lane with extra labels is LANE002's finding
             unknown = tuple(label for label in labels.labels
-                            if label.lower() not in hosted)
+                            if catalogue.lookup(label) is None)
             if not unknown or ",".join(unknown) in seen:
                 continue
             seen.add(",".join(unknown))
@@ -121,4 +135,60 @@ def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
                                        f"addressed by the scale set name alone; use "
                                        f"`runs-on: {lane_labels[0]}`",
                             file=file, line=line, job=instance.display_id))
+    return out
+
+
+def _lane_for(ctx: CheckContext, platform: str) -> str | None:
+    """The lane to suggest for a hosted job of `platform`: a light Nix lane first."""
+    lanes = [lane for lane in ctx.contract.lanes.values() if lane.platform == platform]
+    lanes.sort(key=lambda lane: (lane.heavy, lane.kind != "nix"))
+    return lanes[0].name if lanes else None
+
+
+def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """LANE004: in an enrolled repository, Linux jobs do not run on hosted runners unless a
+    hosted exception in force covers them; expired exceptions are findings."""
+    enrollment = ctx.contract.enrollment
+    if enrollment is None:
+        raise Skip("the contract has no `enrollment` section: hosted Linux jobs are allowed")
+    out = CheckOutput()
+    catalogue = ctx.contract.hosted_catalogue
+    lanes = {lane.lower() for lane in ctx.contract.lanes}
+    exception = enrollment.exception_of(ctx.repo_name)
+    today = date.fromisoformat(params["today"]) if "today" in params else date.today()
+    expired = exception is not None and exception.expired(today)
+    covered = hosted_jobs = 0
+    for instance in _instances(ctx):
+        seen: set[tuple[str, ...]] = set()
+        for variant in instance.variants:
+            labels = variant.labels.labels
+            if not labels or any(label.lower() in lanes for label in labels):
+                continue
+            hosted = catalogue.hosted(labels)
+            if hosted is None or hosted.os != "linux" or labels in seen:
+                continue
+            seen.add(labels)
+            hosted_jobs += 1
+            file, line = label_origin(instance)
+            job = instance.display_id
+            if exception is not None and exception.covers(labels):
+                covered += 1
+                if not expired:
+                    continue
+                message = (f"job `{job}` runs on hosted `{variant.labels.text()}` under an "
+                           f"expired hosted exception (until {exception.until}: "
+                           f"{exception.reason})")
+            else:
+                lane = _lane_for(ctx, hosted.platform)
+                where = (f"move it to the lane `{lane}`" if lane else
+                         f"no lane serves {hosted.platform}: record a hosted exception")
+                message = (f"job `{job}` runs on the GitHub-hosted Linux runner "
+                           f"`{variant.labels.text()}` ({hosted.platform}) in an enrolled "
+                           f"repository: {where}")
+            out.add(Finding("LANE004", message, file=file, line=line, job=job))
+    if expired and exception is not None and not covered:
+        out.add(Finding("LANE004", f"the hosted exception of {exception.repo} expired on "
+                                   f"{exception.until} ({exception.reason})",
+                        file=ctx.contract.path, line=exception.line))
+    out.measure("lanes.hosted_linux_variants", hosted_jobs, "variants")
     return out

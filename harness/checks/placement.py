@@ -72,7 +72,9 @@ BUILTIN_HEAVY: tuple[str, ...] = (
 
 RULES = (
     Rule("PLACE001", "A job (for some matrix combination or caller input) runs a heavy Rust "
-                     "or Nix build on a lane other than the contract's heavy lane.",
+                     "or Nix build on a lane other than the contract's heavy lane. Jobs on a "
+                     "platform the heavy lane does not serve (macOS, Windows, arm64 unless "
+                     "the lane is arm64) are not placed.",
          example="build:\n  runs-on: tinyland-nix\n  steps:\n"
                  "    - run: nix develop --command cargo build --release",
          fix="runs-on: tinyland-nix-heavy (for a reusable workflow: pass the heavy lane in "
@@ -293,6 +295,13 @@ def _variant_text(variant: Variant) -> str:
     return f" (matrix {', '.join(parts)})" if parts else ""
 
 
+def _on_other_platform(ctx: CheckContext, heavy_lane: str, labels: tuple[str, ...]) -> bool:
+    """True when the job runs on a platform the heavy lane does not serve (macOS, Windows,
+    arm64): no lane can take it, so placement does not apply."""
+    lane = ctx.contract.lane(heavy_lane)
+    return lane is not None and ctx.contract.platform_of(labels) != lane.platform
+
+
 def _setup(ctx: CheckContext) -> tuple[str, Patterns]:
     heavy_lane = ctx.contract.heavy_lane
     if heavy_lane is None:
@@ -306,12 +315,15 @@ def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> C
     """PLACE001: every variant that runs a heavy command runs on the heavy lane."""
     heavy_lane, patterns = _setup(ctx)
     out = CheckOutput(examined=ctx.workflow_inputs())
-    checked = heavy = 0
+    checked = heavy = other = 0
     for instance in ctx.workflows.instances:
         reported: set[tuple[str, ...]] = set()
         for variant in instance.variants:
             if variant.labels.certainty == UNKNOWN or not variant.labels.labels:
                 continue  # LANE003 reports labels that cannot be resolved
+            if _on_other_platform(ctx, heavy_lane, variant.labels.labels):
+                other += 1
+                continue
             checked += 1
             hits = heavy_hits(ctx.workflows, instance, variant, patterns)
             if not hits:
@@ -332,6 +344,7 @@ def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> C
                 step=hit.step.job_step))
     out.measure("placement.variants_checked", checked, "variants")
     out.measure("placement.heavy_variants", heavy, "variants")
+    out.measure("placement.other_platform_variants", other, "variants")
     return out
 
 

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from harness.contract.enrollment import build_enrollment
 from harness.contract.model import (
     AtticCache,
     BazelCache,
@@ -20,6 +21,7 @@ from harness.contract.model import (
 )
 from harness.contract.schema import CONTRACT_SCHEMA
 from harness.errors import HarnessInputError, Problem
+from harness.github.hosted import DEFAULT_PLATFORM
 from harness.quantity import parse_quantity
 from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_bytes
 from harness.schema_errors import document_problems
@@ -175,11 +177,21 @@ class _Builder:
                                  spec.get("region"))
         forge = raw.get("forge", {})
         memory = raw.get("memory", {})
-        hosted = tuple(raw.get("hosted_labels", ()))
+        hosted_spec = raw.get("hosted_labels", ())
+        hosted_platforms: dict[str, str | None] = (
+            dict(hosted_spec) if isinstance(hosted_spec, dict)
+            else dict.fromkeys(hosted_spec))
+        hosted = tuple(hosted_platforms)
         for index, label in enumerate(hosted):
             if label in lanes:
-                self.problem(["hosted_labels", index],
+                where: str | int = label if isinstance(hosted_spec, dict) else index
+                self.problem(["hosted_labels", where],
                              f"{label!r} is both a lane and a hosted label")
+        enrollment = None
+        if "enrollment" in raw:
+            enrollment = build_enrollment(raw["enrollment"],
+                                          lambda path: line_of_path(self.raw, path),
+                                          self.problem)
         return Contract(
             path=self.name,
             sha256=sha256,
@@ -188,6 +200,8 @@ class _Builder:
             cluster=cluster,
             lanes=lanes,
             hosted_labels=hosted,
+            hosted_platforms=hosted_platforms,
+            enrollment=enrollment,
             forge_primary=forge.get("primary", "github"),
             forge_compatibility=tuple(forge.get("compatibility", ())),
             forge_repository=forge.get("repository"),
@@ -236,6 +250,7 @@ class _Builder:
             nodes=tuple(spec.get("nodes", ())),
             burst=spec.get("burst"),
             description=spec.get("description", ""),
+            platform=spec.get("platform", DEFAULT_PLATFORM),
         )
         for index, node in enumerate(lane.nodes):
             if node not in cluster.nodes:

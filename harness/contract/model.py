@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from harness.contract.enrollment import Enrollment
+from harness.github.hosted import DEFAULT_PLATFORM, HostedCatalogue, self_hosted_platform
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Lane:
     nodes: tuple[str, ...] = ()
     burst: int | None = None
     description: str = ""
+    platform: str = DEFAULT_PLATFORM
+    """`OS/ARCH` of the runner pods (`linux/amd64` unless declared)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,9 @@ class Contract:
     cluster: Cluster
     lanes: dict[str, Lane]
     hosted_labels: tuple[str, ...] = ()
+    hosted_platforms: dict[str, str | None] = field(default_factory=dict)
+    """Contract hosted labels (or globs) and the platform each declares (None: inferred)."""
+    enrollment: Enrollment | None = None
     forge_primary: str = "github"
     forge_compatibility: tuple[str, ...] = ()
     forge_repository: str | None = None
@@ -142,3 +151,32 @@ class Contract:
     def lane(self, label: str) -> Lane | None:
         """The lane a `runs-on` label names, if it is one."""
         return self.lanes.get(label)
+
+    @cached_property
+    def hosted_catalogue(self) -> HostedCatalogue:
+        """GitHub's hosted labels, extended by `hosted_labels`."""
+        return HostedCatalogue(self.hosted_platforms)
+
+    @cached_property
+    def lane_platforms(self) -> frozenset[str]:
+        """Every platform some lane of the contract serves."""
+        return frozenset(lane.platform for lane in self.lanes.values())
+
+    def platform_of(self, labels: tuple[str, ...]) -> str:
+        """The platform a `runs-on` label set runs on: its lane's, its hosted label's, the one
+        GitHub's self-hosted OS labels name, else the default (`linux/amd64`)."""
+        lowered = {label.lower() for label in labels}
+        for lane in self.lanes.values():
+            if lane.name.lower() in lowered:
+                return lane.platform
+        hosted = self.hosted_catalogue.hosted(labels)
+        if hosted is not None:
+            return hosted.platform
+        return self_hosted_platform(labels) or DEFAULT_PLATFORM
+
+    def enrolled(self, repo: str | None) -> bool:
+        """True when `repo` is in a tranche; every repository is enrolled without an
+        `enrollment` section, and an unidentified one counts as enrolled (fail closed)."""
+        if self.enrollment is None or repo is None:
+            return True
+        return self.enrollment.tranche_of(repo) is not None

@@ -8,6 +8,8 @@ _QUANTITY: dict[str, Any] = {"type": ["string", "integer"], "description": "Kube
 _RATIO: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 _REPO_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+_PLATFORM: dict[str, Any] = {"type": "string", "pattern": r"^[a-z0-9]+/[a-z0-9]+$",
+                             "description": "OS/ARCH, e.g. linux/amd64"}
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -40,6 +42,7 @@ _LANE = _object(
         "nodes": _STRINGS,
         "burst": {"type": "integer", "minimum": 0},
         "description": {"type": "string"},
+        "platform": _PLATFORM,
     },
     ["kind", "memory_limit"],
 )
@@ -76,6 +79,26 @@ _FLAKEHUB = _object(
     },
 )
 
+_ENROLLMENT = _object(
+    {
+        "tranches": {"type": "object",
+                     "additionalProperties": {"type": "array",
+                                              "items": {"type": "string", "pattern": _REPO_NAME}}},
+        "exceptions": {
+            "type": "object",
+            "additionalProperties": _object(
+                {"reason": {"type": "string", "pattern": r"\S"},
+                 "allow": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                 "until": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}},
+                ["reason", "allow", "until"]),
+        },
+        "ownership": {"type": "object",
+                      "additionalProperties": {"enum": ["repo-owned", "user-owned"]}},
+        "promotion": _object({"suites": _STRINGS,
+                              "max_warnings": {"type": "integer", "minimum": 0}}),
+    },
+)
+
 CONTRACT_SCHEMA: dict[str, Any] = _object(
     {
         "version": {"const": 1},
@@ -104,7 +127,10 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
             "additionalProperties": {"type": "string", "minLength": 1},
         },
         "lanes": {"type": "object", "additionalProperties": _LANE, "minProperties": 1},
-        "hosted_labels": _STRINGS,
+        # a list of labels, or a mapping of label (or glob) to platform
+        "hosted_labels": {"type": ["array", "object"], "items": {"type": "string"},
+                          "additionalProperties": _PLATFORM},
+        "enrollment": _ENROLLMENT,
         "placement": _object(
             {
                 "heavy_lane": {"type": "string"},

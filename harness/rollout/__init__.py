@@ -1,0 +1,1 @@
+"""Rollout across many repositories: enrollment verdicts, the `fleet` run and its reports."""
