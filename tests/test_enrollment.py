@@ -263,3 +263,20 @@ def test_unidentified_checkout_is_judged_as_enrolled(tmp_path: Path) -> None:
     write_repo(tmp_path / "x", {".github/workflows/ci.yml": JOBS})
     result = run(tmp_path / "x", "placement.heavy_on_heavy_lane", contract)
     assert result.status is Status.FAILED
+
+
+def test_check_command_repo_name_decides_enrollment(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    contract = contract_with(tmp_path, ENROLLMENT)
+    write_repo(tmp_path / "r", {".github/workflows/ci.yml": JOBS})
+    base = ["check", "--repo", str(tmp_path / "r"), "--contract", str(contract),
+            "--suite", "placement"]
+    assert main([*base, "--repo-name", "tinyland-inc/a"]) == 1
+    out = capsys.readouterr().out
+    assert "error: job `linux` runs on the GitHub-hosted Linux runner" in out
+    assert main([*base, "--repo-name", "tinyland-inc/zzz"]) == 0
+    assert "note: job `linux`" in capsys.readouterr().out
+    assert main([*base, "--repo-name", "not a name"]) == 2
+    assert "--repo-name must be OWNER/REPO, got 'not a name'" in capsys.readouterr().err

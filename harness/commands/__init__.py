@@ -20,5 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runner": ("harness.commands.runner", "prove Nix bootstrap on this runner (NIX001/NIX002)"),
     "matrix": ("harness.commands.matrix", "print the GitHub Actions matrix of suites and lanes"),
     "graph": ("harness.commands.graph", "the resolved job graph: lanes, bootstrap, roles"),
+    "fleet": ("harness.commands.fleet", "check many repositories: enrollment, tranches, "
+                                        "promotion"),
 }
 """Command name -> (module, one-line help)."""

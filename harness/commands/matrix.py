@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from harness.contract.model import Contract
 from harness.errors import HarnessInputError
@@ -56,6 +57,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--suite", action="append", default=[], metavar="NAME",
                         help="only these suites (repeatable)")
     parser.add_argument("--pretty", action="store_true", help="indented JSON")
+    parser.add_argument("--fleet", type=Path, default=None, metavar="FILE",
+                        help="instead: split this repo list (as for `fleet --repo-list`) into "
+                             "--shards matrix entries for `fleet --shard K/N`")
+    parser.add_argument("--shards", type=int, default=None, metavar="N",
+                        help="how many shards --fleet makes")
+
+
+def fleet_matrix(path: Path, shards: int, contract: Contract) -> dict[str, list[dict[str, Any]]]:
+    """One entry per shard: `{"shard": "K/N", "lane": ..., "repos": [...]}`; empty shards
+    are left out."""
+    from harness.rollout.targets import from_list, shard
+
+    targets = from_list(path)
+    lane = default_lane(contract)
+    entries = []
+    for index in range(1, shards + 1):
+        repos = [t.repo for t in shard(targets, index, shards)]
+        if repos:
+            entries.append({"shard": f"{index}/{shards}", "lane": lane, "repos": repos})
+    return {"include": entries}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +85,13 @@ def run(args: argparse.Namespace) -> int:
     from harness.suites import load_suites, select_suites
 
     ctx = make_context(args.repo, args.contract)
+    if args.fleet is not None or args.shards is not None:
+        if args.fleet is None or args.shards is None or args.shards < 1:
+            raise HarnessInputError("--fleet FILE and --shards N (N >= 1) go together")
+        fleet = fleet_matrix(args.fleet, args.shards, ctx.contract)
+        print(json.dumps(fleet, indent=2 if args.pretty else None,
+                         separators=None if args.pretty else (",", ":")))
+        return 0
     suites = select_suites(load_suites(args.scenarios), args.suite)
     data = matrix(suites, ctx.contract)
     print(json.dumps(data, indent=2 if args.pretty else None,
