@@ -45,6 +45,7 @@ def test_each_verdict_is_explained(fleet: dict[str, Any]) -> None:
     assert rows[f"{ORG}/b"]["reasons"] == ["1 error finding(s) of PLACE001 (placement)"]
     assert rows[f"{ORG}/docs"]["reasons"] == ["1 error finding(s) of LANE004 (lanes)"]
     assert rows[f"{ORG}/boot"]["reasons"] == ["1 error finding(s) of BOOT001 (bootstrap)"]
+    assert rows[f"{ORG}/legacy"]["reasons"][1].startswith("hosted exception expired on ")
     assert "covers mac-release (macos-15), win-release (windows-latest)" in \
         rows[f"{ORG}/mac-app"]["reasons"][0]
     assert "1 lane/placement finding(s) shown as guidance" in \

@@ -6,8 +6,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from harness.rollout.render import COLUMNS, activity_lines, cells, headline, tranche_lines
-from harness.rollout.row import AREA_NAMES
+from harness.rollout.render import (
+    COLUMNS,
+    TEXT_COLUMNS,
+    activity_lines,
+    cells,
+    headline,
+    tranche_lines,
+)
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328}
@@ -55,14 +61,14 @@ def _table(document: dict[str, Any]) -> list[str]:
     out = ['<table class="sortable" id="fleet">', f"<thead><tr>{head}</tr></thead><tbody>"]
     for row in document["repos"]:
         tds = []
-        for column, value in zip(COLUMNS, cells(row), strict=True):
+        for index, (column, value) in enumerate(zip(COLUMNS, cells(row), strict=True)):
             if column == "repo":
                 inner = f'<a href="#{_e(_anchor(row))}">{_e(value)}</a>'
             elif column == "verdict":
                 inner = f'<span class="v {_e(value)}">{_e(value)}</span>'
             else:
                 inner = _e(value)
-            number = column in AREA_NAMES
+            number = index >= len(TEXT_COLUMNS)
             klass = ' class="n z"' if number and value == "0" else ' class="n"' if number else ""
             tds.append(f'<td{klass} data-v="{_e(value)}">{inner}</td>')
         out.append("<tr>" + "".join(tds) + "</tr>")

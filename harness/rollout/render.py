@@ -10,7 +10,9 @@ from typing import Any
 
 from harness.rollout.row import AREA_NAMES, VERDICTS
 
-COLUMNS = ("repo", "tranche", "ownership", "verdict", "lanes", "hosted", *AREA_NAMES)
+TEXT_COLUMNS = ("repo", "tranche", "ownership", "verdict", "enrolled lanes", "hosted")
+COLUMNS = (*TEXT_COLUMNS, *AREA_NAMES)
+"""Table columns: the row's facts, then its findings per area."""
 _ICONS = {"ready": "✅", "excepted": "🟡", "blocked": "❌", "not-enrolled": "⚪"}
 
 
@@ -93,7 +95,7 @@ def render_markdown(document: dict[str, Any]) -> str:
     """The fleet report as GitHub-flavoured Markdown."""
     out = ["## flywheel-harness fleet", "", headline(document), ""]
     out += ["| " + " | ".join(COLUMNS) + " |",
-            "| " + " | ".join("---:" if c in AREA_NAMES else "---" for c in COLUMNS) + " |"]
+            "| " + " | ".join(["---"] * len(TEXT_COLUMNS) + ["---:"] * len(AREA_NAMES)) + " |"]
     for row in document["repos"]:
         values = cells(row)
         values[3] = f"{_ICONS.get(row['verdict'], '')} {row['verdict']}"

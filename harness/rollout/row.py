@@ -150,10 +150,11 @@ def _verdict(ctx: CheckContext, results: list[CaseResult], hosted: dict[str, lis
                               "guidance" if notes else "in no tranche; no lane or placement "
                                                        "findings"]
     failures = _failures(results)
-    if failures:
-        return BLOCKED, failures
     if not examined:
-        return BLOCKED, ["nothing was examined: every case skipped (no workflows?)"]
+        failures.append("nothing was examined: every case skipped (no workflows?)")
+    if failures:
+        return BLOCKED, failures + [f"hosted exception expired on {e['until']} ({e['reason']})"
+                                    for e in exception if e["state"] == "expired"]
     in_force = [e for e in exception if e["state"] == "in force"]
     covered = sorted(job for jobs in hosted.values() for job in jobs
                      if any(_glob_covers(label_of(job), e["allow"]) for e in in_force))
