@@ -190,3 +190,23 @@ def test_shards_then_merge_match_the_whole_run(fleet: dict[str, Any], tmp_path: 
     assert document["tranches"]["tranche-1"] == fleet["document"]["tranches"]["tranche-1"]
     assert main(["fleet", "merge", reports[0], reports[0]]) == 2
     assert "is in more than one report" in capsys.readouterr().err
+
+
+def test_a_repository_that_cannot_be_checked_is_a_blocked_row(
+        fleet: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    import harness.engine
+    from harness.contract import load_contract
+    from harness.options import Options
+    from harness.rollout.row import FleetSetup, check_repo
+    from harness.rollout.targets import Target
+
+    def broken(*args: object) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(harness.engine, "run_suites", broken)
+    setup = FleetSetup(load_contract(fleet["contract"]), (), Options(), date.today())
+    row = check_repo(setup, Target(f"{ORG}/a", fleet["repos"] / "a"))
+    assert (row["verdict"], row["tranche"]) == ("blocked", "tranche-1")
+    assert row["reasons"] == ["could not be checked: OSError: disk gone"]

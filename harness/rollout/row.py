@@ -180,6 +180,24 @@ def _glob_covers(label: str, patterns: list[str]) -> bool:
 
 
 def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
+    """The fleet row of one repository; a repository that cannot be checked at all is a
+    blocked row saying why, never a lost fleet run."""
+    try:
+        return _check_repo(setup, target)
+    except Exception as exc:
+        enrollment = setup.contract.enrollment
+        reason = f"could not be checked: {type(exc).__name__}: {exc}".splitlines()[0]
+        return {"repo": target.repo, "path": str(target.path),
+                "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
+                "ownership": enrollment.ownership_of(target.repo) if enrollment
+                else "repo-owned",
+                "enrolled": setup.contract.enrolled(target.repo), "verdict": BLOCKED,
+                "reasons": [reason], "lanes": [], "hosted": {}, "exceptions": [],
+                "counts": dict.fromkeys((*AREA_NAMES, "error", "warning", "note"), 0),
+                "promotion": {"passes": False, "reasons": [reason]}, "report": {}}
+
+
+def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
     """Run the suites on one repository and return its fleet row (JSON-ready)."""
     from harness.engine import run_suites
     from harness.suites import build_report
