@@ -154,7 +154,8 @@ def test_bad_input_is_one_line_each(fleet: dict[str, Any], tmp_path: Path,
     assert main(["fleet", "--repo-list", str(listing)]) == 2
     err = capsys.readouterr().err
     assert f"{listing}:2: 'not a repo': expected OWNER/REPO=PATH or OWNER/REPO@REF" in err
-    assert f"{listing}:3: tinyland-inc/x@v1.2.0: OWNER/REPO@REF needs the remote-uses" in err
+    assert (f"{listing}:3: tinyland-inc/x@v1.2.0: no --uses-source tinyland-inc/x=DIR names a "
+            "local clone to read v1.2.0 from") in err
     assert f"{listing}:4: tinyland-inc/y: missing-dir is not a directory" in err
     assert main(["fleet", "--repos", str(fleet["repos"]), "--contract",
                  str(fleet["contract"]), "--tranche", "nope"]) == 2
@@ -210,3 +211,40 @@ def test_a_repository_that_cannot_be_checked_is_a_blocked_row(
     row = check_repo(setup, Target(f"{ORG}/a", fleet["repos"] / "a"))
     assert (row["verdict"], row["tranche"]) == ("blocked", "tranche-1")
     assert row["reasons"] == ["could not be checked: OSError: disk gone"]
+
+
+def test_repo_at_a_ref_is_read_from_a_local_clone(fleet: dict[str, Any], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    clone = tmp_path / "clone"
+    (clone / ".github" / "workflows").mkdir(parents=True)
+    workflow = clone / ".github" / "workflows" / "ci.yml"
+    workflow.write_text("on: push\njobs:\n  b: {runs-on: tinyland-nix, steps: [{run: echo}]}\n")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t",
+                        *args], check=True, capture_output=True, timeout=30)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "lane only")
+    git("tag", "v1")
+    workflow.write_text("on: push\njobs:\n  b: {runs-on: ubuntu-latest, steps: [{run: echo}]}\n")
+    git("commit", "-qam", "hosted")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"{ORG}/c@v1\n", encoding="utf-8")
+    out = tmp_path / "at-ref.json"
+    code = main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
+                 "--uses-source", f"{ORG}/c={clone}", "--jobs", "1", "--format", "json",
+                 "--output", str(out)])
+    (row,) = json.loads(out.read_text(encoding="utf-8"))["repos"]
+    assert code == 0 and row["verdict"] == "ready"  # v1 ran on the lane; HEAD would not
+    assert (tmp_path / "cache" / "flywheel-harness" / "fleet").is_dir()
+    listing.write_text(f"{ORG}/c@HEAD\n", encoding="utf-8")
+    main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
+          "--uses-source", f"{ORG}/c={clone}", "--jobs", "1", "--format", "json",
+          "--output", str(out)])
+    (row,) = json.loads(out.read_text(encoding="utf-8"))["repos"]
+    assert row["verdict"] == "blocked" and "LANE004" in row["reasons"][0]

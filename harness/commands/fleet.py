@@ -42,6 +42,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--contract", type=Path, default=None,
                         help="the fleet contract (default: the bundled honey contract; "
                              "repositories' own fleet.yaml files are not read)")
+    parser.add_argument("--uses-source", dest="uses_sources", action="append", default=[],
+                        metavar="OWNER/REPO=DIR",
+                        help="a local clone of OWNER/REPO: `OWNER/REPO@REF` lines of "
+                             "--repo-list are read from it at REF (repeatable)")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: one per CPU)")
     parser.add_argument("--activity", type=Path, action="append", default=[], metavar="FILE",
@@ -94,6 +98,20 @@ def _read_report(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _sources(values: list[str]) -> dict[str, Path]:
+    """`--uses-source OWNER/REPO=DIR` values."""
+    from harness.github.identity import valid_repo_name
+
+    sources = {}
+    for value in values:
+        name, sep, directory = value.partition("=")
+        if not sep or not valid_repo_name(name) or not Path(directory).is_dir():
+            raise HarnessInputError(f"--uses-source must be OWNER/REPO=DIR with an existing "
+                                    f"directory, got {value!r}")
+        sources[name] = Path(directory)
+    return sources
+
+
 def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     from datetime import date
 
@@ -122,7 +140,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     tranches = tranche_order(contract)
     check_tranche(tranches, args.tranche)
     targets = t.from_folder(args.repos) if args.repos is not None else \
-        t.from_list(args.repo_list)
+        t.from_list(args.repo_list, _sources(args.uses_sources))
     if args.shard is not None:
         targets = t.shard(targets, *t.parse_shard(args.shard))
     names = args.suite or list(DEFAULT_SUITES)

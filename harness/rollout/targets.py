@@ -7,6 +7,7 @@ sources). Blank lines and `#` comments are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +52,10 @@ def from_folder(folder: Path) -> list[Target]:
     return _unique(targets, str(folder))
 
 
-def from_list(path: Path) -> list[Target]:
-    """The repositories of a repo list; every bad line is reported at once."""
+def from_list(path: Path, sources: Mapping[str, Path] | None = None,
+              cache: Path | None = None) -> list[Target]:
+    """The repositories of a repo list; every bad line is reported at once. `OWNER/REPO@REF`
+    lines are read at REF from the local clones in `sources` (`--uses-source`)."""
     try:
         text = read_text(path, MAX_LIST_BYTES)
     except (UnsafeFile, OSError) as exc:
@@ -70,11 +73,16 @@ def from_list(path: Path) -> list[Target]:
         name, sep, where = line.partition("=")
         name = name.strip()
         if not sep:
-            if "@" in line and valid_repo_name(line.split("@", 1)[0]):
-                problems.append(Problem(str(path), number, (
-                    f"{line}: OWNER/REPO@REF needs the remote-uses sources to fetch it, "
-                    "which this build does not have; check it out and list it as "
-                    "OWNER/REPO=PATH")))
+            repo, _, ref = line.partition("@")
+            if ref and valid_repo_name(repo):
+                from harness.rollout.checkout import default_cache, materialize
+
+                try:
+                    where_at = materialize(repo, ref, sources or {}, cache or default_cache())
+                except HarnessInputError as exc:
+                    problems += [Problem(str(path), number, p.message) for p in exc.problems]
+                    continue
+                targets.append(Target(repo, where_at))
             else:
                 problems.append(Problem(str(path), number,
                                         f"{line!r}: expected OWNER/REPO=PATH or OWNER/REPO@REF"))
