@@ -58,7 +58,7 @@ class CheckContext:
         """The checkout's `OWNER/REPO`: `--repo-name`, else its origin remote (None if neither)."""
         from harness.github.identity import repo_identity
 
-        return repo_identity(self.repo, self.options.repo_name)
+        return repo_identity(self.repo, self.options.repo_name, self.contract.forge_repository)
 
     @property
     def enrolled(self) -> bool:

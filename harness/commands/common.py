@@ -17,9 +17,6 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contract", type=Path, default=None,
                         help="fleet contract (default: fleet.yaml at the repo root, else the "
                              "bundled honey contract)")
-    parser.add_argument("--repo-name", default=None, metavar="OWNER/REPO",
-                        help="the repository's GitHub name, for enrollment (default: from its "
-                             "origin remote)")
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,18 +75,7 @@ def options_from(args: argparse.Namespace) -> Options:
                                         getattr(args, "evidence", None)),
         kubectl_files=tuple(getattr(args, "kubectl_files", ())),
         metrics_files=tuple(getattr(args, "metrics_files", ())),
-        repo_name=_repo_name(getattr(args, "repo_name", None)),
     )
-
-
-def _repo_name(name: str | None) -> str | None:
-    """`--repo-name`, checked to be OWNER/REPO."""
-    from harness.errors import HarnessInputError
-    from harness.github.identity import valid_repo_name
-
-    if name is not None and not valid_repo_name(name):
-        raise HarnessInputError(f"--repo-name must be OWNER/REPO, got {name!r}")
-    return name
 
 
 def emit(text: str, output: Path | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.commands.common import emit
 from harness.errors import HarnessInputError, Problem
+from harness.options import Options
 from harness.rollout.render import FORMATS
 
 
@@ -42,10 +43,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--contract", type=Path, default=None,
                         help="the fleet contract (default: the bundled honey contract; "
                              "repositories' own fleet.yaml files are not read)")
+    from harness.github.uses.flags import FLAG_HELP
+
     parser.add_argument("--uses-source", dest="uses_sources", action="append", default=[],
                         metavar="OWNER/REPO=DIR",
-                        help="a local clone of OWNER/REPO: `OWNER/REPO@REF` lines of "
-                             "--repo-list are read from it at REF (repeatable)")
+                        help=FLAG_HELP["--uses-source"] + "; `OWNER/REPO@REF` lines of "
+                             "--repo-list are read from these clones at REF")
+    parser.add_argument("--uses-ttl", default=None, metavar="DURATION",
+                        help=FLAG_HELP["--uses-ttl"])
+    parser.add_argument("--github-api", default=None, metavar="URL",
+                        help=FLAG_HELP["--github-api"])
+    parser.add_argument("--offline", action="store_true", help=FLAG_HELP["--offline"])
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: one per CPU)")
     parser.add_argument("--activity", type=Path, action="append", default=[], metavar="FILE",
@@ -98,25 +106,19 @@ def _read_report(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _sources(values: list[str]) -> dict[str, Path]:
-    """`--uses-source OWNER/REPO=DIR` values."""
-    from harness.github.identity import valid_repo_name
+def _options(args: argparse.Namespace) -> Options:
+    """How every repository is checked: the remote-uses flags, as for `check`."""
+    from harness.github.uses.flags import parse_api, parse_sources, parse_ttl
 
-    sources = {}
-    for value in values:
-        name, sep, directory = value.partition("=")
-        if not sep or not valid_repo_name(name) or not Path(directory).is_dir():
-            raise HarnessInputError(f"--uses-source must be OWNER/REPO=DIR with an existing "
-                                    f"directory, got {value!r}")
-        sources[name] = Path(directory)
-    return sources
+    return Options(uses_sources=parse_sources(args.uses_sources),
+                   uses_ttl=parse_ttl(args.uses_ttl), github_api=parse_api(args.github_api),
+                   offline=args.offline)
 
 
 def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     from datetime import date
 
     from harness.contract import BUNDLED_CONTRACT, load_contract
-    from harness.options import Options
     from harness.rollout import targets as t
     from harness.rollout.fleet import (
         DEFAULT_SUITES,
@@ -139,8 +141,9 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     contract = load_contract(path, display)
     tranches = tranche_order(contract)
     check_tranche(tranches, args.tranche)
+    options = _options(args)
     targets = t.from_folder(args.repos) if args.repos is not None else \
-        t.from_list(args.repo_list, _sources(args.uses_sources))
+        t.from_list(args.repo_list, dict(options.uses_sources))
     if args.shard is not None:
         targets = t.shard(targets, *t.parse_shard(args.shard))
     names = args.suite or list(DEFAULT_SUITES)
@@ -152,7 +155,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
         activity = Activity()
         for file in args.activity:
             activity.read(file)
-    setup = FleetSetup(contract, suites, Options(), date.today())
+    setup = FleetSetup(contract, suites, options, date.today())
     rows = run_rows(setup, targets, args.jobs)
     joined = None
     if activity is not None:
