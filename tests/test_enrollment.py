@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from repo_helpers import write_repo
 
 from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.engine import make_context, run_case
@@ -16,6 +15,7 @@ from harness.github.hosted import HostedCatalogue, builtin_label, self_hosted_pl
 from harness.options import Options
 from harness.results import CaseResult, Severity, Status
 from harness.scenario import Case
+from tests.helpers.repos import write_repo
 
 HONEY = BUNDLED_CONTRACT.read_text(encoding="utf-8")
 FUTURE = (date.today() + timedelta(days=90)).isoformat()

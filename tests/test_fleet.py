@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fleet_fixtures import EXPECTED, ORG, REPOS, write_contract, write_fleet
 
 from harness.cli import main
 from harness.rollout.html import render_html
 from harness.rollout.render import render_markdown, render_text
+from tests.helpers.fleet import EXPECTED, ORG, REPOS, write_contract, write_fleet
+from tests.helpers.paths import FIXTURES
 
-ACTIVITY = Path(__file__).parent / "fixtures" / "activity"
+ACTIVITY = FIXTURES / "activity"
 
 
 @pytest.fixture(scope="module")
