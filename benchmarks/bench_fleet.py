@@ -62,17 +62,23 @@ def _env(pycache: Path) -> dict[str, str]:
 
 
 def _time(args: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median, min and max wall time, and median CPU time (the process and its workers)."""
     times = []
+    cpu = []
     for _ in range(runs + 1):  # the first run warms the caches and is not counted
+        before = os.times()
         started = time.perf_counter()
         done = subprocess.run(args, env=env, capture_output=True, timeout=600, check=False)
         times.append(time.perf_counter() - started)
+        after = os.times()
+        cpu.append(after.children_user - before.children_user
+                   + after.children_system - before.children_system)
         if done.returncode not in (0, 1):
             raise RuntimeError(f"{args[3]} exited {done.returncode}: "
                                f"{done.stderr.decode()[-2000:]}")
     counted = times[1:]
     return {"median": round(statistics.median(counted), 4), "min": round(min(counted), 4),
-            "max": round(max(counted), 4)}
+            "max": round(max(counted), 4), "cpu_median": round(statistics.median(cpu[1:]), 4)}
 
 
 def main() -> dict[str, Any]:
@@ -95,8 +101,9 @@ def main() -> dict[str, Any]:
                     str(largest / "contract.yaml"), "--format", "json"]
             for suite in SUITES:
                 args += ["--suite", suite]
-            checks.append(_time(args, env, 1)["median"])
-    per_check = statistics.median(checks)
+            checks.append(_time(args, env, 1))
+    per_check = statistics.median(c["median"] for c in checks)
+    per_check_cpu = statistics.median(c["cpu_median"] for c in checks)
     whole = fleet[str(SIZES[-1])]["median"]
     serial = per_check * SIZES[-1]
     return {
@@ -108,10 +115,15 @@ def main() -> dict[str, Any]:
         "seconds": fleet,
         "growth": {k.replace("file", "repo"): v for k, v in
                    _fit({size: fleet[str(size)]["median"] for size in SIZES}).items()},
+        "cpu_growth": {k.replace("file", "repo"): v for k, v in
+                       _fit({size: fleet[str(size)]["cpu_median"] for size in SIZES}).items()},
         "baseline": {
             "what": f"one `check` process per repository (suites {', '.join(SUITES)}), "
                     f"median of {SAMPLE} sampled repositories, times {SIZES[-1]}",
             "check_seconds_median": round(per_check, 4),
+            "check_cpu_seconds_median": round(per_check_cpu, 4),
+            "ratio_fleet_cpu_to_serial_cpu": round(
+                fleet[str(SIZES[-1])]["cpu_median"] / (per_check_cpu * SIZES[-1]), 4),
             "serial_seconds": round(serial, 2),
             "two_at_a_time_seconds": round(serial / 2, 2),
             "ratio_fleet_to_serial": round(whole / serial, 4),

@@ -198,7 +198,7 @@ def test_a_repository_that_cannot_be_checked_is_a_blocked_row(
         fleet: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
-    import harness.engine
+    import harness.scheduler
     from harness.contract import load_contract
     from harness.options import Options
     from harness.rollout.row import FleetSetup, check_repo
@@ -207,7 +207,7 @@ def test_a_repository_that_cannot_be_checked_is_a_blocked_row(
     def broken(*args: object) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(harness.engine, "run_suites", broken)
+    monkeypatch.setattr(harness.scheduler, "run_suites", broken)
     setup = FleetSetup(load_contract(fleet["contract"]), (), Options(), date.today())
     row = check_repo(setup, Target(f"{ORG}/a", fleet["repos"] / "a"))
     assert (row["verdict"], row["tranche"]) == ("blocked", "tranche-1")

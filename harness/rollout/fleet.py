@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 from harness import __version__
@@ -23,13 +22,11 @@ DEFAULT_SUITES = ("workflows", "placement", "bootstrap", "publication")
 
 
 def static_suites(suites: Sequence[Suite]) -> tuple[Suite, ...]:
-    """The suites with only their static cases (marked `static` on the suite or the case):
-    a fleet run never probes endpoints or runners."""
-    chosen = []
-    for suite in suites:
-        cases = tuple(c for c in suite.cases if "static" in (*suite.marks, *c.marks))
-        if cases:
-            chosen.append(replace(suite, cases=cases))
+    """The suites with only their static cases: a fleet run never probes endpoints or
+    runners."""
+    from harness.scheduler import static_only
+
+    chosen = static_only(suites)
     if not chosen:
         raise HarnessInputError("none of the chosen suites has static cases")
     return tuple(chosen)
