@@ -151,7 +151,7 @@ def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     enrollment = ctx.contract.enrollment
     if enrollment is None:
         raise Skip("the contract has no `enrollment` section: hosted Linux jobs are allowed")
-    out = CheckOutput()
+    out = CheckOutput(examined=ctx.workflow_inputs())
     catalogue = ctx.contract.hosted_catalogue
     lanes = {lane.lower() for lane in ctx.contract.lanes}
     exception = enrollment.exception_of(ctx.repo_name)

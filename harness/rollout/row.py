@@ -146,9 +146,9 @@ def _verdict(ctx: CheckContext, results: list[CaseResult], hosted: dict[str, lis
     if not ctx.enrolled:
         if not examined:
             return NOT_ENROLLED, ["in no tranche; nothing was examined (no workflows?)"]
-        return NOT_ENROLLED, [f"in no tranche; {notes} lane/placement finding(s) shown as "
-                              "guidance" if notes else "in no tranche; no lane or placement "
-                                                       "findings"]
+        first = (f"in no tranche; {notes} lane/placement finding(s) shown as guidance"
+                 if notes else "in no tranche; no lane or placement findings")
+        return NOT_ENROLLED, [first, *_failures(results)]
     failures = _failures(results)
     if not examined:
         failures.append("nothing was examined: every case skipped (no workflows?)")
