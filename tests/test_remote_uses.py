@@ -418,3 +418,16 @@ def test_cli_token_never_printed_and_bad_flags_are_input_errors(tmp_path: Path) 
     assert bad.returncode == 2
     assert bad.stderr.strip().endswith("--uses-source must be OWNER/REPO=DIR, got "
                                        "'octo/templates'")
+
+
+def test_a_resolver_crosses_a_process_pool_boundary(tmp_path: Path) -> None:
+    import pickle
+
+    with contents_api() as api:
+        api.files[("octo/t", "w.yml", "v1")] = "on: push\n"
+        resolver = api_resolver(tmp_path, api.url)
+        assert isinstance(resolver.resolve(parse_uses("octo/t/w.yml@v1")), Resolved)  # type: ignore[arg-type]
+        copy = pickle.loads(pickle.dumps(resolver))
+        other = copy.for_repository("octo/other", tmp_path)
+        found = other.resolve(parse_uses("octo/t/w.yml@v1"))  # type: ignore[arg-type]
+    assert isinstance(found, Resolved) and found.origin == "cache"

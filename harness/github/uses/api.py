@@ -69,6 +69,12 @@ class ContentsApi:
     _down: str | None = field(default=None, repr=False)
     """Set once the API could not be reached: later requests fail at once, not after retries."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable for a process pool: the connection stays behind, a new one is opened."""
+        state = dict(self.__dict__)
+        state["_client"] = None
+        return state
+
     def fetch(self, ref: UsesRef) -> tuple[str, str | None]:
         """The file's text and the commit `ref.ref` names (None when that is not known)."""
         path = quote(ref.path, safe="/")
