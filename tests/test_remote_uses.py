@@ -429,5 +429,5 @@ def test_a_resolver_crosses_a_process_pool_boundary(tmp_path: Path) -> None:
         assert isinstance(resolver.resolve(parse_uses("octo/t/w.yml@v1")), Resolved)  # type: ignore[arg-type]
         copy = pickle.loads(pickle.dumps(resolver))
         other = copy.for_repository("octo/other", tmp_path)
-        found = other.resolve(parse_uses("octo/t/w.yml@v1"))  # type: ignore[arg-type]
+        found = other.resolve(parse_uses("octo/t/w.yml@v1"))
     assert isinstance(found, Resolved) and found.origin == "cache"
