@@ -57,7 +57,7 @@ def lint(session: nox.Session) -> None:
 
     `-- --no-format-check` leaves out `ruff format --check` (until the tree is formatted).
     """
-    _install(session, "lint")
+    _install(session, "lint", "test")  # mypy reads the tests, so their imports too
     session.run("ruff", "check", *LINTED)
     if "--no-format-check" not in session.posargs:
         session.run("ruff", "format", "--check", "--diff", *LINTED)
