@@ -11,6 +11,7 @@
       # Runtime dependencies, as in pyproject.toml `dependencies` (and the grpc extra).
       runtimeDeps = ps: with ps; [
         pyyaml
+        ruamel-yaml
         httpx
         psutil
         jsonschema

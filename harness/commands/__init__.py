@@ -22,5 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("harness.commands.graph", "the resolved job graph: lanes, bootstrap, roles"),
     "fleet": ("harness.commands.fleet", "check many repositories: enrollment, tranches, "
                                         "promotion"),
+    "fix": ("harness.commands.fix", "write the edits findings ask for (verified; safe, or "
+                                    "unsafe on request)"),
 }
 """Command name -> (module, one-line help)."""

@@ -39,6 +39,15 @@ def find_contract(repo: Path, explicit: Path | None = None) -> Path:
     return candidate if candidate.is_file() else BUNDLED_CONTRACT
 
 
+def _plain(value: Any) -> Any:
+    """A document value as plain dicts and lists (its line marks dropped)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def parse_duration(text: str) -> float:
     """Seconds in a duration such as `90m`, `24h` or `2d`."""
     return float(text.strip()[:-1]) * _DURATION_UNITS[text.strip()[-1]]
@@ -182,6 +191,7 @@ class _Builder:
             dict(hosted_spec) if isinstance(hosted_spec, dict)
             else dict.fromkeys(hosted_spec))
         hosted = tuple(hosted_platforms)
+        install_step = raw.get("bootstrap", {}).get("install_step")
         for index, label in enumerate(hosted):
             if label in lanes:
                 where: str | int = label if isinstance(hosted_spec, dict) else index
@@ -215,6 +225,7 @@ class _Builder:
             sample_interval=float(memory.get("sample_interval", 0.1)),
             ignores=tuple(Ignore(i["path"], tuple(i["rules"]), i.get("reason", ""))
                           for i in raw.get("ignore", ())),
+            install_step=None if install_step is None else _plain(install_step),
             raw=raw,
         )
 

@@ -140,6 +140,8 @@ class Contract:
     memory_margin: float = 0.15
     sample_interval: float = 0.1
     ignores: tuple[Ignore, ...] = ()
+    install_step: dict[str, Any] | None = None
+    """`bootstrap.install_step`: the step the BOOT001 fix inserts (None: the default)."""
     version: int = 1
     raw: Any = field(default=None, repr=False)
 

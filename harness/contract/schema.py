@@ -99,6 +99,13 @@ _ENROLLMENT = _object(
     },
 )
 
+_STEP: dict[str, Any] = {
+    "type": "object",
+    "description": "a GitHub Actions step, as written in a workflow",
+    "anyOf": [{"required": ["uses"]}, {"required": ["run"]}],
+    "not": {"required": ["uses", "run"]},
+}
+
 CONTRACT_SCHEMA: dict[str, Any] = _object(
     {
         "version": {"const": 1},
@@ -140,6 +147,7 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
             },
             ["heavy_lane"],
         ),
+        "bootstrap": _object({"install_step": _STEP}),
         "caches": _object({"attic": _ATTIC, "bazel": _BAZEL}),
         "publication": _object({"flakehub": _FLAKEHUB}),
         "state": _object(

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from harness.github.expressions import Unknown, has_expression, substitute
 from harness.github.labels import UNKNOWN, LabelSet, resolve_runs_on
-from harness.github.loader import parse_action, parse_workflow, problem_of
+from harness.github.loader import (
+    parse_action,
+    parse_action_text,
+    parse_workflow,
+    parse_workflow_text,
+    problem_of,
+)
 from harness.github.matrix import expand_for
 from harness.github.model import Action, Job, ParseProblem, Step, Workflow
 from harness.github.shell import Command, commands
@@ -102,10 +108,13 @@ class JobInstance:
 class RepoModel:
     """All workflows and local actions of one repository, and the jobs they really run."""
 
-    def __init__(self, root: Path, resolver: UsesResolver | None = None) -> None:
+    def __init__(self, root: Path, resolver: UsesResolver | None = None,
+                 texts: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.resolver = resolver
         """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read)."""
+        self.texts: Mapping[str, str] = texts or {}
+        """Texts that stand in for local files on disk (repository-relative path -> text)."""
         self.workflows: dict[str, Workflow] = {}
         """Local workflows by path, remote ones by `OWNER/REPO/PATH@REF` (`remote` set)."""
         self.actions: dict[str, Action | None] = {}
@@ -131,7 +140,9 @@ class RepoModel:
             for path in files:
                 rel = path.relative_to(self.root).as_posix()
                 try:
-                    self.workflows[rel] = parse_workflow(path, rel, self.root)
+                    text = self.texts.get(rel)
+                    self.workflows[rel] = parse_workflow(path, rel, self.root) \
+                        if text is None else parse_workflow_text(text, rel)
                 except Exception as exc:
                     self.problems.append(problem_of(rel, exc))
         actions_dir = self.root / ".github" / "actions"
@@ -162,7 +173,9 @@ class RepoModel:
             if os.path.lexists(path):
                 rel = f"{directory}/{name}" if directory else name
                 try:
-                    action = parse_action(path, rel, directory, self.root)
+                    text = self.texts.get(rel)
+                    action = parse_action(path, rel, directory, self.root) \
+                        if text is None else parse_action_text(text, rel, directory)
                 except Exception as exc:
                     self.problems.append(problem_of(rel, exc))
                 break

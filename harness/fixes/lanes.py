@@ -1,0 +1,68 @@
+"""Fixes of LANE001 and LANE002 (rules in harness/checks/lanes.py)."""
+
+from __future__ import annotations
+
+from harness.fixes.context import FixContext
+from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
+from harness.fixes.nearby import only_candidate
+from harness.fixes.sites import instance_of, label_sites, one_site, unique
+from harness.github.labels import RESOLVED
+from harness.results import Finding
+
+
+def fix_lane_alone(ctx: FixContext, finding: Finding) -> Candidate:
+    """LANE002: `[self-hosted, tinyland-nix]` -> `tinyland-nix`."""
+    instance = instance_of(ctx, finding)
+    lanes = {lane.lower() for lane in ctx.contract.lanes}
+    edits: list[Edit] = []
+    shown: list[str] = []
+    for variant in instance.variants:
+        labels = variant.labels.labels
+        lane_labels = [label for label in labels if label.lower() in lanes]
+        if not lane_labels or len(labels) == 1:
+            continue
+        site = one_site(ctx, instance, variant)
+        edits.append(site.replace([lane_labels[0]]))
+        shown.append(f"`{variant.labels.text()}` -> `{lane_labels[0]}`")
+    if not edits:
+        raise NoFix("no variant of this job combines a lane with other labels any more")
+    return Candidate(f"runs-on {', '.join(dict.fromkeys(shown))}", unique(edits))
+
+
+def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
+    """LANE001: a label one edit away from exactly one lane or hosted label -> that label."""
+    instance = instance_of(ctx, finding)
+    contract = ctx.contract
+    known = [*contract.lanes, *contract.hosted_labels]
+    lower = {label.lower() for label in known}
+    lanes = {lane.lower() for lane in contract.lanes}
+    edits: list[Edit] = []
+    shown: dict[str, str] = {}
+    for variant in instance.variants:
+        labels = variant.labels
+        if labels.certainty != RESOLVED or any(label.lower() in lanes
+                                               for label in labels.labels):
+            continue
+        unknown = [label for label in labels.labels if label.lower() not in lower]
+        if not unknown:
+            continue
+        for label in unknown:
+            try:
+                shown[label] = only_candidate(label, known, fold_case=True)
+            except ValueError as exc:
+                raise NoFix(str(exc)) from None
+        for site in label_sites(ctx, instance, variant):
+            for label in unknown:
+                edits += site.rename(label, shown[label])
+    if not edits:
+        raise NoFix("no unknown label of this job is written where the fix can edit it")
+    return Candidate("runs-on " + ", ".join(f"`{old}` -> `{new}`" for old, new in shown.items()),
+                     unique(edits))
+
+
+FIXES = (
+    Fix("LANE001", FixKind.UNSAFE, fix_unknown_label,
+        "a label one edit away from exactly one lane or hosted label -> that label"),
+    Fix("LANE002", FixKind.SAFE, fix_lane_alone,
+        "`[self-hosted, tinyland-nix]` -> `tinyland-nix`"),
+)

@@ -1,0 +1,82 @@
+"""Fixes of PLACE001 and PLACE002 (rules in harness/checks/placement.py): move a job, a
+matrix entry or a caller's `with:` input to the lane its work belongs on."""
+
+from __future__ import annotations
+
+from harness.checks.placement import heavy_hits, patterns_of
+from harness.fixes.context import FixContext
+from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
+from harness.fixes.sites import instance_of, label_sites, one_site, unique
+from harness.github.labels import UNKNOWN
+from harness.results import Finding
+
+
+def _heavy_lane(ctx: FixContext) -> str:
+    lane = ctx.contract.heavy_lane
+    if lane is None:
+        raise NoFix("the contract has no `placement.heavy_lane`")
+    return lane
+
+
+def fix_heavy_on_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
+    """PLACE001: the variants that run heavy builds elsewhere move to the heavy lane."""
+    heavy_lane = _heavy_lane(ctx)
+    instance = instance_of(ctx, finding)
+    patterns = patterns_of(ctx.check)
+    edits: list[Edit] = []
+    vias: set[str] = set()
+    for variant in instance.variants:
+        labels = variant.labels
+        if labels.certainty == UNKNOWN or not labels.labels or heavy_lane in labels.labels:
+            continue
+        if not heavy_hits(ctx.model, instance, variant, patterns):
+            continue
+        site = one_site(ctx, instance, variant)
+        edits.append(site.replace([heavy_lane]))
+        vias.add(site.via)
+    if not edits:
+        raise NoFix("no variant of this job runs a heavy build off the heavy lane any more")
+    where = {"runs-on": "runs-on", "matrix": "matrix entry", "with": "caller's `with:` input"}
+    return Candidate(f"{' and '.join(where[v] for v in sorted(vias))} -> `{heavy_lane}`",
+                     unique(edits))
+
+
+def light_lane(ctx: FixContext, heavy_lane: str) -> str:
+    """The one lane of the heavy lane's kind (and platform) that is not heavy."""
+    lanes = ctx.contract.lanes
+    heavy = lanes[heavy_lane]
+    platform = getattr(heavy, "platform", None)
+    found = sorted(name for name, lane in lanes.items()
+                   if lane.kind == heavy.kind and not lane.heavy
+                   and getattr(lane, "platform", None) == platform)
+    if len(found) != 1:
+        raise NoFix(f"{len(found)} lanes of kind `{heavy.kind}` are not heavy; choose by hand")
+    return found[0]
+
+
+def fix_light_off_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
+    """PLACE002: a job on the heavy lane that runs no heavy build moves to the lane of the
+    same kind that is not heavy."""
+    heavy_lane = _heavy_lane(ctx)
+    target = light_lane(ctx, heavy_lane)
+    instance = instance_of(ctx, finding)
+    patterns = patterns_of(ctx.check)
+    edits: list[Edit] = []
+    for variant in instance.variants:
+        if heavy_lane not in variant.labels.labels:
+            continue
+        if heavy_hits(ctx.model, instance, variant, patterns):
+            continue
+        for site in label_sites(ctx, instance, variant):
+            edits += site.rename(heavy_lane, target)
+    if not edits:
+        raise NoFix("no light variant of this job is written on the heavy lane")
+    return Candidate(f"runs-on `{heavy_lane}` -> `{target}`", unique(edits))
+
+
+FIXES = (
+    Fix("PLACE001", FixKind.UNSAFE, fix_heavy_on_heavy_lane,
+        "runs-on, the matrix entry, or the caller's `with:` input -> the heavy lane"),
+    Fix("PLACE002", FixKind.UNSAFE, fix_light_off_heavy_lane,
+        "the heavy lane -> the lane of the same kind (and platform) that is not heavy"),
+)
