@@ -3,7 +3,7 @@
 - `registry.py`: rule id -> `Fix` (safe or unsafe, and its fixer). Each rule family
   declares its fixes in its own module (`workflows`, `lanes`, `placement`, `bootstrap`,
   `publication`), next to nothing but the edits it makes.
-- `yamledit.py`: the edit engine. Nodes are found with ruamel.yaml's composer and edited
+- `yamledit.py`: the edit engine. Nodes are found with libyaml's composer and edited
   by their exact character spans, so everything else in a file stays byte for byte.
 - `verify.py`: the static suites re-run in memory on the edited texts (`context.py`).
 - `plan.py`: `plan_fixes` proposes, verifies and applies fixes one finding at a time.

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.nodes import SequenceNode
 from ruamel.yaml.scalarstring import LiteralScalarString
+from yaml.nodes import SequenceNode
 
 from harness.contract.model import Contract
 from harness.fixes.context import FixContext
@@ -17,7 +17,7 @@ from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
 from harness.fixes.sites import job_mapping
 from harness.fixes.yamledit import Document, render_flow
 from harness.github.model import Job
-from harness.github.nix import action_name
+from harness.github.nix import action_name, installs_nix
 from harness.results import Finding
 
 INSTALLER = "DeterminateSystems/nix-installer-action"
@@ -79,11 +79,19 @@ def block_lines(step: dict[str, Any]) -> list[str]:
 
 
 def _find_job(ctx: FixContext, finding: Finding) -> Job:
+    """The job definition of a BOOT001 finding: its display id, a step of its `step`
+    number in the finding's file, and no Nix install before that step yet."""
     model = ctx.model
     for _workflow, job in model.jobs_with_steps():
-        if model.display_id(job) == finding.job and finding.step is not None \
-                and 1 <= finding.step <= len(job.steps):
-            return job
+        if model.display_id(job) != finding.job or finding.step is None:
+            continue
+        steps = model.effective_steps(job)
+        at_step = [s for s in steps if s.job_step == finding.step]
+        if not any(s.step.file == finding.file for s in at_step):
+            continue
+        if any(installs_nix(s) for s in steps if s.job_step < finding.step):
+            continue
+        return job
     raise NoFix(f"job `{finding.job}` (step {finding.step}) is no longer in the workflows")
 
 

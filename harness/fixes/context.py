@@ -63,7 +63,6 @@ class FixContext:
 
     check: OverlayContext
     texts: Texts
-    _docs: dict[tuple[str, int], Document] = field(default_factory=dict)
 
     @property
     def repo(self) -> Path:
@@ -82,11 +81,7 @@ class FixContext:
 
     def doc(self, file: str) -> Document:
         """The composed document of `file` as it is now."""
-        text = self.texts.get(file)
-        key = (file, hash(text))
-        if key not in self._docs:
-            self._docs[key] = Document(file, text)
-        return self._docs[key]
+        return Document.of(file, self.texts.get(file))
 
 
 def overlay_context(base: CheckContext, texts: Mapping[str, str]) -> OverlayContext:

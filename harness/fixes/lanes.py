@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
 from harness.fixes.nearby import only_candidate
-from harness.fixes.sites import instance_of, label_sites, one_site, unique
+from harness.fixes.sites import instance_of, label_sites, unique, whole_sites
 from harness.github.labels import RESOLVED
 from harness.results import Finding
 
@@ -21,8 +21,8 @@ def fix_lane_alone(ctx: FixContext, finding: Finding) -> Candidate:
         lane_labels = [label for label in labels if label.lower() in lanes]
         if not lane_labels or len(labels) == 1:
             continue
-        site = one_site(ctx, instance, variant)
-        edits.append(site.replace([lane_labels[0]]))
+        edits += [site.replace([lane_labels[0]])
+                  for site in whole_sites(ctx, instance, variant)]
         shown.append(f"`{variant.labels.text()}` -> `{lane_labels[0]}`")
     if not edits:
         raise NoFix("no variant of this job combines a lane with other labels any more")

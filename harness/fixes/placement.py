@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness.checks.placement import heavy_hits, patterns_of
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
-from harness.fixes.sites import instance_of, label_sites, one_site, unique
+from harness.fixes.sites import instance_of, label_sites, unique, whole_sites
 from harness.github.labels import UNKNOWN
 from harness.results import Finding
 
@@ -31,9 +31,9 @@ def fix_heavy_on_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
             continue
         if not heavy_hits(ctx.model, instance, variant, patterns):
             continue
-        site = one_site(ctx, instance, variant)
-        edits.append(site.replace([heavy_lane]))
-        vias.add(site.via)
+        for site in whole_sites(ctx, instance, variant):
+            edits.append(site.replace([heavy_lane]))
+            vias.add(site.via)
     if not edits:
         raise NoFix("no variant of this job runs a heavy build off the heavy lane any more")
     where = {"runs-on": "runs-on", "matrix": "matrix entry", "with": "caller's `with:` input"}

@@ -62,7 +62,7 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
     cases = static_cases(load_suites(), verified_suites())
     texts = Texts(base.repo)
     state = overlay_context(base, {})
-    findings = run_static(state, cases)
+    findings = initial = run_static(state, cases)
     plan = FixPlan(repo=str(base.repo), unsafe=unsafe)
     given_up: Counter[tuple[str, str, str, str]] = Counter()
     fixes = registry()
@@ -71,7 +71,7 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
         if target is None:
             break
         fix = fixes[target.rule]
-        outcome = Outcome(target, fix.kind)
+        outcome = Outcome(_as_first_reported(target, initial, plan.outcomes), fix.kind)
         plan.outcomes.append(outcome)
         try:
             candidate = fix.fixer(FixContext(state, texts), target)
@@ -99,7 +99,8 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
             continue
         outcome.applied = True
         outcome.why = "verified: the finding is gone and no finding is new"
-        outcome.also_fixed = [f for f in gone(findings, after)
+        outcome.also_fixed = [_as_first_reported(f, initial, plan.outcomes)
+                              for f in gone(findings, after)
                               if finding_key(f) != finding_key(target)]
         texts.current.update(changes)
         state, findings = trial, after
@@ -107,6 +108,14 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
     plan.after = {file: texts.current[file] for file in texts.original}
     plan.remaining = [f for f in findings if not f.suppressed and f.severity is not Severity.NOTE]
     return plan
+
+
+def _as_first_reported(target: Finding, initial: list[Finding],
+                       outcomes: list[Outcome]) -> Finding:
+    """The finding as the unedited files report it (its line before earlier fixes moved it)."""
+    key = finding_key(target)
+    taken = {id(o.finding) for o in outcomes}
+    return next((f for f in initial if finding_key(f) == key and id(f) not in taken), target)
 
 
 def _next_target(findings: list[Finding], rules: set[str],

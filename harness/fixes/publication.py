@@ -3,7 +3,7 @@ needs the validating job and the release gate job of its own workflow."""
 
 from __future__ import annotations
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from harness.checks.publication import publish_sites
 from harness.fixes.context import FixContext
@@ -17,7 +17,9 @@ from harness.results import Finding
 
 def _publish_job(ctx: FixContext, finding: Finding) -> tuple[Job, Workflow]:
     for site in publish_sites(ctx.model):
-        if site.instance.display_id == finding.job and site.step.job_step == finding.step:
+        step = site.step.step
+        if (site.instance.display_id, step.file, step.line) == (finding.job, finding.file,
+                                                                finding.line):
             job = site.instance.job
             return job, ctx.model.workflows[job.file]
     raise NoFix(f"job `{finding.job}` no longer publishes at step {finding.step}")

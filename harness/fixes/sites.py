@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from harness.checks.lanes import label_origin
 from harness.fixes.context import FixContext
@@ -163,14 +163,16 @@ def label_sites(ctx: FixContext, instance: JobInstance, variant: Variant) -> lis
     return sites
 
 
-def one_site(ctx: FixContext, instance: JobInstance, variant: Variant) -> Site:
-    """The one place that holds all of a variant's labels (raises NoFix when they are
-    spread over several)."""
+def whole_sites(ctx: FixContext, instance: JobInstance, variant: Variant) -> list[Site]:
+    """The places that each hold all of a variant's labels: the `runs-on` value, or every
+    matrix entry (or `with:` input) it takes them from. Raises NoFix when the labels are
+    spread over several places."""
     sites = label_sites(ctx, instance, variant)
-    if len(sites) != 1:
+    wanted = [label.lower() for label in variant.labels.labels]
+    if not sites or any([label.lower() for label in s.labels] != wanted for s in sites):
         raise NoFix(f"job `{instance.display_id}` takes its labels from {len(sites)} places; "
                     "edit runs-on by hand")
-    return sites[0]
+    return sites
 
 
 def unique(edits: list[Edit]) -> tuple[Edit, ...]:

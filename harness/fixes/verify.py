@@ -42,10 +42,11 @@ def run_static(ctx: CheckContext, cases: list[tuple[str, Case]]) -> list[Finding
 
 
 def finding_key(finding: Finding) -> FindingKey:
-    """What identifies a finding across an edit: rule, file, job and message with numbers
-    blanked (an inserted step shifts the line and step numbers that messages quote)."""
+    """What identifies a finding across an edit: rule, file and job (an edit may change
+    what its message says: lines, step numbers, the jobs that ran before); for a finding
+    on no job, the message with its numbers blanked."""
     return (finding.rule, finding.file or "", finding.job or "",
-            _NUMBER.sub("#", finding.message))
+            "" if finding.job else _NUMBER.sub("#", finding.message))
 
 
 def judge(target: Finding, before: list[Finding], after: list[Finding]) -> str | None:

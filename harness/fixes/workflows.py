@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruamel.yaml.nodes import ScalarNode
+from yaml.nodes import ScalarNode
 
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Fix, FixKind, NoFix

@@ -1,11 +1,12 @@
 """Targeted edits of YAML text: find a node, replace exactly its characters, insert lines.
 
-The file is composed with ruamel.yaml's round-trip composer, whose nodes carry the
-character offsets of their start and end in the original text (CRLF and all). An edit
-replaces one node's own characters, or inserts whole lines, and leaves every other
-character of the file as it was: comments, key order, flow or block style, quoting,
-anchors, line endings and the presence or absence of a final newline. Nothing is ever
-re-dumped. Every edited text is parsed again before it is offered (see `reparse`).
+The file is composed with libyaml (through PyYAML, the reader the checks use), whose nodes
+carry the character offsets of their start and end in the original text (CRLF and all).
+An edit replaces one node's own characters, or inserts whole lines, and leaves every
+other character of the file as it was: comments, key order, flow or block style, quoting,
+anchors, indentation, line endings and the presence or absence of a final newline.
+Nothing is ever re-dumped. Every edited text is parsed again before it is offered
+(`reparse`), and then the suites judge it (`harness.fixes.verify`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from harness.fixes.model import Edit, NoFix
 from harness.yamlnodes import YamlError, loads
+
+try:
+    _Loader: type[Any] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./@+-]*$")
 _MERGE = "<<"
@@ -36,13 +42,19 @@ class Document:
         self.text = text
         self.newline = "\r\n" if "\r\n" in text else "\n"
         try:
-            root = YAML(typ="rt", pure=True).compose(text)
-        except YAMLError as exc:
+            root = yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError as exc:
             raise NoFix(f"{file} cannot be read as one YAML document: "
                         f"{str(exc).splitlines()[0]}") from None
         if not isinstance(root, MappingNode):
             raise NoFix(f"{file} is not a YAML mapping")
         self.root: MappingNode = root
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def of(file: str, text: str) -> Document:
+        """The document of `text`, composed once per distinct text."""
+        return Document(file, text)
 
     # -- finding nodes ---------------------------------------------------------------------
 
@@ -166,11 +178,12 @@ class Document:
             return self.replace_node(value_node, new)
         colon = self.text.index(":", key_node.end_mark.index) + 1
         start = self.own_start(value_node)
-        gap = self.text[colon:start]
-        comment = next((part.strip() for part in gap.splitlines() if part.strip()), "")
-        if value_node.anchor:
-            new = f"&{value_node.anchor} {new}"
-        tail = f"  {comment}" if comment.startswith("#") else ""
+        first_line = self.text[colon:start].split("\n", 1)[0].rstrip("\r")
+        comment = re.match(r"^([ \t]*)(#.*)$", first_line)
+        tail = (comment.group(1) or " ") + comment.group(2) if comment else ""
+        properties = self.text[value_node.start_mark.index:start].strip()
+        if properties:  # an anchor or a tag stays on the key's line
+            new = f"{properties} {new}"
         return Edit(self.file, colon, self.own_end(value_node), f" {new}{tail}")
 
     def insert_lines(self, before: int, lines: list[str]) -> Edit:
@@ -276,8 +289,9 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 
 def reparse(file: str, text: str) -> None:
-    """Raise NoFix unless `text` still reads as one YAML mapping for both readers."""
-    Document(file, text)
+    """Raise NoFix unless `text` still reads as one YAML mapping, for the edit engine and
+    for the reader of the checks."""
+    Document.of(file, text)
     try:
         loads(text, file)
     except YamlError as exc:
