@@ -129,7 +129,7 @@ def test_unsafe_fixes_are_offered_but_applied_only_with_unsafe(
         assert "--unsafe" in by_rule[rule]["why"]
     text = (repo / ".github/workflows/ci.yml").read_bytes()
     assert b"./.github/actions/setup" in text
-    assert b"tinyland-nxi" in text
+    assert b"tinyland-nixx" in text
     assert b"nix-installer-action" not in text
     assert text.count(b"\r\n") == text.count(b"\n")
     assert not text.endswith(b"\n")
@@ -184,7 +184,7 @@ def test_a_label_near_two_names_is_left_alone(tmp_path: Path) -> None:
         """))
     [outcome] = plan_fixes(repo, unsafe=True).outcomes
     assert not outcome.offered
-    assert "one edit away from 2 names" in outcome.why
+    assert "one edit away from 2 labels (`ubuntu-22.04`, `ubuntu-24.04`)" in outcome.why
 
 
 def test_a_file_with_two_documents_is_reported_not_touched(tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def _busy_repo(root: Path, jobs: int) -> Path:
                      "      - uses: DeterminateSystems/nix-installer-action@v16",
                      "      - run: nix flake check",
                      f"  rust{job}:",
-                     "    runs-on: tinyland-nxi              # LANE001, then PLACE001",
+                     "    runs-on: tinyland-nixx             # LANE001, then PLACE001",
                      "    steps:",
                      "      - uses: DeterminateSystems/nix-installer-action@v16",
                      "      - run: cargo build --release"]

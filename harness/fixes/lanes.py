@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
-from harness.fixes.nearby import only_candidate
 from harness.fixes.sites import instance_of, label_sites, unique, whole_sites
 from harness.github.labels import RESOLVED
+from harness.nearmiss import one_edit_away
 from harness.results import Finding
 
 
@@ -47,10 +47,7 @@ def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
         if not unknown:
             continue
         for label in unknown:
-            try:
-                shown[label] = only_candidate(label, known, fold_case=True)
-            except ValueError as exc:
-                raise NoFix(str(exc)) from None
+            shown[label] = _only_candidate(label, known)
         for site in label_sites(ctx, instance, variant):
             for label in unknown:
                 edits += site.rename(label, shown[label])
@@ -58,6 +55,19 @@ def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
         raise NoFix("no unknown label of this job is written where the fix can edit it")
     return Candidate("runs-on " + ", ".join(f"`{old}` -> `{new}`" for old, new in shown.items()),
                      unique(edits))
+
+
+def _only_candidate(label: str, known: list[str]) -> str:
+    """The one lane or hosted label one edit from `label` (GitHub ignores case)."""
+    by_lower = {name.lower(): name for name in known}
+    found = one_edit_away(label.lower(), by_lower)
+    if len(found) == 1:
+        return by_lower[found[0]]
+    if not found:
+        raise NoFix(f"no lane or hosted label is one edit away from `{label}`")
+    names = ", ".join(f"`{by_lower[name]}`" for name in found)
+    raise NoFix(f"`{label}` is one edit away from {len(found)} labels ({names}); "
+                "choose by hand")
 
 
 FIXES = (

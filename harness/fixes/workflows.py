@@ -7,28 +7,12 @@ from pathlib import Path
 
 from yaml.nodes import ScalarNode
 
+from harness.checks.workflows import action_directories
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Fix, FixKind, NoFix
-from harness.fixes.nearby import only_candidate
 from harness.github.repo import WORKFLOWS_DIR, local_path
+from harness.nearmiss import one_edit_away
 from harness.results import Finding
-
-MAX_CANDIDATES = 5000
-"""Directories looked at for action files, at most (a bound on walking the repository)."""
-
-
-def _action_dirs(repo: Path) -> list[str]:
-    """Directories under `.github/` that hold an action file, repository-relative."""
-    found: list[str] = []
-    base = repo / ".github"
-    if not base.is_dir():
-        return found
-    for count, path in enumerate(base.rglob("action.y*ml")):
-        if count >= MAX_CANDIDATES:
-            break
-        if path.name in ("action.yml", "action.yaml") and path.is_file():
-            found.append(path.parent.relative_to(repo).as_posix())
-    return found
 
 
 def _workflow_files(repo: Path) -> list[str]:
@@ -53,12 +37,12 @@ def fix_local_uses(ctx: FixContext, finding: Finding) -> Candidate:
     if path is None:
         raise NoFix(f"`uses: {old}` is not a local reference")
     known = _workflow_files(ctx.repo) if path.endswith((".yml", ".yaml")) \
-        else _action_dirs(ctx.repo)
-    try:
-        target = only_candidate(path, known)
-    except ValueError as exc:
-        raise NoFix(str(exc)) from None
-    new = f"./{target}"
+        else action_directories(ctx.check)
+    near = one_edit_away(path, known)
+    if len(near) != 1:
+        what = "no existing action or workflow is" if not near else f"{len(near)} are"
+        raise NoFix(f"{what} one edit away from `{old}`")
+    new = f"./{near[0]}"
     return Candidate(f"uses `{old}` -> `{new}`", (doc.replace_scalar(node, new),))
 
 
