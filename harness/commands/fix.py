@@ -33,9 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
-def _status(applied: bool, offered: bool) -> str:
+def _status(applied: bool, offered: bool, write: bool) -> str:
     if applied:
-        return "fixed"
+        return "fixed" if write else "in the diff"
     return "offered" if offered else "not offered"
 
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             where = f"{f.file}:{f.line}" if f.line else f"{f.file}"
             what = f" {outcome.description};" if outcome.description else ""
             sys.stderr.write(f"{f.rule} {where} [{outcome.kind}] "
-                             f"{_status(outcome.applied, outcome.offered)}:{what} "
+                             f"{_status(outcome.applied, outcome.offered, args.write)}:{what} "
                              f"{outcome.why}\n")
         if not args.write:
             sys.stdout.write(diff)
