@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,5 +86,5 @@ class FixContext:
 
 def overlay_context(base: CheckContext, texts: Mapping[str, str]) -> OverlayContext:
     """A context like `base` that reads `texts` for the workflow and action files."""
-    return OverlayContext(repo=base.repo, contract=base.contract, options=base.options,
-                          texts=dict(texts))
+    given = {f.name: getattr(base, f.name) for f in fields(base) if f.init and f.name != "texts"}
+    return OverlayContext(**given, texts=dict(texts))
