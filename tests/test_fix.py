@@ -18,8 +18,8 @@ from harness.fixes.bootstrap import INSTALLER_PIN
 from harness.fixes.plan import verified_suites
 from harness.fixes.verify import finding_key, run_static, static_cases
 from harness.suites import load_suites
-from tests.conftest import FIXTURES, ROOT
-from tests.repo_helpers import workflow, write_repo
+from tests.helpers.paths import FIXTURES, ROOT
+from tests.helpers.repos import workflow, write_repo
 
 GOLDEN = FIXTURES / "fix"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "before").is_dir())

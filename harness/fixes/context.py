@@ -16,6 +16,7 @@ from harness.safe_read import MAX_WORKFLOW_BYTES, UnsafeFile, read_text
 
 if TYPE_CHECKING:
     from harness.github.repo import RepoModel
+    from harness.github.uses.resolver import UsesResolver
 
 
 @dataclass
@@ -23,13 +24,18 @@ class OverlayContext(CheckContext):
     """A check context whose workflow model reads `texts` instead of the files on disk."""
 
     texts: Mapping[str, str] = field(default_factory=dict)
+    resolver: UsesResolver | None = None
+    """The resolver of remote `uses:` (built once per plan: it is the same for every text)."""
 
     @cached_property
     def workflows(self) -> RepoModel:
         """The workflow model of the repository with `texts` standing in for its files."""
         from harness.github.repo import RepoModel
+        from harness.github.uses.setup import resolver_for
 
-        return RepoModel(self.repo, self.texts)
+        if self.resolver is None:
+            self.resolver = resolver_for(self.repo, self.contract, self.options)
+        return RepoModel(self.repo, self.resolver, texts=self.texts)
 
 
 class Texts:
@@ -86,5 +92,7 @@ class FixContext:
 
 def overlay_context(base: CheckContext, texts: Mapping[str, str]) -> OverlayContext:
     """A context like `base` that reads `texts` for the workflow and action files."""
-    given = {f.name: getattr(base, f.name) for f in fields(base) if f.init and f.name != "texts"}
-    return OverlayContext(**given, texts=dict(texts))
+    given = {f.name: getattr(base, f.name) for f in fields(base)
+             if f.init and f.name not in ("texts", "resolver")}
+    resolver = base.resolver if isinstance(base, OverlayContext) else None
+    return OverlayContext(**given, texts=dict(texts), resolver=resolver)

@@ -63,6 +63,7 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
     texts = Texts(base.repo)
     state = overlay_context(base, {})
     findings = initial = run_static(state, cases)
+    base = state  # later contexts share its resolver of remote `uses:`
     plan = FixPlan(repo=str(base.repo), unsafe=unsafe)
     given_up: Counter[tuple[str, str, str, str]] = Counter()
     fixes = registry()
