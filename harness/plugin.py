@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness.checks.api import CheckContext
+from harness.checks.registry import MARKS, suite_marks
 from harness.errors import HarnessInputError
 from harness.options import Options, artifacts_dir_for
 from harness.results import CaseResult, Finding, Status
@@ -25,21 +26,8 @@ from harness.scenario import SUFFIX, Case, Suite, load_suite, suite_name_of, val
 
 RESULT_PROPERTY = "flywheel-harness.result"
 _CONTEXT_KEY = pytest.StashKey[CheckContext | HarnessInputError]()
-KNOWN_MARKS = {
-    "workflows": "workflow files, local references and needs graphs (WF rules)",
-    "bootstrap": "Nix installed by the workflow before first use (BOOT, NIX rules)",
-    "placement": "lanes and heavy-lane placement (LANE, PLACE rules)",
-    "publication": "FlakeHub publication order (PUB rules)",
-    "state": "OpenTofu state backend authority (STATE, CLUSTER rules)",
-    "arc": "ARC scale sets and fleet capacity (ARC rules)",
-    "caches": "Attic and Bazel cache hit paths (ATTIC, BAZEL rules)",
-    "memory": "per-pod memory against lane envelopes (MEM rules)",
-    "attic": "Attic cases of the caches suite",
-    "bazel": "Bazel cases of the caches suite",
-    "static": "cases that read files only",
-    "live": "cases that need a live endpoint or runner",
-    "runner": "cases that probe the runner itself",
-}
+KNOWN_MARKS: dict[str, str] = {**suite_marks(), **MARKS}
+"""Every mark registered up front: the suites of the check registry and their other marks."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,8 +1,9 @@
 """The rule catalogue: every rule id, what it means, and an example of a violation and its fix.
 
-Each check module declares the rules it reports in a module-level `RULES` tuple. The
-prefix of a rule id names the module it lives in (`RULE_MODULES`), so a newcomer finds
-`PLACE001` in `harness/checks/placement.py`.
+A rule's text (`Rule(...)`) is declared in the `RULES` tuple of the module that implements
+it, next to the code that reports it. Which check reports it, its suite and that module
+come from the check registry (`harness.checks.registry`), so a newcomer finds `PLACE001`
+in `harness/checks/placement.py` by `flywheel-harness rules PLACE001`.
 """
 
 from __future__ import annotations
@@ -12,22 +13,9 @@ from dataclasses import dataclass
 
 from harness.results import Severity
 
-RULE_MODULES: dict[str, str] = {
-    "WF": "harness.checks.workflows",
-    "LANE": "harness.checks.lanes",
-    "BOOT": "harness.checks.bootstrap",
-    "PLACE": "harness.checks.placement",
-    "PUB": "harness.checks.publication",
-    "STATE": "harness.checks.state",
-    "CLUSTER": "harness.checks.state",
-    "ARC": "harness.checks.arc",
-    "NIX": "harness.checks.runner",
-    "MEM": "harness.checks.memory",
-    "ATTIC": "harness.checks.attic",
-    "BAZEL": "harness.checks.bazel",
-    "ARC005": "harness.checks.arc_scale",  # a whole id overrides its prefix's module
-    "ARC006": "harness.checks.arc_scale",
-}
+
+class CatalogueError(RuntimeError):
+    """The registry and the modules' `RULES` disagree (a bug in the harness, not bad input)."""
 
 
 @dataclass(frozen=True)
@@ -39,20 +27,55 @@ class Rule:
     example: str
     fix: str
     severity: Severity = Severity.ERROR
-    suite: str = ""
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The names of the checks that report this rule."""
+        from harness.checks.registry import rule_checks
+
+        return tuple(spec.name for spec in rule_checks(self.id))
+
+    @property
+    def suite(self) -> str:
+        """The suite of the (first) check that reports this rule."""
+        from harness.checks.registry import rule_checks
+
+        specs = rule_checks(self.id)
+        return specs[0].suite if specs else ""
 
     @property
     def module(self) -> str:
-        """The module that implements this rule."""
-        prefix = self.id.rstrip("0123456789")
-        return RULE_MODULES.get(self.id) or RULE_MODULES[prefix]
+        """The module that implements this rule (and declares it)."""
+        from harness.checks.registry import rule_checks
+
+        specs = rule_checks(self.id)
+        return specs[0].module if specs else ""
+
+
+def _family(rule_id: str) -> str:
+    return rule_id.rstrip("0123456789")
 
 
 def all_rules() -> list[Rule]:
-    """Every rule of every check module, sorted by id."""
+    """Every registered rule, sorted by family and id; CatalogueError when a text is missing.
+
+    Imports the module of every check (for the `RULES` texts): fine for the `rules`
+    command and report formats that list rules, never done when loading a scenario.
+    """
+    from harness.checks.registry import REGISTRY
+
     rules: dict[str, Rule] = {}
-    for module_name in dict.fromkeys(RULE_MODULES.values()):
-        module = importlib.import_module(module_name)
-        for rule in getattr(module, "RULES", ()):
-            rules[rule.id] = rule
-    return sorted(rules.values(), key=lambda r: (r.id.rstrip("0123456789"), r.id))
+    problems = []
+    for module_name in dict.fromkeys(spec.module for spec in REGISTRY):
+        wanted = {r for spec in REGISTRY if spec.module == module_name for r in spec.rules}
+        declared = {rule.id: rule for rule in getattr(importlib.import_module(module_name),
+                                                      "RULES", ())}
+        problems += [f"{r}: registered for {module_name} but not in its RULES"
+                     for r in sorted(wanted - set(declared))]
+        problems += [f"{r}: in {module_name}.RULES but no check there registers it"
+                     for r in sorted(set(declared) - wanted)]
+        problems += [f"{r}: also declared in {rules[r].module}" for r in declared if r in rules]
+        rules.update({r: rule for r, rule in declared.items() if r in wanted})
+    if problems:
+        raise CatalogueError("; ".join(problems))
+    return sorted(rules.values(), key=lambda r: (_family(r.id), r.id))

@@ -5,10 +5,10 @@ suite: bootstrap                 # defaults to the file name before .scenario.ya
 description: Nix is installed by the workflow itself, before first use
 cases:
   - name: workflow-owned-nix     # unique within the suite; part of the node id
-    check: bootstrap.workflow_owned_nix   # a key of harness.checks.CHECKS
+    check: bootstrap.workflow_owned_nix   # a registered check (harness/checks/registry.py)
     description: every job that runs nix installs it first
     marks: [static]              # extra pytest marks; the suite name is always a mark
-    params: {}                   # passed to the check as-is
+    params: {}                   # validated against the check's schema (checks/registry.py)
 ```
 """
 
@@ -97,7 +97,7 @@ def suite_name_of(path: Path) -> str:
 
 def load_suite(path: Path, display: str | None = None) -> Suite:
     """Read and validate a scenario file; HarnessInputError lists every problem with its line."""
-    from harness.checks import CHECKS
+    from harness.checks.registry import CHECKS, params_problems
 
     name = display or str(path)
     try:
@@ -117,11 +117,15 @@ def load_suite(path: Path, display: str | None = None) -> Suite:
             problems.append(Problem(name, line, f"case {item['name']!r} is defined twice "
                                                 f"(first at line {seen[item['name']]})"))
         seen[item["name"]] = line
-        if item["check"] not in CHECKS:
+        spec = CHECKS.get(item["check"])
+        if spec is None:
             close = [c for c in CHECKS if c.split(".")[0] == item["check"].split(".")[0]]
             hint = f" (known in that area: {', '.join(sorted(close))})" if close else ""
             problems.append(Problem(name, item.line_of("check"),
                                     f"unknown check {item['check']!r}{hint}"))
+        else:
+            problems += params_problems(spec, item.get("params", {}), name, item["name"],
+                                        item.line_of("params"))
         cases.append(Case(item["name"], item["check"], line, item.get("description", ""),
                           tuple(item.get("marks", ())), dict(item.get("params", {}))))
     if problems:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.checks import CHECKS
+from harness.checks import CHECKS, CheckSpec
 from harness.checks.api import CheckContext, Skip
 from harness.engine import make_context, run_case
 from harness.errors import HarnessInputError, Problem
@@ -49,7 +49,8 @@ def warns(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
     for name in ("crashes", "bad_params", "live_skip", "warns", "writes_artifacts"):
-        monkeypatch.setitem(CHECKS, f"test.{name}", f"{__name__}:{name}")
+        monkeypatch.setitem(CHECKS, f"test.{name}",
+                           CheckSpec(f"test.{name}", f"{__name__}:{name}", "suite", (), ""))
     return make_context(tmp_path)
 
 
@@ -101,7 +102,9 @@ def test_run_suites_keeps_order_and_goes_on_after_errors(ctx: CheckContext) -> N
 
 def test_artifacts_are_reported_relative_to_the_working_directory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(CHECKS, "test.writes_artifacts", f"{__name__}:writes_artifacts")
+    monkeypatch.setitem(CHECKS, "test.writes_artifacts",
+                        CheckSpec("test.writes_artifacts", f"{__name__}:writes_artifacts",
+                                  "suite", (), ""))
     monkeypatch.chdir(tmp_path)
     ctx = make_context(tmp_path, options=Options(artifacts_dir=Path("out/harness-artifacts")))
     result = run(ctx, "test.writes_artifacts")

@@ -227,8 +227,8 @@ def test_gate_refuses_an_errored_case(tmp_path: Path, capsys: pytest.CaptureFixt
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_repo(tmp_path)
     scenarios = _scenarios(tmp_path, "suite: workflows\ncases:\n  - name: crashes\n"
-                                     "    check: runner.nix_working\n"
-                                     "    params: {path: 5}\n")
+                                     "    check: memory.workload\n"
+                                     "    params: {command: 'true', lane: no-such-lane}\n")
     evidence = tmp_path / "evidence.json"
     monkeypatch.setenv("HARNESS_ON_RUNNER", "1")
     assert check(repo, evidence, scenarios=scenarios) == 1

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.memory import judge, recommended_envelope, smallest_lane
 from harness.cli import main
 from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import Contract
 from harness.memory.chart import timeline_svg
-from harness.memory.judge import judge, recommended_envelope, smallest_lane
 from harness.memory.runner import WorkloadRun
 from harness.probes.cgroup import child_parent, own_memory_cgroup
 from harness.probes.sampler import Sample

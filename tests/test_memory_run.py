@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.memory import judge
 from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import Contract
-from harness.memory.judge import judge
 from harness.memory.runner import run_workload
 from harness.probes.cgroup import CgroupRef, ChildCgroup, child_parent, own_memory_cgroup
 from tests.helpers.tools import require

@@ -38,33 +38,32 @@ RULES = (
                    "missing.",
          example='module "gh_nix" {\n  runner_label = "tinyland-nix"\n  memory_limit = "16Gi"'
                  "   # lane: 8Gi\n}",
-         fix="Set the lane's memory_limit; send bigger jobs to tinyland-nix-heavy.",
-         suite="arc"),
+         fix="Set the lane's memory_limit; send bigger jobs to tinyland-nix-heavy."),
     Rule("ARC002", "Fleet capacity: on a node, the sum over its lanes of maxRunners x memory "
                    "limit (or request) exceeds allocatable memory, the namespace quota is "
                    "exceeded, or maxRunners is unset (unbounded).",
          example="sting: 192Gi allocatable; tinyland-nix 8 x 8Gi + tinyland-nix-heavy "
                  "6 x 32Gi = 256Gi",
          fix="Lower maxRunners, move a lane to another node, or add capacity; always set "
-             "maxRunners.", suite="arc"),
+             "maxRunners."),
     Rule("ARC003", "A contract lane has no scale set, or a scale set's label is not a "
                    "contract lane (repo-shaped residue).",
          example='extra_runner_sets = { myapp = { runner_label = "myapp-nix" } }',
          fix="Declare one scale set per lane; remove repo-shaped scale sets and move their "
-             "jobs to a lane.", suite="arc"),
+             "jobs to a lane."),
     Rule("ARC007", "A scale set's maxRunners (or minRunners) disagrees with its lane's "
                    "`max_runners` (`min_runners`) in the contract: ARC scales within what "
                    "the scale set says, not what the contract promises.",
          example='module "gh_nix" {\n  runner_label = "tinyland-nix"\n  max_runners  = 5'
                  "   # lane: max_runners 8\n}",
          fix="Make the scale set's max_runners/min_runners (module input, tfvars or Helm "
-             "values) equal the lane's, or change the contract.", suite="arc"),
+             "values) equal the lane's, or change the contract."),
     Rule("ARC004", "A Docker-in-Docker sidecar has no memory limit, so the pod's envelope is "
                    "unbounded.",
          example="containerMode:\n  type: dind    # the chart's dind container has no "
                  "resources",
          fix="Declare the dind container in template.spec (initContainers for chart >= "
-             "0.10) with resources.limits.memory.", suite="arc"),
+             "0.10) with resources.limits.memory."),
 )
 
 

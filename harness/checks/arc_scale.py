@@ -38,7 +38,7 @@ RULES = (
                    "exceeds its allocatable memory.",
          example="lanes: {tinyland-nix: {memory_limit: 8Gi, max_runners: 8, burst: 12}}",
          fix="Raise max_runners where nodes have room, add a node to the lane, or lower "
-             "the burst the contract promises.", suite="arc"),
+             "the burst the contract promises."),
     Rule("ARC006", "A listener's desired runner count disagrees with ARC's rule "
                    "`min(minRunners + assignedJobs, maxRunners)` (stale listener, patched "
                    "EphemeralRunnerSet, or min/max drift between the scale set and its "
@@ -46,7 +46,7 @@ RULES = (
          example="gha_desired_runners 3 with gha_assigned_jobs 5, gha_min_runners 0, "
                  "gha_max_runners 8",
          fix="Restart the scale set's listener pod and compare the AutoscalingRunnerSet's "
-             "minRunners/maxRunners with the listener's.", suite="arc"),
+             "minRunners/maxRunners with the listener's."),
 )
 
 

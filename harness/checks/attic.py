@@ -37,29 +37,24 @@ RULES = (
          "nix-cache-info says StoreDir: /gnu/store, or Attic's key main:AAAA... is not in "
          "caches.attic.public_keys",
          "point caches.attic.url at the right server and cache; add the key from "
-         "`attic cache info main` to public_keys and to the runners' trusted-public-keys",
-         suite="caches"),
+         "`attic cache info main` to public_keys and to the runners' trusted-public-keys"),
     Rule("ATTIC002", "every narinfo the cache serves carries a signature by a contract key "
          "that verifies (unsigned or untrusted hits are silently rebuilt by Nix)",
          "Sig: other-cache:... on a path Nix needs, or no Sig at all",
-         "sign with the cache's key (Attic signs on push) and list it in public_keys",
-         suite="caches"),
+         "sign with the cache's key (Attic signs on push) and list it in public_keys"),
     Rule("ATTIC003", "the closure of the target hits the cache at least min_hit_ratio "
          "(by count); 401/403 are auth problems, not misses",
          "12 of 40 paths missing, biggest /nix/store/...-rustc-1.80 (300 MiB)",
-         "push the closure after CI builds (`attic push main result`), or fix ATTIC_TOKEN",
-         suite="caches"),
+         "push the closure after CI builds (`attic push main result`), or fix ATTIC_TOKEN"),
     Rule("ATTIC004", "realising the target in a fresh store with only this cache copies "
          "every path from it and builds nothing",
          "building '/nix/store/...-app.drv' although the cache has the path",
-         "check the signatures (ATTIC002) and that the pushed paths match the evaluated ones",
-         suite="caches"),
+         "check the signatures (ATTIC002) and that the pushed paths match the evaluated ones"),
     Rule("ATTIC005", "with the cache unreachable or hung, builds still succeed within a bound "
          "(Attic is acceleration, not a dependency)",
          "nix build fails with 'unable to download' when the cache is down",
          "keep `fallback = true`, a short connect-timeout and stalled-download-timeout, and "
-         "few download-attempts on the runners",
-         suite="caches"),
+         "few download-attempts on the runners"),
 )
 
 MAX_LISTED = 5

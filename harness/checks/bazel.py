@@ -36,24 +36,20 @@ RULES = (
     Rule("BAZEL001", "the Bazel remote cache answers: /status or a clean 404 on a miss "
          "(HTTP), health and capabilities (gRPC)",
          "GET /ac/<fresh key> answers HTTP 502 (the proxy in front of bazel-remote is down)",
-         "bring the cache back, or point caches.bazel.url / --bazel-cache at a live one",
-         suite="caches"),
+         "bring the cache back, or point caches.bazel.url / --bazel-cache at a live one"),
     Rule("BAZEL002", "a CAS blob and an ActionResult written to the cache read back equal",
          "PUT /cas/<sha256> answers 403 (the cache is read-only for this client)",
-         "give CI write access (bazel-remote htpasswd or a writable WebDAV location)",
-         suite="caches"),
+         "give CI write access (bazel-remote htpasswd or a writable WebDAV location)"),
     Rule("BAZEL003", "a warm build hits the remote cache at least min_hit_ratio of its "
          "remote-cacheable spawns",
          "warm hit ratio 0.00 < 0.80; missed Genrule: //:report; PATH is in the action keys",
-         "build with --incompatible_strict_action_env, no --stamp, no no-remote-cache tags",
-         suite="caches"),
+         "build with --incompatible_strict_action_env, no --stamp, no no-remote-cache tags"),
     Rule("BAZEL004", "builds still succeed, within a bound, while the cache refuses, "
          "answers 500 or never answers",
          "with a gRPC cache that is down, Bazel 4.x fails at start: "
          "'UNAVAILABLE: io exception'",
          "Bazel 4.x: --remote_local_fallback; Bazel >= 8.5.1: also "
-         "--incompatible_remote_local_fallback_for_remote_cache; 8.0-8.5.0 cannot fall back",
-         suite="caches"),
+         "--incompatible_remote_local_fallback_for_remote_cache; 8.0-8.5.0 cannot fall back"),
 )
 
 GRPC_FALLBACK_FLAGS = ("--remote_local_fallback",

@@ -19,8 +19,7 @@ RULES = (
          example="steps:\n  - uses: actions/checkout@v4\n  - run: nix build .#default",
          fix="Install Nix first in the same job, e.g. `- uses: "
              "DeterminateSystems/nix-installer-action@<sha>` (or a local composite action "
-             "that does), before the first Nix command. Each job starts on a bare runner.",
-         suite="bootstrap"),
+             "that does), before the first Nix command. Each job starts on a bare runner."),
     Rule("BOOT002", "A job's only Nix install before its first use is not certain: it runs "
                     "under a run-time condition (detect-or-install: it reuses a preinstalled "
                     "Nix) or with `continue-on-error`. Error on a self-hosted lane, warning "
@@ -29,8 +28,7 @@ RULES = (
                  "\n- if: steps.detect.outputs.installed != 'true'\n"
                  "  uses: DeterminateSystems/nix-installer-action@v16\n- run: nix build",
          fix="Install Nix unconditionally in the workflow (drop the detect step and the "
-             "`if:`, and `continue-on-error`); the runner image must not provide Nix.",
-         suite="bootstrap"),
+             "`if:`, and `continue-on-error`); the runner image must not provide Nix."),
 )
 
 

@@ -18,24 +18,23 @@ RULES = (
     Rule("LANE001", "A `runs-on` label is neither a contract lane nor a known hosted label "
                     "(GitHub's hosted labels, or the contract's `hosted_labels`).",
          example="runs-on: myapp-nix   # repo-shaped label, not a lane",
-         fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...).",
-         suite="placement"),
+         fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...)."),
     Rule("LANE002", "A lane label is combined with other labels; ARC scale-set runners carry "
                     "only their scale set's name, so the job is never picked up.",
          example="runs-on: [self-hosted, tinyland-nix]",
-         fix="runs-on: tinyland-nix", suite="placement"),
+         fix="runs-on: tinyland-nix"),
     Rule("LANE003", "`runs-on` cannot be resolved statically (an expression from run-time "
                     "context); its lane is not checked.",
          example="runs-on: ${{ needs.plan.outputs.lane }}",
          fix="Resolve the lane from a matrix or a workflow input with a default, or suppress "
-             "with a reason.", severity=Severity.WARNING, suite="placement"),
+             "with a reason.", severity=Severity.WARNING),
     Rule("LANE004", "In an enrolled repository, a Linux job runs on a GitHub-hosted runner "
                     "and no hosted exception in force covers it (an expired exception is a "
                     "finding too). Only checked when the contract has an `enrollment` section.",
          example="runs-on: ubuntu-latest   # in a repository of tranche-1",
          fix="runs-on: tinyland-nix; or, with a reason and a date, "
              "enrollment.exceptions.OWNER/REPO: {reason: ..., allow: [ubuntu-latest], "
-             "until: 2027-03-01}", suite="placement"),
+             "until: 2027-03-01}"),
 )
 
 _SUGGESTIONS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-24.04-arm", "macos-latest",

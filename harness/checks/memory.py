@@ -3,13 +3,13 @@
 Cases of the `memory` suite:
 
 - `memory.workload` runs a command inside a fresh child cgroup whose limit is the lane's
-  `memory_limit` and judges it by the kernel's counters (see harness/memory/).
-  params: `command` (string for `sh -c`, or a list), `lane` or `limit` (quantity),
-  `timeout` (seconds, default 600), `margin` (default contract `memory.margin`),
-  `chart` (SVG file name under the artifacts directory). `{python}` and `{data}` in the
+  `memory_limit` (the run: harness/memory/runner.py) and judges it by the kernel's counters;
+  the judgement (MEM001-MEM003 and the lane advice) is here. `{python}` and `{data}` in the
   command stand for this Python and the bundled sample workloads directory.
 - `memory.pod_envelope` reads the cgroup this process runs in (on a runner pod: the pod's
-  envelope) and records it (unlimited reads as unlimited); params: `lane` to compare with.
+  envelope) and records it (unlimited reads as unlimited).
+
+Their params are declared in harness/checks/registry.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 import shlex
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from harness.contract.model import Contract, Lane
 from harness.contract.substitute import LaneMissing, lane_or_substitute
 from harness.errors import HarnessInputError
 from harness.memory.chart import short_command, timeline_svg
-from harness.memory.judge import Verdict, judge
 from harness.memory.runner import WorkloadRun, run_workload
 from harness.memory.summary import record
 from harness.probes.cgroup import own_memory_cgroup, read_memory
@@ -44,25 +44,113 @@ RULES = (
          example="flywheel-harness measure --lane tinyland-nix -- nix build .#big  "
                  "# OOM kill at 8Gi",
          fix="Run the job on the smallest lane that fits with margin (named in the message, "
-             "e.g. `runs-on: tinyland-nix-heavy`), or make the build smaller.",
-         suite="memory"),
+             "e.g. `runs-on: tinyland-nix-heavy`), or make the build smaller."),
     Rule("MEM002", "A workload's headroom under its lane's envelope is below the margin "
                    "(contract `memory.margin`, default 15%).",
          example="peak working set 7.5Gi on tinyland-nix (8Gi): 6% headroom",
          fix="Move it to a bigger lane before growth turns it into an OOM kill.",
-         severity=Severity.WARNING, suite="memory"),
+         severity=Severity.WARNING),
     Rule("MEM003", "A workload on a heavy lane would fit a light lane with margin: the scarce "
                    "heavy lane is wasted.",
          example="peak working set 600Mi on tinyland-nix-heavy (32Gi)",
-         fix="runs-on: tinyland-nix", severity=Severity.WARNING, suite="memory"),
+         fix="runs-on: tinyland-nix", severity=Severity.WARNING),
     Rule("MEM004", "The measured command itself failed: it exited non-zero or could not start "
                    "(a measurement of a failed build proves nothing about the build). "
                    "Reported beside the memory verdict, not instead of it.",
          example="flywheel-harness measure --limit 1Gi -- /no/such/cmd  # exit 127",
          fix="Fix the command, or pass `--allow-failure` (case param `allow_failure: true`) "
-             "when only its memory matters.",
-         suite="memory"),
+             "when only its memory matters."),
 )
+
+MI = 1 << 20
+
+
+@dataclass
+class Verdict:
+    """What a run means for its lane: findings, headroom and the envelope it needs."""
+
+    lane: str | None
+    limit: int | None
+    headroom: float | None
+    """(limit - peak working set) / limit; None when unlimited."""
+    recommended: int
+    """peak * (1 + margin); after an OOM kill max(peak + 100Mi, peak * 1.2)."""
+    fitting_lane: str | None
+    """The smallest contract lane whose limit holds the recommended envelope."""
+    margin: float
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """True when MEM001 (or another error) fired."""
+        return any(f.fails for f in self.findings)
+
+
+def recommended_envelope(peak: int, margin: float, oom_killed: bool) -> int:
+    """The memory limit a workload with this peak should run under."""
+    if oom_killed:
+        return int(max(peak + 100 * MI, peak * 1.2))
+    return int(peak * (1 + margin))
+
+
+def smallest_lane(contract: Contract, need: int, *, kind: str | None = None,
+                  light_only: bool = False) -> Lane | None:
+    """The lane with the smallest limit that holds `need` bytes (same kind when given)."""
+    lanes = [lane for lane in contract.lanes.values()
+             if lane.memory_limit >= need and (kind is None or lane.kind == kind)
+             and not (light_only and lane.heavy)]
+    return min(lanes, key=lambda lane: (lane.memory_limit, lane.heavy, lane.name), default=None)
+
+
+def judge(run: WorkloadRun, contract: Contract, lane: Lane | None, *,
+          margin: float | None = None, label: str = "") -> Verdict:
+    """Apply MEM001 (over the envelope or OOM-killed), MEM002 (thin headroom), MEM003 (waste)."""
+    margin = contract.memory_margin if margin is None else margin
+    limit = lane.memory_limit if lane is not None else run.limit
+    peak = run.peak_working_set
+    oom = run.oom_kills > 0
+    recommended = recommended_envelope(peak, margin, oom)
+    kind = lane.kind if lane is not None else None
+    fitting = smallest_lane(contract, recommended, kind=kind)
+    where = f"lane {lane.name} ({format_bytes(lane.memory_limit)})" if lane is not None else (
+        f"the {format_bytes(limit)} limit" if limit is not None else "no limit")
+    what = f"{label}: " if label else ""
+    headroom = None if not limit else (limit - peak) / limit
+    verdict = Verdict(lane.name if lane else None, limit, headroom, recommended,
+                      fitting.name if fitting else None, margin)
+    advice = _advice(contract, recommended, fitting, kind, oom)
+    if oom or (limit is not None and peak > limit):
+        cause = (f"the kernel OOM-killed {run.oom_kills} process(es) at {where}"
+                 if oom else f"peak working set {format_bytes(peak)} is over {where}")
+        exit_note = " although the command exited 0" if oom and run.exit_code == 0 else ""
+        verdict.findings.append(Finding(
+            "MEM001", f"{what}{cause}{exit_note}; {advice}", Severity.ERROR))
+    elif headroom is not None and headroom < margin:
+        verdict.findings.append(Finding(
+            "MEM002", f"{what}peak working set {format_bytes(peak)} leaves {headroom:.0%} "
+            f"headroom in {where}, under the {margin:.0%} margin; {advice}", Severity.WARNING))
+    if lane is not None and lane.heavy and not oom and peak <= lane.memory_limit:
+        light = smallest_lane(contract, recommended, kind=lane.kind, light_only=True)
+        if light is not None:
+            verdict.findings.append(Finding(
+                "MEM003", f"{what}peak working set {format_bytes(peak)} fits light lane "
+                f"{light.name} ({format_bytes(light.memory_limit)}) with {margin:.0%} margin; "
+                f"the scarce heavy lane {lane.name} is wasted on it", Severity.WARNING))
+    return verdict
+
+
+def _advice(contract: Contract, need: int, fitting: Lane | None, kind: str | None,
+            oom: bool) -> str:
+    needs = f"it needs at least {format_bytes(need)}" if oom else \
+        f"it needs {format_bytes(need)} with margin"
+    if fitting is not None:
+        return f"{needs}: run it on {fitting.name} ({format_bytes(fitting.memory_limit)})"
+    largest = max((lane for lane in contract.lanes.values()
+                   if kind is None or lane.kind == kind),
+                  key=lambda lane: lane.memory_limit, default=None)
+    biggest = (f"; the largest{' ' + kind if kind else ''} lane is {largest.name} "
+               f"({format_bytes(largest.memory_limit)})" if largest else "")
+    return f"{needs} and no contract lane holds that{biggest}: split the work or add a lane"
 
 
 def _command(raw: Any) -> str | list[str]:

@@ -79,12 +79,12 @@ RULES = (
                  "    - run: nix develop --command cargo build --release",
          fix="runs-on: tinyland-nix-heavy (for a reusable workflow: pass the heavy lane in "
              "the caller's `with:`); or list the command under placement.light_commands "
-             "if it is not heavy in this repository.", suite="placement"),
+             "if it is not heavy in this repository."),
     Rule("PLACE002", "A job on the heavy lane runs no heavy command: it takes one of the few "
                      "heavy runners for light work.",
          example="lint:\n  runs-on: tinyland-nix-heavy\n  steps: [{run: nix flake check}]",
          fix="runs-on: tinyland-nix (or add the command that makes it heavy to "
-             "placement.heavy_commands).", severity=Severity.WARNING, suite="placement"),
+             "placement.heavy_commands).", severity=Severity.WARNING),
 )
 
 

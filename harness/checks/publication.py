@@ -46,13 +46,12 @@ RULES = (
          fix="Add `needs: [validate]` where `validate` installs Nix and runs `nix flake "
              "check` (or `nox -s validate`); with `if: always()` add a first step that "
              "fails on `contains(needs.*.result, 'failure') || "
-             "contains(needs.*.result, 'cancelled')`.", suite="publication"),
+             "contains(needs.*.result, 'cancelled')`."),
     Rule("PUB002", "A FlakeHub publish job is not preceded by the release gate "
                    "(`nox -s release_gate` or `flywheel-harness gate`).",
          example="publish:\n  needs: [validate]\n"
                  "  steps: [{uses: DeterminateSystems/flakehub-push@v5}]",
-         fix="Add a `gate` job running `nox -s release_gate` and make publish need it.",
-         suite="publication"),
+         fix="Add a `gate` job running `nox -s release_gate` and make publish need it."),
     Rule("PUB003", "FlakeHub on the bootstrap or runtime path: a non-publish job uses "
                    "flakehub-cache-action, a FlakeHub cache substituter, FlakeHub login at "
                    "install (`flakehub: true`, or determinate-nix-action / "
@@ -62,13 +61,12 @@ RULES = (
          example="build:\n  steps:\n    - uses: DeterminateSystems/nix-installer-action@v16\n"
                  "      with: {flakehub: true}\n"
                  "    - uses: DeterminateSystems/flakehub-cache-action@v1",
-         fix="Use the Attic substituter for builds; keep FlakeHub to the publish job.",
-         suite="publication"),
+         fix="Use the Attic substituter for builds; keep FlakeHub to the publish job."),
     Rule("PUB004", "A publish job lacks `permissions: id-token: write`, or can run on a "
                    "`pull_request` / `pull_request_target` event.",
          example="on: [push, pull_request]\njobs:\n  publish:\n    permissions: {contents: read}",
          fix="Trigger publication on tags/pushes (or a gated workflow_run) only and grant "
-             "`id-token: write` to the publish job.", suite="publication"),
+             "`id-token: write` to the publish job."),
 )
 
 FLAKEHUB_CACHE_ACTIONS = frozenset({"determinatesystems/flakehub-cache-action"})

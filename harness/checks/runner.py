@@ -37,14 +37,14 @@ RULES = (
          example="runner image with Nix baked in; the install step logs "
                  "\"Nix was already installed, using existing install\"",
          fix="Use a runner image without Nix; the workflow installs it "
-             "(DeterminateSystems/nix-installer-action pinned by SHA).", suite="bootstrap"),
+             "(DeterminateSystems/nix-installer-action pinned by SHA)."),
     Rule("NIX002", "After the workflow's install step Nix does not work as the fleet needs: "
                    "`nix --version` fails, flakes are off, the store is not writable, the user "
                    "is not trusted, or the contract's Attic substituter or public key is not "
                    "in the effective configuration.",
          example="nix-installer-action without `extra-conf: substituters = https://attic/main`",
          fix="Pass the Attic substituter and its public key to the installer's extra-conf "
-             "(and trusted-users for the runner user).", suite="bootstrap"),
+             "(and trusted-users for the runner user)."),
 )
 
 STATE_ENV = "HARNESS_RUNNER_STATE"

@@ -33,21 +33,19 @@ RULES = (
                      "(the transitional `http` backend, `local`, or no backend block).",
          example='terraform {\n  backend "http" {}\n}',
          fix='terraform {\n  backend "s3" {\n    bucket = "honey-tofu-state"\n'
-             '    key    = "arc-runners/terraform.tfstate"\n  }\n}', suite="state"),
+             '    key    = "arc-runners/terraform.tfstate"\n  }\n}'),
     Rule("STATE002", "S3 backends disagree with each other or with the contract's "
                      "`state` (bucket, endpoint), or two stacks share one state key.",
          example='backend "s3" { bucket = "old-state" }   # contract: honey-tofu-state',
-         fix="Use the contract's bucket and endpoint everywhere; one key per stack.",
-         suite="state"),
+         fix="Use the contract's bucket and endpoint everywhere; one key per stack."),
     Rule("STATE003", "An OpenTofu file cannot be parsed; what it declares is not checked.",
          example='variable "x" {\n  default = \n}',
          fix="Fix the syntax (`tofu validate`), or exclude the directory with the case's "
-             "`exclude` param.", severity=Severity.WARNING, suite="state"),
+             "`exclude` param.", severity=Severity.WARNING),
     Rule("CLUSTER001", "A stack targets a kube context other than the contract's cluster "
                        "(`config_context` of a provider, through variables and tfvars).",
          example='variable "cluster_context" { default = "kind-dev" }',
-         fix="Target the contract's cluster (`cluster.contexts`, default its name: honey).",
-         suite="state"),
+         fix="Target the contract's cluster (`cluster.contexts`, default its name: honey)."),
 )
 
 KUBE_PROVIDERS = frozenset({"kubernetes", "helm", "kubectl", "kustomization"})

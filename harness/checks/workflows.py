@@ -21,31 +21,27 @@ RULES = (
     Rule("WF001",
          "A workflow or action file cannot be read (YAML error, duplicate key, wrong shape).",
          example="jobs:\n  build:\n    runs-on: tinyland-nix\n    runs-on: tinyland-nix-heavy",
-         fix="Remove the duplicate key; each workflow must be a mapping with `on:` and `jobs:`.",
-         suite="workflows"),
+         fix="Remove the duplicate key; each workflow must be a mapping with `on:` and `jobs:`."),
     Rule("WF002", "A local `uses:` points at an action or reusable workflow that does not exist.",
          example="- uses: ./.github/actions/nix-jbo",
-         fix="Point `uses:` at a directory holding action.yml (or an existing workflow file).",
-         suite="workflows"),
+         fix="Point `uses:` at a directory holding action.yml (or an existing workflow file)."),
     Rule("WF003", "`needs` names a job that does not exist, the needs graph has a cycle, or "
                   "reusable workflows call each other in a cycle or nest beyond GitHub's "
                   "limits (10 levels, 50 unique reusable workflows).",
          example="publish:\n  needs: [biuld]",
-         fix="Name existing job ids in `needs:` and remove cycles; flatten deep call chains.",
-         suite="workflows"),
+         fix="Name existing job ids in `needs:` and remove cycles; flatten deep call chains."),
     Rule("WF004", "A remote `uses: OWNER/REPO/PATH@REF` could not be read at its ref (not at "
                   "that ref, offline, HTTP 401/403/404, rate limited), so what it runs is not "
                   "checked.",
          example="jobs:\n  ci:\n    uses: octo/templates/.github/workflows/ci.yml@v9",
          fix="Give a local clone (`--uses-source OWNER/REPO=DIR` or the contract's "
              "`sources:`), set GITHUB_TOKEN, or fix the reference.",
-         severity=Severity.WARNING, suite="workflows"),
+         severity=Severity.WARNING),
     Rule("WF005", f"A job's matrix makes more than {MAX_COMBINATIONS} combinations: GitHub "
                   f"runs at most {MAX_COMBINATIONS} jobs of a matrix per workflow run, and the "
                   f"harness evaluates only the first {MAX_COMBINATIONS}.",
          example="strategy:\n  matrix: {a: [1..60], b: [1..60], c: [1..60]}  # 216,000",
-         fix="Split the matrix, or move an axis into steps of one job.",
-         suite="workflows"),
+         fix="Split the matrix, or move an axis into steps of one job."),
 )
 
 

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([{"id": r.id, "severity": str(r.severity), "suite": r.suite,
                            "summary": r.summary, "example": r.example, "fix": r.fix,
-                           "module": r.module} for r in rules], indent=2))
+                           "module": r.module, "checks": list(r.checks)} for r in rules],
+                         indent=2))
         return 0
     if args.format == "markdown":
         from harness.report.catalogue import catalogue_markdown
@@ -37,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
     for rule in rules:
         print(f"{rule.id}  [{rule.severity}] {rule.summary}")
         print("    example: " + rule.example.replace("\n", "\n             "))
-        print(f"    fix:     {rule.fix}\n")
+        print(f"    fix:     {rule.fix}")
+        print(f"    where:   {rule.module} ({', '.join(rule.checks)})\n")
     return 0

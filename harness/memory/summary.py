@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
-from harness.memory.judge import Verdict
 from harness.memory.runner import WorkloadRun
 from harness.quantity import format_bytes
 from harness.results import CheckOutput
+
+if TYPE_CHECKING:
+    from harness.checks.memory import Verdict
 
 
 def lane_peak_measurement(lane: str) -> str:
