@@ -19,14 +19,13 @@ from harness.scenario import Case, Suite
 from harness.suppress import apply_suppressions
 
 
-def make_context(repo: Path, contract_path: Path | None = None,
+def make_context(repo: Path | None, contract_path: Path | None = None,
                  options: Options | None = None) -> CheckContext:
-    """Resolve the repository and contract (lookup order: flag, fleet.yaml, bundled)."""
-    repo = repo.resolve()
+    """Resolve the repository (default: the working directory) and contract (lookup order:
+    flag, fleet.yaml, bundled)."""
+    repo = (repo or Path()).resolve()
     if not repo.is_dir():
         raise HarnessInputError(f"{repo}: repository directory does not exist")
-    if options is not None:
-        _check_endpoints(options)
     path = find_contract(repo, contract_path)
     display = str(path)
     if path == BUNDLED_CONTRACT:
@@ -36,22 +35,6 @@ def make_context(repo: Path, contract_path: Path | None = None,
             display = str(path.resolve().relative_to(repo)) if path.is_file() else display
     return CheckContext(repo=repo, contract=load_contract(path, display),
                         options=options or Options())
-
-
-_ENDPOINT_SCHEMES = {"--attic-url": ("http", "https"),
-                     "--bazel-cache": ("http", "https", "grpc", "grpcs")}
-
-
-def _check_endpoints(options: Options) -> None:
-    """Endpoint flags with a scheme no probe speaks are bad input, not a skip or an error."""
-    for flag, value in (("--attic-url", options.attic_url),
-                        ("--bazel-cache", options.bazel_cache)):
-        schemes = _ENDPOINT_SCHEMES[flag]
-        if value is not None and value.split("://", 1)[0].lower() not in schemes:
-            got = f"'{value.split('://', 1)[0]}://...'" if "://" in value else "no scheme"
-            allowed = [f"{scheme}://" for scheme in schemes]
-            raise HarnessInputError(f"{flag} must start with {', '.join(allowed[:-1])} or "
-                                    f"{allowed[-1]}, got {got}")
 
 
 def run_case(ctx: CheckContext, suite: Suite | str, case: Case) -> CaseResult:

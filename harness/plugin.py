@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from harness.checks.api import CheckContext
 from harness.checks.registry import MARKS, suite_marks
 from harness.errors import HarnessInputError
-from harness.options import Options, artifacts_dir_for
+from harness.options import OPTION_TABLE, options_from, resolve
 from harness.results import CaseResult, Finding, Status
 from harness.scenario import SUFFIX, Case, Suite, load_suite, suite_name_of, valid_mark
 
@@ -31,39 +30,34 @@ KNOWN_MARKS: dict[str, str] = {**suite_marks(), **MARKS}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the harness options."""
+    """Every option of the option table, as a flag and as the ini key `harness_<name>`."""
     group = parser.getgroup("flywheel-harness")
-    group.addoption("--harness-repo", default=None, metavar="DIR",
-                    help="repository the scenario suites check (default: the rootdir)")
-    group.addoption("--contract", "--harness-contract", dest="harness_contract", default=None,
-                    metavar="FILE", help="fleet contract (default: fleet.yaml, else bundled)")
-    group.addoption("--suite", dest="harness_suites", action="append", default=[],
-                    metavar="NAME", help="collect only this suite (repeatable)")
-    group.addoption("--require-live", action="store_true", default=False,
-                    help="fail instead of skipping cases whose endpoint or runner is missing")
-    group.addoption("--attic-url", default=None, help="Attic endpoint (overrides the contract)")
-    group.addoption("--bazel-cache", default=None, help="Bazel remote cache URL")
-    group.addoption("--evidence", default=None, metavar="FILE",
-                    help="write the JSON report (release evidence) here")
-    group.addoption("--attic-cache", default=None, help="Attic cache name (overrides the contract)")
-    group.addoption("--artifacts-dir", default=None, metavar="DIR",
-                    help="where charts and scratch data go")
-    group.addoption("--kubectl-file", dest="kubectl_files", action="append", default=[],
-                    metavar="FILE", help="saved `kubectl get ... -o json` output (repeatable)")
-    group.addoption("--metrics-file", dest="metrics_files", action="append", default=[],
-                    metavar="FILE", help="saved ARC listener metrics page (repeatable)")
-    from harness.github.uses.flags import FLAG_HELP
+    for name, declared in OPTION_TABLE.items():
+        kwargs: dict[str, Any] = {"dest": f"harness_{name}", "help": declared.help}
+        if declared.kind is bool:
+            kwargs.update(action="store_true", default=False)
+        else:
+            kwargs.update(metavar=declared.metavar,
+                          action="append" if declared.repeatable else "store",
+                          default=[] if declared.repeatable else None)
+        group.addoption(*declared.pytest_flags, **kwargs)
+        ini_type: Literal["bool", "linelist", "string"] = (
+            "bool" if declared.kind is bool else "linelist" if declared.repeatable else "string")
+        parser.addini(f"harness_{name}", help=declared.help, type=ini_type, default=None)
 
-    group.addoption("--repo-name", dest="harness_repo_name", default=None,
-                    metavar="OWNER/REPO", help=FLAG_HELP["--repo-name"])
-    group.addoption("--uses-source", dest="harness_uses_sources", action="append", default=[],
-                    metavar="OWNER/REPO=DIR", help=FLAG_HELP["--uses-source"])
-    group.addoption("--uses-ttl", dest="harness_uses_ttl", default=None, metavar="DURATION",
-                    help=FLAG_HELP["--uses-ttl"])
-    group.addoption("--github-api", dest="harness_github_api", default=None, metavar="URL",
-                    help=FLAG_HELP["--github-api"])
-    group.addoption("--offline", dest="harness_offline", action="store_true", default=False,
-                    help=FLAG_HELP["--offline"])
+
+def _ini(config: pytest.Config, name: str) -> Any:
+    """The ini value of option `name`; paths are relative to the ini file's directory."""
+    value = config.getini(f"harness_{name}")
+    if OPTION_TABLE[name].kind is Path and value:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return [base / v for v in value] if isinstance(value, list) else base / value
+    return value
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    """Option `name` as given: flag, else environment, else ini key, else default."""
+    return resolve(name, config.getoption(f"harness_{name}"), _ini(config, name))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -124,37 +118,16 @@ def _suites_under(config: pytest.Config) -> set[str]:
     return names
 
 
-def _uses_options(config: pytest.Config) -> dict[str, Any]:
-    """The remote-uses options (docs/remote-uses.md); bad values are HarnessInputError."""
-    from harness.github.uses import flags
-
-    return {"repo_name": flags.parse_repo_name(config.getoption("harness_repo_name")),
-            "uses_sources": flags.parse_sources(config.getoption("harness_uses_sources")),
-            "uses_ttl": flags.parse_ttl(config.getoption("harness_uses_ttl")),
-            "github_api": flags.parse_api(config.getoption("harness_github_api")),
-            "offline": bool(config.getoption("harness_offline"))}
-
-
 def _context(config: pytest.Config) -> CheckContext:
     cached = config.stash.get(_CONTEXT_KEY, None)
     if cached is None:
         from harness.engine import make_context
 
-        repo = config.getoption("harness_repo") or str(config.rootpath)
-        contract = config.getoption("harness_contract")
-        options = Options(
-            require_live=bool(config.getoption("require_live")),
-            attic_url=config.getoption("attic_url"),
-            bazel_cache=config.getoption("bazel_cache"),
-            attic_cache=config.getoption("attic_cache"),
-            artifacts_dir=artifacts_dir_for(config.getoption("artifacts_dir"),
-                                            config.getoption("evidence")),
-            kubectl_files=tuple(Path(p) for p in config.getoption("kubectl_files")),
-            metrics_files=tuple(Path(p) for p in config.getoption("metrics_files")),
-        )
         try:
-            options = replace(options, **_uses_options(config))
-            cached = make_context(Path(repo), Path(contract) if contract else None, options)
+            options = options_from({name: config.getoption(f"harness_{name}")
+                                    for name in OPTION_TABLE},
+                                   {name: _ini(config, name) for name in OPTION_TABLE})
+            cached = make_context(options.repo or config.rootpath, options.contract, options)
         except HarnessInputError as exc:
             cached = exc
         config.stash[_CONTEXT_KEY] = cached
@@ -176,7 +149,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """One item per case, or one failing item when the file is broken."""
-        wanted = self.config.getoption("harness_suites")
+        wanted = _option(self.config, "suites")
         try:
             suite = load_suite(self.path, self._display())
         except HarnessInputError as exc:
@@ -311,7 +284,7 @@ class _Recorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """On the controller (or without xdist), write the evidence file when asked to."""
         config = self.config
-        target = config.getoption("evidence")
+        target = _option(config, "evidence")
         if not target or self.on_worker:
             return
         from harness.evidence import write_evidence

@@ -53,7 +53,7 @@ def test_bad_input_exits_2(tmp_path: os.PathLike[str]) -> None:
     assert done.returncode == 2
     assert "--public-key" in done.stderr and "Traceback" not in done.stderr
     done = harness("--url", "ftp://x", cwd=str(tmp_path))
-    assert done.returncode == 2 and "http(s) URL" in done.stderr
+    assert done.returncode == 2 and "--url must start with http:// or https://" in done.stderr
 
 
 def test_unreachable_url_skips_unless_required(tmp_path: os.PathLike[str]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
 from harness.probes.bazel_run import Bazel, BazelError, bazel_binary, copy_workspace
+from harness.urls import BAZEL, require_scheme
 
 SAMPLE_WORKSPACE = Path(__file__).resolve().parent.parent / "data" / "bazel_sample"
 SAMPLE_TARGETS = ("//:report",)
@@ -58,10 +59,7 @@ def cache_for(ctx: CheckContext) -> Iterator[CacheTarget]:
     """The configured cache, or a loopback nginx cache that lives as long as the block."""
     url, source = configured_url(ctx)
     if url is not None:
-        scheme = url.split("://", 1)[0].lower()
-        if scheme not in ("http", "https", "grpc", "grpcs"):
-            raise HarnessInputError(f"bazel cache URL must be http(s):// or grpc(s)://, "
-                                    f"got {scheme}:// (from the {source})")
+        require_scheme(url, BAZEL, f"the Bazel cache URL (from the {source})")
         yield CacheTarget(url, source)
         return
     from harness.probes.loopback_http_cache import CacheServerError, start_cache

@@ -70,7 +70,7 @@ class CheckContext:
 
     def artifacts_dir(self) -> Path:
         """A directory for this run's artifacts, created on demand."""
-        path = self.options.artifacts_dir
+        path = self.options.artifacts
         if not path.is_absolute():
             path = Path.cwd() / path
         path.mkdir(parents=True, exist_ok=True)

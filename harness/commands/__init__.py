@@ -9,7 +9,8 @@ from __future__ import annotations
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("harness.commands.check", "run scenario suites against a repository"),
     "rules": ("harness.commands.rules", "list the rule catalogue"),
-    "attic": ("harness.commands.attic", "probe an Attic cache for the closure of some paths"),
+    "attic": ("harness.commands.attic",
+              "probe an Attic (or any Nix binary) cache for the closure of some paths"),
     "bazel": ("harness.commands.bazel", "run the Bazel cache cases against any cache and "
                                         "workspace"),
     "measure": ("harness.commands.measure",
@@ -25,4 +26,4 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fix": ("harness.commands.fix", "write the edits findings ask for (verified; safe, or "
                                     "unsafe on request)"),
 }
-"""Command name -> (module, one-line help)."""
+"""Command name -> (module, one-line help): the help is written here only."""

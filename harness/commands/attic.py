@@ -14,7 +14,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from harness.commands.common import emit
+from harness.commands.common import command_parser, emit
+from harness.options import add_cli_options
 
 CASES: dict[str, tuple[str, str]] = {
     "reachable": ("attic.reachable", "nix-cache-info answers; the cache's key is trusted"),
@@ -27,10 +28,10 @@ CASES: dict[str, tuple[str, str]] = {
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `attic` and its arguments."""
-    parser = subparsers.add_parser(
-        "attic", help="probe an Attic (or any Nix binary) cache for the closure of some paths",
-        description="Run the Attic cases (ATTIC001-005) against a cache without a contract. "
-                    "Exit 0: nothing failed; 1: a rule failed; 2: bad input.")
+    parser = command_parser(
+        subparsers, "attic",
+        "Run the Attic cases (ATTIC001-005) against a cache without a contract. Exit 0: "
+        "nothing failed; 1: a rule failed; 2: bad input.")
     parser.add_argument("--url", default=None,
                         help="Attic server URL; the cache is {url}/{cache} (default: build "
                              "and serve a loopback cache)")
@@ -49,10 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="environment variable holding the token (default: ATTIC_TOKEN)")
     parser.add_argument("--format", choices=["text", "json", "github"], default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--require-live", action="store_true",
-                        help="fail, instead of skipping, when the cache is unreachable")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
-                        help="where scratch stores go (default: .harness)")
+    add_cli_options(parser, "require_live", "artifacts_dir")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.report import renderer
     from harness.scenario import Case
     from harness.suites import build_report
+    from harness.urls import HTTP, require_scheme
 
     if not 0.0 <= args.min_hit_ratio <= 1.0:
         raise HarnessInputError(f"--min-hit-ratio {args.min_hit_ratio} is not within 0..1")
@@ -75,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
             PublicKey.parse(key)
         except NarInfoError as exc:
             raise HarnessInputError(f"--public-key: {exc}") from None
-    if args.url and not args.url.startswith(("http://", "https://")):
-        raise HarnessInputError(f"--url {args.url!r} is not an http(s) URL")
+    if args.url:
+        require_scheme(args.url, HTTP, "--url")
     attic = AtticCache(cache=args.cache, url=args.url, public_keys=tuple(args.public_key),
                        min_hit_ratio=args.min_hit_ratio, token_env=args.token_env,
                        installables=tuple(args.installable))

@@ -13,8 +13,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.commands.common import emit
+from harness.commands.common import command_parser, emit
 from harness.errors import HarnessInputError
+from harness.options import add_cli_options
 from harness.report.model import Report
 
 CASES: dict[str, tuple[str, str]] = {
@@ -27,10 +28,10 @@ CASES: dict[str, tuple[str, str]] = {
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `bazel` and its arguments."""
-    parser = subparsers.add_parser(
-        "bazel", help="run the Bazel cache cases against any cache and workspace",
-        description="Probe a Bazel remote cache and measure a warm build's hit ratio, "
-                    "without a contract. Exit 0: passed; 1: a rule failed; 2: bad input.")
+    parser = command_parser(
+        subparsers, "bazel",
+        "Probe a Bazel remote cache and measure a warm build's hit ratio, without a "
+        "contract. Exit 0: passed; 1: a rule failed; 2: bad input.")
     parser.add_argument("--url", default=None,
                         help="cache URL, http(s):// or grpc(s):// (default: a loopback nginx "
                              "WebDAV cache started for the run)")
@@ -50,10 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="seconds per bazel invocation (default 600)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
-                        help="scratch space and execution logs (default: .harness)")
-    parser.add_argument("--require-live", action="store_true",
-                        help="fail, instead of skipping, when Bazel or the cache is missing")
+    add_cli_options(parser, "require_live", "artifacts_dir")
 
 
 def case_params(args: argparse.Namespace, name: str) -> dict[str, Any]:
@@ -77,15 +75,15 @@ def run(args: argparse.Namespace) -> int:
     from harness.report import renderer
     from harness.scenario import Case
     from harness.suites import build_report
+    from harness.urls import BAZEL, require_scheme
 
     if not 0.0 <= args.min_hit_ratio <= 1.0:
         raise HarnessInputError(f"--min-hit-ratio must be between 0 and 1, got "
                                 f"{args.min_hit_ratio}")
     if args.workspace is not None and not args.workspace.is_dir():
         raise HarnessInputError(f"{args.workspace}: workspace directory does not exist")
-    if args.url is not None and args.url.split("://", 1)[0].lower() not in (
-            "http", "https", "grpc", "grpcs"):
-        raise HarnessInputError(f"--url must be http(s):// or grpc(s)://, got {args.url!r}")
+    if args.url is not None:
+        require_scheme(args.url, BAZEL, "--url")
     options = Options(require_live=args.require_live, bazel_cache=args.url,
                       artifacts_dir=args.artifacts_dir)
     repo = args.workspace if args.workspace is not None else Path.cwd()

@@ -5,29 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import (
-    add_live_arguments,
-    add_target_arguments,
-    add_uses_arguments,
-    emit,
-    options_from,
-)
+from harness.commands.common import command_parser, emit
+from harness.options import add_cli_options, cli_options
 from harness.report import FORMATS, renderer
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `check` and its arguments."""
-    parser = subparsers.add_parser("check", help="run scenario suites against a repository",
-                                   description="Run the scenario suites against a repository "
-                                               "and report. Exit 0: nothing failed; 1: a rule "
-                                               "failed; 2: bad input.")
-    add_target_arguments(parser)
-    parser.add_argument("--suite", action="append", default=[], metavar="NAME",
-                        help="run only this suite (repeatable; default: all)")
+    parser = command_parser(subparsers, "check",
+                            "Run the scenario suites against a repository and report. Exit 0: "
+                            "nothing failed; 1: a rule failed; 2: bad input.")
+    add_cli_options(parser)
     parser.add_argument("--format", choices=sorted(FORMATS), default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--evidence", type=Path, default=None,
-                        help="also write the JSON report here as release evidence")
     parser.add_argument("--scenarios", type=Path, default=None,
                         help="directory of *.scenario.yaml suites (default: the bundled ones)")
     parser.add_argument("--static", action="store_true",
@@ -36,8 +26,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--progress", action="store_true",
                         help="print a line per case as it finishes, and what was proven, to "
                              "stderr (default when stderr is a terminal)")
-    add_live_arguments(parser)
-    add_uses_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,16 +45,17 @@ def run(args: argparse.Namespace) -> int:
     from harness.suites import build_report, load_suites, select_suites
 
     started = time.perf_counter()
-    key = evidence_key() if args.evidence is not None else None  # bad key: exit 2 up front
-    suites = select_suites(load_suites(args.scenarios, args.suite), args.suite)
+    options = cli_options(args)
+    key = evidence_key() if options.evidence is not None else None  # bad key: exit 2 up front
+    suites = select_suites(load_suites(args.scenarios, options.suites), options.suites)
     if args.static:
         kept = static_only(suites)
         if not kept:  # nothing to examine is bad input, never a pass
             raise HarnessInputError(f"--static: no static case in suite(s) "
                                     f"{', '.join(s.name for s in suites)}")
         suites = kept
-    repo = repo_to_check(args.repo, reads_repo=bool(static_only(suites)))
-    ctx = make_context(repo, args.contract, options_from(args))
+    repo = repo_to_check(options.repo or Path(), reads_repo=bool(static_only(suites)))
+    ctx = make_context(repo, options.contract, options)
     progress = None
     if wanted(args.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
@@ -75,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
         progress.summary(results, time.perf_counter() - started)
     report = build_report(ctx, results)
     emit(renderer(args.format)(report), args.output)
-    if args.evidence is not None:
-        write_evidence(report, args.evidence, key)
+    if options.evidence is not None:
+        write_evidence(report, options.evidence, key)
     return 1 if report.failed else 0
 
 

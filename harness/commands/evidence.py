@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from harness.commands.common import command_parser
 from harness.errors import HarnessInputError, Problem
 from harness.report.model import Report
 from harness.results import CaseResult, Status
@@ -22,8 +23,9 @@ _RANK = {Status.ERROR: 0, Status.FAILED: 1, Status.PASSED: 2, Status.SKIPPED: 3}
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `evidence merge` and `evidence render`."""
-    parser = subparsers.add_parser("evidence", help="merge evidence files of matrix jobs, "
-                                   "or render one in any format")
+    parser = command_parser(subparsers, "evidence",
+                            "Merge the evidence files of matrix jobs, or render one in any "
+                            "format.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     merge = actions.add_parser("merge", help="merge evidence files into one",
                                description="Merge evidence from several matrix jobs (same "

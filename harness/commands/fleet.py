@@ -43,7 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--contract", type=Path, default=None,
                         help="the fleet contract (default: the bundled honey contract; "
                              "repositories' own fleet.yaml files are not read)")
-    from harness.github.uses.flags import FLAG_HELP
+    from harness.options import OPTION_TABLE
+
+    FLAG_HELP = {o.flag: o.help for o in OPTION_TABLE.values()}
 
     parser.add_argument("--uses-source", dest="uses_sources", action="append", default=[],
                         metavar="OWNER/REPO=DIR",

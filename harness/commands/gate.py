@@ -11,22 +11,21 @@ import json
 import sys
 from pathlib import Path
 
+from harness.commands.common import command_parser
+from harness.options import add_cli_options
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `gate` and its arguments."""
-    parser = subparsers.add_parser(
-        "gate", help="release gate: check evidence before a FlakeHub publish",
-        description="Pass only when the evidence belongs to this commit (clean tree), the "
+    parser = command_parser(
+        subparsers, "gate",
+        "Pass only when the evidence belongs to this commit (clean tree), the "
                     "same contract, covers the required suites and roles, has no failed, "
                     "errored or skipped live case, and is fresh. Exit 0 pass, 1 refused, "
                     "2 bad input.")
     parser.add_argument("--evidence", type=Path, required=True, metavar="FILE",
                         help="evidence JSON (from `check --evidence` or `evidence merge`)")
-    parser.add_argument("--repo", type=Path, default=Path(),
-                        help="the checkout being released (default: current directory)")
-    parser.add_argument("--contract", type=Path, default=None,
-                        help="fleet contract (default: fleet.yaml at the repo root, else the "
-                             "bundled honey contract)")
+    add_cli_options(parser, "repo", "contract")
     parser.add_argument("--flakehub-dir", type=Path, default=None, metavar="DIR",
                         help="also inspect a flakehub-push dry run (its FLAKEHUB_DEST_DIR): "
                              "the release must be of the commit the evidence proves")

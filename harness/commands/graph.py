@@ -6,19 +6,19 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.commands.common import add_target_arguments, add_uses_arguments, emit, options_from
+from harness.commands.common import command_parser, emit
+from harness.options import USES_OPTIONS, add_cli_options, cli_options
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `graph`."""
-    parser = subparsers.add_parser(
-        "graph", help="the resolved job graph: lanes, bootstrap, roles",
-        description="For each job: its possible lanes (resolved, partial, unknown), where Nix "
-                    "is installed, its role, and the path from bootstrap to publish.")
-    add_target_arguments(parser)
+    parser = command_parser(
+        subparsers, "graph",
+        "For each job: its possible lanes (resolved, partial, unknown), where Nix is "
+        "installed, its role, and the path from bootstrap to publish.")
+    add_cli_options(parser, "repo", "contract", *USES_OPTIONS)
     parser.add_argument("--format", choices=["json", "dot", "text"], default="json")
     parser.add_argument("--output", type=Path, default=None, help="write it here")
-    add_uses_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.engine import make_context
     from harness.github.graph import build_graph, to_dot, to_text
 
-    ctx = make_context(args.repo, args.contract, options_from(args))
+    options = cli_options(args)
+    ctx = make_context(options.repo, options.contract, options)
     graph = build_graph(ctx.workflows, ctx.contract)
     if args.format == "dot":
         text = to_dot(graph)

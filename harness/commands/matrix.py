@@ -14,8 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.commands.common import command_parser
 from harness.contract.model import Contract
 from harness.errors import HarnessInputError
+from harness.options import add_cli_options
 from harness.scenario import Suite
 
 HEAVY_SUITES = frozenset({"memory"})
@@ -46,16 +48,12 @@ def matrix(suites: list[Suite], contract: Contract) -> dict[str, list[dict[str, 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `matrix`."""
-    parser = subparsers.add_parser(
-        "matrix", help="print the GitHub Actions matrix of suites and lanes",
-        description="Print the matrix (JSON for fromJSON) mapping each suite to its lane.")
-    parser.add_argument("--repo", type=Path, default=Path(),
-                        help="repository (for its fleet.yaml; default: current directory)")
-    parser.add_argument("--contract", type=Path, default=None, help="fleet contract")
+    parser = command_parser(
+        subparsers, "matrix",
+        "Print the matrix (JSON for fromJSON) mapping each suite to its lane.")
+    add_cli_options(parser, "repo", "contract", "suites")
     parser.add_argument("--scenarios", type=Path, default=None,
                         help="directory of *.scenario.yaml suites (default: the bundled ones)")
-    parser.add_argument("--suite", action="append", default=[], metavar="NAME",
-                        help="only these suites (repeatable)")
     parser.add_argument("--pretty", action="store_true", help="indented JSON")
     parser.add_argument("--fleet", type=Path, default=None, metavar="FILE",
                         help="instead: split this repo list (as for `fleet --repo-list`) into "
@@ -92,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(fleet, indent=2 if args.pretty else None,
                          separators=None if args.pretty else (",", ":")))
         return 0
-    suites = select_suites(load_suites(args.scenarios), args.suite)
+    suites = select_suites(load_suites(args.scenarios), args.suites)
     data = matrix(suites, ctx.contract)
     print(json.dumps(data, indent=2 if args.pretty else None,
                      separators=None if args.pretty else (",", ":")))

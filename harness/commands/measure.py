@@ -13,20 +13,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.commands.common import add_target_arguments, emit
+from harness.commands.common import command_parser, emit
 from harness.errors import HarnessInputError
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `measure` and its arguments."""
-    parser = subparsers.add_parser(
-        "measure", help="run a command under a lane's memory envelope and judge it",
-        description="Run CMD inside a fresh memory cgroup whose limit is the lane's envelope "
+    from harness.options import add_cli_options
+
+    parser = command_parser(
+        subparsers, "measure",
+        "Run CMD inside a fresh memory cgroup whose limit is the lane's envelope "
                     "(root on cgroup v1, or a delegated v2 subtree; elsewhere the process "
                     "tree is sampled in the current cgroup) and judge it by the kernel's "
                     "counters. Exit 0: fits; 1: MEM001, or MEM004 (the command failed); 2: bad "
                     "input.")
-    add_target_arguments(parser)
+    add_cli_options(parser, "repo", "contract")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--lane", help="contract lane whose memory_limit is the envelope")
     where.add_argument("--limit", help="an explicit envelope, e.g. 8Gi")

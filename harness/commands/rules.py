@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from harness.commands.common import command_parser
 from harness.errors import HarnessInputError
 from harness.rules import all_rules
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `rules`."""
-    parser = subparsers.add_parser("rules", help="list the rule catalogue")
+    parser = command_parser(subparsers, "rules",
+                            "The rule catalogue: each rule with an example violation, its fix, "
+                            "and the module and checks that implement it.")
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     parser.add_argument("rule", nargs="*", help="show only these rule ids")
 

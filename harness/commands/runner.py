@@ -8,10 +8,10 @@ records it with the time; `after` checks that the installed Nix works as the con
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
-from harness.commands.common import add_target_arguments, emit, options_from
+from harness.commands.common import command_parser, emit
+from harness.options import add_cli_options, cli_options
 
 _CASES = {
     "before": ("runner-nix-absent-before-install", "runner.nix_absent"),
@@ -21,17 +21,15 @@ _CASES = {
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `runner` and its arguments."""
-    parser = subparsers.add_parser(
-        "runner", help="prove Nix bootstrap on this runner (NIX001/NIX002)",
-        description="Before the install step: Nix must be absent (NIX001). After it: Nix "
-                    "works, flakes on, store writable, user trusted, Attic configured (NIX002).")
-    add_target_arguments(parser)
+    parser = command_parser(
+        subparsers, "runner",
+        "Before the install step: Nix must be absent (NIX001). After it: Nix works, flakes "
+        "on, store writable, user trusted, Attic configured (NIX002).")
+    add_cli_options(parser, "repo", "contract", "evidence", "attic_url", "artifacts_dir")
     parser.add_argument("--phase", choices=sorted(_CASES), required=True)
     parser.add_argument("--format", choices=["text", "json", "github", "markdown", "sarif"],
                         default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--evidence", type=Path, default=None,
-                        help="also write the JSON report here as evidence")
     parser.add_argument("--root", type=Path, default=Path("/"),
                         help="filesystem root to look for /nix under (default: /)")
     parser.add_argument("--path", dest="search_path", default=None, metavar="PATH",
@@ -40,9 +38,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="before-install record (default: $HARNESS_RUNNER_STATE, else "
                              "$RUNNER_TEMP/flywheel-harness-runner.json, else "
                              ".harness/runner-before.json)")
-    parser.add_argument("--attic-url", default=None, help="Attic endpoint (overrides contract)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path(".harness"),
-                        help="where scratch data go (default: .harness)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.scenario import Case
     from harness.suites import build_report
 
-    options = replace(options_from(args), runner_phase=args.phase)
-    ctx = make_context(args.repo, args.contract, options)
+    options = cli_options(args, runner_phase=args.phase)
+    ctx = make_context(options.repo, options.contract, options)
     name, check = _CASES[args.phase]
     params: dict[str, object] = {"root": str(args.root)}
     if args.search_path is not None:
@@ -68,6 +63,6 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "text" and result.reason and not report.failed:
         text = f"{result.node_id}: {result.reason}\n{text}"
     emit(text, args.output)
-    if args.evidence is not None:
-        write_evidence(report, args.evidence)
+    if options.evidence is not None:
+        write_evidence(report, options.evidence)
     return 1 if report.failed else 0

@@ -1,5 +1,6 @@
 """The remote-uses options as users write them: `--repo-name`, `--uses-source OWNER/REPO=DIR`
-(repeatable), `--uses-ttl`, `--github-api URL`, `--offline`. Parsed once for both front doors."""
+(repeatable), `--uses-ttl`, `--github-api URL`, `--offline`. Declared in the option table
+(harness/options.py), which calls these parsers for both front doors."""
 
 from __future__ import annotations
 
@@ -12,18 +13,6 @@ from harness.github.identity import valid_repo_name
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-FLAG_HELP = {
-    "--repo-name": "OWNER/REPO of the checked repository (default: the contract's "
-                   "forge.repository, else the origin remote)",
-    "--uses-source": "local clone for remote `uses:` of OWNER/REPO, as OWNER/REPO=DIR "
-                     "(repeatable)",
-    "--uses-ttl": "how long cached remote files at a tag or branch stay fresh: seconds or "
-                  "30m, 1h, 2d (default 1h; full SHAs never expire)",
-    "--github-api": "GitHub REST API URL (default $GITHUB_API_URL, else "
-                    "https://api.github.com; GitHub Enterprise: https://HOST/api/v3)",
-    "--offline": "never ask the GitHub API for remote `uses:` (unresolved ones are WF004)",
-}
 
 
 def parse_repo_name(value: str | None) -> str | None:
