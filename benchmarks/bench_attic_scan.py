@@ -85,7 +85,7 @@ def _build_cache(work: Path) -> tuple[str, str, list[str]]:
 def main() -> dict[str, Any]:
     """Build the cache, time both scans, and report whether the target is met."""
     from harness.probes.binary_cache import CacheClient, Presence
-    from harness.probes.loopback_cache import NginxStatic, loopback_missing_reason
+    from harness.probes.loopback_cache import loopback_missing_reason, serve_directory
     from harness.probes.narinfo import PublicKey, check_many, store_path_hash
     from harness.probes.nix import remove_tree, run_nix
 
@@ -96,7 +96,7 @@ def main() -> dict[str, Any]:
     top, public, paths = _build_cache(work)
     hashes = [store_path_hash(p) for p in paths]
     keys = [PublicKey.parse(public)]
-    server = NginxStatic(work / "www", work / "nginx").start()
+    server = serve_directory(work / "www", work / "nginx")
     cache_url = f"{server.url}/bench"
     try:
         def nix_query(index: int) -> None:

@@ -57,7 +57,7 @@ def test_bad_input_exits_2(tmp_path: os.PathLike[str]) -> None:
 
 
 def test_unreachable_url_skips_unless_required(tmp_path: os.PathLike[str]) -> None:
-    from harness.testing.faultserver import refused_url
+    from harness.probes.faultserver import refused_url
 
     url = refused_url()
     done = harness("--url", url, "--case", "reachable", "--format", "json", "/nix/store/"

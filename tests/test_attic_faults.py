@@ -18,11 +18,11 @@ from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import AtticCache
 from harness.options import Options
 from harness.probes.binary_cache import AuthError, CacheClient, Presence
+from harness.probes.faultserver import FaultServer, Reply
 from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import parse_narinfo, store_path_hash
 from harness.results import CheckOutput
-from harness.testing.attic_server import AtticShapedServer
-from harness.testing.faultserver import FaultServer, Reply
+from tests.helpers.attic_server import AtticShapedServer
 
 
 def ctx_for(tmp_path: Path, url: str, cache: str, keys: tuple[str, ...]) -> CheckContext:

@@ -177,7 +177,7 @@ def test_hung_cache_build_still_succeeds_and_slow_settings_fail(tmp_path: Path) 
 
 
 def test_unreachable_live_endpoint_is_a_live_skip(tmp_path: Path) -> None:
-    from harness.testing.faultserver import refused_url
+    from harness.probes.faultserver import refused_url
 
     url = refused_url()
     with pytest.raises(Skip) as skip:

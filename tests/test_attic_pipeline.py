@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness.probes.binary_cache import CacheClient, Presence
+from harness.probes.faultserver import FaultServer, Reply
 from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import store_path_hash
-from harness.testing.faultserver import FaultServer, Reply
 
 FAKES = [f"{i:032d}" for i in range(40)]  # valid nix32 hashes, never in a cache
 

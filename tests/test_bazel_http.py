@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import httpx
 import pytest
@@ -17,6 +14,7 @@ from harness.checks.bazel import check_cache_answers, check_round_trip
 from harness.contract import find_contract, load_contract
 from harness.options import Options
 from harness.probes.bazel_http import EMPTY_SHA256, probe_answers, probe_round_trip
+from harness.probes.faultserver import FaultServer, Reply, Request
 from harness.probes.loopback_http_cache import LoopbackHttpCache, start_cache
 from harness.probes.outage import outage
 from harness.redact import redact_url as redact
@@ -34,52 +32,29 @@ def nginx_cache(tmp_path: Path) -> Iterator[LoopbackHttpCache]:
         cache.stop()
 
 
-class _FakeRemote(BaseHTTPRequestHandler):
+def _bazel_remote(store: dict[str, bytes]) -> Callable[[Request], Reply]:
     """bazel-remote's /status, a store that keeps CAS but corrupts AC entries on read."""
 
-    store: ClassVar[dict[str, bytes]] = {}
+    def handler(request: Request) -> Reply:
+        if request.method == "PUT":
+            store[request.path] = request.body
+            return Reply(200)
+        if request.path == "/status":
+            return Reply(200, json.dumps({"CurrSize": 4096, "MaxSize": 10 ** 9, "NumFiles": 3,
+                                          "ServerTime": 0, "GitCommit": "test"}).encode())
+        if request.path.startswith("/ac/") and request.path in store:
+            return Reply(200, b"\xff\xff\xff")  # not an ActionResult
+        if request.path in store:
+            return Reply(200, store[request.path])
+        return Reply(404)
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, code: int, body: bytes = b"") -> None:
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        if self.path == "/status":
-            body = json.dumps({"CurrSize": 4096, "MaxSize": 10 ** 9, "NumFiles": 3,
-                               "ServerTime": 0, "GitCommit": "test"}).encode()
-            self._send(200, body)
-        elif self.path.startswith("/ac/") and self.path in self.store:
-            self._send(200, b"\xff\xff\xff")  # not an ActionResult
-        elif self.path in self.store:
-            self._send(200, self.store[self.path])
-        else:
-            self._send(404)
-
-    do_HEAD = do_GET
-
-    def do_PUT(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        self.store[self.path] = self.rfile.read(length)
-        self._send(200)
+    return handler
 
 
 @pytest.fixture
 def fake_remote() -> Iterator[str]:
-    _FakeRemote.store = {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRemote)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with FaultServer(default=_bazel_remote({})) as server:
+        yield server.url
 
 
 @pytest.mark.needs_nginx
@@ -162,8 +137,6 @@ def test_check_reports_a_dead_cache_from_the_option(tmp_path: Path) -> None:
 
 def test_truncated_blobs_and_malformed_results_are_caught() -> None:
     """A cache that stores fine but truncates CAS reads and garbles AC reads."""
-    from harness.testing.faultserver import FaultServer, Reply, Request
-
     store: dict[str, bytes] = {}
 
     def handler(request: Request) -> Reply:
@@ -184,8 +157,6 @@ def test_truncated_blobs_and_malformed_results_are_caught() -> None:
 
 
 def test_a_cache_that_wants_credentials_says_so() -> None:
-    from harness.testing.faultserver import FaultServer, Reply
-
     with FaultServer(default=Reply(401, b"auth required")) as server:
         answers = probe_answers(server.url, timeout=5)
         trip = probe_round_trip(server.url, timeout=5)
@@ -199,7 +170,7 @@ def test_missing_tools_are_live_skips(tmp_path: Path, monkeypatch: pytest.Monkey
     from harness.scenario import Case
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no bazel, no nginx
-    monkeypatch.setattr("harness.probes.loopback_http_cache.nginx_binary", lambda: None)
+    monkeypatch.setattr("harness.probes.nginx.nginx_binary", lambda: None)
     ctx = _ctx(tmp_path, None)
     for check in ("bazel.cache_answers", "bazel.warm_hit_ratio"):
         result = run_case(ctx, "caches", Case("c", check, 1))

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.probes.faultserver import refused_url
 from harness.redact import scrub_credentials
-from harness.testing.faultserver import refused_url
 from tests.helpers.paths import ROOT
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from harness.checks.bazel import remote_bounds
+from harness.probes.faultserver import HUGE_LENGTH, FaultServer, Reply, Request, refused_url
 from harness.probes.http_bounds import MAX_CACHE_INFO_BYTES
-from harness.testing.faultserver import HUGE_LENGTH, FaultServer, Reply, Request, refused_url
 from tests.helpers.paths import ROOT
 from tests.helpers.tools import require_tool
 

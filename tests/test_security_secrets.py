@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.cli import main
+from harness.probes.faultserver import FaultServer, Reply, refused_url
 from harness.redact import ScrubbedStream, scrub_credentials
 from harness.report import FORMATS
 from harness.secret_files import PREFIX, secret_file, sweep_stale
-from harness.testing.faultserver import FaultServer, Reply, refused_url
 from tests.helpers.paths import ROOT
 from tests.helpers.tools import require_tool
 

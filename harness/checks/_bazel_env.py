@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
-from harness.errors import HarnessInputError
+from harness.errors import HarnessInputError, ToolMissing
 from harness.probes.bazel_run import Bazel, BazelError, bazel_binary, copy_workspace
 from harness.urls import BAZEL, require_scheme
 
@@ -62,11 +62,12 @@ def cache_for(ctx: CheckContext) -> Iterator[CacheTarget]:
         require_scheme(url, BAZEL, f"the Bazel cache URL (from the {source})")
         yield CacheTarget(url, source)
         return
-    from harness.probes.loopback_http_cache import CacheServerError, start_cache
+    from harness.probes.loopback_http_cache import start_cache
+    from harness.probes.nginx import NginxError
 
     try:
         cache = start_cache()
-    except CacheServerError as exc:
+    except (NginxError, ToolMissing) as exc:
         raise Skip(f"no Bazel cache configured and the embedded loopback cache cannot "
                    f"start: {exc}", live=True) from None
     try:

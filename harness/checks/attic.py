@@ -23,13 +23,14 @@ from harness.checks._attic_target import (
 from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
 from harness.probes.binary_cache import AuthError, CacheClient, CacheError, Lookup, Presence
-from harness.probes.loopback_cache import NIX_FILE, closed_port
+from harness.probes.faultserver import FaultServer, Reply
+from harness.probes.loopback_cache import NIX_FILE
 from harness.probes.narinfo import Trust, check_many, store_path_hash
 from harness.probes.nix import NixError, nix_missing_reason, realise, remove_tree, show_config
+from harness.probes.ports import closed_port
 from harness.results import CheckOutput, Finding
 from harness.rules import Rule
 from harness.secret_files import secret_file
-from harness.testing.faultserver import FaultServer, Reply
 
 RULES = (
     Rule("ATTIC001", "the Attic cache answers nix-cache-info for the client's store, and its "

@@ -16,17 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import ToolMissing
+from harness.probes.nginx import INSTALL_HINT, Nginx, nginx_binary, start_nginx
 from harness.probes.nix import (
     HOST_SANDBOX_PATHS,
     NixError,
@@ -40,33 +35,12 @@ KEY_NAME = "flywheel-loopback-1"
 TOP = "app"
 ATTRS = ("data", "lib", "tool", "app")
 PARTIAL_TOP = "lib"
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
 BUILD_TIMEOUT = 120.0
 
-_NGINX_CONF = """\
-{user}worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 512; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp/body;
-    proxy_temp_path {root}/tmp/proxy;
-    fastcgi_temp_path {root}/tmp/fastcgi;
-    uwsgi_temp_path {root}/tmp/uwsgi;
-    scgi_temp_path {root}/tmp/scgi;
-    types {{ text/x-nix-narinfo narinfo; application/x-nix-nar nar; }}
-    default_type application/octet-stream;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    server {{
-        listen 127.0.0.1:{port};
+_STATIC = """\
         root {docroot};
-    }}
-}}
-"""
+        types {{ text/x-nix-narinfo narinfo; application/x-nix-nar nar; }}
+        default_type application/octet-stream;"""
 
 
 def loopback_missing_reason() -> str | None:
@@ -74,95 +48,15 @@ def loopback_missing_reason() -> str | None:
     reason = nix_missing_reason()
     if reason:
         return reason
-    if shutil.which("nginx") is None:
-        return "nginx is not installed (Debian: apt-get install nginx)"
+    if nginx_binary() is None:
+        return INSTALL_HINT
     return None
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (for outage cases)."""
-    return free_port()
-
-
-class NginxStatic:
-    """A real nginx serving the files under `docroot` on 127.0.0.1 (stop() or `with`)."""
-
-    def __init__(self, docroot: Path, workdir: Path) -> None:
-        self.docroot = docroot
-        self.workdir = workdir
-        self.port = 0
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:PORT`."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, attempts: int = 5) -> NginxStatic:
-        """Start nginx on a free port; ToolMissing/RuntimeError when it cannot."""
-        nginx = shutil.which("nginx")
-        if nginx is None:
-            raise ToolMissing("nginx is not installed (Debian: apt-get install nginx)")
-        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (self.workdir / "tmp" / name).mkdir(parents=True, exist_ok=True)
-        last = ""
-        for _ in range(attempts):
-            self.port = free_port()
-            conf = self.workdir / "nginx.conf"
-            user = "user root;\n" if os.geteuid() == 0 else ""
-            conf.write_text(_NGINX_CONF.format(user=user, root=self.workdir, port=self.port,
-                                               docroot=self.docroot))
-            log = self.workdir / "nginx.out"
-            with log.open("wb") as out:
-                self._proc = subprocess.Popen(
-                    [nginx, "-c", str(conf), "-p", str(self.workdir), "-e",
-                     str(self.workdir / "error.log")],
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            if self._wait_ready():
-                return self
-            last = (self.workdir / "error.log").read_text(errors="replace")[-300:] \
-                if (self.workdir / "error.log").exists() else log.read_text()[-300:]
-            self.stop()
-        raise RuntimeError(f"nginx did not start: {last.strip()}")
-
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._proc is None or self._proc.poll() is not None:
-                return False
-            with contextlib.suppress(OSError), \
-                    socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-            time.sleep(0.02)
-        return False
-
-    def stop(self) -> None:
-        """Stop nginx (master and workers) and wait for it."""
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=STOP_TIMEOUT)
-
-    def __enter__(self) -> NginxStatic:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+def serve_directory(docroot: Path, workdir: Path) -> Nginx:
+    """A real nginx serving the files under `docroot` on 127.0.0.1; the caller stops it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    return start_nginx(workdir, _STATIC.format(docroot=docroot))
 
 
 @dataclass
@@ -224,7 +118,7 @@ def publish(store: Path, paths: list[str], directory: Path, secret_key: Path | N
 
 
 def build_loopback_cache(workdir: Path, *, salt: str = "",
-                         timeout: float = BUILD_TIMEOUT) -> tuple[LoopbackCache, NginxStatic]:
+                         timeout: float = BUILD_TIMEOUT) -> tuple[LoopbackCache, Nginx]:
     """Build store, key and caches under `workdir` and start nginx; the caller stops it."""
     reason = loopback_missing_reason()
     if reason:
@@ -244,7 +138,7 @@ def build_loopback_cache(workdir: Path, *, salt: str = "",
     closure = {item["path"]: int(item["narSize"]) for item in json.loads(infos.stdout)}
     caches = {name: sorted(p for p in closure if _in_cache(docroot / name, p))
               for name in published}
-    server = NginxStatic(docroot, workdir / "nginx").start()
+    server = serve_directory(docroot, workdir / "nginx")
     cache = LoopbackCache(root=workdir, url=server.url, public_key=public,
                           secret_key_file=secret, store=store, paths=paths, closure=closure,
                           caches=caches)

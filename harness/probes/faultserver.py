@@ -1,4 +1,4 @@
-"""A fault-injecting HTTP/1.1 server on 127.0.0.1:0 for tests of HTTP probes.
+"""A fault-injecting HTTP/1.1 server on 127.0.0.1:0: broken caches for checks and tests.
 
 Routes map a request path to a `Reply`; each reply can carry a fault:
 
@@ -19,10 +19,14 @@ A route with a `handler` computes its reply from the request (method, path, head
 body). The server is threaded, keeps connections alive, and `stop()` (or leaving the
 `with` block) wakes slow handlers and closes everything. For a port that refuses
 connections outright use `refused_url()`.
+
+An HTTP/2 client (gRPC) gets the fault of the default route too: `refuse` closes,
+`slow` never answers, anything else is answered `500` in HTTP/1.1 and closed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -31,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
 
+from harness.probes.ports import closed_port
+
 FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed", "endless", "huge",
           "slowloris")
 MALFORMED_BODY = b"\x00this is not what you asked for\xff\n{{{"
@@ -38,6 +44,9 @@ SLOW_LIMIT = 120.0
 HUGE_LENGTH = 10 * 1024 ** 3
 SLOWLORIS_INTERVAL = 0.2
 STREAM_CHUNK = 64 * 1024
+_HTTP2_PREFACE = b"PRI * HTTP/2.0"
+_RAW_500 = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 13\r\nConnection: close\r\n\r\ncache is down")
 
 
 @dataclass(frozen=True)
@@ -144,9 +153,22 @@ class FaultServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            raw_requestline: bytes
 
             def log_message(self, format: str, *args: object) -> None:
                 return
+
+            def parse_request(self) -> bool:
+                if not self.raw_requestline.startswith(_HTTP2_PREFACE):
+                    return super().parse_request()
+                fault = server._reply_for(Request("PRI", "*", {}, b"")).fault
+                self.close_connection = True
+                if fault == "slow":
+                    server._stop.wait(SLOW_LIMIT)
+                elif fault != "refuse":
+                    with contextlib.suppress(OSError):
+                        self.wfile.write(_RAW_500)
+                return False
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -216,7 +238,4 @@ class FaultServer:
 
 def refused_url() -> str:
     """A loopback URL whose port nothing listens on: connections are refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{closed_port()}"

@@ -21,8 +21,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.probes.faultserver import FaultServer, Reply, Request
 from harness.probes.narinfo import hash_bytes
-from harness.testing.faultserver import FaultServer, Reply, Request
 
 HEADER = "X-Attic-Cache-Visibility"
 
