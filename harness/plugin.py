@@ -288,7 +288,7 @@ class _Recorder:
         if not target or self.on_worker:
             return
         from harness.evidence import write_evidence
-        from harness.suites import build_report
+        from harness.report.build import build_report
 
         try:
             ctx = _context(config)

@@ -1,15 +1,11 @@
-"""Loading and selecting scenario suites, and turning results into a report."""
+"""Loading and selecting scenario suites."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.checks.api import CheckContext
 from harness.errors import HarnessInputError, Problem
-from harness.report.model import RepoInfo, Report
-from harness.results import CaseResult
 from harness.scenario import (
     Suite,
     bundled_scenarios_dir,
@@ -61,17 +57,3 @@ def bundled_suite_digests() -> dict[str, str]:
     """sha256 of each bundled scenario file, by suite name (what the gate accepts)."""
     return {suite.name: suite.sha256 for suite in load_suites()}
 
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 with a `Z`."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def build_report(ctx: CheckContext, results: list[CaseResult]) -> Report:
-    """The report of a run against `ctx`."""
-    report = Report(repo=RepoInfo.of(ctx.repo), contract_path=ctx.contract.path,
-                    contract_sha256=ctx.contract.sha256, results=results, created=now_iso())
-    model = ctx.__dict__.get("workflows")  # only when a check built the workflow model
-    if model is not None and model.resolver is not None:
-        report.extra["sources"] = [r.to_json() for r in model.resolver.resolved]
-    return report

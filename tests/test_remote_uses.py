@@ -12,9 +12,9 @@ from harness.github.uses import ContentsApi, UsesCache, UsesResolver, parse_uses
 from harness.github.uses.resolver import Resolved, Unresolved
 from harness.github.uses.sources import LocalSource
 from harness.options import Options
+from harness.report.build import build_report
 from harness.results import CaseResult, Finding
 from harness.scenario import Case
-from harness.suites import build_report
 from tests.helpers.uses import commit, contents_api, git, git_repo
 
 SPOKE = """\

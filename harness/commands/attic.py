@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.options import Options
     from harness.probes.narinfo import NarInfoError, PublicKey
     from harness.report import renderer
+    from harness.report.build import build_report
     from harness.scenario import Case
-    from harness.suites import build_report
     from harness.urls import HTTP, require_scheme
 
     if not 0.0 <= args.min_hit_ratio <= 1.0:

@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.engine import make_context, run_case
     from harness.options import Options
     from harness.report import renderer
+    from harness.report.build import build_report
     from harness.scenario import Case
-    from harness.suites import build_report
     from harness.urls import BAZEL, require_scheme
 
     if not 0.0 <= args.min_hit_ratio <= 1.0:

@@ -41,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import HarnessInputError
     from harness.evidence import evidence_key, write_evidence
     from harness.progress import Progress, wanted
+    from harness.report.build import build_report
     from harness.scheduler import run_suites, static_only
-    from harness.suites import build_report, load_suites, select_suites
+    from harness.suites import load_suites, select_suites
 
     started = time.perf_counter()
     options = cli_options(args)

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from harness.commands.common import command_parser
 from harness.errors import HarnessInputError, Problem
 from harness.report.model import Report
-from harness.results import CaseResult, Status
-
-_RANK = {Status.ERROR: 0, Status.FAILED: 1, Status.PASSED: 2, Status.SKIPPED: 3}
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,40 +35,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     render.add_argument("--format", default="text",
                         choices=["text", "json", "github", "markdown", "sarif"])
     render.add_argument("-o", "--output", type=Path, default=None, metavar="FILE")
-
-
-def _worse(a: CaseResult, b: CaseResult) -> CaseResult:
-    return a if _RANK[a.status] <= _RANK[b.status] else b
-
-
-def merge_reports(reports: list[tuple[Path, Report]]) -> Report:
-    """One report from several made on the same commit against the same contract."""
-    first_path, first = reports[0]
-    problems: list[Problem] = []
-    for path, report in reports[1:]:
-        if report.repo.commit != first.repo.commit:
-            problems.append(Problem(str(path), None, f"commit {report.repo.commit} differs "
-                                                     f"from {first.repo.commit} in {first_path}"))
-        if report.repo.dirty != first.repo.dirty:
-            problems.append(Problem(str(path), None, f"dirty={report.repo.dirty} differs from "
-                                                     f"dirty={first.repo.dirty} in {first_path}"))
-        if report.contract_sha256 != first.contract_sha256:
-            problems.append(Problem(str(path), None, "made against another contract (sha256 "
-                                                     f"{report.contract_sha256[:12]} vs "
-                                                     f"{first.contract_sha256[:12]})"))
-    if problems:
-        raise HarnessInputError(problems)
-    cases: dict[str, CaseResult] = {}
-    for _, report in reports:
-        for result in report.results:
-            known = cases.get(result.node_id)
-            cases[result.node_id] = result if known is None else _worse(known, result)
-    created = [r.created for _, r in reports if r.created]
-    extra: dict[str, Any] = {"merged_from": [{"file": str(p), "created": r.created,
-                                              "cases": len(r.results)} for p, r in reports]}
-    return Report(repo=first.repo, contract_path=first.contract_path,
-                  contract_sha256=first.contract_sha256, results=list(cases.values()),
-                  created=min(created) if len(created) == len(reports) else None, extra=extra)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +63,7 @@ def _merge(args: argparse.Namespace) -> int:
         signature_problem,
         write_evidence,
     )
+    from harness.report.build import merge_reports
 
     key = evidence_key()
     reports: list[tuple[Path, Report]] = []

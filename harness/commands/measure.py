@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.commands.common import command_parser, emit
 from harness.errors import HarnessInputError
+
+if TYPE_CHECKING:
+    from harness.contract.model import Contract, Lane
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,14 +53,32 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="the command to run")
 
 
+def _envelope(contract: Contract, args: argparse.Namespace) -> tuple[Lane | None, int | None]:
+    """The lane of `--lane`, or the bytes of `--limit`."""
+    from harness.quantity import parse_quantity
+
+    if args.lane:
+        lane = contract.lane(args.lane)
+        if lane is None:
+            raise HarnessInputError(f"--lane {args.lane}: not a lane of {contract.path} "
+                                    f"({', '.join(sorted(contract.lanes))})")
+        return lane, None
+    try:
+        return None, parse_quantity(args.limit)
+    except ValueError as exc:
+        raise HarnessInputError(f"--limit: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Measure the command; print text or the JSON report; exit 1 when MEM001 fires."""
-    from harness.checks.memory import measure_workload
-    from harness.engine import make_context
-    from harness.quantity import format_bytes, parse_quantity
+    from harness.checks.memory import Verdict, measure_workload
+    from harness.engine import make_context, run_case
+    from harness.memory.runner import WorkloadRun
+    from harness.quantity import format_bytes
     from harness.report import renderer
-    from harness.results import CaseResult, Status
-    from harness.suites import build_report
+    from harness.report.build import build_report
+    from harness.results import CheckOutput, Status
+    from harness.scenario import Case
 
     command = list(args.cmd)
     if command[:1] == ["--"]:
@@ -68,39 +90,33 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and not 0 < value <= top:
             raise HarnessInputError(f"{flag} {value:g}: must be over 0 and at most {top:g} s")
     ctx = make_context(args.repo, args.contract)
-    lane = None
-    limit = None
-    if args.lane:
-        lane = ctx.contract.lane(args.lane)
-        if lane is None:
-            raise HarnessInputError(f"--lane {args.lane}: not a lane of {ctx.contract.path} "
-                                    f"({', '.join(sorted(ctx.contract.lanes))})")
-    else:
-        try:
-            limit = parse_quantity(args.limit)
-        except ValueError as exc:
-            raise HarnessInputError(f"--limit: {exc}") from None
+    lane, limit = _envelope(ctx.contract, args)
     chart = args.chart
     if chart is None and args.output is not None:
         chart = args.output.with_suffix(".svg")
-    # SIGTERM (CI cancel) unwinds like Ctrl-C (see cli.main), so the cgroup is removed.
-    run_, verdict, output = measure_workload(
-        ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
-        chart=chart, chart_dir=Path(".harness"), interval=args.interval,
-        allow_failure=args.allow_failure)
-    failed = any(f.fails for f in output.findings)
+    measured: list[tuple[WorkloadRun, Verdict]] = []
+
+    def measure(_ctx: object, _params: object) -> CheckOutput:
+        run_, verdict, output = measure_workload(
+            ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
+            chart=chart, chart_dir=Path(".harness"), interval=args.interval,
+            allow_failure=args.allow_failure)
+        measured.append((run_, verdict))
+        return output
+
     label = lane.name if lane is not None else format_bytes(limit or 0)
-    result = CaseResult(suite="memory", case=f"measure-{label}",
-                        status=Status.FAILED if failed else Status.PASSED,
-                        reason="; ".join(output.notes), findings=output.findings,
-                        measurements=output.measurements, artifacts=output.artifacts)
+    # SIGTERM (CI cancel) unwinds like Ctrl-C (see cli.main), so the cgroup is removed.
+    result = run_case(ctx, "memory", Case(f"measure-{label}", "memory.workload", 0),
+                      check=measure)
+    failed = result.status in (Status.FAILED, Status.ERROR)
     if args.format == "json":
         emit(renderer("json")(build_report(ctx, [result])), args.output)
     else:
         from harness.memory.summary import render_text
 
-        text = render_text(run_, verdict)
-        text += "".join(f"chart:             {a}\n" for a in output.artifacts)
+        text = (render_text(*measured[0]) if measured
+                else f"measure: {result.status}: {result.reason}\n")
+        text += "".join(f"chart:             {a}\n" for a in result.artifacts)
         emit(text, args.output)
         if args.output is not None:
             sys.stderr.write(f"report: {args.output}\n")

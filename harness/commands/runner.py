@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.engine import make_context, run_case
     from harness.evidence import write_evidence
     from harness.report import renderer
+    from harness.report.build import build_report
     from harness.scenario import Case
-    from harness.suites import build_report
 
     options = cli_options(args, runner_phase=args.phase)
     ctx = make_context(options.repo, options.contract, options)
