@@ -10,7 +10,7 @@ from typing import Any
 from harness.checks import resolve_check
 from harness.checks.api import CheckContext, CheckFn, Skip
 from harness.contract import BUNDLED_CONTRACT, find_contract, load_contract
-from harness.errors import HarnessInputError
+from harness.errors import HarnessError, HarnessInputError
 from harness.options import Options
 from harness.probes.budget import CASE_BUDGET, case_budget
 from harness.redact import scrub_credentials
@@ -64,9 +64,14 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case,
         result.status = Status.ERROR
         result.reason = str(exc).replace("\n", "; ")
         output = None
-    except Exception as exc:  # a check crashed: report it, never lose the other cases
+    except HarnessError as exc:  # a missing tool, a failing Nix, an endpoint that misbehaves
         result.status = Status.ERROR
-        result.reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        result.reason = f"broken environment: {text}"
+        output = None
+    except Exception as exc:  # a bug in the check: report it, never lose the other cases
+        result.status = Status.ERROR
+        result.reason = f"bug in check {case.check}: {type(exc).__name__}: {exc}".splitlines()[0]
         output = None
     if output is not None:
         _fold(ctx, result, output)

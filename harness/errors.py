@@ -1,4 +1,15 @@
-"""Project exceptions: every user-facing input problem is a `HarnessInputError`."""
+"""Project exceptions: one tree under `HarnessError`.
+
+- `HarnessInputError` (also a ValueError): bad input (contract, scenario, repository, flags),
+  one line per problem; exit code 2.
+- `HarnessEnvironmentError` (also a RuntimeError): the environment a check needs is missing
+  or broken (`ToolMissing`, a Nix, Bazel or nginx that fails, a cache that misbehaves).
+- `DataError` (also a ValueError): data read from a tool or an endpoint does not parse
+  (a narinfo, an ActionResult, an execution log).
+
+The engine reports a HarnessError as the case's error in its own words; any other exception
+out of a check is a bug in that check, and is reported as one.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +18,10 @@ from dataclasses import dataclass
 
 INPUT = "<input>"
 """The `file` of a problem with flags or arguments rather than with a file."""
+
+
+class HarnessError(Exception):
+    """The root of every exception the harness raises on purpose."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class HarnessInputError(ValueError):
+class HarnessInputError(HarnessError, ValueError):
     """Bad input (contract, scenario, repository, flags): one line per problem."""
 
     def __init__(self, problems: Iterable[Problem] | Problem | str) -> None:
@@ -36,5 +51,13 @@ class HarnessInputError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class ToolMissing(RuntimeError):
+class HarnessEnvironmentError(HarnessError, RuntimeError):
+    """What a check needs here is missing or broken (not the input, not the harness)."""
+
+
+class ToolMissing(HarnessEnvironmentError):
     """An external tool (nix, bazel, nginx, ...) is not installed."""
+
+
+class DataError(HarnessError, ValueError):
+    """Data from a tool or an endpoint does not parse as it must."""

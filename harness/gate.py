@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.contract.model import Contract, FlakeHubPublication
+from harness.contract.model import Contract, FlakeHubPublication, Role
 from harness.evidence import KEY_ENV, SIGNATURE, load_report, signature_problem
 from harness.report.model import Report, scenario_set
 from harness.results import Status
@@ -31,10 +31,10 @@ from harness.worktree import tree_state
 FUTURE_TOLERANCE = 300.0
 """Seconds of clock skew allowed between the machine that made the evidence and this one."""
 
-ROLE_SUITES: dict[str, tuple[str, ...]] = {
-    "bootstrap": ("bootstrap",),
-    "validate": (),
-    "gate": (),
+ROLE_SUITES: dict[Role, tuple[str, ...]] = {
+    Role.BOOTSTRAP: ("bootstrap",),
+    Role.VALIDATE: (),
+    Role.GATE: (),
 }
 """What each role of `publication.flakehub.after` asks of the evidence.
 
@@ -157,17 +157,13 @@ def _check_coverage(verdict: GateVerdict, report: Report, spec: FlakeHubPublicat
     present = {r.suite for r in report.results}
     required = list(dict.fromkeys(spec.suites))
     for role in spec.after:
-        if role not in ROLE_SUITES:
-            verdict.refuse(f"publication.flakehub.after names role `{role}`, which the gate "
-                           f"does not know (known: {', '.join(ROLE_SUITES)})")
-            continue
         required += [s for s in ROLE_SUITES[role] if s not in required]
     verdict.checked["required_suites"] = required
     for suite in required:
         if suite not in present:
             verdict.refuse(f"suite `{suite}` is required before publication but is missing "
                            "from the evidence")
-    if "validate" in spec.after and not report.results:
+    if Role.VALIDATE in spec.after and not report.results:
         verdict.refuse("evidence holds no results: nothing was validated")
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
 from harness.results import Severity
 
 
-class CatalogueError(RuntimeError):
+class CatalogueError(HarnessError, RuntimeError):
     """The registry and the modules' `RULES` disagree (a bug in the harness, not bad input)."""
 
 

@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from harness.errors import HarnessError
+
 MAX_WORKFLOW_BYTES = 2 * 1024 * 1024
 """Largest workflow or action file read (GitHub itself refuses workflows much larger)."""
 MAX_TF_BYTES = 4 * 1024 * 1024
@@ -22,7 +24,7 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 """Largest report, evidence or recorded-payload JSON read."""
 
 
-class UnsafeFile(ValueError):
+class UnsafeFile(HarnessError, ValueError):
     """A file that must not be read; `reason` is one line, without the path."""
 
     def __init__(self, path: Path, reason: str) -> None:

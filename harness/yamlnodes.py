@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from harness.errors import HarnessError
+
 try:
     _Loader: type[Any] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
@@ -42,7 +44,7 @@ class Mark(NamedTuple):
         return self.style in ("|", ">")
 
 
-class YamlError(ValueError):
+class YamlError(HarnessError, ValueError):
     """A YAML document could not be read; carries file and line."""
 
     def __init__(self, file: str, line: int | None, message: str) -> None:

@@ -13,6 +13,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.engine import make_context, run_case
 from harness.errors import HarnessInputError, Problem
 from harness.options import Options
+from harness.probes.nix import NixError
 from harness.results import CheckOutput, Finding, Severity, Status
 from harness.scenario import Case, Suite
 from harness.scheduler import run_suites
@@ -20,6 +21,10 @@ from harness.scheduler import run_suites
 
 def crashes(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     raise ZeroDivisionError("division by zero\nsecond line")
+
+
+def broken_tool(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    raise NixError("nix build failed: error: cannot connect to daemon\nmore")
 
 
 def bad_params(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
@@ -48,7 +53,8 @@ def warns(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
-    for name in ("crashes", "bad_params", "live_skip", "warns", "writes_artifacts"):
+    for name in ("crashes", "broken_tool", "bad_params", "live_skip", "warns",
+                 "writes_artifacts"):
         monkeypatch.setitem(CHECKS, f"test.{name}",
                            CheckSpec(f"test.{name}", f"{__name__}:{name}", "suite", (), ""))
     return make_context(tmp_path)
@@ -61,7 +67,14 @@ def run(ctx: CheckContext, check: str) -> Any:
 def test_a_crashing_check_is_an_error_of_one_line(ctx: CheckContext) -> None:
     result = run(ctx, "test.crashes")
     assert result.status is Status.ERROR
-    assert result.reason == "ZeroDivisionError: division by zero"
+    assert result.reason == "bug in check test.crashes: ZeroDivisionError: division by zero"
+
+
+def test_a_broken_environment_is_told_from_a_bug_in_the_check(ctx: CheckContext) -> None:
+    result = run(ctx, "test.broken_tool")
+    assert result.status is Status.ERROR
+    assert result.reason == "broken environment: nix build failed: error: cannot connect to " \
+                            "daemon"
 
 
 def test_bad_parameters_are_an_error_naming_every_problem(ctx: CheckContext) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.contract.model import Contract
+from harness.errors import HarnessError
 from harness.options import Options
 from harness.results import CheckOutput
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from harness.github.repo import RepoModel
 
 
-class Skip(Exception):
+class Skip(HarnessError):
     """The case does not apply here. `live=True` marks skips that `--require-live` fails."""
 
     def __init__(self, reason: str, *, live: bool = False) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.checks._findings import step_finding
 from harness.checks.api import CheckContext, Skip
+from harness.contract.model import PREREQUISITES, Role
 from harness.github.conditions import (
     MAYBE,
     can_be_true,
@@ -105,16 +106,16 @@ def _require_sites(ctx: CheckContext) -> list[PublishSite]:
     return sites
 
 
-def _required(ctx: CheckContext) -> tuple[str, ...]:
+def _required(ctx: CheckContext) -> tuple[Role, ...]:
     flakehub = ctx.contract.flakehub
-    return flakehub.after if flakehub else ("bootstrap", "validate", "gate")
+    return flakehub.after if flakehub else PREREQUISITES
 
 
-def _own_roles(ctx: CheckContext, site: PublishSite) -> set[str]:
+def _own_roles(ctx: CheckContext, site: PublishSite) -> set[Role]:
     """Roles taken by earlier steps of the publish job itself (they stop the job if they fail)."""
     if names_status_function(site.step.step.if_):
         return set()
-    roles: set[str] = set()
+    roles: set[Role] = set()
     for step in ctx.workflows.effective_steps(site.instance.job):
         if step.job_step < site.step.job_step:
             roles |= {r.role for r in step_roles(step)}
@@ -134,14 +135,14 @@ def check_order(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         groups.append((("(earlier steps of this job)",), own))
         why = ("; ignored: " + "; ".join(found.ignored)) if found.ignored else ""
         names = ", ".join(sorted({p.job.id for p in found.before})) or "no job"
-        needed = [r for r in ("bootstrap", "validate") if r in required]
+        needed = [r for r in (Role.BOOTSTRAP, Role.VALIDATE) if r in required]
         if needed and not any(set(needed) <= roles for _path, roles in groups):
             out.add(step_finding(
                 "PUB001", f"job `{instance.display_id}` publishes to FlakeHub but no job that "
                           f"certainly passed before it did {' + '.join(needed)} "
                           f"(certainly before: {names}){why}",
                 instance.job, step.step, step.job_step, job_id=instance.display_id))
-        if "gate" in required and not any("gate" in roles for _path, roles in groups):
+        if Role.GATE in required and not any(Role.GATE in roles for _path, roles in groups):
             out.add(step_finding(
                 "PUB002", f"job `{instance.display_id}` publishes to FlakeHub without the "
                           f"release gate (`nox -s release_gate` / `flywheel-harness gate`) "

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.contract.enrollment import build_enrollment
 from harness.contract.model import (
+    PREREQUISITES,
     AtticCache,
     BazelCache,
     Cluster,
@@ -17,6 +18,7 @@ from harness.contract.model import (
     Ignore,
     Lane,
     Placement,
+    Role,
     StateBackend,
 )
 from harness.contract.schema import CONTRACT_SCHEMA
@@ -173,7 +175,7 @@ class _Builder:
         if "flakehub" in raw.get("publication", {}):
             spec = raw["publication"]["flakehub"]
             flakehub = FlakeHubPublication(
-                after=tuple(spec.get("after", ("bootstrap", "validate", "gate"))),
+                after=tuple(Role(r) for r in spec.get("after", PREREQUISITES)),
                 suites=tuple(spec.get("suites", ())),
                 max_age_seconds=parse_duration(spec.get("max_age", "24h")),
                 require_signature=bool(spec.get("require_signature", True)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -81,11 +82,28 @@ class BazelCache:
     workspace: str | None = None
 
 
+class Role(StrEnum):
+    """What a job does in the release path (read from its steps by harness.github.roles)."""
+
+    BOOTSTRAP = "bootstrap"
+    """installs Nix"""
+    VALIDATE = "validate"
+    """runs the validation (`nox -s validate`, `flywheel-harness check`, `nix flake check`)"""
+    GATE = "gate"
+    """runs the release gate"""
+    PUBLISH = "publish"
+    """publishes to FlakeHub"""
+
+
+PREREQUISITES: tuple[Role, ...] = (Role.BOOTSTRAP, Role.VALIDATE, Role.GATE)
+"""The roles that may (and by default must) pass before a publish job."""
+
+
 @dataclass(frozen=True)
 class FlakeHubPublication:
     """What must have passed before a FlakeHub publish."""
 
-    after: tuple[str, ...] = ("bootstrap", "validate", "gate")
+    after: tuple[Role, ...] = PREREQUISITES
     suites: tuple[str, ...] = ()
     max_age_seconds: float = 24 * 3600
     require_signature: bool = True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.contract.model import PREREQUISITES
+
 _QUANTITY: dict[str, Any] = {"type": ["string", "integer"], "description": "Kubernetes quantity"}
 _RATIO: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -70,7 +72,7 @@ _BAZEL = _object(
 
 _FLAKEHUB = _object(
     {
-        "after": {"type": "array", "items": {"enum": ["bootstrap", "validate", "gate"]}},
+        "after": {"type": "array", "items": {"enum": [str(r) for r in PREREQUISITES]}},
         "suites": _STRINGS,
         "max_age": {"type": "string", "pattern": r"^\d{1,9}(\.\d{1,9})?[smhd]\Z"},
         "require_signature": {"type": "boolean"},

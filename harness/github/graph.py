@@ -5,7 +5,7 @@ For each job instance (reusable workflows expanded per caller, matrices per comb
   `partial` (some labels or some variants unknown), `unknown` (none known), with a
   "did you mean" for a label that is close to a lane;
 - whether and where it installs Nix (the first installer step) and where it first uses Nix;
-- its roles (bootstrap, validate, gate, publish; `harness.github.roles` when present);
+- its roles (`Role`: bootstrap, validate, gate, publish; read by `harness.github.roles`);
 - for each publish job, the path of jobs that certainly ran before it and the roles of
   `publication.flakehub.after` that path does not cover.
 """
@@ -16,12 +16,13 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.contract.model import Contract
+from harness.contract.model import PREREQUISITES, Contract, Role
 from harness.github.labels import PARTIAL, RESOLVED, UNKNOWN
 from harness.github.nix import installs_nix, nix_use
 from harness.github.repo import JobInstance, RepoModel
+from harness.github.roles import job_roles, precedence
 
-ROLE_ORDER = ("publish", "gate", "validate", "bootstrap")
+ROLE_ORDER = (Role.PUBLISH, Role.GATE, Role.VALIDATE, Role.BOOTSTRAP)
 
 
 @dataclass
@@ -53,13 +54,13 @@ class JobNode:
     suggestions: dict[str, str] = field(default_factory=dict)
     bootstrap: Place | None = None
     first_nix_use: Place | None = None
-    roles: dict[str, Place] = field(default_factory=dict)
+    roles: dict[Role, Place] = field(default_factory=dict)
     needs: list[str] = field(default_factory=list)
     calls: str | None = None
     """For a caller job: the reusable workflow it runs (its jobs are `<id>/<job>`)."""
 
     @property
-    def role(self) -> str | None:
+    def role(self) -> Role | None:
         """The job's main role (publish, then gate, validate, bootstrap)."""
         return next((r for r in ROLE_ORDER if r in self.roles), None)
 
@@ -120,32 +121,7 @@ def _merge_certainty(kinds: set[str]) -> str:
     return PARTIAL
 
 
-def fallback_roles(model: RepoModel, instance: JobInstance) -> dict[str, Place]:
-    """Roles read from steps when `harness.github.roles` is not available."""
-    roles: dict[str, Place] = {}
-    for step in model.effective_steps(instance.job):
-        s = step.step
-        uses = (s.uses or "").lower()
-        if installs_nix(step):
-            roles.setdefault("bootstrap", Place(step.job_step, s.file, s.line, s.label))
-        if uses.startswith("determinatesystems/flakehub-push"):
-            roles.setdefault("publish", Place(step.job_step, s.file, s.line, s.label))
-        for command in step.commands():
-            text = command.text()
-            if "release_gate" in text or (command.name == "flywheel-harness"
-                                          and command.args[:1] == ("gate",)):
-                roles.setdefault("gate", Place(step.job_step, s.file, command.line, text))
-            elif (command.name == "nox" and "validate" in command.args) or \
-                    (command.name == "flywheel-harness" and command.args[:1] == ("check",)):
-                roles.setdefault("validate", Place(step.job_step, s.file, command.line, text))
-    return roles
-
-
-def _roles(model: RepoModel, instance: JobInstance) -> dict[str, Place]:
-    try:
-        from harness.github.roles import job_roles
-    except ImportError:
-        return fallback_roles(model, instance)
+def _roles(model: RepoModel, instance: JobInstance) -> dict[Role, Place]:
     return {role: Place(rs.job_step, rs.file, rs.line, rs.what)
             for role, rs in job_roles(model, instance.job).items()}
 
@@ -182,47 +158,27 @@ def _node(model: RepoModel, instance: JobInstance, contract: Contract) -> JobNod
 
 def _publish_path(model: RepoModel, instance: JobInstance, node: JobNode,
                   nodes: dict[tuple[str, str], JobNode], after: tuple[str, ...]) -> PublishPath:
-    publish_step = node.roles["publish"].step
+    publish_step = node.roles[Role.PUBLISH].step
     covered: dict[str, list[str]] = {}
     for role, place in node.roles.items():
-        if role != "publish" and place.step < publish_step:
+        if role != Role.PUBLISH and place.step < publish_step:
             covered.setdefault(role, []).append(node.id)
     path: list[str] = []
     ignored: list[str] = []
-    try:
-        from harness.github.roles import job_roles, precedence
-    except ImportError:  # without the roles module: only `needs` of the same workflow
-        for need in _ancestors(node, nodes):
-            path.append(need.id)
-            for role in need.roles:
-                covered.setdefault(role, []).append(need.id)
-    else:
-        found = precedence(model, instance, publish_step)
-        ignored = list(found.ignored)
-        for pred in sorted(found.before, key=lambda p: -len(p.path)):
-            other = nodes.get((pred.workflow.file, pred.job.id))
-            name = other.id if other else pred.job.id
-            if name not in path:
-                path.append(name)
-            for role in job_roles(model, pred.job):
-                covered.setdefault(role, [])
-                if name not in covered[role]:
-                    covered[role].append(name)
+    found = precedence(model, instance, publish_step)
+    ignored = list(found.ignored)
+    for pred in sorted(found.before, key=lambda p: -len(p.path)):
+        other = nodes.get((pred.workflow.file, pred.job.id))
+        name = other.id if other else pred.job.id
+        if name not in path:
+            path.append(name)
+        for role in job_roles(model, pred.job):
+            covered.setdefault(role, [])
+            if name not in covered[role]:
+                covered[role].append(name)
     path.append(node.id)
-    missing = [r for r in after if r != "publish" and r not in covered]
+    missing = [r for r in after if r != Role.PUBLISH and r not in covered]
     return PublishPath(node.id, path, covered, missing, ignored)
-
-
-def _ancestors(node: JobNode, nodes: dict[tuple[str, str], JobNode]) -> list[JobNode]:
-    by_id = {n.id: n for n in nodes.values() if n.workflow == node.workflow}
-    out: list[JobNode] = []
-    todo = list(node.needs)
-    while todo:
-        other = by_id.get(todo.pop())
-        if other is not None and other not in out:
-            out.insert(0, other)
-            todo.extend(other.needs)
-    return out
 
 
 def build_graph(model: RepoModel, contract: Contract) -> JobGraph:
@@ -231,9 +187,9 @@ def build_graph(model: RepoModel, contract: Contract) -> JobGraph:
     nodes = [_node(model, inst, contract) for inst in instances]
     by_key = {(inst.job.file, inst.job.id): node for inst, node in zip(instances, nodes,
                                                                         strict=True)}
-    after = contract.flakehub.after if contract.flakehub else ("bootstrap", "validate", "gate")
+    after = contract.flakehub.after if contract.flakehub else PREREQUISITES
     paths = [_publish_path(model, inst, node, by_key, after)
-             for inst, node in zip(instances, nodes, strict=True) if "publish" in node.roles]
+             for inst, node in zip(instances, nodes, strict=True) if Role.PUBLISH in node.roles]
     problems = [f"{p.file}:{p.line or '?'}: {p.message}" for p in model.problems]
     return JobGraph(_caller_nodes(model, instances, nodes) + nodes, paths, problems)
 

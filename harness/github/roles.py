@@ -29,13 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.contract.model import Role
 from harness.github.conditions import MAYBE, can_be_true, embedded_values, evaluate_condition
 from harness.github.model import Job, Workflow
 from harness.github.nix import action_name, installs_nix
 from harness.github.repo import EffectiveStep, JobInstance, RepoModel
 from harness.github.shell import Command
 
-ROLES = ("bootstrap", "validate", "gate", "publish")
 PUBLISH_ACTIONS = frozenset({"determinatesystems/flakehub-push"})
 
 
@@ -43,7 +43,7 @@ PUBLISH_ACTIONS = frozenset({"determinatesystems/flakehub-push"})
 class RoleStep:
     """Where a job takes a role: the job-level step index and a line."""
 
-    role: str
+    role: Role
     job_step: int
     file: str
     line: int
@@ -82,27 +82,27 @@ def _launched(command: Command) -> Command:
     return command
 
 
-def command_role(command: Command) -> str | None:
+def command_role(command: Command) -> Role | None:
     """The role one command gives its job (validate or gate), if any."""
     command = _launched(command)
     name, words = command.name, _positionals(command)
     if name == "nix" and words[:2] == ["flake", "check"]:
-        return "validate"
+        return Role.VALIDATE
     if name == "nox":
         sessions = _nox_sessions(command)
         if "release_gate" in sessions or "release-gate" in sessions:
-            return "gate"
+            return Role.GATE
         if "validate" in sessions:
-            return "validate"
+            return Role.VALIDATE
     harness_cli = name == "flywheel-harness" or (
         name.startswith("python") and command.args[:2] == ("-m", "harness"))
     if harness_cli:
         sub = words[1:] if name.startswith("python") else words
         sub = [w for w in sub if w != "harness"]
         if sub[:1] == ["gate"]:
-            return "gate"
+            return Role.GATE
         if sub[:1] == ["check"]:
-            return "validate"
+            return Role.VALIDATE
     return None
 
 
@@ -116,18 +116,18 @@ def step_roles(step: EffectiveStep) -> Iterator[RoleStep]:
     """Every role this step gives its job."""
     s = step.step
     if installs_nix(step):
-        yield RoleStep("bootstrap", step.job_step, s.file, s.line, f"installs Nix ({s.label})")
+        yield RoleStep(Role.BOOTSTRAP, step.job_step, s.file, s.line, f"installs Nix ({s.label})")
     if is_publish_step(step):
-        yield RoleStep("publish", step.job_step, s.file, s.line, f"uses {s.uses}")
+        yield RoleStep(Role.PUBLISH, step.job_step, s.file, s.line, f"uses {s.uses}")
     for command in step.commands():
         role = command_role(command)
         if role:
             yield RoleStep(role, step.job_step, s.file, command.line, f"runs `{command.text()}`")
 
 
-def job_roles(model: RepoModel, job: Job, depth: int = 0) -> dict[str, RoleStep]:
+def job_roles(model: RepoModel, job: Job, depth: int = 0) -> dict[Role, RoleStep]:
     """The first step of each role in a job (a caller job: the roles of its callee's jobs)."""
-    roles: dict[str, RoleStep] = {}
+    roles: dict[Role, RoleStep] = {}
     if job.uses is not None:
         callee = model.callee(job)
         if callee is None or depth > 8:

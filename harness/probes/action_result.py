@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from harness.errors import DataError
+
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
-class ProtoError(ValueError):
+class ProtoError(DataError):
     """The bytes are not a valid message of the expected shape."""
 
 

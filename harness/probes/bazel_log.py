@@ -24,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.errors import DataError
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SUMMARY = re.compile(r"^(?:INFO: )?(\d+) process(?:es)?(?:: (.*?))?\.?\s*$")
 _ITEM = re.compile(r"^(\d+) (.+)$")
@@ -32,7 +34,7 @@ STRICT_PATH = "/bin:/usr/bin:/usr/local/bin"
 NOT_IN_TOTAL = ("action cache hit",)
 
 
-class ExecutionLogError(ValueError):
+class ExecutionLogError(DataError):
     """The execution log is not a sequence of JSON objects."""
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import HarnessEnvironmentError
 from harness.probes.bazel_log import (
     HitStats,
     Spawn,
@@ -36,7 +37,7 @@ _USERINFO = re.compile(r"//[^/@\s]+@")
 STRICT_ENV_FLAG = "--incompatible_strict_action_env"
 
 
-class BazelError(RuntimeError):
+class BazelError(HarnessEnvironmentError):
     """Bazel is missing, or a build that had to succeed did not."""
 
 

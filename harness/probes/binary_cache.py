@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from harness.errors import HarnessEnvironmentError
 from harness.probes._pipeline import PipelineUnsupported, pipelined_get
 from harness.probes.budget import request_deadline
 from harness.probes.http_bounds import (
@@ -53,7 +54,7 @@ MISSING_PATHS_BATCH = 1000
 PIPELINE_MIN = 16
 
 
-class CacheError(RuntimeError):
+class CacheError(HarnessEnvironmentError):
     """The cache could not be asked (connection refused, timeout) or answered oddly.
 
     `status` is the HTTP status when the server did answer, None when it did not.

@@ -18,6 +18,8 @@ from enum import StrEnum
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
+from harness.errors import DataError
+
 NIX32_CHARS = "0123456789abcdfghijklmnpqrsvwxyz"
 _NIX32_INDEX = {c: i for i, c in enumerate(NIX32_CHARS)}
 _NIX32_SET = frozenset(NIX32_CHARS)
@@ -25,7 +27,7 @@ _HASH_SIZES = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 DEFAULT_STORE_DIR = "/nix/store"
 
 
-class NarInfoError(ValueError):
+class NarInfoError(DataError):
     """A narinfo (or a hash, key or signature in one) that cannot be read."""
 
 

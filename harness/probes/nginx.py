@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness.errors import ToolMissing
+from harness.errors import HarnessEnvironmentError, ToolMissing
 from harness.probes.ports import free_port
 
 MODULES_ENABLED = Path("/etc/nginx/modules-enabled")
@@ -50,7 +50,7 @@ http {{
 """
 
 
-class NginxError(RuntimeError):
+class NginxError(HarnessEnvironmentError):
     """nginx is installed but did not come up."""
 
 

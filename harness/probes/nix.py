@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ToolMissing
+from harness.errors import HarnessEnvironmentError, ToolMissing
 
 DEFAULT_TIMEOUT = 120.0
 BASE_CONFIG = {
@@ -33,7 +33,7 @@ BASE_CONFIG = {
 HOST_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr")
 
 
-class NixError(RuntimeError):
+class NixError(HarnessEnvironmentError):
     """A Nix command failed or timed out; the message carries the tail of its stderr."""
 
 
