@@ -16,8 +16,8 @@ import sys
 import time
 from typing import Any
 
-from harness.memory.runner import run_workload
 from harness.probes.cgroup import child_parent, own_memory_cgroup
+from harness.probes.workload import run_workload
 
 TARGET = 0.02
 INTERVAL = 0.1

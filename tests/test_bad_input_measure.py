@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.memory.chart import short_command, timeline_svg
-from harness.memory.runner import WorkloadRun
 from harness.probes.sampler import Sample
+from harness.probes.workload import WorkloadRun
+from harness.report.memory_chart import short_command, timeline_svg
 from harness.runid import RUN_ID, run_unique
 
 MI = 1 << 20

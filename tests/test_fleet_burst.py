@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.arc.burst import arc_runner_count, model_burst
 from harness.checks.api import CheckContext
 from harness.checks.arc_scale import check_burst
 from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import Contract
-from harness.fleet.burst import arc_runner_count, model_burst
 from harness.options import Options
 from harness.results import Severity
 from tests.helpers.paths import FIXTURES

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.api import CheckContext, Skip
-from harness.checks.arc_scale import check_live_desired
-from harness.contract import BUNDLED_CONTRACT, load_contract
-from harness.errors import HarnessInputError
-from harness.fleet.live import (
+from harness.arc.live import (
     parse_prometheus_text,
     read_kubectl_json,
     read_listener_metrics,
     read_live_state,
 )
+from harness.checks.api import CheckContext, Skip
+from harness.checks.arc_scale import check_live_desired
+from harness.contract import BUNDLED_CONTRACT, load_contract
+from harness.errors import HarnessInputError
 from harness.options import Options
 from tests.helpers.paths import FIXTURES
 

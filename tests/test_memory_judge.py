@@ -13,10 +13,10 @@ from harness.checks.memory import judge, recommended_envelope, smallest_lane
 from harness.cli import main
 from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import Contract
-from harness.memory.chart import timeline_svg
-from harness.memory.runner import WorkloadRun
 from harness.probes.cgroup import child_parent, own_memory_cgroup
 from harness.probes.sampler import Sample
+from harness.probes.workload import WorkloadRun
+from harness.report.memory_chart import timeline_svg
 from tests.helpers.tools import require
 
 MI, GI = 1 << 20, 1 << 30

@@ -15,8 +15,8 @@ import pytest
 from harness.checks.memory import judge
 from harness.contract import BUNDLED_CONTRACT, load_contract
 from harness.contract.model import Contract
-from harness.memory.runner import run_workload
 from harness.probes.cgroup import CgroupRef, ChildCgroup, child_parent, own_memory_cgroup
+from harness.probes.workload import run_workload
 from tests.helpers.tools import require
 
 WORKLOAD = Path(__file__).parent.parent / "harness" / "data" / "memory_workload.py"

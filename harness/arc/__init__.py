@@ -1,6 +1,9 @@
-"""ARC runner scale sets read from the three places they live, each value with its origin:
-OpenTofu modules (`tofu.py`), Helm values of `gha-runner-scale-set` (`helm.py`), and saved
-`kubectl get autoscalingrunnersets -A -o json` output (`kubectl.py`)."""
+"""ARC runner scale sets: what is declared, and what the fleet does with it at scale.
+
+Read from the three places scale sets live, each value with its origin: OpenTofu modules
+(`tofu.py`), Helm values of `gha-runner-scale-set` (`helm.py`), and saved `kubectl get
+autoscalingrunnersets -A -o json` output (`kubectl.py`). Then: ARC's burst model on the
+nodes (`burst.py`) and live listener state from recorded files (`live.py`)."""
 
 from __future__ import annotations
 

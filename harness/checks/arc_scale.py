@@ -2,7 +2,7 @@
 
 Cases of the `arc` suite:
 
-- `arc.burst` (ARC005) models a job burst per lane (see harness/fleet/burst.py).
+- `arc.burst` (ARC005) models a job burst per lane (see harness/arc/burst.py).
   params: `jobs` ({lane: count}; default every lane's contract `burst`), `peaks`
   ({lane: quantity}, each job's peak working set), `measured` (JSON reports or evidence files,
   relative to the repository, whose memory cases measured peaks per lane: the largest
@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.arc.burst import BurstModel, arc_runner_count, model_burst
+from harness.arc.live import ListenerMetrics, LiveState, read_live_state
 from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
-from harness.fleet.burst import BurstModel, arc_runner_count, model_burst
-from harness.fleet.live import ListenerMetrics, LiveState, read_live_state
 from harness.quantity import format_bytes, parse_quantity
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule

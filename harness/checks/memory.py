@@ -3,7 +3,7 @@
 Cases of the `memory` suite:
 
 - `memory.workload` runs a command inside a fresh child cgroup whose limit is the lane's
-  `memory_limit` (the run: harness/memory/runner.py) and judges it by the kernel's counters;
+  `memory_limit` (the run: harness/probes/workload.py) and judges it by the kernel's counters;
   the judgement (MEM001-MEM003 and the lane advice) is here. `{python}` and `{data}` in the
   command stand for this Python and the bundled sample workloads directory.
 - `memory.pod_envelope` reads the cgroup this process runs in (on a runner pod: the pod's
@@ -26,11 +26,10 @@ from harness.checks.api import CheckContext, Skip
 from harness.contract.model import Contract, Lane
 from harness.contract.substitute import LaneMissing, lane_or_substitute
 from harness.errors import HarnessInputError
-from harness.memory.chart import short_command, timeline_svg
-from harness.memory.runner import WorkloadRun, run_workload
-from harness.memory.summary import record
 from harness.probes.cgroup import own_memory_cgroup, read_memory
+from harness.probes.workload import WorkloadRun, run_workload
 from harness.quantity import format_bytes, parse_quantity
+from harness.report.memory_chart import short_command, timeline_svg
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 from harness.runid import RUN_ID, run_unique
@@ -151,6 +150,32 @@ def _advice(contract: Contract, need: int, fitting: Lane | None, kind: str | Non
     biggest = (f"; the largest{' ' + kind if kind else ''} lane is {largest.name} "
                f"({format_bytes(largest.memory_limit)})" if largest else "")
     return f"{needs} and no contract lane holds that{biggest}: split the work or add a lane"
+
+
+def lane_peak_measurement(lane: str) -> str:
+    """The name of the measurement that carries a workload's peak on `lane`."""
+    return f"memory.lane.{lane}.peak_working_set_bytes"
+
+
+def record(run: WorkloadRun, verdict: Verdict, output: CheckOutput) -> None:
+    """Add the run's measurements and findings to a check output."""
+    output.measure("memory.peak_working_set_bytes", run.peak_working_set, "bytes")
+    if verdict.lane:
+        # Attributed to its lane, so the fleet model (ARC005) can take measured peaks.
+        output.measure(lane_peak_measurement(verdict.lane), run.peak_working_set, "bytes")
+    output.measure("memory.peak_rss_tree_bytes", run.peak_rss_tree, "bytes")
+    output.measure("memory.peak_anon_bytes", run.peak_anon, "bytes")
+    if verdict.limit is not None:
+        output.measure("memory.limit_bytes", verdict.limit, "bytes")
+    if verdict.headroom is not None:
+        output.measure("memory.headroom_ratio", round(verdict.headroom, 4), "ratio")
+    output.measure("memory.recommended_bytes", verdict.recommended, "bytes")
+    output.measure("memory.oom_kills", run.oom_kills, "count")
+    output.measure("memory.wall_seconds", run.wall_seconds, "seconds")
+    for finding in verdict.findings:
+        output.add(finding)
+    if run.note:
+        output.notes.append(run.note)
 
 
 def _command(raw: Any) -> str | list[str]:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Measure the command; print text or the JSON report; exit 1 when MEM001 fires."""
     from harness.checks.memory import Verdict, measure_workload
     from harness.engine import make_context, run_case
-    from harness.memory.runner import WorkloadRun
+    from harness.probes.workload import WorkloadRun
     from harness.quantity import format_bytes
     from harness.report import renderer
     from harness.report.build import build_report
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(renderer("json")(build_report(ctx, [result])), args.output)
     else:
-        from harness.memory.summary import render_text
+        from harness.report.memory_text import render_text
 
         text = (render_text(*measured[0]) if measured
                 else f"measure: {result.status}: {result.reason}\n")

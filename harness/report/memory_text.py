@@ -1,42 +1,15 @@
-"""A measured run as report measurements and as the text a platform engineer reads."""
+"""A measured workload as the text a platform engineer reads (`flywheel-harness measure`)."""
 
 from __future__ import annotations
 
 import shlex
 from typing import TYPE_CHECKING
 
-from harness.memory.runner import WorkloadRun
+from harness.probes.workload import WorkloadRun
 from harness.quantity import format_bytes
-from harness.results import CheckOutput
 
 if TYPE_CHECKING:
     from harness.checks.memory import Verdict
-
-
-def lane_peak_measurement(lane: str) -> str:
-    """The name of the measurement that carries a workload's peak on `lane`."""
-    return f"memory.lane.{lane}.peak_working_set_bytes"
-
-
-def record(run: WorkloadRun, verdict: Verdict, output: CheckOutput) -> None:
-    """Add the run's measurements and findings to a check output."""
-    output.measure("memory.peak_working_set_bytes", run.peak_working_set, "bytes")
-    if verdict.lane:
-        # Attributed to its lane, so the fleet model (ARC005) can take measured peaks.
-        output.measure(lane_peak_measurement(verdict.lane), run.peak_working_set, "bytes")
-    output.measure("memory.peak_rss_tree_bytes", run.peak_rss_tree, "bytes")
-    output.measure("memory.peak_anon_bytes", run.peak_anon, "bytes")
-    if verdict.limit is not None:
-        output.measure("memory.limit_bytes", verdict.limit, "bytes")
-    if verdict.headroom is not None:
-        output.measure("memory.headroom_ratio", round(verdict.headroom, 4), "ratio")
-    output.measure("memory.recommended_bytes", verdict.recommended, "bytes")
-    output.measure("memory.oom_kills", run.oom_kills, "count")
-    output.measure("memory.wall_seconds", run.wall_seconds, "seconds")
-    for finding in verdict.findings:
-        output.add(finding)
-    if run.note:
-        output.notes.append(run.note)
 
 
 def render_text(run: WorkloadRun, verdict: Verdict) -> str:

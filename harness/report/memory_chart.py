@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import PurePath
 
-from harness.memory.runner import WorkloadRun
+from harness.probes.workload import WorkloadRun
 from harness.quantity import format_bytes
 
 WIDTH, HEIGHT = 760, 340
