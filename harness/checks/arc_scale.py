@@ -2,18 +2,15 @@
 
 Cases of the `arc` suite:
 
-- `arc.burst` (ARC005) models a job burst per lane (see harness/arc/burst.py).
-  params: `jobs` ({lane: count}; default every lane's contract `burst`), `peaks`
-  ({lane: quantity}, each job's peak working set), `measured` (JSON reports or evidence files,
-  relative to the repository, whose memory cases measured peaks per lane: the largest
-  `memory.lane.<lane>.peak_working_set_bytes` counts where `peaks` names none; otherwise the
-  lane's `memory_limit`),
-  `idle_memory` (quantity, default 256Mi), `kubectl` (recorded `kubectl get nodes` /
-  `autoscalingrunnersets` JSON files, relative to the repository; `--kubectl-file` adds more)
-  whose allocatable memory and min/max runners override the contract.
+- `arc.burst` (ARC005) models a job burst per lane (see harness/arc/burst.py). A job's
+  peak is `peaks` for its lane, else the largest `memory.lane.<lane>.peak_working_set_bytes`
+  measured in the `measured` reports, else the lane's `memory_limit`; recorded `kubectl`
+  files (and `--kubectl-file`) override the contract's allocatable memory and min/max runners.
 - `arc.live_desired` (ARC006) checks every listener's `gha_desired_runners` against
-  `min(gha_min_runners + gha_assigned_jobs, gha_max_runners)`. params: `metrics`, `kubectl`
-  (files, relative to the repository; `--metrics-file`, `--kubectl-file` add more).
+  `min(gha_min_runners + gha_assigned_jobs, gha_max_runners)` (files from `metrics`,
+  `kubectl`, `--metrics-file` and `--kubectl-file`).
+
+Their params are declared in harness/checks/registry.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Bazel remote cache: it answers, round-trips, gets hit by a warm build, and may go down.
 
 Cases run against `--bazel-cache`, the contract's `caches.bazel.url`, or an embedded
-loopback nginx cache (see `_bazel_env`). Common parameters: `timeout` (seconds per request
-or Bazel invocation); the build cases also take `workspace`, `targets` and `flags`.
+loopback nginx cache (see `_bazel_env`). Params are declared in harness/checks/registry.py.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ A run is "on a runner" when `--phase` was given (Options.runner_phase), when
 is set (ARC runner pods), or when `HARNESS_ON_RUNNER=1`. Elsewhere these cases skip as live
 cases, so `--require-live` turns them into failures.
 
-Params: `root` (default `/`), `path` (default `$PATH`), `state` (default
-`$HARNESS_RUNNER_STATE`, else `$RUNNER_TEMP/flywheel-harness-runner.json`, else
-`.harness/runner-before.json` in the working directory).
+The before-install record is the `state` param, else `$HARNESS_RUNNER_STATE`, else
+`$RUNNER_TEMP/flywheel-harness-runner.json`, else `.harness/runner-before.json` in the working
+directory. Params are declared in harness/checks/registry.py.
 """
 
 from __future__ import annotations

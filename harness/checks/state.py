@@ -1,7 +1,7 @@
 """STATE001-STATE003 and CLUSTER001: one S3-compatible state authority, one cluster.
 
-Cases of the `state` suite. Params (all cases): `exclude` (list of directory prefixes,
-relative to the repository, whose stacks are not checked, e.g. `[examples]`).
+Cases of the `state` suite; each takes `exclude` (directory prefixes whose stacks are not
+checked, e.g. `[examples]`; see harness/checks/registry.py).
 
 - `state.backend` (STATE001, STATE003): every stack has `backend "<state.backend>"`
   (default `s3`); files tree-sitter-hcl cannot parse are noted once (STATE003, warning).
