@@ -29,7 +29,7 @@ import argparse
 import dataclasses
 import importlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -253,8 +253,3 @@ def add_cli_options(parser: argparse.ArgumentParser, *names: str) -> None:
 def cli_options(args: argparse.Namespace, **extra: Any) -> Options:
     """Options from parsed CLI arguments (options a command does not take: env or default)."""
     return options_from({name: getattr(args, name, None) for name in OPTION_TABLE}, **extra)
-
-
-def option_flags(names: Sequence[str] = ()) -> list[str]:
-    """The CLI flags of the named options (all when none are named), for help and tests."""
-    return [OPTION_TABLE[name].flag for name in names or OPTION_TABLE]
