@@ -13,7 +13,7 @@ from harness.errors import HarnessEnvironmentError
 from harness.probes.faultserver import FaultServer, Reply
 from harness.probes.nginx import NginxError, start_nginx
 from harness.probes.outage import outage
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 PACKAGE = Path(__file__).parent.parent / "harness"
 
