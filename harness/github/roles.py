@@ -140,13 +140,13 @@ def job_roles(model: RepoModel, job: Job, depth: int = 0) -> dict[Role, RoleStep
     for step in steps:
         for found in step_roles(step):
             roles.setdefault(found.role, found)
-    if "bootstrap" in roles:
+    if Role.BOOTSTRAP in roles:
         certain = _certain_bootstrap(model, job, steps)
         if certain is None:
-            del roles["bootstrap"]
+            del roles[Role.BOOTSTRAP]
         else:
             s = certain.step
-            roles["bootstrap"] = RoleStep("bootstrap", certain.job_step, s.file, s.line,
+            roles[Role.BOOTSTRAP] = RoleStep(Role.BOOTSTRAP, certain.job_step, s.file, s.line,
                                           f"installs Nix ({s.label})")
     return roles
 
