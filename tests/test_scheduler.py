@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.checks import CHECKS
+from harness.checks import CHECKS, CheckSpec
 from harness.checks.api import CheckContext
 from harness.engine import make_context
 from harness.progress import Progress, summary_text, wanted
@@ -43,7 +43,8 @@ def static_pass(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
     for name in ("meets_the_other", "static_pass"):
-        monkeypatch.setitem(CHECKS, f"test.{name}", f"{__name__}:{name}")
+        monkeypatch.setitem(CHECKS, f"test.{name}",
+                            CheckSpec(f"test.{name}", f"{__name__}:{name}", "caches", (), ""))
     MEETING.reset()
     return make_context(tmp_path)
 
