@@ -74,23 +74,21 @@ def _check_options(config: pytest.Config) -> None:
     collection: one usage error (exit 4) instead of one error per case."""
     from harness.outpaths import check_input_files, check_output_dir, check_output_file
 
-    repo = config.getoption("harness_repo")
-    contract = config.getoption("harness_contract")
     try:
+        repo = _option(config, "repo")
         if repo is not None and not Path(repo).is_dir():
             raise HarnessInputError(f"--harness-repo {repo}: repository directory does not "
                                     "exist")
+        contract = _option(config, "contract")
         if contract is not None:
-            check_input_files("--contract", [Path(contract)])
-        evidence = config.getoption("evidence")
-        check_output_file("--evidence", Path(evidence) if evidence else None)
-        artifacts = config.getoption("artifacts_dir")
-        check_output_dir("--artifacts-dir", Path(artifacts) if artifacts else None)
-        check_input_files("--kubectl-file", [Path(p) for p in config.getoption("kubectl_files")])
-        check_input_files("--metrics-file", [Path(p) for p in config.getoption("metrics_files")])
+            check_input_files("--contract", [contract])
+        check_output_file("--evidence", _option(config, "evidence"))
+        check_output_dir("--artifacts-dir", _option(config, "artifacts_dir"))
+        check_input_files("--kubectl-file", list(_option(config, "kubectl_files")))
+        check_input_files("--metrics-file", list(_option(config, "metrics_files")))
+        wanted = list(_option(config, "suites"))
     except HarnessInputError as exc:
         raise pytest.UsageError(str(exc)) from None
-    wanted = list(config.getoption("harness_suites"))
     known = _suites_under(config)
     unknown = [name for name in wanted if name not in known]
     if unknown and known:
