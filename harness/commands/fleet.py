@@ -121,6 +121,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     from datetime import date
 
     from harness.contract import BUNDLED_CONTRACT, load_contract
+    from harness.report.build import now_iso
     from harness.rollout import targets as t
     from harness.rollout.fleet import (
         DEFAULT_SUITES,
@@ -131,7 +132,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
         tranche_order,
     )
     from harness.rollout.row import FleetSetup
-    from harness.suites import load_suites, now_iso, select_suites
+    from harness.suites import load_suites, select_suites
 
     if args.repos is None and args.repo_list is None:
         raise HarnessInputError("fleet needs --repos DIR or --repo-list FILE "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import HarnessInputError
+from harness.report.build import now_iso
 from harness.rollout.fleet import SCHEMA, check_tranche, fleet_document
-from harness.suites import now_iso
 
 
 def merge_documents(documents: list[dict[str, Any]], tranche: str | None) -> dict[str, Any]:

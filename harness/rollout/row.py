@@ -199,8 +199,8 @@ def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
 
 def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
     """Run the suites on one repository and return its fleet row (JSON-ready)."""
+    from harness.report.build import build_report
     from harness.scheduler import run_suites
-    from harness.suites import build_report
 
     ctx = CheckContext(repo=target.path, contract=setup.contract,
                        options=replace(setup.options, repo_name=target.repo))
