@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from harness.commands.common import add_target_arguments
+from harness.options import add_cli_options
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                     "the finding and report nothing new) and print it as a diff or write "
                     "it. Exit 0: done (with --diff: nothing to change); 1: --diff has "
                     "changes to show; 2: bad input.")
-    add_target_arguments(parser)
+    add_cli_options(parser, "repo", "contract")
     parser.add_argument("--rule", action="append", default=[], metavar="ID",
                         help="fix only findings of this rule (repeatable; default: every "
                              "rule with a fix)")
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     """Plan the fixes; print the diff or write the files; report every outcome."""
     from harness.fixes import plan_diff, plan_fixes, write_changes
 
-    plan = plan_fixes(args.repo, args.contract, args.rule, args.unsafe)
+    plan = plan_fixes(args.repo or Path(), args.contract, args.rule, args.unsafe)
     diff = plan_diff(plan)
     written = write_changes(plan) if args.write else []
     if args.format == "json":
