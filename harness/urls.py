@@ -20,11 +20,13 @@ def scheme_of(url: str) -> str | None:
 def require_scheme(url: str, schemes: Sequence[str], source: str) -> str:
     """`url` when its scheme is one of `schemes`; else HarnessInputError naming `source`.
 
-    The message shows the scheme only, never the rest of the URL (it may carry credentials).
+    The message shows the URL without its user info (it may carry credentials).
     """
     if scheme_of(url) in schemes:
         return url
-    got = f"'{url.split('://', 1)[0]}://...'" if "://" in url else "no scheme"
+    from harness.redact import redact_url
+
+    got = f"{redact_url(url)!r}" if "://" in url else "no scheme"
     allowed = [f"{scheme}://" for scheme in schemes]
     listed = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
     raise HarnessInputError(f"{source} must start with {listed}, got {got}")

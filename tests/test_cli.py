@@ -121,7 +121,7 @@ def test_unknown_suite_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("flag", "value", "message"), [
     ("--bazel-cache", "ftp://user:secret@cache:21",
-     "--bazel-cache must start with http://, https://, grpc:// or grpcs://, got 'ftp://...'"),
+     "--bazel-cache must start with http://, https://, grpc:// or grpcs://, got 'ftp://cache:21'"),
     ("--attic-url", "attic.honey.internal",
      "--attic-url must start with http:// or https://, got no scheme"),
 ])

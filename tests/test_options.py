@@ -58,7 +58,7 @@ def test_a_command_help_is_written_once() -> None:
 def test_endpoint_schemes_are_checked_by_options_whichever_door() -> None:
     with pytest.raises(HarnessInputError) as info:
         Options(attic_url="ftp://user:secret@cache")
-    assert str(info.value) == "--attic-url must start with http:// or https://, got 'ftp://...'"
+    assert str(info.value) == "--attic-url must start with http:// or https://, got 'ftp://cache'"
     with pytest.raises(HarnessInputError, match="got no scheme"):
         options_from({"bazel_cache": "cache.example:8080"})
     assert Options(bazel_cache="grpcs://cache:9092").bazel_cache == "grpcs://cache:9092"
