@@ -63,7 +63,7 @@ def check_regular(path: Path, limit: int, root: Path | None = None) -> int:
     if not stat.S_ISREG(info.st_mode):
         kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" \
             if stat.S_ISSOCK(info.st_mode) else "a device"
-        raise UnsafeFile(path, f"is {kind}, not a regular file")
+        raise UnsafeFile(path, f"is not a regular file ({kind})")
     if root is not None and not inside(path, root):
         raise UnsafeFile(path, "resolves outside the repository")
     if info.st_size > limit:

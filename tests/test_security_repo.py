@@ -54,10 +54,10 @@ def _special(kind: str, path: Path, tmp_path: Path) -> str:
     """Make `path` a file of `kind`; the reason a skipped file names."""
     if kind == "device":
         path.symlink_to("/dev/zero")
-        return "is a device, not a regular file"
+        return "is not a regular file (a device)"
     if kind == "fifo":
         os.mkfifo(path)
-        return "is a FIFO, not a regular file"
+        return "is not a regular file (a FIFO)"
     if kind == "loop":
         path.symlink_to(path.name)
         return "symlink loop"
