@@ -52,6 +52,13 @@ MARKS: dict[str, str] = {
 """Marks scenario files use besides the suite names."""
 
 
+_COMMON: dict[str, dict[str, Any]] = {
+    "budget": {"type": "number", "exclusiveMinimum": 0,
+               "description": "seconds all requests of the case may take (default 1200)"},
+}
+"""Params every check takes (the engine reads them)."""
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """One check: where it lives, which suite and rules it belongs to, what params it takes."""
@@ -74,7 +81,7 @@ class CheckSpec:
     def schema(self) -> dict[str, Any]:
         """The JSON Schema of the case's `params` mapping."""
         schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
-                                  "properties": dict(self.properties)}
+                                  "properties": {**_COMMON, **self.properties}}
         if self.required:
             schema["required"] = list(self.required)
         return schema
@@ -131,6 +138,8 @@ _ATTIC = {"cache": _string("Attic cache name (default: the contract's)"),
           "public_keys": _strings("trusted signing keys, NAME:BASE64"),
           "min_hit_ratio": _RATIO,
           "http_timeout": _number("seconds per HTTP request (default 10)", positive=True),
+          "http_deadline": _number("seconds one HTTP request may take in total (default 60)",
+                                   positive=True),
           "store_paths": _strings("store paths whose closure to look up"),
           "installables": _strings("installables whose closure to look up"),
           "store": _string("the Nix store holding the paths (default: the local store)")}
