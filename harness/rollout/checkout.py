@@ -8,6 +8,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,6 +32,41 @@ def _git(clone: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise HarnessInputError(f"git in {clone}: {exc}") from None
 
 
+def _archive(clone: Path, sha: str, what: str) -> bytes:
+    """`git archive` of `.github` at `sha`, read up to MAX_ARCHIVE_BYTES and no further."""
+    try:
+        proc = subprocess.Popen(["git", "-C", str(clone), "archive", "--format=tar", sha, "--",
+                                 ".github"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        raise HarnessInputError(f"git in {clone}: {exc}") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    timer = threading.Timer(GIT_TIMEOUT, proc.kill)  # bounds the reads too
+    timer.start()
+    try:
+        data = proc.stdout.read(MAX_ARCHIVE_BYTES + 1)
+        if len(data) > MAX_ARCHIVE_BYTES:
+            proc.kill()
+            raise HarnessInputError(f"{what}: .github at {sha[:12]} is over "
+                                    f"{MAX_ARCHIVE_BYTES} bytes")
+        error = proc.stderr.read(4096)
+        code = proc.wait(timeout=GIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise HarnessInputError(f"{what}: git archive timed out") from None
+    finally:
+        timer.cancel()
+        proc.stdout.close()
+        proc.stderr.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if code != 0:
+        why = error.decode(errors="replace").strip().splitlines()[:1] or [f"exit {code}"]
+        raise HarnessInputError(f"{what}: cannot read .github at {sha[:12]}: {why[0]}")
+    return data
+
+
 def materialize(repo: str, ref: str, sources: Mapping[str, Path], cache: Path) -> Path:
     """A directory holding `.github/` of `repo` at `ref`; bad input when no source has it."""
     clone = next((path for name, path in sources.items() if name.lower() == repo.lower()), None)
@@ -46,13 +82,10 @@ def materialize(repo: str, ref: str, sources: Mapping[str, Path], cache: Path) -
     target = cache / repo.replace("/", "__") / sha
     if target.is_dir():
         return target
-    archive = _git(clone, "archive", "--format=tar", sha, "--", ".github")
-    if archive.returncode != 0 or len(archive.stdout) > MAX_ARCHIVE_BYTES:
-        why = archive.stderr.decode(errors="replace").strip().splitlines()[:1] or ["too big"]
-        raise HarnessInputError(f"{repo}@{ref}: cannot read .github at {sha[:12]}: {why[0]}")
+    data = _archive(clone, sha, f"{repo}@{ref}")
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(scratch, filter="data")
     try:
         scratch.rename(target)
