@@ -32,8 +32,15 @@ def validate(session: nox.Session) -> None:
     """
     _install(session, "test")
     workers = "0" if "-n" in session.posargs else "auto"
-    args = ["pytest", "scenarios", "-p", "no:cacheprovider", f"--junitxml={JUNIT}",
-            f"--evidence={EVIDENCE}", "-rs"]
+    args = [
+        "pytest",
+        "scenarios",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={JUNIT}",
+        f"--evidence={EVIDENCE}",
+        "-rs",
+    ]
     if "-n" not in session.posargs:
         args += ["-n", workers]
     session.run(*args, *session.posargs)
@@ -44,8 +51,15 @@ def tests(session: nox.Session) -> None:
     """Run the project's own tests (pytest-xdist across all cores)."""
     _install(session, "test")
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
-    session.run("pytest", "tests", "-n", os.environ.get("HARNESS_TEST_WORKERS", "auto"),
-                "-rs", *session.posargs, env=env)
+    session.run(
+        "pytest",
+        "tests",
+        "-n",
+        os.environ.get("HARNESS_TEST_WORKERS", "auto"),
+        "-rs",
+        *session.posargs,
+        env=env,
+    )
 
 
 LINTED = ("harness", "tests", "benchmarks", "noxfile.py")
@@ -53,14 +67,10 @@ LINTED = ("harness", "tests", "benchmarks", "noxfile.py")
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff (checks and format) over the code, tests and benchmarks; mypy (strict) too.
-
-    `-- --no-format-check` leaves out `ruff format --check` (until the tree is formatted).
-    """
+    """Ruff (checks and format) over the code, tests and benchmarks; mypy (strict) too."""
     _install(session, "lint", "test")  # mypy reads the tests, so their imports too
     session.run("ruff", "check", *LINTED)
-    if "--no-format-check" not in session.posargs:
-        session.run("ruff", "format", "--check", "--diff", *LINTED)
+    session.run("ruff", "format", "--check", "--diff", *LINTED)
     session.run("mypy", "harness", "tests")
 
 

@@ -21,12 +21,13 @@ RESULTS = HERE / "results"
 
 def main(argv: list[str]) -> int:
     """Run the selected benchmarks; return the exit code."""
-    names = sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    names = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     selected = [n for n in names if not argv or n in argv]
     unknown = sorted(set(argv) - set(names))
     if unknown:
-        sys.stderr.write(f"unknown benchmark(s): {', '.join(unknown)} "
-                         f"(known: {', '.join(names)})\n")
+        sys.stderr.write(
+            f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(names)})\n"
+        )
         return 2
     RESULTS.mkdir(exist_ok=True)
     failed = False

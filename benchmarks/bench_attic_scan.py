@@ -37,9 +37,11 @@ VARIANTS = {  # name -> (pipelined, threads for one-by-one requests, connections
     "threads_4_one_connection_each": (False, 4, 1),
 }
 GROWTH = (500, 1000)
-_EXPR = ('let leaves = builtins.genList (i: builtins.toFile "leaf-${toString i}" '
-         '"leaf ${toString i}\\n") %d; '
-         'in builtins.toFile "top" (builtins.concatStringsSep "\\n" leaves)')
+_EXPR = (
+    'let leaves = builtins.genList (i: builtins.toFile "leaf-${toString i}" '
+    '"leaf ${toString i}\\n") %d; '
+    'in builtins.toFile "top" (builtins.concatStringsSep "\\n" leaves)'
+)
 
 
 def _median(fn: Callable[[int], Any], rounds: int = ROUNDS) -> dict[str, float]:
@@ -53,12 +55,17 @@ def _timed(fn: Callable[[int], Any], index: int) -> float:
 
 
 def _stats(times: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(times), 4), "min": round(min(times), 4),
-            "max": round(max(times), 4), "rounds": len(times)}
+    return {
+        "median": round(statistics.median(times), 4),
+        "min": round(min(times), 4),
+        "max": round(max(times), 4),
+        "rounds": len(times),
+    }
 
 
-def _interleaved(fns: dict[str, Callable[[int], Any]], rounds: int = ROUNDS
-                 ) -> dict[str, list[float]]:
+def _interleaved(
+    fns: dict[str, Callable[[int], Any]], rounds: int = ROUNDS
+) -> dict[str, list[float]]:
     """Each function once per round, in turn (A, B, C, A, B, C, ...): the load drifts."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for index in range(rounds):
@@ -73,12 +80,15 @@ def _build_cache(work: Path) -> tuple[str, str, list[str]]:
     from harness.probes.nix import closure, run_nix, signing_key
 
     store = work / "store"
-    run = run_nix(["nix", "eval", "--raw", "--store", str(store), "--expr", _EXPR % LEAVES],
-                  settings={"substituters": ""}, cache_home=work / "xdg", timeout=900)
+    run = run_nix(
+        ["nix", "eval", "--raw", "--store", str(store), "--expr", _EXPR % LEAVES],
+        settings={"substituters": ""},
+        cache_home=work / "xdg",
+        timeout=900,
+    )
     top = run.stdout.strip()
     secret, public = signing_key(work / "keys", "bench-1")
-    publish(store, [top], work / "www" / "bench", secret, cache_home=work / "xdg",
-            timeout=1800)
+    publish(store, [top], work / "www" / "bench", secret, cache_home=work / "xdg", timeout=1800)
     return top, public, [p.path for p in closure([top], store=store, cache_home=work / "xdg")]
 
 
@@ -99,18 +109,22 @@ def main() -> dict[str, Any]:
     server = serve_directory(work / "www", work / "nginx")
     cache_url = f"{server.url}/bench"
     try:
+
         def nix_query(index: int) -> None:
-            done = run_nix(["nix", "path-info", "--store", cache_url, "-r", top],
-                           cache_home=work / f"xdg-nix-{index}", timeout=300)
+            done = run_nix(
+                ["nix", "path-info", "--store", cache_url, "-r", top],
+                cache_home=work / f"xdg-nix-{index}",
+                timeout=300,
+            )
             assert len(done.stdout.split()) == len(paths), "nix saw a different closure"
 
-        def harness_scan(pipeline: bool, workers: int, connections: int,
-                         subset: list[str] | None = None) -> Callable[[int], None]:
+        def harness_scan(
+            pipeline: bool, workers: int, connections: int, subset: list[str] | None = None
+        ) -> Callable[[int], None]:
             wanted = subset or hashes
 
             def fetch(part: list[str]) -> list[Any]:
-                with CacheClient(server.url, "bench", workers=workers,
-                                 pipeline=pipeline) as client:
+                with CacheClient(server.url, "bench", workers=workers, pipeline=pipeline) as client:
                     return client.narinfos(part)
 
             def scan(_index: int) -> None:
@@ -121,12 +135,14 @@ def main() -> dict[str, Any]:
 
                     size = -(-len(wanted) // connections)
                     with ThreadPoolExecutor(connections) as pool:
-                        parts = pool.map(fetch, [wanted[i:i + size]
-                                                 for i in range(0, len(wanted), size)])
+                        parts = pool.map(
+                            fetch, [wanted[i : i + size] for i in range(0, len(wanted), size)]
+                        )
                         lookups = [lookup for part in parts for lookup in part]
                 infos = [lk.info for lk in lookups if lk.presence is Presence.HIT and lk.info]
                 trusted = sum(1 for check in check_many(infos, keys) if check.ok)
                 assert trusted == len(wanted), f"only {trusted} trusted hits"
+
             return scan
 
         def harness_walk(_index: int) -> None:
@@ -135,41 +151,53 @@ def main() -> dict[str, Any]:
             with CacheClient(server.url, "bench", workers=8) as client:
                 assert len(walk_closure(client, [top])) == len(paths)
 
-        times = _interleaved({"nix": nix_query, **{
-            name: harness_scan(*variant) for name, variant in VARIANTS.items()}})
+        times = _interleaved(
+            {
+                "nix": nix_query,
+                **{name: harness_scan(*variant) for name, variant in VARIANTS.items()},
+            }
+        )
         walk = _median(harness_walk, 3)
-        growth = {size: _median(harness_scan(True, 1, 1, hashes[:size]), 3)["median"]
-                  for size in GROWTH}
+        growth = {
+            size: _median(harness_scan(True, 1, 1, hashes[:size]), 3)["median"] for size in GROWTH
+        }
     finally:
         server.stop()
         remove_tree(work)
     growth[len(paths)] = statistics.median(times["pipelined"])
     return _verdict(len(paths), times, walk, growth)
 
-def _verdict(paths: int, times: dict[str, list[float]], walk: dict[str, float],
-             growth: dict[int, float]) -> dict[str, Any]:
+
+def _verdict(
+    paths: int, times: dict[str, list[float]], walk: dict[str, float], growth: dict[int, float]
+) -> dict[str, Any]:
     nix = times.pop("nix")
-    ratios = {name: round(statistics.median(t / n for t, n in zip(scan, nix, strict=True)), 3)
-              for name, scan in times.items()}
+    ratios = {
+        name: round(statistics.median(t / n for t, n in zip(scan, nix, strict=True)), 3)
+        for name, scan in times.items()
+    }
     best = min(ratios, key=lambda name: ratios[name])
     return {
         "name": "attic_scan",
         "paths": paths,
         "target": f"best harness scan <= {TARGET_RATIO} x nix path-info -r (median of the "
-                  "per-round ratios; every signature verified)",
+        "per-round ratios; every signature verified)",
         "anchor": "nix path-info --store http://... -r TOP, fresh narinfo cache, "
-                  "interleaved round by round",
+        "interleaved round by round",
         "nix_path_info_seconds": _stats(nix),
         "harness_scan_seconds": {name: _stats(t) for name, t in times.items()},
         "ratio_per_variant": ratios,
         "harness_walk_seconds": walk,
         "best_variant": best,
         "ratio_to_anchor": ratios[best],
-        "growth": {"points": {str(k): v for k, v in sorted(growth.items())},
-                   **fit(dict(sorted(growth.items())))},
+        "growth": {
+            "points": {str(k): v for k, v in sorted(growth.items())},
+            **fit(dict(sorted(growth.items()))),
+        },
         **load(),
         "passed": ratios[best] <= TARGET_RATIO,
     }
+
 
 if __name__ == "__main__":
     import json

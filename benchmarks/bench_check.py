@@ -30,8 +30,14 @@ SIZES = (50, 100, 150)
 RUNS = 7
 SUITES = ("workflows", "placement", "bootstrap")
 
-LANES = ["tinyland-nix", "tinyland-nix-heavy", "tinyland-docker", "ubuntu-latest",
-         "tinyland-dind", "tinyland-nix-kvm"]
+LANES = [
+    "tinyland-nix",
+    "tinyland-nix-heavy",
+    "tinyland-docker",
+    "ubuntu-latest",
+    "tinyland-dind",
+    "tinyland-nix-kvm",
+]
 INSTALLERS = [
     "      - uses: DeterminateSystems/nix-installer-action@v16",
     "      - uses: cachix/install-nix-action@v30",
@@ -83,7 +89,7 @@ def _script(rng: random.Random, lines: int) -> str:
         "nix build .#{pkg} --print-build-logs",
         "out=$(nix eval --raw .#{pkg}.version)",
         "if [ -f flake.lock ]; then\n  nix flake metadata --json | jq .locks\nfi",
-        "for f in a b c; do\n  echo \"$f\" && make -C \"$f\" all\ndone",
+        'for f in a b c; do\n  echo "$f" && make -C "$f" all\ndone',
         "cat <<'EOF' > notes.txt\nnix build is documented here\nEOF",
         "sudo env NIX_CONFIG='max-jobs = 4' nix-build default.nix -A {pkg}",
         "nix develop --command cargo test --workspace --release",
@@ -105,20 +111,27 @@ def _matrix(rng: random.Random) -> tuple[str, str]:
     """A `strategy:` block and the runs-on it feeds."""
     kind = rng.randrange(4)
     if kind == 0:
-        return ("    strategy:\n      matrix:\n        lane: [tinyland-nix, tinyland-nix-heavy]\n"
-                "        package: [default, cli, docs]\n"
-                "        exclude:\n          - {lane: tinyland-nix-heavy, package: docs}\n"
-                "        include:\n          - {package: docs, extra: true}\n"
-                "          - {lane: tinyland-docker, package: image}\n",
-                "${{ matrix.lane }}")
+        return (
+            "    strategy:\n      matrix:\n        lane: [tinyland-nix, tinyland-nix-heavy]\n"
+            "        package: [default, cli, docs]\n"
+            "        exclude:\n          - {lane: tinyland-nix-heavy, package: docs}\n"
+            "        include:\n          - {package: docs, extra: true}\n"
+            "          - {lane: tinyland-docker, package: image}\n",
+            "${{ matrix.lane }}",
+        )
     if kind == 1:
-        return ("    strategy:\n      matrix:\n        include:\n"
-                "          - {runner: tinyland-nix, system: x86_64-linux}\n"
-                "          - {runner: tinyland-nix-kvm, system: x86_64-linux, vm: true}\n",
-                "${{ matrix.runner }}")
+        return (
+            "    strategy:\n      matrix:\n        include:\n"
+            "          - {runner: tinyland-nix, system: x86_64-linux}\n"
+            "          - {runner: tinyland-nix-kvm, system: x86_64-linux, vm: true}\n",
+            "${{ matrix.runner }}",
+        )
     if kind == 2:
-        return ("    strategy:\n      matrix:\n        os: ['[\"tinyland-nix\"]', "
-                "'[\"tinyland-nix-heavy\"]']\n", "${{ fromJSON(matrix.os) }}")
+        return (
+            "    strategy:\n      matrix:\n        os: ['[\"tinyland-nix\"]', "
+            "'[\"tinyland-nix-heavy\"]']\n",
+            "${{ fromJSON(matrix.os) }}",
+        )
     return "", rng.choice(LANES)
 
 
@@ -134,43 +147,56 @@ def _job(rng: random.Random, name: str, needs: str | None) -> str:
     if rng.random() < 0.3:
         text += "      - uses: ./.github/actions/nix-job\n"
     roll = rng.random()  # most scripts are short, some medium, a few long
-    lines = rng.randrange(1, 8) if roll < 0.6 else rng.randrange(10, 30) if roll < 0.9 \
+    lines = (
+        rng.randrange(1, 8)
+        if roll < 0.6
+        else rng.randrange(10, 30)
+        if roll < 0.9
         else rng.randrange(60, 150)
+    )
     text += f"      - name: build\n        run: |\n{_script(rng, lines)}\n"
     if rng.random() < 0.2:
         text += "      - uses: ./.github/actions/cache-push\n"
     if rng.random() < 0.2:
-        text += ("      - uses: DeterminateSystems/magic-nix-cache-action@v8\n"
-                 "      - run: nix build .#checks\n        shell: bash\n")
+        text += (
+            "      - uses: DeterminateSystems/magic-nix-cache-action@v8\n"
+            "      - run: nix build .#checks\n        shell: bash\n"
+        )
     return text
 
 
 def _workflow(rng: random.Random, index: int) -> str:
     kind = index % 5
     if kind == 4:  # a reusable workflow, called by the caller that follows it
-        return (f"name: reusable {index}\non:\n  workflow_call:\n    inputs:\n"
-                "      runner: {type: string, default: tinyland-nix}\n"
-                "      package: {type: string, default: default}\n"
-                "jobs:\n  build:\n    runs-on: ${{ inputs.runner }}\n    steps:\n"
-                "      - uses: ./.github/actions/setup-nix\n"
-                "      - run: nix build .#${{ inputs.package }}\n")
+        return (
+            f"name: reusable {index}\non:\n  workflow_call:\n    inputs:\n"
+            "      runner: {type: string, default: tinyland-nix}\n"
+            "      package: {type: string, default: default}\n"
+            "jobs:\n  build:\n    runs-on: ${{ inputs.runner }}\n    steps:\n"
+            "      - uses: ./.github/actions/setup-nix\n"
+            "      - run: nix build .#${{ inputs.package }}\n"
+        )
     if kind == 3:
         callee = f".github/workflows/wf{index + 1:03d}.yml"
-        return (f"name: caller {index}\non:\n  push:\n    branches: [main]\n  pull_request:\n"
-                f"jobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
-                f"      - run: echo lint\n"
-                f"  call:\n    needs: lint\n    strategy:\n      matrix:\n"
-                f"        lane: [tinyland-nix, tinyland-nix-heavy]\n"
-                f"    uses: ./{callee}\n    with:\n      runner: ${{{{ matrix.lane }}}}\n"
-                f"      package: cli\n")
+        return (
+            f"name: caller {index}\non:\n  push:\n    branches: [main]\n  pull_request:\n"
+            f"jobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+            f"      - run: echo lint\n"
+            f"  call:\n    needs: lint\n    strategy:\n      matrix:\n"
+            f"        lane: [tinyland-nix, tinyland-nix-heavy]\n"
+            f"    uses: ./{callee}\n    with:\n      runner: ${{{{ matrix.lane }}}}\n"
+            f"      package: cli\n"
+        )
     jobs = []
     previous = None
     for number in range(rng.randrange(2, 6)):
         name = f"job{number}"
         jobs.append(_job(rng, name, previous if rng.random() < 0.6 else None))
         previous = name
-    return (f"name: workflow {index}\non:\n  push:\n  pull_request:\n"
-            f"  workflow_dispatch:\npermissions:\n  contents: read\njobs:\n" + "".join(jobs))
+    return (
+        f"name: workflow {index}\non:\n  push:\n  pull_request:\n"
+        f"  workflow_dispatch:\npermissions:\n  contents: read\njobs:\n" + "".join(jobs)
+    )
 
 
 def write_corpus(root: Path, files: int, seed: int = 2) -> Path:
@@ -203,8 +229,8 @@ def main() -> dict[str, Any]:
     seconds: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         pycache = Path(tmp) / "pycache"
-        empty = Path(tmp) / "empty"
-        empty.mkdir()
+        empty = Path(tmp) / "empty"  # no workflows: one error finding, the start-up cost
+        (empty / ".github" / "workflows").mkdir(parents=True)
         seconds["0"] = time_commands({"harness": _command(empty)}, RUNS, pycache, cwd=empty)
         for size in SIZES:
             repo = write_corpus(Path(tmp) / f"corpus{size}", size)
@@ -214,8 +240,11 @@ def main() -> dict[str, Any]:
                 commands["zizmor"] = zizmor
             seconds[str(size)] = time_commands(commands, RUNS, pycache, cwd=repo)
         files = sorted((Path(tmp) / f"corpus{SIZES[-1]}").rglob("*.yml"))
-        corpus = {"workflow_files": SIZES[-1], "action_files": len(ACTIONS),
-                  "yaml_lines": sum(len(p.read_text().splitlines()) for p in files)}
+        corpus = {
+            "workflow_files": SIZES[-1],
+            "action_files": len(ACTIONS),
+            "yaml_lines": sum(len(p.read_text().splitlines()) for p in files),
+        }
     largest = seconds[str(SIZES[-1])]
     harness = largest["harness"]["median"]
     anchor = largest.get("zizmor", {}).get("median")
@@ -223,9 +252,10 @@ def main() -> dict[str, Any]:
     return {
         "benchmark": "check",
         "command": "python -m harness check --repo DIR --suite workflows --suite placement "
-                   "--suite bootstrap --format json",
-        "anchor": "zizmor --offline on the same corpus, interleaved" if anchor else
-                  "zizmor not installed (the bench dependency group has it)",
+        "--suite bootstrap --format json",
+        "anchor": "zizmor --offline on the same corpus, interleaved"
+        if anchor
+        else "zizmor not installed (the bench dependency group has it)",
         "corpus": corpus,
         "bytecode": "cached, as for an installed package",
         "target": f"harness median <= {TARGET_RATIO} x zizmor median at {SIZES[-1]} files",
@@ -233,8 +263,7 @@ def main() -> dict[str, Any]:
         "seconds": seconds,
         "ratio_to_anchor": ratio,
         "growth": fit({size: seconds[str(size)]["harness"]["median"] for size in SIZES}),
-        "cpu_growth": fit({size: seconds[str(size)]["harness"]["cpu_median"]
-                           for size in SIZES}),
+        "cpu_growth": fit({size: seconds[str(size)]["harness"]["cpu_median"] for size in SIZES}),
         **load(),
         "passed": ratio is not None and ratio <= TARGET_RATIO,
     }

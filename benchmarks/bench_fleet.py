@@ -48,10 +48,15 @@ def write_fleet(root: Path, count: int) -> tuple[Path, Path]:
 
     half = [f"{ORG}/r{index:03d}" for index in range(0, count, 2)]
     contract = root / "contract.yaml"
-    contract.write_text(BUNDLED_CONTRACT.read_text(encoding="utf-8") + (
-        "\nenrollment:\n  tranches:\n"
-        f"    tranche-1: [{', '.join(half[: len(half) // 2])}]\n"
-        f"    tranche-2: [{', '.join(half[len(half) // 2:])}]\n"), encoding="utf-8")
+    contract.write_text(
+        BUNDLED_CONTRACT.read_text(encoding="utf-8")
+        + (
+            "\nenrollment:\n  tranches:\n"
+            f"    tranche-1: [{', '.join(half[: len(half) // 2])}]\n"
+            f"    tranche-2: [{', '.join(half[len(half) // 2 :])}]\n"
+        ),
+        encoding="utf-8",
+    )
     return listing, contract
 
 
@@ -71,14 +76,23 @@ def _time(args: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
         done = subprocess.run(args, env=env, capture_output=True, timeout=600, check=False)
         times.append(time.perf_counter() - started)
         after = os.times()
-        cpu.append(after.children_user - before.children_user
-                   + after.children_system - before.children_system)
+        cpu.append(
+            after.children_user
+            - before.children_user
+            + after.children_system
+            - before.children_system
+        )
         if done.returncode not in (0, 1):
-            raise RuntimeError(f"{args[3]} exited {done.returncode}: "
-                               f"{done.stderr.decode()[-2000:]}")
+            raise RuntimeError(
+                f"{args[3]} exited {done.returncode}: {done.stderr.decode()[-2000:]}"
+            )
     counted = times[1:]
-    return {"median": round(statistics.median(counted), 4), "min": round(min(counted), 4),
-            "max": round(max(counted), 4), "cpu_median": round(statistics.median(cpu[1:]), 4)}
+    return {
+        "median": round(statistics.median(counted), 4),
+        "min": round(min(counted), 4),
+        "max": round(max(counted), 4),
+        "cpu_median": round(statistics.median(cpu[1:]), 4),
+    }
 
 
 def main() -> dict[str, Any]:
@@ -90,15 +104,40 @@ def main() -> dict[str, Any]:
         for size in SIZES:
             listing, contract = write_fleet(Path(tmp) / f"fleet{size}", size)
             fleet[str(size)] = _time(
-                [sys.executable, "-m", "harness", "fleet", "--repo-list", str(listing),
-                 "--contract", str(contract), "--format", "json", "--output",
-                 str(Path(tmp) / "out.json"), "--jobs", "2"], env, RUNS)
+                [
+                    sys.executable,
+                    "-m",
+                    "harness",
+                    "fleet",
+                    "--repo-list",
+                    str(listing),
+                    "--contract",
+                    str(contract),
+                    "--format",
+                    "json",
+                    "--output",
+                    str(Path(tmp) / "out.json"),
+                    "--jobs",
+                    "2",
+                ],
+                env,
+                RUNS,
+            )
         largest = Path(tmp) / f"fleet{SIZES[-1]}"
         checks = []
         for index in range(SAMPLE):
-            args = [sys.executable, "-m", "harness", "check", "--repo",
-                    str(largest / f"r{index * (SIZES[-1] // SAMPLE):03d}"), "--contract",
-                    str(largest / "contract.yaml"), "--format", "json"]
+            args = [
+                sys.executable,
+                "-m",
+                "harness",
+                "check",
+                "--repo",
+                str(largest / f"r{index * (SIZES[-1] // SAMPLE):03d}"),
+                "--contract",
+                str(largest / "contract.yaml"),
+                "--format",
+                "json",
+            ]
             for suite in SUITES:
                 args += ["--suite", suite]
             checks.append(_time(args, env, 1))
@@ -113,17 +152,22 @@ def main() -> dict[str, Any]:
         "runs_per_size": RUNS,
         "target_seconds": TARGET_SECONDS,
         "seconds": fleet,
-        "growth": {k.replace("file", "repo"): v for k, v in
-                   _fit({size: fleet[str(size)]["median"] for size in SIZES}).items()},
-        "cpu_growth": {k.replace("file", "repo"): v for k, v in
-                       _fit({size: fleet[str(size)]["cpu_median"] for size in SIZES}).items()},
+        "growth": {
+            k.replace("file", "repo"): v
+            for k, v in _fit({size: fleet[str(size)]["median"] for size in SIZES}).items()
+        },
+        "cpu_growth": {
+            k.replace("file", "repo"): v
+            for k, v in _fit({size: fleet[str(size)]["cpu_median"] for size in SIZES}).items()
+        },
         "baseline": {
             "what": f"one `check` process per repository (suites {', '.join(SUITES)}), "
-                    f"median of {SAMPLE} sampled repositories, times {SIZES[-1]}",
+            f"median of {SAMPLE} sampled repositories, times {SIZES[-1]}",
             "check_seconds_median": round(per_check, 4),
             "check_cpu_seconds_median": round(per_check_cpu, 4),
             "ratio_fleet_cpu_to_serial_cpu": round(
-                fleet[str(SIZES[-1])]["cpu_median"] / (per_check_cpu * SIZES[-1]), 4),
+                fleet[str(SIZES[-1])]["cpu_median"] / (per_check_cpu * SIZES[-1]), 4
+            ),
             "serial_seconds": round(serial, 2),
             "two_at_a_time_seconds": round(serial / 2, 2),
             "ratio_fleet_to_serial": round(whole / serial, 4),

@@ -31,15 +31,35 @@ ROUNDS = 1
 SUITE_FILE = ROOT / "scenarios" / "caches.scenario.yaml"
 
 
-def _check(repo: Path, artifacts: Path, scenarios: Path | None = None
-           ) -> tuple[float, dict[str, Any]]:
-    command = [sys.executable, "-m", "harness", "check", "--repo", str(repo), "--suite",
-               "caches", "--format", "json", "--artifacts-dir", str(artifacts)]
+def _check(
+    repo: Path, artifacts: Path, scenarios: Path | None = None
+) -> tuple[float, dict[str, Any]]:
+    command = [
+        sys.executable,
+        "-m",
+        "harness",
+        "check",
+        "--repo",
+        str(repo),
+        "--suite",
+        "caches",
+        "--format",
+        "json",
+        "--artifacts-dir",
+        str(artifacts),
+    ]
     if scenarios is not None:
         command += ["--scenarios", str(scenarios)]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=1800,
-                          check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        command,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise RuntimeError(f"check exited {done.returncode}: {done.stderr[-2000:]}")

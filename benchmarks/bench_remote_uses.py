@@ -26,8 +26,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 1.0
 RUNS = 7
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 
 TEMPLATES = {
     ".github/workflows/spoke-ci.yml": """\
@@ -61,19 +65,26 @@ runs:
       uses: DeterminateSystems/nix-installer-action@v16
 """,
 }
-CALLER = {".github/workflows/ci.yml": """\
+CALLER = {
+    ".github/workflows/ci.yml": """\
 on: [push, pull_request]
 jobs:
   ci:
     uses: octo/templates/.github/workflows/spoke-ci.yml@v1
     with: {runner: tinyland-nix}
     secrets: inherit
-"""}
+"""
+}
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                   timeout=60, env={**os.environ, **GIT_ENV})
+    subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, **GIT_ENV},
+    )
 
 
 def _repo(root: Path, files: dict[str, str], tag: str | None = None) -> Path:
@@ -93,13 +104,31 @@ def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="harness-bench-uses-") as tmp:
         templates = _repo(Path(tmp) / "templates", TEMPLATES, tag="v1")
         caller = _repo(Path(tmp) / "caller", CALLER)
-        command = [sys.executable, "-m", "harness", "check", "--repo", str(caller),
-                   "--suite", "workflows", "--suite", "placement", "--suite", "bootstrap",
-                   "--uses-source", f"octo/templates={templates}", "--offline",
-                   "--format", "json"]
-        env = dict(os.environ, PYTHONPATH=str(ROOT),
-                   PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"),
-                   XDG_CACHE_HOME=str(Path(tmp) / "xdg"))
+        command = [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(caller),
+            "--suite",
+            "workflows",
+            "--suite",
+            "placement",
+            "--suite",
+            "bootstrap",
+            "--uses-source",
+            f"octo/templates={templates}",
+            "--offline",
+            "--format",
+            "json",
+        ]
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"),
+            XDG_CACHE_HOME=str(Path(tmp) / "xdg"),
+        )
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         times = []
         cpu = []
@@ -107,30 +136,43 @@ def main() -> dict[str, Any]:
         for _ in range(RUNS + 1):  # the first run warms the bytecode cache, not counted
             before = os.times()
             started = time.perf_counter()
-            done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, timeout=120,
-                                  check=False)
+            done = subprocess.run(
+                command, cwd=tmp, env=env, capture_output=True, timeout=120, check=False
+            )
             times.append(time.perf_counter() - started)
             after = os.times()
-            cpu.append(after.children_user - before.children_user
-                       + after.children_system - before.children_system)
+            cpu.append(
+                after.children_user
+                - before.children_user
+                + after.children_system
+                - before.children_system
+            )
             code = done.returncode
             if code not in (0, 1) or b'"from": "dir"' not in done.stdout:
-                raise RuntimeError(f"check exited {code} without the remote files: "
-                                   f"{done.stderr.decode()[-2000:]}")
+                raise RuntimeError(
+                    f"check exited {code} without the remote files: {done.stderr.decode()[-2000:]}"
+                )
     counted = times[1:]
     median = statistics.median(counted)
     return {
         "benchmark": "remote_uses",
-        "command": " ".join(["python -m harness check --repo CALLER --suite workflows "
-                             "--suite placement --suite bootstrap --uses-source "
-                             "octo/templates=TEMPLATES --offline --format json"]),
+        "command": " ".join(
+            [
+                "python -m harness check --repo CALLER --suite workflows "
+                "--suite placement --suite bootstrap --uses-source "
+                "octo/templates=TEMPLATES --offline --format json"
+            ]
+        ),
         "runs": RUNS,
         "target_seconds": TARGET_SECONDS,
-        "seconds": {"median": round(median, 4), "min": round(min(counted), 4),
-                    "max": round(max(counted), 4)},
+        "seconds": {
+            "median": round(median, 4),
+            "min": round(min(counted), 4),
+            "max": round(max(counted), 4),
+        },
         "cpu_median": round(statistics.median(cpu[1:]), 4),
         "what_cpu_means": "CPU seconds of the process and its git children: the wall time "
-                          "on an idle machine; compare it when the load average is high",
+        "on an idle machine; compare it when the load average is high",
         "exit_code": code,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),

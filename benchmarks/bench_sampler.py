@@ -22,11 +22,13 @@ from harness.probes.workload import run_workload
 TARGET = 0.02
 INTERVAL = 0.1
 SECONDS = 4.0
-_BUSY = ("import sys, time\n"
-         "block = bytearray(b'\\x01') * (100 << 20)\n"
-         "end = time.monotonic() + float(sys.argv[1])\n"
-         "while time.monotonic() < end:\n"
-         "    sum(range(1000))\n")
+_BUSY = (
+    "import sys, time\n"
+    "block = bytearray(b'\\x01') * (100 << 20)\n"
+    "end = time.monotonic() + float(sys.argv[1])\n"
+    "while time.monotonic() < end:\n"
+    "    sum(range(1000))\n"
+)
 
 
 def _tree_command() -> list[str]:
@@ -52,15 +54,22 @@ def main() -> dict[str, Any]:
     modes.append(("process-tree", False))
     runs: list[dict[str, Any]] = []
     for label, use_cgroup in modes:
-        run = run_workload(_tree_command(), 2 << 30, interval=INTERVAL, timeout=120,
-                           use_cgroup=use_cgroup)
+        run = run_workload(
+            _tree_command(), 2 << 30, interval=INTERVAL, timeout=120, use_cgroup=use_cgroup
+        )
         fraction = run.sampler_cpu_seconds / run.wall_seconds if run.wall_seconds else 0.0
-        runs.append({"mode": run.mode, "label": label, "wall_seconds": run.wall_seconds,
-                     "samples": len(run.samples),
-                     "sampler_cpu_seconds": run.sampler_cpu_seconds,
-                     "sampler_cpu_fraction": round(fraction, 5),
-                     "peak_working_set_bytes": run.peak_working_set,
-                     "peak_rss_tree_bytes": run.peak_rss_tree})
+        runs.append(
+            {
+                "mode": run.mode,
+                "label": label,
+                "wall_seconds": run.wall_seconds,
+                "samples": len(run.samples),
+                "sampler_cpu_seconds": run.sampler_cpu_seconds,
+                "sampler_cpu_fraction": round(fraction, 5),
+                "peak_working_set_bytes": run.peak_working_set,
+                "peak_rss_tree_bytes": run.peak_rss_tree,
+            }
+        )
     baseline = _unsampled()
     worst = max(float(r["sampler_cpu_fraction"]) for r in runs)
     return {
@@ -73,8 +82,11 @@ def main() -> dict[str, Any]:
         "sampled_wall_seconds": runs[0]["wall_seconds"],
         "worst_cpu_fraction": worst,
         "cgroup": "available" if parent is not None else f"unavailable: {reason}",
-        "machine": {"python": platform.python_version(), "cpus": _cpus(),
-                    "kernel": platform.release()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": _cpus(),
+            "kernel": platform.release(),
+        },
         "passed": worst < TARGET,
     }
 

@@ -32,16 +32,26 @@ def check_command(repo: Path) -> list[str]:
     """The measured command."""
     import sys
 
-    return [sys.executable, "-m", "harness", "check", "--repo", str(repo), "--static",
-            "--format", "json"]
+    return [
+        sys.executable,
+        "-m",
+        "harness",
+        "check",
+        "--repo",
+        str(repo),
+        "--static",
+        "--format",
+        "json",
+    ]
 
 
 def main() -> dict[str, Any]:
     """Generate the repositories, time the check and zizmor interleaved, judge the target."""
     with tempfile.TemporaryDirectory(prefix="harness-bench-tofu-") as tmp:
         pycache = Path(tmp) / "pycache"
-        repos = {scale: write_infra_repo(Path(tmp) / f"infra-{scale}", scale=scale)
-                 for scale in SCALES}
+        repos = {
+            scale: write_infra_repo(Path(tmp) / f"infra-{scale}", scale=scale) for scale in SCALES
+        }
         sizes = {scale: corpus_size(repo) for scale, repo in repos.items()}
         main_repo = repos[1.0]
         commands = {"harness": check_command(main_repo)}
@@ -49,9 +59,11 @@ def main() -> dict[str, Any]:
         if zizmor:
             commands["zizmor"] = zizmor
         timed = time_commands(commands, RUNS, pycache, cwd=main_repo)
-        growth = {scale: time_commands({"harness": check_command(repo)}, 3, pycache,
-                                       cwd=repo)["harness"]
-                  for scale, repo in repos.items() if scale != 1.0}
+        growth = {
+            scale: time_commands({"harness": check_command(repo)}, 3, pycache, cwd=repo)["harness"]
+            for scale, repo in repos.items()
+            if scale != 1.0
+        }
         growth[1.0] = timed["harness"]
     harness = timed["harness"]["median"]
     anchor = timed.get("zizmor", {}).get("median")
@@ -62,14 +74,18 @@ def main() -> dict[str, Any]:
         "target": f"harness median <= {TARGET_SECONDS} s",
         "target_seconds": TARGET_SECONDS,
         "seconds": timed,
-        "anchor": "zizmor --offline on the same repository" if anchor else
-                  "zizmor not installed (the bench dependency group has it)",
+        "anchor": "zizmor --offline on the same repository"
+        if anchor
+        else "zizmor not installed (the bench dependency group has it)",
         "ratio_to_anchor": round(harness / anchor, 3) if anchor else None,
-        "growth": {"points": {str(sizes[s]["tf_files"]): growth[s]["median"] for s in SCALES},
-                   **fit({sizes[s]["tf_files"]: growth[s]["median"] for s in SCALES})},
-        "cpu_growth": {"points": {str(sizes[s]["tf_files"]): growth[s]["cpu_median"]
-                                  for s in SCALES},
-                       **fit({sizes[s]["tf_files"]: growth[s]["cpu_median"] for s in SCALES})},
+        "growth": {
+            "points": {str(sizes[s]["tf_files"]): growth[s]["median"] for s in SCALES},
+            **fit({sizes[s]["tf_files"]: growth[s]["median"] for s in SCALES}),
+        },
+        "cpu_growth": {
+            "points": {str(sizes[s]["tf_files"]): growth[s]["cpu_median"] for s in SCALES},
+            **fit({sizes[s]["tf_files"]: growth[s]["cpu_median"] for s in SCALES}),
+        },
         **load(),
         "passed": harness <= TARGET_SECONDS,
     }

@@ -12,13 +12,39 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-MODULES = ("arc-runner", "arc-controller", "bazel-cache", "attic", "postgres", "minio",
-           "monitoring", "ingress", "cert-manager", "dns")
-STACKS = ("arc-runners", "arc-controller", "attic", "bazel-cache", "postgres", "minio",
-          "monitoring", "ingress", "cert-manager", "dns", "bootstrap", "network")
-LANES = {"tinyland-nix": ("8Gi", 8), "tinyland-nix-heavy": ("16Gi", 4),
-         "tinyland-docker": ("4Gi", 6), "tinyland-dind": ("8Gi", 4),
-         "tinyland-nix-kvm": ("16Gi", 2)}
+MODULES = (
+    "arc-runner",
+    "arc-controller",
+    "bazel-cache",
+    "attic",
+    "postgres",
+    "minio",
+    "monitoring",
+    "ingress",
+    "cert-manager",
+    "dns",
+)
+STACKS = (
+    "arc-runners",
+    "arc-controller",
+    "attic",
+    "bazel-cache",
+    "postgres",
+    "minio",
+    "monitoring",
+    "ingress",
+    "cert-manager",
+    "dns",
+    "bootstrap",
+    "network",
+)
+LANES = {
+    "tinyland-nix": ("8Gi", 8),
+    "tinyland-nix-heavy": ("16Gi", 4),
+    "tinyland-docker": ("4Gi", 6),
+    "tinyland-dind": ("8Gi", 4),
+    "tinyland-nix-kvm": ("16Gi", 2),
+}
 
 
 def _variables(rng: random.Random, prefix: str, count: int) -> str:
@@ -27,28 +53,38 @@ def _variables(rng: random.Random, prefix: str, count: int) -> str:
         kind = index % 5
         name = f"{prefix}_setting_{index}"
         if kind == 0:
-            out.append(f'variable "{name}" {{\n  description = "How many {name} to run."\n'
-                       f'  type        = number\n  default     = {rng.randrange(1, 20)}\n\n'
-                       f'  validation {{\n    condition     = var.{name} >= 0\n'
-                       f'    error_message = "{name} must not be negative."\n  }}\n}}\n')
+            out.append(
+                f'variable "{name}" {{\n  description = "How many {name} to run."\n'
+                f"  type        = number\n  default     = {rng.randrange(1, 20)}\n\n"
+                f"  validation {{\n    condition     = var.{name} >= 0\n"
+                f'    error_message = "{name} must not be negative."\n  }}\n}}\n'
+            )
         elif kind == 1:
-            out.append(f'variable "{name}" {{\n  type    = string\n'
-                       f'  default = "{rng.choice(["2Gi", "4Gi", "8Gi"])}"\n}}\n')
+            out.append(
+                f'variable "{name}" {{\n  type    = string\n'
+                f'  default = "{rng.choice(["2Gi", "4Gi", "8Gi"])}"\n}}\n'
+            )
         elif kind == 2:
-            out.append(f'variable "{name}" {{\n  type = map(object({{\n'
-                       '    max_runners       = optional(number, 1)\n'
-                       '    memory_limit      = optional(string, "8Gi")\n'
-                       '    cpu_limit         = optional(string, "2")\n'
-                       '    container_mode    = optional(string, "")\n'
-                       '    node_selector     = optional(map(string), {})\n'
-                       '    dind_memory_limit = optional(string)\n  }))\n'
-                       '  default = {}\n}\n')
+            out.append(
+                f'variable "{name}" {{\n  type = map(object({{\n'
+                "    max_runners       = optional(number, 1)\n"
+                '    memory_limit      = optional(string, "8Gi")\n'
+                '    cpu_limit         = optional(string, "2")\n'
+                '    container_mode    = optional(string, "")\n'
+                "    node_selector     = optional(map(string), {})\n"
+                "    dind_memory_limit = optional(string)\n  }))\n"
+                "  default = {}\n}\n"
+            )
         elif kind == 3:
-            out.append(f'variable "{name}" {{\n  type    = bool\n  default = '
-                       f'{rng.choice(["true", "false"])}\n}}\n')
+            out.append(
+                f'variable "{name}" {{\n  type    = bool\n  default = '
+                f"{rng.choice(['true', 'false'])}\n}}\n"
+            )
         else:
-            out.append(f'variable "{name}" {{\n  type = list(string)\n'
-                       f'  default = ["a-{index}", "b-{index}", "c-{index}"]\n}}\n')
+            out.append(
+                f'variable "{name}" {{\n  type = list(string)\n'
+                f'  default = ["a-{index}", "b-{index}", "c-{index}"]\n}}\n'
+            )
     return "\n".join(out)
 
 
@@ -156,7 +192,7 @@ def _resources(rng: random.Random, module: str, count: int) -> str:
 
 def _runner_module() -> dict[str, str]:
     return {
-        "main.tf": '''# One runner scale set of the gha-runner-scale-set chart.
+        "main.tf": """# One runner scale set of the gha-runner-scale-set chart.
 resource "helm_release" "scale_set" {
   name       = var.runner_label
   repository = "oci://ghcr.io/actions/actions-runner-controller-charts"
@@ -177,8 +213,8 @@ resource "helm_release" "scale_set" {
     }
   })]
 }
-''',
-        "variables.tf": '''variable "runner_label" {
+""",
+        "variables.tf": """variable "runner_label" {
   type = string
 }
 
@@ -211,7 +247,7 @@ variable "dind_memory_limit" {
   type    = string
   default = null
 }
-''',
+""",
     }
 
 
@@ -220,39 +256,49 @@ def _runner_stack() -> dict[str, str]:
     variables = ['variable "cluster_context" {\n  type    = string\n  default = "honey"\n}\n']
     for label, (memory, runners) in LANES.items():
         name = label.replace("-", "_")
-        modules.append(f'module "{name}" {{\n  source       = "../../modules/arc-runner"\n'
-                       f'  runner_label = "{label}"\n  max_runners  = var.{name}_max_runners\n'
-                       f'  memory_limit = var.{name}_memory_limit\n}}\n')
-        variables.append(f'variable "{name}_max_runners" {{\n  type    = number\n'
-                         f'  default = {runners}\n}}\n\nvariable "{name}_memory_limit" {{\n'
-                         f'  type    = string\n  default = "{memory}"\n}}\n')
-    modules.append('module "extra" {\n  source            = "../../modules/arc-runner"\n'
-                   '  for_each          = var.extra_lanes\n  runner_label      = each.key\n'
-                   '  max_runners       = each.value.max_runners\n'
-                   '  memory_limit      = each.value.memory_limit\n'
-                   '  container_mode    = each.value.container_mode\n'
-                   '  dind_memory_limit = each.value.dind_memory_limit\n}\n')
-    variables.append('variable "extra_lanes" {\n  type = map(object({\n'
-                     '    max_runners       = optional(number, 1)\n'
-                     '    memory_limit      = optional(string, "8Gi")\n'
-                     '    container_mode    = optional(string, "")\n'
-                     '    dind_memory_limit = optional(string)\n  }))\n  default = {}\n}\n')
+        modules.append(
+            f'module "{name}" {{\n  source       = "../../modules/arc-runner"\n'
+            f'  runner_label = "{label}"\n  max_runners  = var.{name}_max_runners\n'
+            f"  memory_limit = var.{name}_memory_limit\n}}\n"
+        )
+        variables.append(
+            f'variable "{name}_max_runners" {{\n  type    = number\n'
+            f'  default = {runners}\n}}\n\nvariable "{name}_memory_limit" {{\n'
+            f'  type    = string\n  default = "{memory}"\n}}\n'
+        )
+    modules.append(
+        'module "extra" {\n  source            = "../../modules/arc-runner"\n'
+        "  for_each          = var.extra_lanes\n  runner_label      = each.key\n"
+        "  max_runners       = each.value.max_runners\n"
+        "  memory_limit      = each.value.memory_limit\n"
+        "  container_mode    = each.value.container_mode\n"
+        "  dind_memory_limit = each.value.dind_memory_limit\n}\n"
+    )
+    variables.append(
+        'variable "extra_lanes" {\n  type = map(object({\n'
+        "    max_runners       = optional(number, 1)\n"
+        '    memory_limit      = optional(string, "8Gi")\n'
+        '    container_mode    = optional(string, "")\n'
+        "    dind_memory_limit = optional(string)\n  }))\n  default = {}\n}\n"
+    )
     return {
         "main.tf": 'provider "kubernetes" {\n  config_context = var.cluster_context\n}\n\n'
-                   + "\n".join(modules),
+        + "\n".join(modules),
         "variables.tf": "\n".join(variables),
-        "terraform.tfvars": 'tinyland_nix_max_runners = 10\n\nextra_lanes = {\n'
-                            '  "tinyland-nix-gpu" = {\n    max_runners  = 1\n'
-                            '    memory_limit = "16Gi"\n  }\n}\n',
+        "terraform.tfvars": "tinyland_nix_max_runners = 10\n\nextra_lanes = {\n"
+        '  "tinyland-nix-gpu" = {\n    max_runners  = 1\n'
+        '    memory_limit = "16Gi"\n  }\n}\n',
     }
 
 
 def _backend(stack: str) -> str:
-    return (f'terraform {{\n  required_version = ">= 1.6"\n  backend "s3" {{\n'
-            f'    key = "{stack}/terraform.tfstate"\n  }}\n  required_providers {{\n'
-            '    kubernetes = {\n      source  = "hashicorp/kubernetes"\n'
-            '      version = "~> 2.30"\n    }\n    helm = {\n'
-            '      source  = "hashicorp/helm"\n      version = "~> 2.13"\n    }\n  }\n}\n')
+    return (
+        f'terraform {{\n  required_version = ">= 1.6"\n  backend "s3" {{\n'
+        f'    key = "{stack}/terraform.tfstate"\n  }}\n  required_providers {{\n'
+        '    kubernetes = {\n      source  = "hashicorp/kubernetes"\n'
+        '      version = "~> 2.30"\n    }\n    helm = {\n'
+        '      source  = "hashicorp/helm"\n      version = "~> 2.13"\n    }\n  }\n}\n'
+    )
 
 
 WORKFLOW = """name: {name}
@@ -286,8 +332,10 @@ jobs:
 def _names(base: tuple[str, ...], scale: float) -> tuple[str, ...]:
     """`scale` times as many names as `base` (a second round gets a `-2` suffix)."""
     count = max(1, round(len(base) * scale))
-    return tuple(base[i % len(base)] + (f"-{i // len(base) + 1}" if i >= len(base) else "")
-                 for i in range(count))
+    return tuple(
+        base[i % len(base)] + (f"-{i // len(base) + 1}" if i >= len(base) else "")
+        for i in range(count)
+    )
 
 
 def write_infra_repo(root: Path, seed: int = 7, scale: float = 1.0) -> Path:
@@ -305,16 +353,20 @@ def write_infra_repo(root: Path, seed: int = 7, scale: float = 1.0) -> Path:
         files[f"{base}/extra.tf"] = _resources(rng, module + "-x", 15)
         files[f"{base}/variables.tf"] = _variables(rng, module.replace("-", "_"), 30) + (
             'variable "name" {\n  type = string\n}\n\nvariable "namespace" {\n'
-            '  type    = string\n  default = "default"\n}\n')
+            '  type    = string\n  default = "default"\n}\n'
+        )
         files[f"{base}/outputs.tf"] = "\n".join(
             f'output "{module.replace("-", "_")}_{i}" {{\n  value = var.name\n}}\n'
-            for i in range(6))
+            for i in range(6)
+        )
     for stack in stacks:
         base = f"tofu/stacks/{stack}"
         files[f"{base}/backend.tf"] = _backend(stack)
-        files[f"{base}/backend.tfbackend"] = ('bucket   = "honey-tofu-state"\n'
-                                              'endpoint = "https://s3.bumble.honey:9000"\n'
-                                              'region   = "us-east-1"\n')
+        files[f"{base}/backend.tfbackend"] = (
+            'bucket   = "honey-tofu-state"\n'
+            'endpoint = "https://s3.bumble.honey:9000"\n'
+            'region   = "us-east-1"\n'
+        )
         if stack == "arc-runners":
             files.update({f"{base}/{k}": v for k, v in _runner_stack().items()})
             continue
@@ -322,14 +374,17 @@ def write_infra_repo(root: Path, seed: int = 7, scale: float = 1.0) -> Path:
         files[f"{base}/main.tf"] = (
             f'module "{stack.replace("-", "_")}" {{\n  source    = "../../modules/{module}"\n'
             f'  name      = "{stack}"\n  namespace = var.namespace\n}}\n\n'
-            + _resources(rng, stack, 13))
+            + _resources(rng, stack, 13)
+        )
         files[f"{base}/variables.tf"] = _variables(rng, stack.replace("-", "_"), 6) + (
-            'variable "namespace" {\n  type    = string\n  default = "platform"\n}\n')
+            'variable "namespace" {\n  type    = string\n  default = "platform"\n}\n'
+        )
         files[f"{base}/terraform.tfvars"] = f'namespace = "{stack}"\n'
     names = ["tofu", "flake-check", "release", "deploy", "lint", "nightly"]
     for name in names:
         files[f".github/workflows/{name}.yml"] = WORKFLOW.format(
-            name=name, stacks=", ".join(stacks[:4]))
+            name=name, stacks=", ".join(stacks[:4])
+        )
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -340,5 +395,8 @@ def write_infra_repo(root: Path, seed: int = 7, scale: float = 1.0) -> Path:
 def corpus_size(root: Path) -> dict[str, int]:
     """How many `.tf` files and HCL bytes a generated repository holds."""
     tf = sorted(root.rglob("*.tf"))
-    return {"tf_files": len(tf), "hcl_bytes": sum(p.stat().st_size for p in tf),
-            "workflows": len(list((root / ".github" / "workflows").glob("*.yml")))}
+    return {
+        "tf_files": len(tf),
+        "hcl_bytes": sum(p.stat().st_size for p in tf),
+        "workflows": len(list((root / ".github" / "workflows").glob("*.yml"))),
+    }

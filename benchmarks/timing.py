@@ -35,13 +35,18 @@ def _env(pycache: Path) -> dict[str, str]:
 
 
 def _summary(times: Sequence[float], cpu: Sequence[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(times), 4), "min": round(min(times), 4),
-            "max": round(max(times), 4), "cpu_median": round(statistics.median(cpu), 4),
-            "runs": len(times)}
+    return {
+        "median": round(statistics.median(times), 4),
+        "min": round(min(times), 4),
+        "max": round(max(times), 4),
+        "cpu_median": round(statistics.median(cpu), 4),
+        "runs": len(times),
+    }
 
 
-def time_commands(commands: Mapping[str, list[str]], runs: int, pycache: Path,
-                  cwd: Path, timeout: float = 300) -> dict[str, dict[str, float]]:
+def time_commands(
+    commands: Mapping[str, list[str]], runs: int, pycache: Path, cwd: Path, timeout: float = 300
+) -> dict[str, dict[str, float]]:
     """Run each command `runs` times, interleaved, after one uncounted warm-up run each;
     wall and CPU time (user + system of the process and its children) per command."""
     env = _env(pycache)
@@ -51,17 +56,24 @@ def time_commands(commands: Mapping[str, list[str]], runs: int, pycache: Path,
         for name, command in commands.items():
             before = os.times()
             started = time.perf_counter()
-            done = subprocess.run(command, cwd=cwd, env=env, capture_output=True,
-                                  timeout=timeout, check=False)
+            done = subprocess.run(
+                command, cwd=cwd, env=env, capture_output=True, timeout=timeout, check=False
+            )
             wall = time.perf_counter() - started
             after = os.times()
             if done.returncode not in (0, 1, 10, 11, 12, 13, 14):  # findings are not crashes
-                raise RuntimeError(f"{name} exited {done.returncode}: "
-                                   f"{done.stderr.decode(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"{name} exited {done.returncode}: "
+                    f"{done.stderr.decode(errors='replace')[-2000:]}"
+                )
             if round_:
                 walls[name].append(wall)
-                cpus[name].append(after.children_user - before.children_user
-                                  + after.children_system - before.children_system)
+                cpus[name].append(
+                    after.children_user
+                    - before.children_user
+                    + after.children_system
+                    - before.children_system
+                )
     return {name: _summary(walls[name], cpus[name]) for name in commands}
 
 
@@ -74,8 +86,11 @@ def fit(points: Mapping[int, float]) -> dict[str, float]:
     intercept = mean_y - slope * mean_x
     total = sum((y - mean_y) ** 2 for y in ys) or 1e-12
     residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
-    return {"ms_per_item": round(slope * 1000, 4), "intercept_s": round(intercept, 4),
-            "r_squared": round(1 - residual / total, 4)}
+    return {
+        "ms_per_item": round(slope * 1000, 4),
+        "intercept_s": round(intercept, 4),
+        "r_squared": round(1 - residual / total, 4),
+    }
 
 
 def load() -> dict[str, Any]:

@@ -28,4 +28,3 @@ def write_text_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-

@@ -27,8 +27,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     """The parser; only the chosen command's module is imported (fast start-up)."""
-    parser = _Parser(prog="flywheel-harness",
-                     description="Prove that a self-hosted Nix CI fleet keeps its contract.")
+    parser = _Parser(
+        prog="flywheel-harness",
+        description="Prove that a self-hosted Nix CI fleet keeps its contract.",
+    )
     parser.add_argument("--version", action="version", version=f"flywheel-harness {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():

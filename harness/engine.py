@@ -19,8 +19,9 @@ from harness.scenario import Case, Suite
 from harness.suppress import apply_suppressions
 
 
-def make_context(repo: Path | None, contract_path: Path | None = None,
-                 options: Options | None = None) -> CheckContext:
+def make_context(
+    repo: Path | None, contract_path: Path | None = None, options: Options | None = None
+) -> CheckContext:
     """Resolve the repository (default: the working directory) and contract (lookup order:
     flag, fleet.yaml, bundled)."""
     repo = (repo or Path()).resolve()
@@ -33,12 +34,14 @@ def make_context(repo: Path | None, contract_path: Path | None = None,
     else:
         with contextlib.suppress(ValueError):
             display = str(path.resolve().relative_to(repo)) if path.is_file() else display
-    return CheckContext(repo=repo, contract=load_contract(path, display),
-                        options=options or Options())
+    return CheckContext(
+        repo=repo, contract=load_contract(path, display), options=options or Options()
+    )
 
 
-def run_case(ctx: CheckContext, suite: Suite | str, case: Case,
-             check: CheckFn | None = None) -> CaseResult:
+def run_case(
+    ctx: CheckContext, suite: Suite | str, case: Case, check: CheckFn | None = None
+) -> CaseResult:
     """Run one case and classify it: passed, failed (an error finding), skipped or error.
 
     `check` runs instead of the registered `case.check` (a command that measures ad hoc);
@@ -46,8 +49,12 @@ def run_case(ctx: CheckContext, suite: Suite | str, case: Case,
     """
     suite_name = suite if isinstance(suite, str) else suite.name
     started = time.perf_counter()
-    result = CaseResult(suite=suite_name, case=case.name, status=Status.PASSED,
-                        scenario_sha256=None if isinstance(suite, str) else suite.sha256 or None)
+    result = CaseResult(
+        suite=suite_name,
+        case=case.name,
+        status=Status.PASSED,
+        scenario_sha256=None if isinstance(suite, str) else suite.sha256 or None,
+    )
     try:
         with case_budget(_budget(case)):  # every request of the case ends within it
             output = (check or resolve_check(case.check))(ctx, case.params)
@@ -86,8 +93,9 @@ def _budget(case: Case) -> float:
     """The case's `budget` parameter (seconds for all its requests), else `CASE_BUDGET`."""
     value = case.params.get("budget", CASE_BUDGET)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise HarnessInputError(f"case {case.name}: budget must be a positive number of "
-                                f"seconds, got {value!r}")
+        raise HarnessInputError(
+            f"case {case.name}: budget must be a positive number of seconds, got {value!r}"
+        )
     return float(value)
 
 
@@ -109,8 +117,7 @@ def one_per_place(findings: list[Finding]) -> list[Finding]:
         message = finding.message
         if finding.job:
             message = message.replace(f"`{finding.job}`", "`<job>`")
-        key = (finding.rule, finding.severity, finding.file, finding.line, finding.column,
-               message)
+        key = (finding.rule, finding.severity, finding.file, finding.line, finding.column, message)
         groups.setdefault(key, []).append(finding)
     out = []
     for group in groups.values():

@@ -38,16 +38,19 @@ def evidence_key(environ: Mapping[str, str] | None = None) -> bytes | None:
         return None
     value = environ[KEY_ENV]
     if not value.strip():
-        raise HarnessInputError(f"{KEY_ENV} is set but empty: set the real key, or unset "
-                                "the variable to run without signing")
+        raise HarnessInputError(
+            f"{KEY_ENV} is set but empty: set the real key, or unset "
+            "the variable to run without signing"
+        )
     return value.encode("utf-8")
 
 
 def canonical(data: dict[str, Any]) -> bytes:
     """The bytes a signature covers: the document without its signature, canonical JSON."""
     body = {k: v for k, v in data.items() if k != SIGNATURE}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def sign(data: dict[str, Any], key: bytes) -> dict[str, Any]:
@@ -63,13 +66,18 @@ def signature_problem(data: dict[str, Any], key: bytes) -> str | None:
     signature = data.get(SIGNATURE)
     if signature is None:
         return f"evidence is not signed, but {KEY_ENV} is set"
-    if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM \
-            or not isinstance(signature.get("value"), str):
+    if (
+        not isinstance(signature, dict)
+        or signature.get("algorithm") != ALGORITHM
+        or not isinstance(signature.get("value"), str)
+    ):
         return f"evidence signature is malformed (expected algorithm {ALGORITHM})"
     expected = hmac.new(key, canonical(data), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature["value"]):
-        return "evidence signature does not match: the file was changed after signing, " \
-               "or signed with another key"
+        return (
+            "evidence signature does not match: the file was changed after signing, "
+            "or signed with another key"
+        )
     return None
 
 
@@ -93,22 +101,27 @@ def read_evidence(path: Path) -> dict[str, Any]:
     try:
         text = read_text(path, MAX_JSON_BYTES)
     except UnsafeFile as exc:
-        raise HarnessInputError(Problem(str(path), None,
-                                        f"cannot read evidence: {exc.reason}")) from None
+        raise HarnessInputError(
+            Problem(str(path), None, f"cannot read evidence: {exc.reason}")
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise HarnessInputError(Problem(str(path), exc.lineno,
-                                        f"evidence is not JSON: {exc.msg}")) from exc
+        raise HarnessInputError(
+            Problem(str(path), exc.lineno, f"evidence is not JSON: {exc.msg}")
+        ) from exc
     except RecursionError:
-        raise HarnessInputError(Problem(str(path), None, "evidence is not JSON: nested "
-                                                         "too deeply")) from None
+        raise HarnessInputError(
+            Problem(str(path), None, "evidence is not JSON: nested too deeply")
+        ) from None
     except ValueError as exc:  # an integer of more than 4300 digits
-        raise HarnessInputError(Problem(str(path), None, f"evidence is not JSON: "
-                                                         f"{str(exc).split(';')[0]}")) from None
+        raise HarnessInputError(
+            Problem(str(path), None, f"evidence is not JSON: {str(exc).split(';')[0]}")
+        ) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise HarnessInputError(Problem(str(path), None,
-                                        f"not a flywheel-harness report (schema {SCHEMA})"))
+        raise HarnessInputError(
+            Problem(str(path), None, f"not a flywheel-harness report (schema {SCHEMA})")
+        )
     if not isinstance(data.get("results"), list):
         raise HarnessInputError(Problem(str(path), None, "evidence has no results list"))
     return data
@@ -120,5 +133,6 @@ def load_report(data: dict[str, Any], path: Path) -> Report:
     try:
         return Report.from_json(body)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise HarnessInputError(Problem(str(path), None,
-                                        f"evidence results are malformed: {exc}")) from exc
+        raise HarnessInputError(
+            Problem(str(path), None, f"evidence results are malformed: {exc}")
+        ) from exc

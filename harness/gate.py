@@ -63,8 +63,12 @@ class GateVerdict:
 
     def to_json(self) -> dict[str, Any]:
         """The verdict as JSON."""
-        return {"passed": self.passed, "refusals": list(self.refusals),
-                "notes": list(self.notes), "checked": dict(self.checked)}
+        return {
+            "passed": self.passed,
+            "refusals": list(self.refusals),
+            "notes": list(self.notes),
+            "checked": dict(self.checked),
+        }
 
 
 def format_age(seconds: float) -> str:
@@ -93,18 +97,22 @@ def _short(sha: str | None) -> str:
     return (sha or "none")[:12]
 
 
-def _check_signature(verdict: GateVerdict, data: dict[str, Any], key: bytes | None,
-                     required: bool) -> None:
+def _check_signature(
+    verdict: GateVerdict, data: dict[str, Any], key: bytes | None, required: bool
+) -> None:
     if key is None and required:
         verdict.checked["signature"] = "required, no key"
-        verdict.refuse(f"signed evidence is required (--require-signature or "
-                       f"publication.flakehub.require_signature) but {KEY_ENV} is not set "
-                       "here: the signature cannot be verified")
+        verdict.refuse(
+            f"signed evidence is required (--require-signature or "
+            f"publication.flakehub.require_signature) but {KEY_ENV} is not set "
+            "here: the signature cannot be verified"
+        )
         return
     if key is None:
         if SIGNATURE in data:
-            verdict.notes.append(f"evidence is signed but {KEY_ENV} is not set here: "
-                                 "signature not verified")
+            verdict.notes.append(
+                f"evidence is signed but {KEY_ENV} is not set here: signature not verified"
+            )
         verdict.checked["signature"] = "not required"
         return
     problem = signature_problem(data, key)
@@ -116,8 +124,10 @@ def _check_signature(verdict: GateVerdict, data: dict[str, Any], key: bytes | No
 def _check_consistency(verdict: GateVerdict, data: dict[str, Any], report: Report) -> None:
     recorded = data.get("summary")
     if recorded != report.summary():
-        verdict.refuse(f"evidence summary {recorded} does not match its results "
-                       f"{report.summary()}: the file was edited")
+        verdict.refuse(
+            f"evidence summary {recorded} does not match its results "
+            f"{report.summary()}: the file was edited"
+        )
 
 
 def _check_commit(verdict: GateVerdict, report: Report, repo: Path) -> None:
@@ -129,8 +139,10 @@ def _check_commit(verdict: GateVerdict, report: Report, repo: Path) -> None:
     elif report.repo.commit is None:
         verdict.refuse("evidence was not made in a git checkout (no commit recorded)")
     elif report.repo.commit != here.commit:
-        verdict.refuse(f"evidence is for commit {_short(report.repo.commit)}, this checkout is "
-                       f"at {_short(here.commit)}")
+        verdict.refuse(
+            f"evidence is for commit {_short(report.repo.commit)}, this checkout is "
+            f"at {_short(here.commit)}"
+        )
     if report.repo.dirty:
         verdict.refuse("evidence was made on a tree with uncommitted changes")
     elif report.repo.dirty is None and report.repo.commit is not None:
@@ -138,19 +150,24 @@ def _check_commit(verdict: GateVerdict, report: Report, repo: Path) -> None:
     if here.commit is None:
         return
     if here.dirty:
-        verdict.refuse(f"{repo} is not its commit: {here.why}: the release would not be the "
-                       "commit the evidence proves")
+        verdict.refuse(
+            f"{repo} is not its commit: {here.why}: the release would not be the "
+            "commit the evidence proves"
+        )
     elif here.dirty is None:
-        verdict.refuse(f"cannot tell whether {repo} has uncommitted changes ({here.why}): "
-                       "unknown is not clean")
+        verdict.refuse(
+            f"cannot tell whether {repo} has uncommitted changes ({here.why}): unknown is not clean"
+        )
 
 
 def _check_contract(verdict: GateVerdict, report: Report, contract: Contract) -> None:
     verdict.checked["contract_sha256"] = contract.sha256
     if report.contract_sha256 != contract.sha256:
-        verdict.refuse(f"evidence was made against contract sha256 "
-                       f"{_short(report.contract_sha256)} ({report.contract_path or '?'}), the "
-                       f"gate's contract {contract.path} is {_short(contract.sha256)}")
+        verdict.refuse(
+            f"evidence was made against contract sha256 "
+            f"{_short(report.contract_sha256)} ({report.contract_path or '?'}), the "
+            f"gate's contract {contract.path} is {_short(contract.sha256)}"
+        )
 
 
 def _check_coverage(verdict: GateVerdict, report: Report, spec: FlakeHubPublication) -> None:
@@ -161,14 +178,14 @@ def _check_coverage(verdict: GateVerdict, report: Report, spec: FlakeHubPublicat
     verdict.checked["required_suites"] = required
     for suite in required:
         if suite not in present:
-            verdict.refuse(f"suite `{suite}` is required before publication but is missing "
-                           "from the evidence")
+            verdict.refuse(
+                f"suite `{suite}` is required before publication but is missing from the evidence"
+            )
     if Role.VALIDATE in spec.after and not report.results:
         verdict.refuse("evidence holds no results: nothing was validated")
 
 
-def _check_scenarios(verdict: GateVerdict, report: Report,
-                     spec: FlakeHubPublication) -> None:
+def _check_scenarios(verdict: GateVerdict, report: Report, spec: FlakeHubPublication) -> None:
     """Every result came from the installed harness's bundled scenario files, unless the
     contract accepts the evidence's scenario set by its digest."""
     from harness.suites import bundled_suite_digests
@@ -176,20 +193,25 @@ def _check_scenarios(verdict: GateVerdict, report: Report,
     recorded = scenario_set(report.results)
     verdict.checked["scenarios_sha256"] = recorded["sha256"]
     if recorded["sha256"] in spec.scenarios_sha256:
-        verdict.notes.append(f"scenario set {_short(recorded['sha256'])} is accepted by "
-                             "publication.flakehub.scenarios_sha256")
+        verdict.notes.append(
+            f"scenario set {_short(recorded['sha256'])} is accepted by "
+            "publication.flakehub.scenarios_sha256"
+        )
         return
     bundled = bundled_suite_digests()
     for suite, digest in sorted(recorded["suites"].items()):
         if digest is None:
-            verdict.refuse(f"suite `{suite}`: the evidence does not record which scenario "
-                           "file it ran")
+            verdict.refuse(
+                f"suite `{suite}`: the evidence does not record which scenario file it ran"
+            )
         elif bundled.get(suite) != digest:
-            verdict.refuse(f"suite `{suite}` did not run the installed harness's bundled "
-                           f"scenarios (sha256 {_short(digest)}, bundled "
-                           f"{_short(bundled.get(suite))}); to accept this scenario set, name "
-                           f"its digest {recorded['sha256']} in "
-                           "publication.flakehub.scenarios_sha256")
+            verdict.refuse(
+                f"suite `{suite}` did not run the installed harness's bundled "
+                f"scenarios (sha256 {_short(digest)}, bundled "
+                f"{_short(bundled.get(suite))}); to accept this scenario set, name "
+                f"its digest {recorded['sha256']} in "
+                "publication.flakehub.scenarios_sha256"
+            )
 
 
 def _check_examined(verdict: GateVerdict, report: Report, required: list[str]) -> None:
@@ -220,8 +242,7 @@ def _check_results(verdict: GateVerdict, report: Report, required: list[str]) ->
             verdict.refuse(f"live case {result.node_id} was skipped{reason}")
 
 
-def _check_age(verdict: GateVerdict, report: Report, max_age: float,
-               now: datetime) -> None:
+def _check_age(verdict: GateVerdict, report: Report, max_age: float, now: datetime) -> None:
     created = parse_created(report.created)
     verdict.checked["max_age_seconds"] = max_age
     if created is None:
@@ -230,11 +251,12 @@ def _check_age(verdict: GateVerdict, report: Report, max_age: float,
     age = (now - created).total_seconds()
     verdict.checked["age_seconds"] = round(age, 1)
     if age < -FUTURE_TOLERANCE:
-        verdict.refuse(f"evidence was created {format_age(-age)} in the future "
-                       f"({report.created})")
+        verdict.refuse(f"evidence was created {format_age(-age)} in the future ({report.created})")
     elif age > max_age:
-        verdict.refuse(f"evidence is {format_age(age)} old, older than max_age "
-                       f"{format_age(max_age)} (created {report.created})")
+        verdict.refuse(
+            f"evidence is {format_age(age)} old, older than max_age "
+            f"{format_age(max_age)} (created {report.created})"
+        )
 
 
 def check_flakehub_dry_run(verdict: GateVerdict, directory: Path) -> None:
@@ -247,8 +269,10 @@ def check_flakehub_dry_run(verdict: GateVerdict, directory: Path) -> None:
     commit = verdict.checked.get("commit")
     files = sorted(directory.glob("*.json")) if directory.is_dir() else []
     if not files:
-        verdict.refuse(f"no flakehub-push release metadata (*.json) in {directory}: run "
-                       "flakehub-push with FLAKEHUB_DEST_DIR first")
+        verdict.refuse(
+            f"no flakehub-push release metadata (*.json) in {directory}: run "
+            "flakehub-push with FLAKEHUB_DEST_DIR first"
+        )
         return
     releases = []
     for meta in files:
@@ -263,19 +287,28 @@ def check_flakehub_dry_run(verdict: GateVerdict, directory: Path) -> None:
             verdict.refuse(f"{meta}: release metadata has no `revision`")
             continue
         if commit and revision != commit:
-            verdict.refuse(f"the FlakeHub dry run {version} is of revision {_short(revision)}, "
-                           f"the evidence proves {_short(commit)}")
+            verdict.refuse(
+                f"the FlakeHub dry run {version} is of revision {_short(revision)}, "
+                f"the evidence proves {_short(commit)}"
+            )
         if not (directory / f"{version}.tar.gz").is_file():
-            verdict.refuse(f"the FlakeHub dry run {version} has metadata but no "
-                           f"{version}.tar.gz")
-        releases.append({"version": version, "revision": revision,
-                         "visibility": data.get("visibility")})
+            verdict.refuse(f"the FlakeHub dry run {version} has metadata but no {version}.tar.gz")
+        releases.append(
+            {"version": version, "revision": revision, "visibility": data.get("visibility")}
+        )
     verdict.checked["flakehub_dry_run"] = releases
 
 
-def evaluate(data: dict[str, Any], evidence_path: Path, repo: Path, contract: Contract, *,
-             key: bytes | None, now: datetime | None = None,
-             require_signature: bool = False) -> GateVerdict:
+def evaluate(
+    data: dict[str, Any],
+    evidence_path: Path,
+    repo: Path,
+    contract: Contract,
+    *,
+    key: bytes | None,
+    now: datetime | None = None,
+    require_signature: bool = False,
+) -> GateVerdict:
     """Judge evidence `data` (read from `evidence_path`) for the checkout at `repo`.
 
     A signature is required when `require_signature` is set or the contract's
@@ -284,8 +317,10 @@ def evaluate(data: dict[str, Any], evidence_path: Path, repo: Path, contract: Co
     verdict = GateVerdict()
     spec = contract.flakehub or FlakeHubPublication(require_signature=False)
     if contract.flakehub is None:
-        verdict.notes.append("the contract has no publication.flakehub section: using the "
-                             "defaults (after: bootstrap, validate, gate; max_age 24h)")
+        verdict.notes.append(
+            "the contract has no publication.flakehub section: using the "
+            "defaults (after: bootstrap, validate, gate; max_age 24h)"
+        )
     _check_signature(verdict, data, key, require_signature or spec.require_signature)
     report = load_report(data, evidence_path)
     _check_consistency(verdict, data, report)

@@ -25,17 +25,28 @@ class GitResult:
         return self.returncode == 0
 
 
-def run_git(root: Path, *args: str, timeout: float = GIT_TIMEOUT,
-            text: bool = True, input_text: str | None = None) -> GitResult:
+def run_git(
+    root: Path,
+    *args: str,
+    timeout: float = GIT_TIMEOUT,
+    text: bool = True,
+    input_text: str | None = None,
+) -> GitResult:
     """Run `git -C root ARGS` without prompts; never raises for a missing git or a timeout.
 
     `input_text` is given to git on standard input (else standard input is empty)."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                              text=text, timeout=timeout, check=False, env=env,
-                              input=input_text,
-                              stdin=None if input_text is not None else subprocess.DEVNULL)
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=text,
+            timeout=timeout,
+            check=False,
+            env=env,
+            input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+        )
     except FileNotFoundError:
         return GitResult(-1, "", "git is not installed")
     except subprocess.TimeoutExpired:

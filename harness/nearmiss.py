@@ -13,8 +13,9 @@ from rapidfuzz.distance import Levenshtein
 
 def one_edit_away(name: str, candidates: Iterable[str]) -> list[str]:
     """The candidates exactly one edit from `name`, sorted, without duplicates."""
-    return sorted({c for c in candidates
-                   if c != name and Levenshtein.distance(name, c, score_cutoff=1) == 1})
+    return sorted(
+        {c for c in candidates if c != name and Levenshtein.distance(name, c, score_cutoff=1) == 1}
+    )
 
 
 def single_near_miss(name: str, candidates: Iterable[str]) -> str | None:

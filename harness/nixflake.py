@@ -111,7 +111,7 @@ class FlakeIndex:
         group = next((n for n in names if n in OUTPUT_GROUPS), None)
         if group is None:
             return
-        after = names[names.index(group) + 1:]
+        after = names[names.index(group) + 1 :]
         members: list[tuple[str, Node]] = []
         if after and not _is_system(after[-1]):
             members.append((after[-1], expression))
@@ -161,7 +161,7 @@ def _inherited(node: Node) -> list[Node]:
 
 
 def _text(node: Node, source: bytes) -> str:
-    return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 def _attrpath(node: Node | None, source: bytes) -> list[str]:
@@ -205,8 +205,9 @@ def _local_path(node: Node, file: _File) -> Path | None:
     return target / "default.nix" if target.is_dir() else target
 
 
-def _rust_in(index: FlakeIndex, file: _File, node: Node, seen: set[tuple[Path, int]],
-             budget: list[int]) -> HeavyReason | None:
+def _rust_in(
+    index: FlakeIndex, file: _File, node: Node, seen: set[tuple[Path, int]], budget: list[int]
+) -> HeavyReason | None:
     """The first Rust build reachable from `node`, following names and local imports."""
     for current in _walk(node):
         budget[0] -= 1
@@ -223,8 +224,9 @@ def _rust_in(index: FlakeIndex, file: _File, node: Node, seen: set[tuple[Path, i
         elif kind in ("string_expression", "indented_string_expression"):
             match = _CARGO_BUILD.search(_text(current, file.source))
             if match:
-                return HeavyReason(f"a derivation running `{match.group(0)}`", file.rel,
-                                   current.start_point[0] + 1)
+                return HeavyReason(
+                    f"a derivation running `{match.group(0)}`", file.rel, current.start_point[0] + 1
+                )
         elif kind == "path_expression":
             target = _local_path(current, file)
             if target is not None and (target, -1) not in seen:
@@ -256,8 +258,9 @@ def load_flake(directory: Path) -> FlakeIndex | None:
     return index
 
 
-def heavy_reason(index: FlakeIndex, name: str, groups: tuple[str, ...] = OUTPUT_GROUPS
-                 ) -> HeavyReason | None:
+def heavy_reason(
+    index: FlakeIndex, name: str, groups: tuple[str, ...] = OUTPUT_GROUPS
+) -> HeavyReason | None:
     """Why output `name` (of any of `groups`) builds Rust, or None when it does not."""
     for group in groups:
         entry = index.outputs.get(group, {}).get(name)
@@ -280,12 +283,40 @@ def heavy_checks(index: FlakeIndex) -> list[tuple[str, HeavyReason]]:
     return found
 
 
-_VALUE_OPTIONS = {"-o", "--out-link", "--system", "--max-jobs", "-j", "--cores", "--profile",
-                  "--eval-store", "--store", "--builders", "--log-format", "--reference-lock-file",
-                  "--output-lock-file", "--inputs-from", "--expr", "-f", "--file", "--include",
-                  "-I", "--keep", "-k", "--unset", "-u", "--phase"}
-_TWO_VALUE_OPTIONS = {"--option", "--override-input", "--arg", "--argstr", "--override-flake",
-                      "--set-env"}
+_VALUE_OPTIONS = {
+    "-o",
+    "--out-link",
+    "--system",
+    "--max-jobs",
+    "-j",
+    "--cores",
+    "--profile",
+    "--eval-store",
+    "--store",
+    "--builders",
+    "--log-format",
+    "--reference-lock-file",
+    "--output-lock-file",
+    "--inputs-from",
+    "--expr",
+    "-f",
+    "--file",
+    "--include",
+    "-I",
+    "--keep",
+    "-k",
+    "--unset",
+    "-u",
+    "--phase",
+}
+_TWO_VALUE_OPTIONS = {
+    "--option",
+    "--override-input",
+    "--arg",
+    "--argstr",
+    "--override-flake",
+    "--set-env",
+}
 
 
 def installables(args: tuple[str, ...]) -> tuple[str, list[str]]:
@@ -364,8 +395,7 @@ class FlakeHeaviness:
                 index = self._flake(directory)
                 checks = index.outputs.get("checks", {}) if index else {}
                 listed = sorted(set(checks) & set(self.override))
-                return (f"checks `{listed[0]}` listed in placement.heavy_outputs"
-                        if listed else None)
+                return f"checks `{listed[0]}` listed in placement.heavy_outputs" if listed else None
             index = self._flake(directory)
             found = heavy_checks(index) if index is not None else []
             if found:

@@ -91,18 +91,27 @@ class Option:
         try:
             return self.kind(raw)
         except ValueError:
-            raise HarnessInputError(f"{self.flag}: {raw!r} is not a {self.kind.__name__}") \
-                from None
+            raise HarnessInputError(f"{self.flag}: {raw!r} is not a {self.kind.__name__}") from None
 
 
-def option(default: T, flag: str, *, help: str, kind: type | None = None,
-           repeatable: bool = False, env: str | None = None, metavar: str | None = None,
-           plugin_flags: tuple[str, ...] = (),
-           validate: Callable[[str, Any], None] | None = None, parse: str | None = None) -> T:
+def option(
+    default: T,
+    flag: str,
+    *,
+    help: str,
+    kind: type | None = None,
+    repeatable: bool = False,
+    env: str | None = None,
+    metavar: str | None = None,
+    plugin_flags: tuple[str, ...] = (),
+    validate: Callable[[str, Any], None] | None = None,
+    parse: str | None = None,
+) -> T:
     """Declare a field of `Options` as an option of both front doors."""
     inferred = str if parse or default is None else type(default)
-    declared = Option(flag, help, kind or inferred,
-                      repeatable, env, metavar, plugin_flags, validate, parse)
+    declared = Option(
+        flag, help, kind or inferred, repeatable, env, metavar, plugin_flags, validate, parse
+    )
     field: T = dataclasses.field(default=default, metadata={_META: declared})
     return field
 
@@ -118,64 +127,128 @@ def _url(*schemes: str) -> Callable[[str, Any], None]:
 class Options:
     """How a run was asked for. Checks read what they need and ignore the rest."""
 
-    repo: Path | None = option(None, "--repo", kind=Path, metavar="DIR",
-                               plugin_flags=("--harness-repo",),
-                               help="repository to check (default: the current directory; "
-                                    "for pytest, the rootdir)")
-    contract: Path | None = option(None, "--contract", kind=Path, metavar="FILE",
-                                   plugin_flags=("--contract", "--harness-contract"),
-                                   help="fleet contract (default: fleet.yaml at the repo "
-                                        "root, else the bundled honey contract)")
-    suites: tuple[str, ...] = option((), "--suite", kind=str, repeatable=True, metavar="NAME",
-                                     help="run only this suite (repeatable; default: all)")
-    require_live: bool = option(False, "--require-live",
-                                help="fail, instead of skipping, cases whose live endpoint "
-                                     "or runner is missing")
-    attic_url: str | None = option(None, "--attic-url", metavar="URL",
-                                   validate=_url(*HTTP),
-                                   help="Attic endpoint, http(s):// (overrides the contract)")
-    attic_cache: str | None = option(None, "--attic-cache", metavar="NAME",
-                                     help="Attic cache name (overrides the contract)")
-    bazel_cache: str | None = option(None, "--bazel-cache", metavar="URL",
-                                     validate=_url(*BAZEL),
-                                     help="Bazel remote cache URL, http(s):// or grpc(s):// "
-                                          "(overrides the contract)")
-    evidence: Path | None = option(None, "--evidence", kind=Path, metavar="FILE",
-                                   help="also write the JSON report here as release evidence")
-    artifacts_dir: Path | None = option(None, "--artifacts-dir", kind=Path, metavar="DIR",
-                                        help="where charts and scratch data go (default: "
-                                             "harness-artifacts/ next to --evidence, else "
-                                             ".harness)")
-    kubectl_files: tuple[Path, ...] = option((), "--kubectl-file", kind=Path,
-                                             repeatable=True, metavar="FILE",
-                                             help="saved `kubectl get autoscalingrunnersets,"
-                                                  "ephemeralrunners -A -o json` or `kubectl "
-                                                  "get nodes -o json` output (repeatable)")
-    metrics_files: tuple[Path, ...] = option((), "--metrics-file", kind=Path, repeatable=True,
-                                             metavar="FILE",
-                                             help="saved ARC listener metrics page, "
-                                                  "Prometheus text (repeatable)")
-    repo_name: str | None = option(None, "--repo-name", metavar="OWNER/REPO",
-                                   parse=f"{_USES}:parse_repo_name",
-                                   help="OWNER/REPO of the checked repository (default: the "
-                                        "contract's forge.repository, else the origin remote)")
+    repo: Path | None = option(
+        None,
+        "--repo",
+        kind=Path,
+        metavar="DIR",
+        plugin_flags=("--harness-repo",),
+        help="repository to check (default: the current directory; for pytest, the rootdir)",
+    )
+    contract: Path | None = option(
+        None,
+        "--contract",
+        kind=Path,
+        metavar="FILE",
+        plugin_flags=("--contract", "--harness-contract"),
+        help="fleet contract (default: fleet.yaml at the repo "
+        "root, else the bundled honey contract)",
+    )
+    suites: tuple[str, ...] = option(
+        (),
+        "--suite",
+        kind=str,
+        repeatable=True,
+        metavar="NAME",
+        help="run only this suite (repeatable; default: all)",
+    )
+    require_live: bool = option(
+        False,
+        "--require-live",
+        help="fail, instead of skipping, cases whose live endpoint or runner is missing",
+    )
+    attic_url: str | None = option(
+        None,
+        "--attic-url",
+        metavar="URL",
+        validate=_url(*HTTP),
+        help="Attic endpoint, http(s):// (overrides the contract)",
+    )
+    attic_cache: str | None = option(
+        None, "--attic-cache", metavar="NAME", help="Attic cache name (overrides the contract)"
+    )
+    bazel_cache: str | None = option(
+        None,
+        "--bazel-cache",
+        metavar="URL",
+        validate=_url(*BAZEL),
+        help="Bazel remote cache URL, http(s):// or grpc(s):// (overrides the contract)",
+    )
+    evidence: Path | None = option(
+        None,
+        "--evidence",
+        kind=Path,
+        metavar="FILE",
+        help="also write the JSON report here as release evidence",
+    )
+    artifacts_dir: Path | None = option(
+        None,
+        "--artifacts-dir",
+        kind=Path,
+        metavar="DIR",
+        help="where charts and scratch data go (default: "
+        "harness-artifacts/ next to --evidence, else "
+        ".harness)",
+    )
+    kubectl_files: tuple[Path, ...] = option(
+        (),
+        "--kubectl-file",
+        kind=Path,
+        repeatable=True,
+        metavar="FILE",
+        help="saved `kubectl get autoscalingrunnersets,"
+        "ephemeralrunners -A -o json` or `kubectl "
+        "get nodes -o json` output (repeatable)",
+    )
+    metrics_files: tuple[Path, ...] = option(
+        (),
+        "--metrics-file",
+        kind=Path,
+        repeatable=True,
+        metavar="FILE",
+        help="saved ARC listener metrics page, Prometheus text (repeatable)",
+    )
+    repo_name: str | None = option(
+        None,
+        "--repo-name",
+        metavar="OWNER/REPO",
+        parse=f"{_USES}:parse_repo_name",
+        help="OWNER/REPO of the checked repository (default: the "
+        "contract's forge.repository, else the origin remote)",
+    )
     uses_sources: tuple[tuple[str, Path], ...] = option(
-        (), "--uses-source", repeatable=True, metavar="OWNER/REPO=DIR",
+        (),
+        "--uses-source",
+        repeatable=True,
+        metavar="OWNER/REPO=DIR",
         parse=f"{_USES}:parse_sources",
-        help="local clone for remote `uses:` of OWNER/REPO, as OWNER/REPO=DIR (repeatable)")
-    uses_ttl: float = option(3600.0, "--uses-ttl", metavar="DURATION",
-                             parse=f"{_USES}:parse_ttl",
-                             help="how long cached remote files at a tag or branch stay "
-                                  "fresh: seconds or 30m, 1h, 2d (default 1h; full SHAs never "
-                                  "expire)")
-    github_api: str | None = option(None, "--github-api", metavar="URL", env="GITHUB_API_URL",
-                                    validate=_url(*HTTP), parse=f"{_USES}:parse_api",
-                                    help="GitHub REST API URL (default $GITHUB_API_URL, else "
-                                         "https://api.github.com; GitHub Enterprise: "
-                                         "https://HOST/api/v3)")
-    offline: bool = option(False, "--offline",
-                           help="never ask the GitHub API for remote `uses:` (unresolved ones "
-                                "are WF004)")
+        help="local clone for remote `uses:` of OWNER/REPO, as OWNER/REPO=DIR (repeatable)",
+    )
+    uses_ttl: float = option(
+        3600.0,
+        "--uses-ttl",
+        metavar="DURATION",
+        parse=f"{_USES}:parse_ttl",
+        help="how long cached remote files at a tag or branch stay "
+        "fresh: seconds or 30m, 1h, 2d (default 1h; full SHAs never "
+        "expire)",
+    )
+    github_api: str | None = option(
+        None,
+        "--github-api",
+        metavar="URL",
+        env="GITHUB_API_URL",
+        validate=_url(*HTTP),
+        parse=f"{_USES}:parse_api",
+        help="GitHub REST API URL (default $GITHUB_API_URL, else "
+        "https://api.github.com; GitHub Enterprise: "
+        "https://HOST/api/v3)",
+    )
+    offline: bool = option(
+        False,
+        "--offline",
+        help="never ask the GitHub API for remote `uses:` (unresolved ones are WF004)",
+    )
     runner_phase: str | None = None
     """`before` or `after` the workflow's Nix install (set by the `runner` command)."""
 
@@ -186,8 +259,7 @@ class Options:
                 for item in value if declared.repeatable else (value,):
                     declared.validate(declared.flag, item)
         if self.artifacts_dir is None:
-            object.__setattr__(self, "artifacts_dir",
-                               artifacts_dir_for(None, self.evidence))
+            object.__setattr__(self, "artifacts_dir", artifacts_dir_for(None, self.evidence))
 
     @property
     def artifacts(self) -> Path:
@@ -196,7 +268,8 @@ class Options:
 
 
 OPTION_TABLE: dict[str, Option] = {
-    f.name: f.metadata[_META] for f in dataclasses.fields(Options) if _META in f.metadata}
+    f.name: f.metadata[_META] for f in dataclasses.fields(Options) if _META in f.metadata
+}
 """Field name -> its front-door declaration, in declaration order."""
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Options)}
 USES_OPTIONS = ("repo_name", "uses_sources", "uses_ttl", "github_api", "offline")
@@ -213,8 +286,9 @@ def artifacts_dir_for(explicit: str | Path | None, evidence: str | Path | None) 
     return Path(".harness")
 
 
-def resolve(name: str, given: Any, ini: Any = None,
-            environ: Mapping[str, str] | None = None) -> Any:
+def resolve(
+    name: str, given: Any, ini: Any = None, environ: Mapping[str, str] | None = None
+) -> Any:
     """The value of option `name`: the flag's, else the environment's, else the ini's."""
     declared = OPTION_TABLE[name]
     if given not in (None, [], (), False):
@@ -227,11 +301,13 @@ def resolve(name: str, given: Any, ini: Any = None,
     return _DEFAULTS[name]
 
 
-def options_from(values: Mapping[str, Any], inis: Mapping[str, Any] | None = None,
-                 **extra: Any) -> Options:
+def options_from(
+    values: Mapping[str, Any], inis: Mapping[str, Any] | None = None, **extra: Any
+) -> Options:
     """Options from a front door's raw values by field name (missing ones: env or default)."""
-    resolved = {name: resolve(name, values.get(name), (inis or {}).get(name))
-                for name in OPTION_TABLE}
+    resolved = {
+        name: resolve(name, values.get(name), (inis or {}).get(name)) for name in OPTION_TABLE
+    }
     return Options(**resolved, **extra)
 
 

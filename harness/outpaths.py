@@ -93,8 +93,9 @@ def check_arguments(command: str, args: object) -> None:
         if dest == "evidence" and command in READS_EVIDENCE:
             continue  # read, not written: read_evidence reports it in one line
         else:
-            check_output_file("-o/--output" if flag == "--output" and command == "evidence"
-                              else flag, value)
+            check_output_file(
+                "-o/--output" if flag == "--output" and command == "evidence" else flag, value
+            )
     for dest, flag in OUTPUT_DIRS.items():
         value = getattr(args, dest, None)
         if isinstance(value, Path):

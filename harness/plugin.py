@@ -37,12 +37,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if declared.kind is bool:
             kwargs.update(action="store_true", default=False)
         else:
-            kwargs.update(metavar=declared.metavar,
-                          action="append" if declared.repeatable else "store",
-                          default=[] if declared.repeatable else None)
+            kwargs.update(
+                metavar=declared.metavar,
+                action="append" if declared.repeatable else "store",
+                default=[] if declared.repeatable else None,
+            )
         group.addoption(*declared.pytest_flags, **kwargs)
         ini_type: Literal["bool", "linelist", "string"] = (
-            "bool" if declared.kind is bool else "linelist" if declared.repeatable else "string")
+            "bool" if declared.kind is bool else "linelist" if declared.repeatable else "string"
+        )
         parser.addini(f"harness_{name}", help=declared.help, type=ini_type, default=None)
 
 
@@ -77,8 +80,7 @@ def _check_options(config: pytest.Config) -> None:
     try:
         repo = _option(config, "repo")
         if repo is not None and not Path(repo).is_dir():
-            raise HarnessInputError(f"--harness-repo {repo}: repository directory does not "
-                                    "exist")
+            raise HarnessInputError(f"--harness-repo {repo}: repository directory does not exist")
         contract = _option(config, "contract")
         if contract is not None:
             check_input_files("--contract", [contract])
@@ -92,8 +94,9 @@ def _check_options(config: pytest.Config) -> None:
     known = _suites_under(config)
     unknown = [name for name in wanted if name not in known]
     if unknown and known:
-        raise pytest.UsageError(f"--suite: unknown suite(s) {', '.join(unknown)}; known: "
-                                f"{', '.join(sorted(known))}")
+        raise pytest.UsageError(
+            f"--suite: unknown suite(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
 
 
 def _suites_under(config: pytest.Config) -> set[str]:
@@ -104,8 +107,13 @@ def _suites_under(config: pytest.Config) -> set[str]:
         path = Path(arg.split("::")[0])
         if not path.is_absolute():
             path = Path(config.invocation_params.dir) / path
-        files = [path] if path.is_file() else sorted(path.rglob(f"*{SUFFIX}"))[:1000] \
-            if path.is_dir() else []
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(path.rglob(f"*{SUFFIX}"))[:1000]
+            if path.is_dir()
+            else []
+        )
         for file in files:
             if not file.name.endswith(SUFFIX):
                 continue
@@ -122,9 +130,10 @@ def _context(config: pytest.Config) -> CheckContext:
         from harness.engine import make_context
 
         try:
-            options = options_from({name: config.getoption(f"harness_{name}")
-                                    for name in OPTION_TABLE},
-                                   {name: _ini(config, name) for name in OPTION_TABLE})
+            options = options_from(
+                {name: config.getoption(f"harness_{name}") for name in OPTION_TABLE},
+                {name: _ini(config, name) for name in OPTION_TABLE},
+            )
             cached = make_context(options.repo or config.rootpath, options.contract, options)
         except HarnessInputError as exc:
             cached = exc
@@ -196,8 +205,9 @@ class CaseItem(pytest.Item):
         try:
             ctx = _context(self.config)
         except HarnessInputError as exc:
-            result = CaseResult(self.suite.name, self.case.name, Status.ERROR,
-                                str(exc).replace("\n", "; "))
+            result = CaseResult(
+                self.suite.name, self.case.name, Status.ERROR, str(exc).replace("\n", "; ")
+            )
         else:
             from harness.signals import terminate_unwinds
 
@@ -211,16 +221,16 @@ class CaseItem(pytest.Item):
         if result.status in (Status.FAILED, Status.ERROR):
             raise CaseFailed(result)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """Findings as `path:line: message [RULE]` lines instead of a traceback."""
         if isinstance(excinfo.value, CaseFailed):
             from harness.report.text import finding_line
 
             result = excinfo.value.result
             lines = [f"{result.status}: {result.reason}"]
-            lines += [finding_line(f) for f in sorted(result.findings, key=Finding.sort_key)
-                      if f.fails]
+            lines += [
+                finding_line(f) for f in sorted(result.findings, key=Finding.sort_key) if f.fails
+            ]
             return "\n".join(lines)
         return str(super().repr_failure(excinfo))
 
@@ -240,8 +250,7 @@ class BrokenScenarioItem(pytest.Item):
         """Fail with the file's problems."""
         raise self.error
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """One line per problem, with file and line."""
         return str(excinfo.value)
 
@@ -296,7 +305,8 @@ class _Recorder:
         if not unique:  # a run that collected or ran nothing proves nothing: keep the old file
             reporter = config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(f"flywheel-harness: no scenario case ran: {target} was "
-                                    "not written")
+                reporter.write_line(
+                    f"flywheel-harness: no scenario case ran: {target} was not written"
+                )
             return
         write_evidence(build_report(ctx, list(unique.values())), Path(target))

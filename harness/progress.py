@@ -25,9 +25,17 @@ def wanted(flag: bool, stream: TextIO | None = None) -> bool:
     return flag or (hasattr(stream, "isatty") and stream.isatty())
 
 
-KEY_MEASUREMENTS = ("hit_ratio", "acceleration", "peak_working_set_bytes", "headroom_ratio",
-                    "outage_build_seconds", "outage_hang_build_seconds", "bound_seconds",
-                    "paths_substituted", "narinfos_trusted")
+KEY_MEASUREMENTS = (
+    "hit_ratio",
+    "acceleration",
+    "peak_working_set_bytes",
+    "headroom_ratio",
+    "outage_build_seconds",
+    "outage_hang_build_seconds",
+    "bound_seconds",
+    "paths_substituted",
+    "narinfos_trusted",
+)
 """Names (last part) of the measurement a progress line shows first, best first."""
 
 
@@ -35,9 +43,13 @@ def key_measurement(result: CaseResult) -> str:
     """`name=value unit` of the case's most telling measurement ("" when it has none)."""
     if not result.measurements:
         return ""
-    ranked = sorted(result.measurements, key=lambda m: next(
-        (i for i, key in enumerate(KEY_MEASUREMENTS) if m.name.endswith(key)),
-        len(KEY_MEASUREMENTS)))
+    ranked = sorted(
+        result.measurements,
+        key=lambda m: next(
+            (i for i, key in enumerate(KEY_MEASUREMENTS) if m.name.endswith(key)),
+            len(KEY_MEASUREMENTS),
+        ),
+    )
     first = ranked[0]
     if first.unit == "bytes" and first.value >= 1 << 20:
         return f"{first.name}={first.value / (1 << 20):.0f}Mi"
@@ -48,8 +60,9 @@ def key_measurement(result: CaseResult) -> str:
 class Progress:
     """Writes case lines and the closing summary (thread-safe through the scheduler)."""
 
-    def __init__(self, total: int, stream: TextIO | None = None,
-                 github: bool | None = None) -> None:
+    def __init__(
+        self, total: int, stream: TextIO | None = None, github: bool | None = None
+    ) -> None:
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
@@ -92,24 +105,33 @@ class Progress:
 def summary_text(results: Sequence[CaseResult], seconds: float) -> str:
     """The closing summary: proven suites and cases, unproven cases, loopback results."""
     counts = {status: sum(1 for r in results if r.status is status) for status in Status}
-    lines = [f"{len(results)} cases in {seconds:.1f}s: {counts[Status.PASSED]} passed, "
-             f"{counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped, "
-             f"{counts[Status.ERROR]} errors"]
+    lines = [
+        f"{len(results)} cases in {seconds:.1f}s: {counts[Status.PASSED]} passed, "
+        f"{counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped, "
+        f"{counts[Status.ERROR]} errors"
+    ]
     suites: dict[str, list[CaseResult]] = {}
     for result in results:
         suites.setdefault(result.suite, []).append(result)
-    whole = [name for name, cases in suites.items()
-             if all(r.status is Status.PASSED and not r.loopback for r in cases)]
+    whole = [
+        name
+        for name, cases in suites.items()
+        if all(r.status is Status.PASSED and not r.loopback for r in cases)
+    ]
     if whole:
         lines.append(f"proven: {', '.join(whole)} (every case passed)")
-    partly = [r for name, cases in suites.items() if name not in whole for r in cases
-              if r.status is Status.PASSED and not r.loopback]
+    partly = [
+        r
+        for name, cases in suites.items()
+        if name not in whole
+        for r in cases
+        if r.status is Status.PASSED and not r.loopback
+    ]
     if partly:
         lines.append("also proven: " + ", ".join(r.node_id for r in partly))
     loopback = [r for r in results if r.status is Status.PASSED and r.loopback]
     if loopback:
-        lines.append(f"passed against a {LOOPBACK}: "
-                     + ", ".join(r.node_id for r in loopback))
+        lines.append(f"passed against a {LOOPBACK}: " + ", ".join(r.node_id for r in loopback))
     unproven = [r for r in results if r.status is not Status.PASSED]
     if unproven:
         lines.append("not proven: " + ", ".join(f"{r.node_id} ({r.status})" for r in unproven))

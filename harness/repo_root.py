@@ -35,5 +35,6 @@ def find_repo_root(given: Path) -> RepoRoot:
     root = Path(top.stdout.strip()).resolve()
     if root == given or any((given / marker).exists() for marker in PROJECT_MARKERS):
         return RepoRoot(given, True)
-    return RepoRoot(root, True, f"{given} is inside the git checkout {root}: checking its "
-                                f"top level")
+    return RepoRoot(
+        root, True, f"{given} is inside the git checkout {root}: checking its top level"
+    )

@@ -174,8 +174,10 @@ class CaseResult:
             status=Status(data["status"]),
             reason=data.get("reason", ""),
             findings=findings,
-            measurements=[Measurement(m["name"], m["value"], m.get("unit", ""))
-                          for m in data.get("measurements", [])],
+            measurements=[
+                Measurement(m["name"], m["value"], m.get("unit", ""))
+                for m in data.get("measurements", [])
+            ],
             artifacts=list(data.get("artifacts", [])),
             live=bool(data.get("live", False)),
             duration=float(data.get("duration", 0.0)),

@@ -69,12 +69,17 @@ def all_rules() -> list[Rule]:
     problems = []
     for module_name in dict.fromkeys(spec.module for spec in REGISTRY):
         wanted = {r for spec in REGISTRY if spec.module == module_name for r in spec.rules}
-        declared = {rule.id: rule for rule in getattr(importlib.import_module(module_name),
-                                                      "RULES", ())}
-        problems += [f"{r}: registered for {module_name} but not in its RULES"
-                     for r in sorted(wanted - set(declared))]
-        problems += [f"{r}: in {module_name}.RULES but no check there registers it"
-                     for r in sorted(set(declared) - wanted)]
+        declared = {
+            rule.id: rule for rule in getattr(importlib.import_module(module_name), "RULES", ())
+        }
+        problems += [
+            f"{r}: registered for {module_name} but not in its RULES"
+            for r in sorted(wanted - set(declared))
+        ]
+        problems += [
+            f"{r}: in {module_name}.RULES but no check there registers it"
+            for r in sorted(set(declared) - wanted)
+        ]
         problems += [f"{r}: also declared in {rules[r].module}" for r in declared if r in rules]
         rules.update({r: rule for r, rule in declared.items() if r in wanted})
     if problems:

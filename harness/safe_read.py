@@ -61,8 +61,13 @@ def check_regular(path: Path, limit: int, root: Path | None = None) -> int:
     if stat.S_ISDIR(info.st_mode):
         raise UnsafeFile(path, "is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
-        kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" \
-            if stat.S_ISSOCK(info.st_mode) else "a device"
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+        )
         raise UnsafeFile(path, f"is not a regular file ({kind})")
     if root is not None and not inside(path, root):
         raise UnsafeFile(path, "resolves outside the repository")
@@ -91,8 +96,7 @@ def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
     return data
 
 
-def read_text(path: Path, limit: int, root: Path | None = None,
-              errors: str = "strict") -> str:
+def read_text(path: Path, limit: int, root: Path | None = None, errors: str = "strict") -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes (inside `root` when given)."""
     data = read_bytes(path, limit, root)
     try:

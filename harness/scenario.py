@@ -45,8 +45,10 @@ _SCHEMA: dict[str, Any] = {
                     "name": {"type": "string", "pattern": _NAME},
                     "check": {"type": "string"},
                     "description": {"type": "string"},
-                    "marks": {"type": "array",
-                              "items": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"}},
+                    "marks": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"},
+                    },
                     "params": {"type": "object"},
                 },
             },
@@ -114,24 +116,45 @@ def load_suite(path: Path, display: str | None = None) -> Suite:
     for index, item in enumerate(raw["cases"]):
         line = raw["cases"].line_of(index)
         if item["name"] in seen:
-            problems.append(Problem(name, line, f"case {item['name']!r} is defined twice "
-                                                f"(first at line {seen[item['name']]})"))
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"case {item['name']!r} is defined twice (first at line {seen[item['name']]})",
+                )
+            )
         seen[item["name"]] = line
         spec = CHECKS.get(item["check"])
         if spec is None:
             close = [c for c in CHECKS if c.split(".")[0] == item["check"].split(".")[0]]
             hint = f" (known in that area: {', '.join(sorted(close))})" if close else ""
-            problems.append(Problem(name, item.line_of("check"),
-                                    f"unknown check {item['check']!r}{hint}"))
+            problems.append(
+                Problem(name, item.line_of("check"), f"unknown check {item['check']!r}{hint}")
+            )
         else:
-            problems += params_problems(spec, item.get("params", {}), name, item["name"],
-                                        item.line_of("params"))
-        cases.append(Case(item["name"], item["check"], line, item.get("description", ""),
-                          tuple(item.get("marks", ())), dict(item.get("params", {}))))
+            problems += params_problems(
+                spec, item.get("params", {}), name, item["name"], item.line_of("params")
+            )
+        cases.append(
+            Case(
+                item["name"],
+                item["check"],
+                line,
+                item.get("description", ""),
+                tuple(item.get("marks", ())),
+                dict(item.get("params", {})),
+            )
+        )
     if problems:
         raise HarnessInputError(problems)
-    return Suite(raw.get("suite", suite_name_of(path)), path, tuple(cases),
-                 raw.get("description", ""), tuple(raw.get("marks", ())), file_sha256(path))
+    return Suite(
+        raw.get("suite", suite_name_of(path)),
+        path,
+        tuple(cases),
+        raw.get("description", ""),
+        tuple(raw.get("marks", ())),
+        file_sha256(path),
+    )
 
 
 def bundled_scenarios_dir() -> Path:

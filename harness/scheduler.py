@@ -43,9 +43,12 @@ def static_only(suites: Iterable[Suite]) -> list[Suite]:
     return kept
 
 
-def run_suites(ctx: CheckContext, suites: Iterable[Suite],
-               on_result: Callable[[CaseResult], None] | None = None,
-               live_workers: int = MAX_LIVE_WORKERS) -> list[CaseResult]:
+def run_suites(
+    ctx: CheckContext,
+    suites: Iterable[Suite],
+    on_result: Callable[[CaseResult], None] | None = None,
+    live_workers: int = MAX_LIVE_WORKERS,
+) -> list[CaseResult]:
     """Run every case of every suite; results in the suites' order.
 
     Live cases run on up to `live_workers` threads (1: one after another, as the static
@@ -70,8 +73,9 @@ def run_suites(ctx: CheckContext, suites: Iterable[Suite],
     from concurrent.futures import Future, ThreadPoolExecutor  # a static run never needs them
 
     results: dict[int, CaseResult | Future[CaseResult]] = {}
-    pool = ThreadPoolExecutor(max_workers=min(live_workers, len(live)),
-                              thread_name_prefix="live-case")
+    pool = ThreadPoolExecutor(
+        max_workers=min(live_workers, len(live)), thread_name_prefix="live-case"
+    )
     try:
         for index, (suite, case) in enumerate(order):
             if not is_static(suite, case):
@@ -79,8 +83,10 @@ def run_suites(ctx: CheckContext, suites: Iterable[Suite],
         for index, (suite, case) in enumerate(order):
             if is_static(suite, case):
                 results[index] = run(suite, case)
-        done = [value.result() if isinstance(value, Future) else value
-                for _, value in sorted(results.items())]
+        done = [
+            value.result() if isinstance(value, Future) else value
+            for _, value in sorted(results.items())
+        ]
     except BaseException:  # interrupted: start no further case
         pool.shutdown(wait=False, cancel_futures=True)
         raise

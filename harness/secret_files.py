@@ -31,9 +31,14 @@ def sweep_stale(base: Path | None = None) -> list[Path]:
     removed = []
     with contextlib.suppress(OSError):
         for entry in base.glob(f"{PREFIX}*"):
-            pid = entry.name[len(PREFIX):].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)) \
-                    and entry.is_dir() and not entry.is_symlink():
+            pid = entry.name[len(PREFIX) :].split("-", 1)[0]
+            if (
+                pid.isdigit()
+                and int(pid) != os.getpid()
+                and not pid_alive(int(pid))
+                and entry.is_dir()
+                and not entry.is_symlink()
+            ):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed
@@ -57,8 +62,9 @@ def secret_file(name: str, content: str) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="f-", dir=private_dir()))
     try:
         path = folder / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
         yield path

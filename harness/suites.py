@@ -48,12 +48,12 @@ def select_suites(suites: Sequence[Suite], names: Iterable[str]) -> list[Suite]:
     known = {s.name: s for s in suites}
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise HarnessInputError(f"unknown suite(s) {', '.join(unknown)}; known: "
-                                f"{', '.join(sorted(known))}")
+        raise HarnessInputError(
+            f"unknown suite(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return [known[n] for n in wanted]
 
 
 def bundled_suite_digests() -> dict[str, str]:
     """sha256 of each bundled scenario file, by suite name (what the gate accepts)."""
     return {suite.name: suite.sha256 for suite in load_suites()}
-

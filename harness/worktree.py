@@ -90,8 +90,9 @@ def tree_state(root: Path) -> TreeState:
     commit = head.stdout.strip()
     status = run_git(root, "status", "--porcelain", "--untracked-files=no")
     if not status.ok:
-        return TreeState(commit, None, f"git status failed (exit {status.returncode}): "
-                                       f"{_first(status.stderr)}")
+        return TreeState(
+            commit, None, f"git status failed (exit {status.returncode}): {_first(status.stderr)}"
+        )
     if status.stdout.strip():
         first = status.stdout.splitlines()[0][3:]
         return TreeState(commit, True, f"uncommitted changes to tracked files (first: {first})")
@@ -102,6 +103,10 @@ def tree_state(root: Path) -> TreeState:
     if changed is None:
         return TreeState(commit, None, why)
     if changed:
-        return TreeState(commit, True, f"{len(changed)} file(s) flagged skip-worktree or "
-                                       f"assume-unchanged differ from HEAD (first: {changed[0]})")
+        return TreeState(
+            commit,
+            True,
+            f"{len(changed)} file(s) flagged skip-worktree or "
+            f"assume-unchanged differ from HEAD (first: {changed[0]})",
+        )
     return TreeState(commit, False)

@@ -132,9 +132,12 @@ class _Builder:
         if built is not None:
             self._aliased += self._sizes[id(node)]
             if self._aliased > MAX_ALIAS_NODES:
-                raise YamlError(self.file, node.start_mark.line + 1,
-                                f"YAML aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
-                                "(an alias bomb?): refused")
+                raise YamlError(
+                    self.file,
+                    node.start_mark.line + 1,
+                    f"YAML aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
+                    "(an alias bomb?): refused",
+                )
             return built
         self._depth += 1
         if self._depth > 200:
@@ -149,8 +152,11 @@ class _Builder:
         finally:
             self._depth -= 1
         self._built[id(node)] = built
-        children = (node.value if isinstance(node, yaml.SequenceNode)
-                    else [value for _, value in node.value])
+        children = (
+            node.value
+            if isinstance(node, yaml.SequenceNode)
+            else [value for _, value in node.value]
+        )
         self._sizes[id(node)] = 1 + sum(self._sizes.get(id(child), 1) for child in children)
         return built
 
@@ -169,16 +175,23 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 value = self.build(value_node)
-                merged.extend(v for v in (value if isinstance(value, list) else [value])
-                              if isinstance(v, LMap))
+                merged.extend(
+                    v
+                    for v in (value if isinstance(value, list) else [value])
+                    if isinstance(v, LMap)
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlError(self.file, key_node.start_mark.line + 1,
-                                "mapping keys must be plain scalars")
+                raise YamlError(
+                    self.file, key_node.start_mark.line + 1, "mapping keys must be plain scalars"
+                )
             key = str(key_node.value)
             if key in out:
-                raise YamlError(self.file, key_node.start_mark.line + 1,
-                                f"duplicate key {key!r} (first at line {out.key_marks[key].line})")
+                raise YamlError(
+                    self.file,
+                    key_node.start_mark.line + 1,
+                    f"duplicate key {key!r} (first at line {out.key_marks[key].line})",
+                )
             out[key] = self.build(value_node)
             out.key_marks[key] = _mark(key_node)
             out.value_marks[key] = _mark(value_node)
@@ -207,8 +220,9 @@ def loads(text: str, file: str = "<string>") -> Any:
     return _Builder(file).build(node)
 
 
-def load(path: Path, display: str | None = None, limit: int | None = None,
-         root: Path | None = None) -> Any:
+def load(
+    path: Path, display: str | None = None, limit: int | None = None, root: Path | None = None
+) -> Any:
     """Read and parse the YAML file at `path` (a regular file of at most `limit` bytes,
     default `safe_read.MAX_CONTRACT_BYTES`, inside `root` when given); errors name it as
     `display`."""

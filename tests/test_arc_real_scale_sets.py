@@ -52,10 +52,12 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def stack(root: Path, nix_max: str = "var.nix_max_runners", tfvars: str = "") -> Path:
     """An infra repo shaped like the fleet's: an arc-runner module per lane, a controller
     module, tfvars capping tinyland-nix, and a heavy lane switched off by a flag."""
-    return write(root, {
-        "infra/modules/arc-runner/main.tf": MODULE,
-        "infra/modules/arc-controller/main.tf": CONTROLLER,
-        f"{STACK}/variables.tf": """\
+    return write(
+        root,
+        {
+            "infra/modules/arc-runner/main.tf": MODULE,
+            "infra/modules/arc-controller/main.tf": CONTROLLER,
+            f"{STACK}/variables.tf": """\
             variable "nix_max_runners" {
               type    = number
               default = 8
@@ -65,8 +67,8 @@ def stack(root: Path, nix_max: str = "var.nix_max_runners", tfvars: str = "") ->
               default = false
             }
             """,
-        f"{STACK}/terraform.tfvars": tfvars,
-        f"{STACK}/main.tf": f"""\
+            f"{STACK}/terraform.tfvars": tfvars,
+            f"{STACK}/main.tf": f"""\
             module "controller" {{
               source = "../../modules/arc-controller"
             }}
@@ -90,7 +92,8 @@ def stack(root: Path, nix_max: str = "var.nix_max_runners", tfvars: str = "") ->
               memory_limit = "2Gi"
             }}
             """,
-    })
+        },
+    )
 
 
 def test_the_controller_chart_is_not_a_scale_set(tmp_path: Path) -> None:
@@ -98,8 +101,9 @@ def test_the_controller_chart_is_not_a_scale_set(tmp_path: Path) -> None:
     assert sorted(s.name for s in config.scale_sets) == ["module.gh_docker", "module.gh_nix"]
     assert [s.name for s in config.disabled] == ["module.gh_heavy"]
     assert is_scale_set_chart("gha-runner-scale-set")
-    assert is_scale_set_chart("oci://ghcr.io/actions/actions-runner-controller-charts/"
-                              "gha-runner-scale-set:0.10.1")
+    assert is_scale_set_chart(
+        "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set:0.10.1"
+    )
     assert not is_scale_set_chart("gha-runner-scale-set-controller")
     assert not is_scale_set_chart("oci://ghcr.io/x/gha-runner-scale-set-controller")
 
@@ -110,7 +114,7 @@ def test_arc003_says_a_lane_is_switched_off_by_default(tmp_path: Path) -> None:
     heavy = messages["lane tinyland-nix-heavy"]
     assert "module.gh_heavy" in heavy and "switched off by default" in heavy
     assert "var.deploy_heavy = false" in heavy
-    assert f"{STACK}/variables.tf" in heavy          # where the flag's value came from
+    assert f"{STACK}/variables.tf" in heavy  # where the flag's value came from
     assert messages["lane tinyland-nix-kvm"].endswith("has no scale set in tofu")
 
 
@@ -136,10 +140,10 @@ def test_arc005_passes_when_the_declared_scale_set_holds_the_burst(tmp_path: Pat
 
 
 def test_arc007_names_the_scale_set_its_source_and_the_contract(tmp_path: Path) -> None:
-    out = check_runner_counts(make_context(stack(tmp_path, tfvars="nix_max_runners = 5\n")),
-                              {})
+    out = check_runner_counts(make_context(stack(tmp_path, tfvars="nix_max_runners = 5\n")), {})
     assert [(f.rule, f.file, f.line) for f in out.findings] == [
-        ("ARC007", f"{STACK}/terraform.tfvars", 1)]
+        ("ARC007", f"{STACK}/terraform.tfvars", 1)
+    ]
     message = out.findings[0].message
     assert "maxRunners 5" in message and "max_runners 8" in message
     assert "bundled:honey.yaml" in message

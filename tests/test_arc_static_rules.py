@@ -31,23 +31,29 @@ def summary(out: CheckOutput) -> list[tuple[str, str | None, int | None]]:
 def test_tofu_scale_sets_resolve_with_origins() -> None:
     sets = {s.label_text: s for s in read_arc(FLEET).scale_sets}
     # count = var.deploy_experimental ? 1 : 0 with the flag false: not deployed
-    assert set(sets) == {"tinyland-nix", "tinyland-nix-heavy", "tinyland-docker",
-                         "tinyland-nix-kvm", "tinyland-nix-gpu", "tinyland-dind"}
+    assert set(sets) == {
+        "tinyland-nix",
+        "tinyland-nix-heavy",
+        "tinyland-docker",
+        "tinyland-nix-kvm",
+        "tinyland-nix-gpu",
+        "tinyland-dind",
+    }
     nix = sets["tinyland-nix"]
-    assert nix.memory_limit.value == 8 * GI                       # tfvars over the 16Gi default
+    assert nix.memory_limit.value == 8 * GI  # tfvars over the 16Gi default
     assert nix.memory_limit.origin is not None
     assert nix.memory_limit.origin.file == f"{RUNNERS}/terraform.tfvars"
     heavy = sets["tinyland-nix-heavy"]
-    assert heavy.max_runners.value == 2                           # the auto.tfvars wins
+    assert heavy.max_runners.value == 2  # the auto.tfvars wins
     assert heavy.max_runners.origin is not None
     assert heavy.max_runners.origin.file == f"{RUNNERS}/zz-capacity.auto.tfvars"
-    kvm = sets["tinyland-nix-kvm"]                                 # for_each entry `{}`
+    kvm = sets["tinyland-nix-kvm"]  # for_each entry `{}`
     assert (kvm.max_runners.value, kvm.memory_limit.value) == (1, 8 * GI)  # optional() defaults
     assert kvm.name == 'module.lanes["tinyland-nix-kvm"]'
     dind = sets["tinyland-dind"]
     assert dind.dind and dind.dind_memory_limit.value == 2 * GI
     docker = sets["tinyland-docker"]
-    assert docker.memory_request.value is None                    # module default null
+    assert docker.memory_request.value is None  # module default null
 
 
 def test_fleet_repository_passes_and_measures_capacity() -> None:
@@ -66,14 +72,14 @@ def test_drift_envelope_capacity_and_lanes() -> None:
     ctx = make_context(DRIFT)
     envelope = check_envelope(ctx, {})
     assert summary(envelope) == [
-        ("ARC001", "infra/stacks/runners/main.tf", 29),              # 16Gi on tinyland-nix
-        ("ARC004", "infra/stacks/runners/main.tf", 46),              # dind, no limit passed
+        ("ARC001", "infra/stacks/runners/main.tf", 29),  # 16Gi on tinyland-nix
+        ("ARC004", "infra/stacks/runners/main.tf", 46),  # dind, no limit passed
     ]
     capacity = check_capacity(ctx, {})
     assert summary(capacity) == [
-        ("ARC002", "bundled:honey.yaml", 10),                        # namespace quota
-        ("ARC002", "bundled:honey.yaml", 13),                        # node sting
-        ("ARC002", "infra/stacks/runners/main.tf", 42),              # maxRunners = null
+        ("ARC002", "bundled:honey.yaml", 10),  # namespace quota
+        ("ARC002", "bundled:honey.yaml", 13),  # node sting
+        ("ARC002", "infra/stacks/runners/main.tf", 42),  # maxRunners = null
     ]
     ratio = {m.name: m.value for m in capacity.measurements}["arc.capacity.sting.limits_ratio"]
     assert ratio == round((8 * 16 + 6 * 32 + 2 * 4) / 192, 4)
@@ -93,7 +99,7 @@ def test_helm_values_and_kubectl_json() -> None:
     assert helm["tinyland-docker"].dind and helm["tinyland-docker"].dind_memory_limit.value == GI
     assert helm["myapp-nix"].max_runners.value is None
     live = {s.label_text: s for s in config.by_source("kubectl")}
-    assert set(live) == {"tinyland-nix", "tinyland-dind"}             # the Pod is ignored
+    assert set(live) == {"tinyland-nix", "tinyland-dind"}  # the Pod is ignored
     assert live["tinyland-nix"].memory_limit.value == 12 * GI
     assert config.declared == config.by_source("tofu", "helm")
 
@@ -102,9 +108,9 @@ def test_helm_and_live_findings() -> None:
     ctx = make_context(HELM, options=Options(kubectl_files=(LIVE,)))
     out = check_envelope(ctx, {})
     assert summary(out) == [
-        ("ARC001", LIVE.relative_to(HELM).as_posix(), 14),           # live drift to 12Gi
-        ("ARC004", "deploy/arc/tinyland-dind.values.yaml", 5),       # containerMode dind
-        ("ARC004", LIVE.relative_to(HELM).as_posix(), 26),           # live dind without limits
+        ("ARC001", LIVE.relative_to(HELM).as_posix(), 14),  # live drift to 12Gi
+        ("ARC004", "deploy/arc/tinyland-dind.values.yaml", 5),  # containerMode dind
+        ("ARC004", LIVE.relative_to(HELM).as_posix(), 26),  # live dind without limits
     ]
     assert all(f.severity is Severity.ERROR for f in out.findings)
     assert "kubectl" in next(f for f in out.findings if f.rule == "ARC001").message
@@ -117,8 +123,12 @@ def test_kubectl_param_relative_to_repo(tmp_path: Path) -> None:
     ctx = make_context(repo)
     out = check_lanes(ctx, {"kubectl": "live/autoscalingrunnersets.json"})
     missing = sorted(f.message.split()[1] for f in out.findings)
-    assert missing == ["tinyland-docker", "tinyland-nix-gpu", "tinyland-nix-heavy",
-                       "tinyland-nix-kvm"]
+    assert missing == [
+        "tinyland-docker",
+        "tinyland-nix-gpu",
+        "tinyland-nix-heavy",
+        "tinyland-nix-kvm",
+    ]
 
 
 def test_skips_without_arc_configuration(tmp_path: Path) -> None:
@@ -130,8 +140,9 @@ def test_shapes_it_does_not_model_never_crash(tmp_path: Path) -> None:
     (tmp_path / "stack").mkdir()
     (tmp_path / "mod").mkdir()
     (tmp_path / "mod" / "main.tf").write_text(
-        'resource "helm_release" "r" {\n  chart = "gha-runner-scale-set"\n}\n')
-    (tmp_path / "stack" / "main.tf").write_text('''\
+        'resource "helm_release" "r" {\n  chart = "gha-runner-scale-set"\n}\n'
+    )
+    (tmp_path / "stack" / "main.tf").write_text("""\
 variable "names" {
   default = ["a"]
 }
@@ -146,34 +157,41 @@ module "counted" {
   runner_label = "tinyland-docker"
   memory_limit = 2147483648
 }
-''')
-    (tmp_path / "v1.yaml").write_text("runnerScaleSetName: tinyland-nix\nmaxRunners: lots\n"
-                                      "template: null\n")
-    (tmp_path / "v2.yaml").write_text("githubConfigUrl: x\ntemplate:\n  spec:\n"
-                                      "    containers: not-a-list\n")
+""")
+    (tmp_path / "v1.yaml").write_text(
+        "runnerScaleSetName: tinyland-nix\nmaxRunners: lots\ntemplate: null\n"
+    )
+    (tmp_path / "v2.yaml").write_text(
+        "githubConfigUrl: x\ntemplate:\n  spec:\n    containers: not-a-list\n"
+    )
     (tmp_path / "v3.yaml").write_text("githubConfigUrl: [unclosed\n")
     live = tmp_path / "ars.json"
-    live.write_text('{"kind": "List", "items": [{"kind": "AutoscalingRunnerSet", '
-                    '"metadata": null, "spec": null}]}')
+    live.write_text(
+        '{"kind": "List", "items": [{"kind": "AutoscalingRunnerSet", '
+        '"metadata": null, "spec": null}]}'
+    )
     ctx = make_context(tmp_path, options=Options(kubectl_files=(live,)))
     envelope = check_envelope(ctx, {})
     docker = [f for f in envelope.findings if "tinyland-docker" in f.message]
-    assert docker == []                              # 2147483648 bytes is the lane's 2Gi
+    assert docker == []  # 2147483648 bytes is the lane's 2Gi
     nix = [f for f in envelope.findings if "tinyland-nix (helm" in f.message]
-    assert [f.rule for f in nix] == ["ARC001"]       # no runner container: no limit
+    assert [f.rule for f in nix] == ["ARC001"]  # no runner container: no limit
     lanes = check_lanes(ctx, {})
     unresolved = [f for f in lanes.findings if f.severity is Severity.WARNING]
     assert {f.file for f in unresolved} == {"stack/main.tf", "v2.yaml"}
-    check_capacity(ctx, {})                          # runs; a bad maxRunners is a note
+    check_capacity(ctx, {})  # runs; a bad maxRunners is a note
 
 
 def test_runner_type_dind_means_a_dind_sidecar(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(FLEET, repo)
     main = repo / RUNNERS / "main.tf"
-    main.write_text(main.read_text().replace(
-        '  runner_label = "tinyland-docker"\n',
-        '  runner_label = "tinyland-docker"\n  runner_type  = "dind"\n'))
+    main.write_text(
+        main.read_text().replace(
+            '  runner_label = "tinyland-docker"\n',
+            '  runner_label = "tinyland-docker"\n  runner_type  = "dind"\n',
+        )
+    )
     out = check_envelope(make_context(repo), {})
     assert [(f.rule, f.file) for f in out.findings] == [("ARC004", f"{RUNNERS}/main.tf")]
 
@@ -188,7 +206,7 @@ def test_for_each_values_point_at_their_own_tfvars_lines() -> None:
 
 def test_chart_release_declared_in_a_stack(tmp_path: Path) -> None:
     (tmp_path / "runners").mkdir()
-    (tmp_path / "runners" / "main.tf").write_text('''\
+    (tmp_path / "runners" / "main.tf").write_text("""\
 variable "heavy_max" {
   default = 2
 }
@@ -212,9 +230,10 @@ resource "helm_release" "off" {
   count = 0
   chart = "gha-runner-scale-set"
 }
-''')
+""")
     sets = read_arc(tmp_path).scale_sets
     assert [(s.label_text, s.max_runners.value, s.memory_limit.value) for s in sets] == [
-        ("tinyland-nix-heavy", 2, 48 * GI)]
+        ("tinyland-nix-heavy", 2, 48 * GI)
+    ]
     out = check_envelope(make_context(tmp_path), {})
-    assert summary(out) == [("ARC001", "runners/main.tf", 17)]   # the `value = "48Gi"` line
+    assert summary(out) == [("ARC001", "runners/main.tf", 17)]  # the `value = "48Gi"` line

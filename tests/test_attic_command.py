@@ -17,16 +17,36 @@ SECRET = "do-not-print-this-token"
 
 def harness(*args: str, cwd: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ATTIC_TOKEN": SECRET, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "harness", "attic", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "attic", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_hit_ratio_report_as_json(lb: LoopbackCache, tmp_path: os.PathLike[str]) -> None:
-    done = harness("--url", lb.url, "--cache", "main", "--public-key", lb.public_key,
-                   "--case", "hit-ratio", "--case", "signatures", "--format", "json", lb.top,
-                   cwd=str(tmp_path))
+    done = harness(
+        "--url",
+        lb.url,
+        "--cache",
+        "main",
+        "--public-key",
+        lb.public_key,
+        "--case",
+        "hit-ratio",
+        "--case",
+        "signatures",
+        "--format",
+        "json",
+        lb.top,
+        cwd=str(tmp_path),
+    )
     assert done.returncode == 0, done.stderr
     assert SECRET not in done.stdout + done.stderr
     report = json.loads(done.stdout)
@@ -42,8 +62,18 @@ def test_hit_ratio_report_as_json(lb: LoopbackCache, tmp_path: os.PathLike[str])
 @pytest.mark.needs_nginx
 def test_untrusted_cache_exits_1(lb: LoopbackCache, tmp_path: os.PathLike[str]) -> None:
     other = "other-1:" + lb.public_key.split(":", 1)[1]
-    done = harness("--url", lb.url, "--public-key", other, "--case", "hit-ratio",
-                   "--format", "github", lb.top, cwd=str(tmp_path))
+    done = harness(
+        "--url",
+        lb.url,
+        "--public-key",
+        other,
+        "--case",
+        "hit-ratio",
+        "--format",
+        "github",
+        lb.top,
+        cwd=str(tmp_path),
+    )
     assert done.returncode == 1
     assert "ATTIC003" in done.stdout and "hit ratio 0.00" in done.stdout
 
@@ -60,8 +90,16 @@ def test_unreachable_url_skips_unless_required(tmp_path: os.PathLike[str]) -> No
     from harness.probes.faultserver import refused_url
 
     url = refused_url()
-    done = harness("--url", url, "--case", "reachable", "--format", "json", "/nix/store/"
-                   "ihqwg8cvbjn2j1ijjjpnnbbqfq2xpjvw-flywheel-app", cwd=str(tmp_path))
+    done = harness(
+        "--url",
+        url,
+        "--case",
+        "reachable",
+        "--format",
+        "json",
+        "/nix/store/ihqwg8cvbjn2j1ijjjpnnbbqfq2xpjvw-flywheel-app",
+        cwd=str(tmp_path),
+    )
     assert done.returncode == 0
     [result] = json.loads(done.stdout)["results"]
     assert result["status"] == "skipped" and "unreachable" in result["reason"]

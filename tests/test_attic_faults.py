@@ -28,10 +28,13 @@ from tests.helpers.attic_server import AtticShapedServer
 def ctx_for(tmp_path: Path, url: str, cache: str, keys: tuple[str, ...]) -> CheckContext:
     contract = dataclasses.replace(
         load_contract(BUNDLED_CONTRACT),
-        attic=AtticCache(cache=cache, url=url, public_keys=keys, min_hit_ratio=0.9))
-    return CheckContext(repo=tmp_path, contract=contract,
-                        options=Options(attic_url=url, attic_cache=cache,
-                                        artifacts_dir=tmp_path / "artifacts"))
+        attic=AtticCache(cache=cache, url=url, public_keys=keys, min_hit_ratio=0.9),
+    )
+    return CheckContext(
+        repo=tmp_path,
+        contract=contract,
+        options=Options(attic_url=url, attic_cache=cache, artifacts_dir=tmp_path / "artifacts"),
+    )
 
 
 def values(out: CheckOutput) -> dict[str, float]:
@@ -52,8 +55,10 @@ def narinfo_path(path: str) -> str:
 def test_500_on_a_narinfo_is_retried_then_reported(lb: LoopbackCache, tmp_path: Path) -> None:
     broken = narinfo_path(lb.paths["tool"])
     with faulty(lb, {broken: "500"}) as server:
-        out = attic.check_hit_ratio(ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
-                                    {"store_paths": [lb.top], "store": str(lb.store)})
+        out = attic.check_hit_ratio(
+            ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
+            {"store_paths": [lb.top], "store": str(lb.store)},
+        )
         tries = [r for r in server.requests if r.path == broken]
     assert len(tries) == 3  # one request and two bounded retries
     [finding] = [f for f in out.findings if "could not be read" in f.message]
@@ -63,8 +68,7 @@ def test_500_on_a_narinfo_is_retried_then_reported(lb: LoopbackCache, tmp_path: 
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
-def test_500_on_nix_cache_info_is_a_finding_not_a_skip(
-        lb: LoopbackCache, tmp_path: Path) -> None:
+def test_500_on_nix_cache_info_is_a_finding_not_a_skip(lb: LoopbackCache, tmp_path: Path) -> None:
     with faulty(lb, {"/main/nix-cache-info": "500"}) as server:
         out = attic.check_reachable(ctx_for(tmp_path, server.url, "main", (lb.public_key,)), {})
     assert [f.rule for f in out.findings] == ["ATTIC001"]
@@ -76,9 +80,10 @@ def test_500_on_nix_cache_info_is_a_finding_not_a_skip(
 def test_slow_narinfo_times_out(lb: LoopbackCache, tmp_path: Path) -> None:
     slow = narinfo_path(lb.paths["lib"])
     with faulty(lb, {slow: "slow"}) as server:
-        out = attic.check_hit_ratio(ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
-                                    {"store_paths": [lb.top], "store": str(lb.store),
-                                     "http_timeout": 0.5})
+        out = attic.check_hit_ratio(
+            ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
+            {"store_paths": [lb.top], "store": str(lb.store), "http_timeout": 0.5},
+        )
     [finding] = [f for f in out.findings if "could not be read" in f.message]
     assert "no answer within 0.5s" in finding.message
     assert values(out)["attic.paths_hit"] == 3
@@ -94,57 +99,77 @@ def test_malformed_narinfo_is_a_clear_finding(lb: LoopbackCache, tmp_path: Path)
         params = {"store_paths": [lb.top], "store": str(lb.store)}
         ratio = attic.check_hit_ratio(ctx, params)
         sigs = attic.check_signatures_case(ctx, params)
-    assert any("malformed narinfo" in f.message and "not a 'Key: value' line" in f.message
-               for f in ratio.findings)
+    assert any(
+        "malformed narinfo" in f.message and "not a 'Key: value' line" in f.message
+        for f in ratio.findings
+    )
     assert any(f.rule == "ATTIC002" and "malformed narinfo" in f.message for f in sigs.findings)
 
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_truncated_nar_is_caught(lb: LoopbackCache, tmp_path: Path) -> None:
-    info = parse_narinfo((lb.root / "www" / "main" /
-                          f"{store_path_hash(lb.paths['data'])}.narinfo").read_text())
-    with faulty(lb, {f"/main/{info.url}": "truncate"}) as server, \
-            CacheClient(server.url, "main", timeout=5) as client:
+    info = parse_narinfo(
+        (lb.root / "www" / "main" / f"{store_path_hash(lb.paths['data'])}.narinfo").read_text()
+    )
+    with (
+        faulty(lb, {f"/main/{info.url}": "truncate"}) as server,
+        CacheClient(server.url, "main", timeout=5) as client,
+    ):
         size, problem = client.fetch_nar(info)
     assert problem is not None and size < (info.file_size or 0)
-    with FaultServer.from_directory(lb.root / "www") as server, \
-            CacheClient(server.url, "main", timeout=5) as client:
+    with (
+        FaultServer.from_directory(lb.root / "www") as server,
+        CacheClient(server.url, "main", timeout=5) as client,
+    ):
         assert client.fetch_nar(info) == (info.file_size, None)
 
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_truncated_nar_fails_real_substitution(lb: LoopbackCache, tmp_path: Path) -> None:
-    info = parse_narinfo((lb.root / "www" / "main" /
-                          f"{store_path_hash(lb.paths['data'])}.narinfo").read_text())
+    info = parse_narinfo(
+        (lb.root / "www" / "main" / f"{store_path_hash(lb.paths['data'])}.narinfo").read_text()
+    )
     with faulty(lb, {f"/main/{info.url}": "truncate"}) as server:
         out = attic.check_substitution(
             ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
-            {"store_paths": [lb.top], "cold_build": False, "timeout": 120})
+            {"store_paths": [lb.top], "cold_build": False, "timeout": 120},
+        )
     assert any(f.rule == "ATTIC004" and "failed" in f.message for f in out.findings)
 
 
 # -- the Attic-shaped server -----------------------------------------------------------
-def attic_server(lb: LoopbackCache, cache: str = "partial", *, private: bool = False
-                 ) -> AtticShapedServer:
-    server = AtticShapedServer(lb.root / "www" / cache, cache, lb.public_key,
-                               {"push-token": "push", "pull-token": "pull"}, private=private)
+def attic_server(
+    lb: LoopbackCache, cache: str = "partial", *, private: bool = False
+) -> AtticShapedServer:
+    server = AtticShapedServer(
+        lb.root / "www" / cache,
+        cache,
+        lb.public_key,
+        {"push-token": "push", "pull-token": "pull"},
+        private=private,
+    )
     return server
 
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
-def test_get_missing_paths_has_attics_shapes(lb: LoopbackCache, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_missing_paths_has_attics_shapes(
+    lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ATTIC_TOKEN", "push-token")
     with attic_server(lb) as server:
-        out = attic.check_hit_ratio(ctx_for(tmp_path, server.url, "partial", (lb.public_key,)),
-                                    {"store_paths": [lb.top], "store": str(lb.store)})
+        out = attic.check_hit_ratio(
+            ctx_for(tmp_path, server.url, "partial", (lb.public_key,)),
+            {"store_paths": [lb.top], "store": str(lb.store)},
+        )
         narinfo_gets = [r for r in server.requests if r.path.endswith(".narinfo")]
     [request] = server.missing_requests
-    assert request == {"cache": "partial",
-                       "store_path_hashes": sorted(store_path_hash(p) for p in lb.closure)}
+    assert request == {
+        "cache": "partial",
+        "store_path_hashes": sorted(store_path_hash(p) for p in lb.closure),
+    }
     assert narinfo_gets == []  # one POST answered everything
     assert values(out)["attic.hit_ratio"] == 0.5
     assert any("get-missing-paths" in note for note in out.notes)
@@ -153,18 +178,26 @@ def test_get_missing_paths_has_attics_shapes(lb: LoopbackCache, tmp_path: Path,
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
-def test_pull_only_token_falls_back_to_narinfos(lb: LoopbackCache, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pull_only_token_falls_back_to_narinfos(
+    lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ATTIC_TOKEN", "pull-token")
     with attic_server(lb) as server:
-        with CacheClient(server.url, "partial", token="pull-token") as client, \
-                pytest.raises(AuthError) as denied:
+        with (
+            CacheClient(server.url, "partial", token="pull-token") as client,
+            pytest.raises(AuthError) as denied,
+        ):
             client.attic_missing(["0" * 32])
-        out = attic.check_hit_ratio(ctx_for(tmp_path, server.url, "partial", (lb.public_key,)),
-                                    {"store_paths": [lb.top], "store": str(lb.store)})
+        out = attic.check_hit_ratio(
+            ctx_for(tmp_path, server.url, "partial", (lb.public_key,)),
+            {"store_paths": [lb.top], "store": str(lb.store)},
+        )
     assert denied.value.status == 403
-    with attic_server(lb) as server, CacheClient(server.url, "partial") as anonymous, \
-            pytest.raises(AuthError) as unauthenticated:
+    with (
+        attic_server(lb) as server,
+        CacheClient(server.url, "partial") as anonymous,
+        pytest.raises(AuthError) as unauthenticated,
+    ):
         anonymous.attic_missing(["0" * 32])
     assert unauthenticated.value.status == 401
     assert values(out)["attic.hit_ratio"] == 0.5  # hex NarHash signatures still verify
@@ -173,8 +206,9 @@ def test_pull_only_token_falls_back_to_narinfos(lb: LoopbackCache, tmp_path: Pat
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
-def test_auth_refusal_is_a_finding_never_a_miss(lb: LoopbackCache, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auth_refusal_is_a_finding_never_a_miss(
+    lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ATTIC_TOKEN", raising=False)
     refused = narinfo_path(lb.paths["tool"])
     with faulty(lb, {}) as server:
@@ -193,11 +227,14 @@ def test_auth_refusal_is_a_finding_never_a_miss(lb: LoopbackCache, tmp_path: Pat
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_private_attic_without_token_is_an_auth_finding(
-        lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ATTIC_TOKEN", raising=False)
     with attic_server(lb, "main", private=True) as server:
-        out = attic.check_hit_ratio(ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
-                                    {"store_paths": [lb.top], "store": str(lb.store)})
+        out = attic.check_hit_ratio(
+            ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
+            {"store_paths": [lb.top], "store": str(lb.store)},
+        )
     assert [f.rule for f in out.findings] == ["ATTIC003"]
     assert "answered 401" in out.findings[0].message
     assert "attic.paths_total" not in values(out)
@@ -205,11 +242,9 @@ def test_private_attic_without_token_is_an_auth_finding(
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
-def test_attic_cache_config_key_must_be_in_the_contract(lb: LoopbackCache,
-                                                        tmp_path: Path) -> None:
+def test_attic_cache_config_key_must_be_in_the_contract(lb: LoopbackCache, tmp_path: Path) -> None:
     with attic_server(lb, "main") as server:
-        good = attic.check_reachable(ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
-                                     {})
+        good = attic.check_reachable(ctx_for(tmp_path, server.url, "main", (lb.public_key,)), {})
         other = "other-1:" + lb.public_key.split(":", 1)[1]
         bad = attic.check_reachable(ctx_for(tmp_path, server.url, "main", (other,)), {})
     assert good.findings == []
@@ -220,15 +255,18 @@ def test_attic_cache_config_key_must_be_in_the_contract(lb: LoopbackCache,
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
-def test_private_attic_substitution_uses_the_token(lb: LoopbackCache, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_private_attic_substitution_uses_the_token(
+    lb: LoopbackCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ATTIC_TOKEN", "pull-token")
     with attic_server(lb, "main", private=True) as server:
         out = attic.check_substitution(
             ctx_for(tmp_path, server.url, "main", (lb.public_key,)),
-            {"store_paths": [lb.top], "cold_build": False, "timeout": 120})
+            {"store_paths": [lb.top], "cold_build": False, "timeout": 120},
+        )
     assert out.findings == []
     assert values(out)["attic.paths_substituted"] == 4
     assert "pull-token" not in repr(out)
     assert not (tmp_path / "artifacts" / "attic").exists() or not any(
-        (tmp_path / "artifacts" / "attic").iterdir())  # the netrc went with the scratch dir
+        (tmp_path / "artifacts" / "attic").iterdir()
+    )  # the netrc went with the scratch dir

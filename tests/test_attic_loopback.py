@@ -26,15 +26,27 @@ from harness.scenario import Case
 from tests.helpers.tools import require_tool
 
 
-def ctx_for(tmp_path: Path, url: str | None, cache: str = "main", keys: tuple[str, ...] = (),
-            require_live: bool = False) -> CheckContext:
+def ctx_for(
+    tmp_path: Path,
+    url: str | None,
+    cache: str = "main",
+    keys: tuple[str, ...] = (),
+    require_live: bool = False,
+) -> CheckContext:
     contract = load_contract(BUNDLED_CONTRACT)
     contract = dataclasses.replace(
-        contract, attic=AtticCache(cache=cache, url=url, public_keys=keys, min_hit_ratio=0.9))
-    return CheckContext(repo=tmp_path, contract=contract,
-                        options=Options(attic_url=url, attic_cache=cache,
-                                        require_live=require_live,
-                                        artifacts_dir=tmp_path / "artifacts"))
+        contract, attic=AtticCache(cache=cache, url=url, public_keys=keys, min_hit_ratio=0.9)
+    )
+    return CheckContext(
+        repo=tmp_path,
+        contract=contract,
+        options=Options(
+            attic_url=url,
+            attic_cache=cache,
+            require_live=require_live,
+            artifacts_dir=tmp_path / "artifacts",
+        ),
+    )
 
 
 def values(out: CheckOutput) -> dict[str, float]:
@@ -48,8 +60,7 @@ def live_params(lb: LoopbackCache, **extra: Any) -> dict[str, Any]:
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_full_hit_by_count_and_bytes(lb: LoopbackCache, tmp_path: Path) -> None:
-    out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
-                                live_params(lb))
+    out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)), live_params(lb))
     got = values(out)
     assert out.findings == []
     assert got["attic.hit_ratio"] == 1.0
@@ -60,8 +71,9 @@ def test_full_hit_by_count_and_bytes(lb: LoopbackCache, tmp_path: Path) -> None:
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_partial_closure_has_the_exact_ratio(lb: LoopbackCache, tmp_path: Path) -> None:
-    out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, "partial", (lb.public_key,)),
-                                live_params(lb))
+    out = attic.check_hit_ratio(
+        ctx_for(tmp_path, lb.url, "partial", (lb.public_key,)), live_params(lb)
+    )
     got = values(out)
     present = [p for p in lb.closure if p.endswith(("-flywheel-data", "-flywheel-lib"))]
     assert got["attic.hit_ratio"] == 0.5
@@ -77,9 +89,12 @@ def test_partial_closure_has_the_exact_ratio(lb: LoopbackCache, tmp_path: Path) 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_closure_is_walked_from_the_cache_without_a_local_store(
-        lb: LoopbackCache, tmp_path: Path) -> None:
-    out = attic.check_hit_ratio(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
-                                {"store_paths": [lb.top], "store": str(tmp_path / "empty")})
+    lb: LoopbackCache, tmp_path: Path
+) -> None:
+    out = attic.check_hit_ratio(
+        ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
+        {"store_paths": [lb.top], "store": str(tmp_path / "empty")},
+    )
     assert values(out)["attic.paths_total"] == 4
 
 
@@ -117,14 +132,16 @@ def test_real_nix_signatures_verify(lb: LoopbackCache, tmp_path: Path) -> None:
         lookup = client.narinfo(store_path_hash(lb.top))
     assert lookup.info == parse_narinfo(
         (lb.root / "www" / "main" / f"{store_path_hash(lb.top)}.narinfo").read_text(),
-        lookup.info.store_path if lookup.info else "")
+        lookup.info.store_path if lookup.info else "",
+    )
 
 
 @pytest.mark.needs_nix
 @pytest.mark.needs_nginx
 def test_substitution_into_a_fresh_store(lb: LoopbackCache, tmp_path: Path) -> None:
-    out = attic.check_substitution(ctx_for(tmp_path, lb.url, keys=(lb.public_key,)),
-                                   live_params(lb, cold_build=False))
+    out = attic.check_substitution(
+        ctx_for(tmp_path, lb.url, keys=(lb.public_key,)), live_params(lb, cold_build=False)
+    )
     got = values(out)
     assert out.findings == []
     assert got["attic.paths_substituted"] == 4
@@ -154,8 +171,7 @@ def test_reachable_and_store_dir(lb: LoopbackCache, tmp_path: Path) -> None:
 @pytest.mark.needs_nix
 def test_outage_build_still_succeeds(tmp_path: Path) -> None:
     require_tool("nix")
-    out = attic.check_outage(ctx_for(tmp_path, None), {"max_seconds": 60,
-                                                       "download_attempts": 2})
+    out = attic.check_outage(ctx_for(tmp_path, None), {"max_seconds": 60, "download_attempts": 2})
     got = values(out)
     assert out.findings == []
     assert got["attic.outage_build_seconds"] > 0
@@ -166,8 +182,12 @@ def test_outage_build_still_succeeds(tmp_path: Path) -> None:
 def test_hung_cache_build_still_succeeds_and_slow_settings_fail(tmp_path: Path) -> None:
     require_tool("nix")
     ctx = ctx_for(tmp_path, None)
-    params = {"mode": "hang", "connect_timeout": 2, "stalled_download_timeout": 2,
-              "download_attempts": 1}
+    params = {
+        "mode": "hang",
+        "connect_timeout": 2,
+        "stalled_download_timeout": 2,
+        "download_attempts": 1,
+    }
     out = attic.check_outage(ctx, {**params, "max_seconds": 60})
     assert out.findings == []
     assert values(out)["attic.outage_hang_build_seconds"] >= 2  # it did wait for the stall
@@ -203,9 +223,11 @@ def test_embedded_default_proves_the_hit_path(tmp_path: Path) -> None:
 
 
 def test_embedded_default_without_nix_skips_with_the_reason(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    result = run_case(ctx_for(tmp_path, None), "caches",
-                      Case("attic-hit-ratio", "attic.hit_ratio", 1))
+    result = run_case(
+        ctx_for(tmp_path, None), "caches", Case("attic-hit-ratio", "attic.hit_ratio", 1)
+    )
     assert result.status is Status.SKIPPED
     assert "nix is not installed" in result.reason and not result.live

@@ -51,8 +51,14 @@ def test_nix32_matches_real_nix() -> None:
     data = b"flywheel"
     digest = hashlib.sha256(data).digest()
     env = {**os.environ, "NIX_CONFIG": "experimental-features = nix-command"}
-    done = subprocess.run(["nix", "hash", "to-base32", "--type", "sha256", digest.hex()],
-                          capture_output=True, text=True, timeout=30, env=env, check=True)
+    done = subprocess.run(
+        ["nix", "hash", "to-base32", "--type", "sha256", digest.hex()],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=True,
+    )
     assert nix32_encode(digest) == done.stdout.strip()
     assert nix32_decode(done.stdout.strip(), 32) == digest
 
@@ -76,7 +82,8 @@ def test_parse_and_fingerprint() -> None:
     assert info.fingerprint() == (
         "1;/nix/store/54dfqaxwz23zvax91bpff2q48w2d2w6s-b;"
         "sha256:1p2169hbi1x462yd1i8wjipy0kdc1lmp14qdqg0p2lmfp88hcwqh;160;"
-        "/nix/store/ggbqg8lqjwj75wznkv03h0x2bjr2in0j-a")
+        "/nix/store/ggbqg8lqjwj75wznkv03h0x2bjr2in0j-a"
+    )
 
 
 def test_signature_by_real_nix_verifies_also_with_hex_nar_hash() -> None:
@@ -108,12 +115,15 @@ def test_own_signature_round_trip() -> None:
     assert result.ok and result.key_names == ("mine-1",)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("StorePath: /nix/store/x\nnot a field line\n", r"<n>:2: not a 'Key: value' line"),
-    ("StorePath: /nix/store/54dfqaxwz23zvax91bpff2q48w2d2w6s-b\nURL: x\n", "missing field"),
-    (NARINFO.replace("NarSize: 160", "NarSize: lots"), "not a number"),
-    (NARINFO.replace("sha256:1p21", "sha256:zz21"), "n"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("StorePath: /nix/store/x\nnot a field line\n", r"<n>:2: not a 'Key: value' line"),
+        ("StorePath: /nix/store/54dfqaxwz23zvax91bpff2q48w2d2w6s-b\nURL: x\n", "missing field"),
+        (NARINFO.replace("NarSize: 160", "NarSize: lots"), "not a number"),
+        (NARINFO.replace("sha256:1p21", "sha256:zz21"), "n"),
+    ],
+)
 def test_malformed_narinfo_is_a_clear_error(text: str, message: str) -> None:
     with pytest.raises(NarInfoError, match=message):
         parse_narinfo(text, "<n>")

@@ -36,9 +36,9 @@ def test_500_and_malformed_answers_inside_a_pipeline(lb: LoopbackCache) -> None:
     hashes = mixed(lb)
     broken = store_path_hash(lb.paths["lib"])
     bad = store_path_hash(lb.paths["tool"])
-    server = FaultServer.from_directory(lb.root / "www",
-                                        {f"/main/{broken}.narinfo": "500",
-                                         f"/main/{bad}.narinfo": "malformed"})
+    server = FaultServer.from_directory(
+        lb.root / "www", {f"/main/{broken}.narinfo": "500", f"/main/{bad}.narinfo": "malformed"}
+    )
     with server, CacheClient(server.url, "main") as client:
         lookups = {lk.hash_part: lk for lk in client.narinfos(hashes)}
     assert lookups[broken].presence is Presence.ERROR

@@ -56,10 +56,16 @@ def _place(case: BadInput, tmp: Path) -> list[str]:
     (workflows / "ci.yml").write_text(CLEAN_WORKFLOW, encoding="utf-8")
     (tmp / "empty").mkdir()
     content = case.data if case.data is not None else case.text.encode("utf-8")
-    target = {"workflow": workflows / "ci.yml", "placement": workflows / "ci.yml",
-              "contract": repo / "fleet.yaml", "scenario": tmp / "scenarios" / "x.scenario.yaml",
-              "evidence": tmp / "evidence.json", "render": tmp / "evidence.json",
-              "tf": repo / "infra" / "main.tf", "argv": tmp / "file.json"}[case.kind]
+    target = {
+        "workflow": workflows / "ci.yml",
+        "placement": workflows / "ci.yml",
+        "contract": repo / "fleet.yaml",
+        "scenario": tmp / "scenarios" / "x.scenario.yaml",
+        "evidence": tmp / "evidence.json",
+        "render": tmp / "evidence.json",
+        "tf": repo / "infra" / "main.tf",
+        "argv": tmp / "file.json",
+    }[case.kind]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content if case.kind != "argv" else b"{}")
     common = ["--repo", str(repo)]
@@ -83,10 +89,13 @@ def test_the_corpus_has_a_hundred_distinct_cases() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_bad_input_gets_its_one_line(case: BadInput, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch,
-                                     bounded: None) -> None:
+def test_bad_input_gets_its_one_line(
+    case: BadInput,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    bounded: None,
+) -> None:
     argv = _place(case, tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HARNESS_EVIDENCE_KEY", raising=False)

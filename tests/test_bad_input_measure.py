@@ -18,8 +18,8 @@ MI = 1 << 20
 
 
 def test_a_command_that_cannot_start_fails_the_measurement(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["measure", "--limit", "1Gi", "--", "/no/such/cmd"]) == 1
     out = capsys.readouterr().out
@@ -30,11 +30,22 @@ def test_a_command_that_cannot_start_fails_the_measurement(
 
 
 def test_a_command_that_exits_non_zero_is_mem004_beside_the_memory_verdict(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    code = main(["measure", "--limit", "1Gi", "--format", "json", "--", sys.executable, "-c",
-                 "raise SystemExit(3)"])
+    code = main(
+        [
+            "measure",
+            "--limit",
+            "1Gi",
+            "--format",
+            "json",
+            "--",
+            sys.executable,
+            "-c",
+            "raise SystemExit(3)",
+        ]
+    )
     assert code == 1
     out = capsys.readouterr().out
     assert '"rule": "MEM004"' in out and "exited 3" in out
@@ -42,13 +53,24 @@ def test_a_command_that_exits_non_zero_is_mem004_beside_the_memory_verdict(
 
 
 def _run(oom: int) -> WorkloadRun:
-    samples = [Sample(t=i * 0.1, usage=v, working_set=v, anon=v, tree_rss=v, processes=1)
-               for i, v in enumerate([10 * MI, 100 * MI, 180 * MI, 120 * MI])]
-    return WorkloadRun(command=["/opt/venv/bin/python", "/srv/app/data/memory_workload.py",
-                                "--anon", "300Mi"], mode="cgroup-v1", limit=256 * MI,
-                       exit_code=-9, wall_seconds=0.4, timed_out=False, oom_kills=oom,
-                       peak_working_set=256 * MI, peak_anon=256 * MI, peak_rss_tree=180 * MI,
-                       peak_usage=256 * MI, samples=samples)
+    samples = [
+        Sample(t=i * 0.1, usage=v, working_set=v, anon=v, tree_rss=v, processes=1)
+        for i, v in enumerate([10 * MI, 100 * MI, 180 * MI, 120 * MI])
+    ]
+    return WorkloadRun(
+        command=["/opt/venv/bin/python", "/srv/app/data/memory_workload.py", "--anon", "300Mi"],
+        mode="cgroup-v1",
+        limit=256 * MI,
+        exit_code=-9,
+        wall_seconds=0.4,
+        timed_out=False,
+        oom_kills=oom,
+        peak_working_set=256 * MI,
+        peak_anon=256 * MI,
+        peak_rss_tree=180 * MI,
+        peak_usage=256 * MI,
+        samples=samples,
+    )
 
 
 def test_the_chart_plots_the_kernel_peak_and_marks_the_oom_kill() -> None:
@@ -63,8 +85,7 @@ def test_the_chart_plots_the_kernel_peak_and_marks_the_oom_kill() -> None:
     at = float(re.search(r'class="oom-kill" x1="([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
     assert 70 + (760 - 70 - 20) * 0.2 / 0.3 - 1 < at < 70 + (760 - 70 - 20) * 0.2 / 0.3 + 1
     # the kernel's peak is inside the plotted range (y below the top margin)
-    peak_y = float(re.search(r'class="kernel-peak" x1="\d+" x2="\d+" y1="([\d.]+)"',
-                             svg).group(1))  # type: ignore[union-attr]
+    peak_y = float(re.search(r'class="kernel-peak" x1="\d+" x2="\d+" y1="([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
     assert 48 <= peak_y <= 340 - 56
 
 

@@ -51,10 +51,17 @@ def workspace(tmp_path: Path) -> Path:
     return copy_workspace(SAMPLE_WORKSPACE, tmp_path / "ws")
 
 
-def test_cold_then_warm_hits_every_cacheable_spawn(bazel: Bazel, cache: LoopbackHttpCache,
-                                                    workspace: Path, tmp_path: Path) -> None:
-    result = warm_build(bazel, workspace, ["//:report", "//:local_only"], cache.url,
-                        scratch=tmp_path / "s", timeout=TIMEOUT)
+def test_cold_then_warm_hits_every_cacheable_spawn(
+    bazel: Bazel, cache: LoopbackHttpCache, workspace: Path, tmp_path: Path
+) -> None:
+    result = warm_build(
+        bazel,
+        workspace,
+        ["//:report", "//:local_only"],
+        cache.url,
+        scratch=tmp_path / "s",
+        timeout=TIMEOUT,
+    )
     assert result.cold.ok and result.warm is not None and result.warm.ok, result.cold.tail()
     stats = result.stats
     assert stats is not None
@@ -78,17 +85,26 @@ def test_cold_then_warm_hits_every_cacheable_spawn(bazel: Bazel, cache: Loopback
     assert notes and "local_only" in notes[0].message
 
 
-def test_changing_one_input_gives_a_partial_hit(bazel: Bazel, cache: LoopbackHttpCache,
-                                                workspace: Path, tmp_path: Path) -> None:
+def test_changing_one_input_gives_a_partial_hit(
+    bazel: Bazel, cache: LoopbackHttpCache, workspace: Path, tmp_path: Path
+) -> None:
     def change() -> None:
         (workspace / "numbers.txt").write_text("9\n7\n8\n", encoding="utf-8")
 
-    result = warm_build(bazel, workspace, ["//:report"], cache.url, scratch=tmp_path / "s",
-                        timeout=TIMEOUT, between=change)
+    result = warm_build(
+        bazel,
+        workspace,
+        ["//:report"],
+        cache.url,
+        scratch=tmp_path / "s",
+        timeout=TIMEOUT,
+        between=change,
+    )
     assert result.stats is not None
     assert (result.stats.hits, result.stats.cacheable) == (2, 4)
     assert result.stats.misses_by_mnemonic() == {
-        "Genrule": ["Executing genrule //:numbers", "Executing genrule //:report"]}
+        "Genrule": ["Executing genrule //:numbers", "Executing genrule //:report"]
+    }
     out = evaluate_warm(result, min_ratio=0.8, flags=[], workspace=workspace)
     failing = [f for f in out.findings if f.fails]
     assert len(failing) == 1 and failing[0].rule == "BAZEL003"
@@ -96,34 +112,55 @@ def test_changing_one_input_gives_a_partial_hit(bazel: Bazel, cache: LoopbackHtt
     assert "//:numbers" in failing[0].message
 
 
-def test_path_leaks_into_action_keys_without_strict_env(bazel: Bazel, cache: LoopbackHttpCache,
-                                                         workspace: Path, tmp_path: Path) -> None:
+def test_path_leaks_into_action_keys_without_strict_env(
+    bazel: Bazel, cache: LoopbackHttpCache, workspace: Path, tmp_path: Path
+) -> None:
     other_bin = tmp_path / "extra-bin"
     other_bin.mkdir()
     moved = {"PATH": f"{other_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
-    leaky = warm_build(bazel, workspace, ["//:report"], cache.url, scratch=tmp_path / "a",
-                       timeout=TIMEOUT, warm_env=moved)
+    leaky = warm_build(
+        bazel,
+        workspace,
+        ["//:report"],
+        cache.url,
+        scratch=tmp_path / "a",
+        timeout=TIMEOUT,
+        warm_env=moved,
+    )
     assert leaky.stats is not None and leaky.stats.ratio == 0.0
     out = evaluate_warm(leaky, min_ratio=0.8, flags=[], workspace=workspace)
     failing = [f for f in out.findings if f.fails]
     assert failing and STRICT_ENV_FLAG in failing[0].message
     assert "PATH changed between the builds for 4 of them" in failing[0].message
-    strict = warm_build(bazel, workspace, ["//:report"], cache.url, scratch=tmp_path / "b",
-                        timeout=TIMEOUT, warm_env=moved, extra_flags=[STRICT_ENV_FLAG])
+    strict = warm_build(
+        bazel,
+        workspace,
+        ["//:report"],
+        cache.url,
+        scratch=tmp_path / "b",
+        timeout=TIMEOUT,
+        warm_env=moved,
+        extra_flags=[STRICT_ENV_FLAG],
+    )
     assert strict.stats is not None and strict.stats.ratio == 1.0
 
 
 def test_builds_survive_refused_500_and_silent_caches(bazel: Bazel, tmp_path: Path) -> None:
     """BAZEL004 end to end: three outage modes, each build succeeding within the bound."""
-    ctx = CheckContext(repo=tmp_path, contract=load_contract(find_contract(tmp_path, None)),
-                       options=Options(artifacts_dir=tmp_path / ".harness"))
-    out = check_outage_tolerance(ctx, {"remote_timeout": 1, "remote_retries": 0,
-                                       "slack_seconds": 30, "timeout": TIMEOUT})
+    ctx = CheckContext(
+        repo=tmp_path,
+        contract=load_contract(find_contract(tmp_path, None)),
+        options=Options(artifacts_dir=tmp_path / ".harness"),
+    )
+    out = check_outage_tolerance(
+        ctx, {"remote_timeout": 1, "remote_retries": 0, "slack_seconds": 30, "timeout": TIMEOUT}
+    )
     assert [f.message for f in out.findings] == []
     values = {m.name: m.value for m in out.measurements}
     bound = values["bazel.outage.bound_seconds"]
-    assert bound == pytest.approx(outage_bound(values["bazel.outage.baseline_seconds"], 4, 1,
-                                               0, 30), abs=0.01)
+    assert bound == pytest.approx(
+        outage_bound(values["bazel.outage.baseline_seconds"], 4, 1, 0, 30), abs=0.01
+    )
     for mode in ("refuse", "http500", "hang"):
         assert 0 < values[f"bazel.outage.{mode}.seconds"] <= bound
     # a silent cache costs at least one remote timeout per spawn on the critical path
@@ -134,10 +171,17 @@ def test_warm_hit_ratio_case_on_the_embedded_default(tmp_path: Path) -> None:
     """The scenario case with no endpoint configured: loopback nginx + bundled workspace."""
     require_tool("bazel")
     require_tool("nginx")
-    ctx = CheckContext(repo=tmp_path, contract=load_contract(find_contract(tmp_path, None)),
-                       options=Options(artifacts_dir=tmp_path / ".harness"))
-    case = Case("bazel-warm-hit-ratio", "bazel.warm_hit_ratio", 1,
-                params={"timeout": TIMEOUT, "min_hit_ratio": 1.0})
+    ctx = CheckContext(
+        repo=tmp_path,
+        contract=load_contract(find_contract(tmp_path, None)),
+        options=Options(artifacts_dir=tmp_path / ".harness"),
+    )
+    case = Case(
+        "bazel-warm-hit-ratio",
+        "bazel.warm_hit_ratio",
+        1,
+        params={"timeout": TIMEOUT, "min_hit_ratio": 1.0},
+    )
     result = run_case(ctx, "caches", case)
     assert result.status is Status.PASSED, result.reason
     values = {m.name: (m.value, m.unit) for m in result.measurements}
@@ -149,8 +193,9 @@ def test_warm_hit_ratio_case_on_the_embedded_default(tmp_path: Path) -> None:
     assert not list((tmp_path / ".harness" / "bazel").glob("*/out"))
 
 
-def test_a_build_over_its_timeout_is_killed_with_its_process_group(bazel: Bazel,
-                                                                   tmp_path: Path) -> None:
+def test_a_build_over_its_timeout_is_killed_with_its_process_group(
+    bazel: Bazel, tmp_path: Path
+) -> None:
     import psutil
 
     workspace = tmp_path / "slow"
@@ -158,19 +203,24 @@ def test_a_build_over_its_timeout_is_killed_with_its_process_group(bazel: Bazel,
     (workspace / "WORKSPACE").write_text("", encoding="utf-8")
     (workspace / "BUILD").write_text(
         'genrule(name = "slow", outs = ["slow.out"], cmd = "sleep 117.25; touch $@")\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     run = bazel.build(workspace, ["//:slow"], [], log=tmp_path / "log.json", timeout=8)
     assert run.timed_out and not run.ok
     assert run.seconds < 40
     time.sleep(1)
-    leftovers = [p for p in psutil.process_iter(["cmdline"])
-                 if str(workspace) in " ".join(p.info["cmdline"] or [])
-                 or p.info["cmdline"] == ["sleep", "117.25"]]
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(workspace) in " ".join(p.info["cmdline"] or [])
+        or p.info["cmdline"] == ["sleep", "117.25"]
+    ]
     assert leftovers == []
 
 
-def test_bazel_accepts_an_action_result_we_encoded(cache: LoopbackHttpCache, workspace: Path,
-                                                   tmp_path: Path) -> None:
+def test_bazel_accepts_an_action_result_we_encoded(
+    cache: LoopbackHttpCache, workspace: Path, tmp_path: Path
+) -> None:
     """Bazel's protobuf parser reads our ActionResult: it materialises the output we name."""
     import httpx
 
@@ -184,8 +234,7 @@ def test_bazel_accepts_an_action_result_we_encoded(cache: LoopbackHttpCache, wor
 
     bazel = Bazel(tmp_path / "root")  # its own root, so the one output file is easy to find
     flags = cache_flags(cache.url, silo=new_silo())
-    cold = bazel.build(workspace, ["//:greeting"], flags, log=tmp_path / "c.json",
-                       timeout=TIMEOUT)
+    cold = bazel.build(workspace, ["//:greeting"], flags, log=tmp_path / "c.json", timeout=TIMEOUT)
     assert cold.ok, cold.tail()
     entries = list((cache.data / "ac").iterdir())
     assert len(entries) == 1
@@ -193,12 +242,12 @@ def test_bazel_accepts_an_action_result_we_encoded(cache: LoopbackHttpCache, wor
     assert [f.path.rsplit("/", 1)[-1] for f in stored.output_files] == ["greeting.out"]
     forged = b"FORGED BY THE ROUND-TRIP TEST\n"
     httpx.put(f"{cache.url}/cas/{Digest.of(forged).hash}", content=forged, timeout=10)
-    ours = type(stored)(output_files=(OutputFile(stored.output_files[0].path,
-                                                 Digest.of(forged)),), exit_code=0)
+    ours = type(stored)(
+        output_files=(OutputFile(stored.output_files[0].path, Digest.of(forged)),), exit_code=0
+    )
     entries[0].write_bytes(encode_action_result(ours))
     bazel.clean(workspace, timeout=TIMEOUT)
-    warm = bazel.build(workspace, ["//:greeting"], flags, log=tmp_path / "w.json",
-                       timeout=TIMEOUT)
+    warm = bazel.build(workspace, ["//:greeting"], flags, log=tmp_path / "w.json", timeout=TIMEOUT)
     assert warm.ok and [s.cache_hit for s in warm.spawns] == [True]
     outputs = list(bazel.output_user_root.rglob("bazel-out/*/bin/greeting.out"))
     assert len(outputs) == 1 and outputs[0].read_bytes() == forged

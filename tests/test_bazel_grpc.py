@@ -11,8 +11,9 @@ import pytest
 from tests.helpers.tools import in_ci, require_tool
 
 if importlib.util.find_spec("grpc") is None and not in_ci():  # in CI the import fails loudly
-    pytest.skip("grpcio is not installed (pip install 'flywheel-harness[grpc]')",
-                allow_module_level=True)
+    pytest.skip(
+        "grpcio is not installed (pip install 'flywheel-harness[grpc]')", allow_module_level=True
+    )
 
 from harness.checks._bazel_env import SAMPLE_WORKSPACE
 from harness.checks.api import CheckContext
@@ -50,8 +51,15 @@ def test_probes_pass_against_a_working_cache(reapi: tuple[ReapiCache, str]) -> N
     assert [s.name for s in answers.steps] == ["Health/Check", "GetCapabilities"]
     trip = probe_round_trip(url, timeout=5)
     assert trip.ok, trip.failures
-    assert {"FindMissingBlobs", "BatchUpdateBlobs", "BatchReadBlobs", "Write", "Read",
-            "UpdateActionResult", "GetActionResult"} <= set(cache.calls)
+    assert {
+        "FindMissingBlobs",
+        "BatchUpdateBlobs",
+        "BatchReadBlobs",
+        "Write",
+        "Read",
+        "UpdateActionResult",
+        "GetActionResult",
+    } <= set(cache.calls)
     assert len(cache.blobs) == 3 and len(cache.results) == 1
 
 
@@ -78,8 +86,7 @@ def test_per_blob_status_is_checked(reapi: tuple[ReapiCache, str]) -> None:
     assert "GetActionResult" not in failed  # the other calls still ran and passed
 
 
-@pytest.mark.parametrize(("mode", "expected"), [("refuse", "UNAVAILABLE"),
-                                                 ("hang", "no answer")])
+@pytest.mark.parametrize(("mode", "expected"), [("refuse", "UNAVAILABLE"), ("hang", "no answer")])
 def test_unreachable_grpc_cache(mode: str, expected: str) -> None:
     with outage(mode) as server:
         url = f"grpc://127.0.0.1:{server.port}"
@@ -90,30 +97,36 @@ def test_unreachable_grpc_cache(mode: str, expected: str) -> None:
 
 
 def _ctx(tmp_path: Path, url: str) -> CheckContext:
-    return CheckContext(repo=tmp_path, contract=load_contract(find_contract(tmp_path, None)),
-                        options=Options(bazel_cache=url, artifacts_dir=tmp_path / ".harness"))
+    return CheckContext(
+        repo=tmp_path,
+        contract=load_contract(find_contract(tmp_path, None)),
+        options=Options(bazel_cache=url, artifacts_dir=tmp_path / ".harness"),
+    )
 
 
-def test_check_uses_grpc_probes_for_a_grpc_url(reapi: tuple[ReapiCache, str],
-                                               tmp_path: Path) -> None:
+def test_check_uses_grpc_probes_for_a_grpc_url(
+    reapi: tuple[ReapiCache, str], tmp_path: Path
+) -> None:
     cache, url = reapi
     out = check_cache_answers(_ctx(tmp_path, url), {"timeout": 5})
     assert out.findings == []
-    assert {m.name for m in out.measurements} == {"bazel.latency.health_check",
-                                                  "bazel.latency.getcapabilities"}
+    assert {m.name for m in out.measurements} == {
+        "bazel.latency.health_check",
+        "bazel.latency.getcapabilities",
+    }
     assert "GetCapabilities" in cache.calls
 
 
 @pytest.mark.needs_bazel
-def test_real_bazel_round_trips_through_the_grpc_cache(reapi: tuple[ReapiCache, str],
-                                                       tmp_path: Path) -> None:
+def test_real_bazel_round_trips_through_the_grpc_cache(
+    reapi: tuple[ReapiCache, str], tmp_path: Path
+) -> None:
     """Bazel's own protobuf code writes and reads what our wire format produces and parses."""
     require_tool("bazel")
     cache, url = reapi
     workspace = copy_workspace(SAMPLE_WORKSPACE, tmp_path / "ws")
     bazel = Bazel(tmp_path / "root")
-    result = warm_build(bazel, workspace, ["//:report"], url, scratch=tmp_path / "s",
-                        timeout=300)
+    result = warm_build(bazel, workspace, ["//:report"], url, scratch=tmp_path / "s", timeout=300)
     assert result.stats is not None, result.cold.tail()
     assert (result.stats.hits, result.stats.cacheable) == (4, 4)
     assert len(cache.results) == 4
@@ -126,13 +139,15 @@ def test_real_bazel_round_trips_through_the_grpc_cache(reapi: tuple[ReapiCache, 
 
 @pytest.mark.needs_bazel
 @pytest.mark.parametrize("fallback", [False, True])
-def test_grpc_cache_down_at_start(fallback: bool, reapi: tuple[ReapiCache, str],
-                                  tmp_path: Path) -> None:
+def test_grpc_cache_down_at_start(
+    fallback: bool, reapi: tuple[ReapiCache, str], tmp_path: Path
+) -> None:
     require_tool("bazel")
     _, url = reapi
     flags = ["--remote_local_fallback"] if fallback else []
-    out = check_outage_tolerance(_ctx(tmp_path, url), {
-        "modes": [], "remote_timeout": 1, "flags": flags, "timeout": 300})
+    out = check_outage_tolerance(
+        _ctx(tmp_path, url), {"modes": [], "remote_timeout": 1, "flags": flags, "timeout": 300}
+    )
     names = {m.name for m in out.measurements}
     assert "bazel.outage.grpc_refuse.seconds" in names
     messages = [f.message for f in out.findings]

@@ -23,8 +23,9 @@ from tests.helpers.tools import require_tool
 
 @pytest.fixture
 def nginx_cache(tmp_path: Path) -> Iterator[LoopbackHttpCache]:
-    require_tool("nginx", "nginx is not installed (apt-get install nginx "
-                          "libnginx-mod-http-dav-ext)")
+    require_tool(
+        "nginx", "nginx is not installed (apt-get install nginx libnginx-mod-http-dav-ext)"
+    )
     cache = start_cache(tmp_path / "cache")
     try:
         yield cache
@@ -40,8 +41,18 @@ def _bazel_remote(store: dict[str, bytes]) -> Callable[[Request], Reply]:
             store[request.path] = request.body
             return Reply(200)
         if request.path == "/status":
-            return Reply(200, json.dumps({"CurrSize": 4096, "MaxSize": 10 ** 9, "NumFiles": 3,
-                                          "ServerTime": 0, "GitCommit": "test"}).encode())
+            return Reply(
+                200,
+                json.dumps(
+                    {
+                        "CurrSize": 4096,
+                        "MaxSize": 10**9,
+                        "NumFiles": 3,
+                        "ServerTime": 0,
+                        "GitCommit": "test",
+                    }
+                ).encode(),
+            )
         if request.path.startswith("/ac/") and request.path in store:
             return Reply(200, b"\xff\xff\xff")  # not an ActionResult
         if request.path in store:
@@ -62,8 +73,12 @@ def test_nginx_cache_answers_and_round_trips(nginx_cache: LoopbackHttpCache) -> 
     answers = probe_answers(nginx_cache.url, timeout=5)
     assert answers.ok, answers.failures
     assert answers.status is None  # nginx is a generic cache, not bazel-remote
-    assert [s.name for s in answers.steps] == ["GET /status", "GET /ac/<fresh key>",
-                                               "HEAD /cas/<empty>", "GET /cas/<empty>"]
+    assert [s.name for s in answers.steps] == [
+        "GET /status",
+        "GET /ac/<fresh key>",
+        "HEAD /cas/<empty>",
+        "GET /cas/<empty>",
+    ]
     trip = probe_round_trip(nginx_cache.url, timeout=5)
     assert trip.ok, trip.failures
     stored = sorted(p.parent.name for p in nginx_cache.data.rglob("*") if p.is_file())
@@ -100,8 +115,10 @@ def test_broken_caches_fail_within_the_timeout(mode: str) -> None:
 
 
 def test_credentials_never_appear_in_messages(tmp_path: Path) -> None:
-    assert redact("https://ci:s3cret@cache.example:8443/prefix?x=1") == \
-        "https://cache.example:8443/prefix"
+    assert (
+        redact("https://ci:s3cret@cache.example:8443/prefix?x=1")
+        == "https://cache.example:8443/prefix"
+    )
     with outage("http500") as server:
         url = server.url.replace("http://", "http://ci:s3cret@")
         ctx = _ctx(tmp_path, url)
@@ -112,8 +129,11 @@ def test_credentials_never_appear_in_messages(tmp_path: Path) -> None:
 
 def _ctx(tmp: Path, url: str | None) -> CheckContext:
     contract = load_contract(find_contract(tmp, None))
-    return CheckContext(repo=tmp, contract=contract,
-                        options=Options(bazel_cache=url, artifacts_dir=tmp / ".harness"))
+    return CheckContext(
+        repo=tmp,
+        contract=contract,
+        options=Options(bazel_cache=url, artifacts_dir=tmp / ".harness"),
+    )
 
 
 @pytest.mark.needs_nginx
@@ -175,9 +195,13 @@ def test_missing_tools_are_live_skips(tmp_path: Path, monkeypatch: pytest.Monkey
     for check in ("bazel.cache_answers", "bazel.warm_hit_ratio"):
         result = run_case(ctx, "caches", Case("c", check, 1))
         assert result.status is Status.SKIPPED and result.live, result.reason
-    assert "nginx is not installed" in run_case(
-        ctx, "caches", Case("c", "bazel.round_trip", 1)).reason
-    strict = CheckContext(repo=tmp_path, contract=ctx.contract,
-                          options=Options(require_live=True, artifacts_dir=tmp_path / "a"))
+    assert (
+        "nginx is not installed" in run_case(ctx, "caches", Case("c", "bazel.round_trip", 1)).reason
+    )
+    strict = CheckContext(
+        repo=tmp_path,
+        contract=ctx.contract,
+        options=Options(require_live=True, artifacts_dir=tmp_path / "a"),
+    )
     failed = run_case(strict, "caches", Case("c", "bazel.outage_tolerance", 1))
     assert failed.status is Status.FAILED and "bazel is not installed" in failed.reason

@@ -26,7 +26,8 @@ lanes:
 """
 WITH_DOCKER = ONLY_NIX + (
     "  ci-containers: {kind: docker, memory_limit: 3Gi, max_runners: 2, nodes: [sting]}\n"
-    "  ci-containers-big: {kind: docker, memory_limit: 6Gi, max_runners: 1, nodes: [sting]}\n")
+    "  ci-containers-big: {kind: docker, memory_limit: 6Gi, max_runners: 1, nodes: [sting]}\n"
+)
 
 
 def contract(tmp_path: Path, text: str) -> Path:
@@ -38,7 +39,7 @@ def contract(tmp_path: Path, text: str) -> Path:
 def test_a_missing_lane_of_a_known_kind_is_substituted(tmp_path: Path) -> None:
     own = load_contract(contract(tmp_path, WITH_DOCKER), "fleet.yaml")
     lane, note = lane_or_substitute(own, "tinyland-docker")
-    assert lane.name == "ci-containers"                     # the lightest of that kind
+    assert lane.name == "ci-containers"  # the lightest of that kind
     assert note is not None and "same kind (docker): ci-containers" in note
 
 
@@ -53,8 +54,12 @@ def test_no_lane_of_that_kind_means_the_case_does_not_apply(tmp_path: Path) -> N
 def test_bundled_lane_cases_skip_under_a_contract_without_the_lane(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, contract(tmp_path, ONLY_NIX))
     suites = load_suites()
-    lane_cases = [(suite, case) for suite in suites for case in suite.cases
-                  if "lane" in case.params and case.params["lane"] not in ctx.contract.lanes]
+    lane_cases = [
+        (suite, case)
+        for suite in suites
+        for case in suite.cases
+        if "lane" in case.params and case.params["lane"] not in ctx.contract.lanes
+    ]
     assert lane_cases, "the bundled suites name honey lanes"
     for suite, case in lane_cases:
         result = run_case(ctx, suite, case)
@@ -64,8 +69,7 @@ def test_bundled_lane_cases_skip_under_a_contract_without_the_lane(tmp_path: Pat
 
 def test_a_lane_that_is_nowhere_is_still_bad_input(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, contract(tmp_path, ONLY_NIX))
-    case = Case("typo", "memory.workload", 1,
-                params={"lane": "tinyland-dokcer", "command": "true"})
+    case = Case("typo", "memory.workload", 1, params={"lane": "tinyland-dokcer", "command": "true"})
     result = run_case(ctx, "memory", case)
     assert result.status is Status.ERROR
     assert "lane 'tinyland-dokcer' is not in the contract" in (result.reason or "")

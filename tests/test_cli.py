@@ -42,8 +42,15 @@ jobs:
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("CI", None)
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def clean_repo(root: Path) -> Path:
@@ -72,11 +79,20 @@ def test_violations_exit_1_with_located_lines(tmp_path: Path) -> None:
 
 def test_bad_contract_exits_2_one_line_per_problem(tmp_path: Path) -> None:
     contract = tmp_path / "bad.yaml"
-    contract.write_text("version: 1\nfleet: honey\nextra: 1\ncluster:\n  name: honey\n"
-                        "  nodes: {sting: {role: stateless-compute, allocatable_memory: 8GB}}\n"
-                        "lanes: {tinyland-nix: {kind: nix, memory_limit: 8Gi, oops: 1}}\n")
-    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--contract", str(contract),
-                   *STATIC, cwd=tmp_path)
+    contract.write_text(
+        "version: 1\nfleet: honey\nextra: 1\ncluster:\n  name: honey\n"
+        "  nodes: {sting: {role: stateless-compute, allocatable_memory: 8GB}}\n"
+        "lanes: {tinyland-nix: {kind: nix, memory_limit: 8Gi, oops: 1}}\n"
+    )
+    done = harness(
+        "check",
+        "--repo",
+        str(clean_repo(tmp_path)),
+        "--contract",
+        str(contract),
+        *STATIC,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
@@ -93,16 +109,20 @@ def test_bad_fleet_yaml_in_the_repository_exits_2(tmp_path: Path) -> None:
     (repo / "fleet.yaml").write_text("version: 1\nversion: 2\n")
     done = harness("check", "--repo", str(repo), *STATIC, cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == ("flywheel-harness: fleet.yaml:2: duplicate key 'version' "
-                                   "(first at line 1)")
+    assert done.stderr.strip() == (
+        "flywheel-harness: fleet.yaml:2: duplicate key 'version' (first at line 1)"
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["check", "--no-such-flag"],
-    ["check", "--format", "xml"],
-    ["no-such-command"],
-    [],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--no-such-flag"],
+        ["check", "--format", "xml"],
+        ["no-such-command"],
+        [],
+    ],
+)
 def test_bad_flags_exit_2(tmp_path: Path, args: list[str]) -> None:
     done = harness(*args, cwd=tmp_path)
     assert done.returncode == 2
@@ -110,8 +130,7 @@ def test_bad_flags_exit_2(tmp_path: Path, args: list[str]) -> None:
 
 
 def test_unknown_suite_exits_2(tmp_path: Path) -> None:
-    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--suite", "nope",
-                   cwd=tmp_path)
+    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--suite", "nope", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("flywheel-harness: ")
     assert "unknown suite(s) nope" in done.stderr
@@ -119,16 +138,27 @@ def test_unknown_suite_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--bazel-cache", "ftp://user:secret@cache:21",
-     "--bazel-cache must start with http://, https://, grpc:// or grpcs://, got 'ftp://cache:21'"),
-    ("--attic-url", "attic.honey.internal",
-     "--attic-url must start with http:// or https://, got no scheme"),
-])
-def test_endpoint_flags_without_a_known_scheme_exit_2(tmp_path: Path, flag: str, value: str,
-                                                      message: str) -> None:
-    done = harness("check", "--repo", str(clean_repo(tmp_path)), "--suite", "caches",
-                   flag, value, cwd=tmp_path)
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        (
+            "--bazel-cache",
+            "ftp://user:secret@cache:21",
+            "--bazel-cache must start with http://, https://, grpc:// or grpcs://, got 'ftp://cache:21'",
+        ),
+        (
+            "--attic-url",
+            "attic.honey.internal",
+            "--attic-url must start with http:// or https://, got no scheme",
+        ),
+    ],
+)
+def test_endpoint_flags_without_a_known_scheme_exit_2(
+    tmp_path: Path, flag: str, value: str, message: str
+) -> None:
+    done = harness(
+        "check", "--repo", str(clean_repo(tmp_path)), "--suite", "caches", flag, value, cwd=tmp_path
+    )
     assert done.returncode == 2
     assert done.stderr == f"flywheel-harness: {message}\n"
     assert done.stdout == ""
@@ -142,8 +172,17 @@ def test_missing_repository_exits_2(tmp_path: Path) -> None:
 
 def test_json_report_matches_the_schema(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    done = harness("check", "--repo", str(REPOS / "composite"), *STATIC, "--format", "json",
-                   "--output", str(out), cwd=tmp_path)
+    done = harness(
+        "check",
+        "--repo",
+        str(REPOS / "composite"),
+        *STATIC,
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     assert done.stdout == ""
     report = json.loads(out.read_text())
@@ -178,15 +217,25 @@ def test_json_report_of_a_clean_git_repository(tmp_path: Path) -> None:
 
 
 def test_github_annotations(tmp_path: Path) -> None:
-    done = harness("check", "--repo", str(REPOS / "runs_on_forms"), "--suite", "placement",
-                   "--format", "github", cwd=tmp_path)
+    done = harness(
+        "check",
+        "--repo",
+        str(REPOS / "runs_on_forms"),
+        "--suite",
+        "placement",
+        "--format",
+        "github",
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     errors = [line for line in lines if line.startswith("::error ")]
     warnings = [line for line in lines if line.startswith("::warning ")]
     assert "::error file=.github/workflows/forms.yml,line=13,title=LANE002::" in done.stdout
-    assert any(line.startswith("::error file=.github/workflows/forms.yml,line=38,"
-                               "title=LANE001::") for line in errors)
+    assert any(
+        line.startswith("::error file=.github/workflows/forms.yml,line=38,title=LANE001::")
+        for line in errors
+    )
     assert any("title=LANE003::" in line for line in warnings)
     # messages are escaped: no raw newlines or percent signs inside one annotation
     assert all("\n" not in line for line in errors)
@@ -207,20 +256,24 @@ def test_rules_with_an_unknown_id_is_bad_input(tmp_path: Path) -> None:
     done = harness("rules", "BOOT001", "BOOT999", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.strip() == ("flywheel-harness: unknown rule id(s) BOOT999; "
-                                   "`flywheel-harness rules` lists them all")
+    assert done.stderr.strip() == (
+        "flywheel-harness: unknown rule id(s) BOOT999; `flywheel-harness rules` lists them all"
+    )
 
 
 def test_a_broken_suite_file_blocks_only_runs_that_include_it(tmp_path: Path) -> None:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     (scenarios / "workflows.scenario.yaml").write_text(
-        "cases:\n  - name: needs-graph\n    check: workflows.needs\n")
+        "cases:\n  - name: needs-graph\n    check: workflows.needs\n"
+    )
     (scenarios / "broken.scenario.yaml").write_text(
-        "cases:\n  - name: x\n    check: no.such_check\n    colour: red\n")
+        "cases:\n  - name: x\n    check: no.such_check\n    colour: red\n"
+    )
     repo = str(clean_repo(tmp_path))
-    done = harness("check", "--repo", repo, "--scenarios", str(scenarios), "--suite",
-                   "workflows", cwd=tmp_path)
+    done = harness(
+        "check", "--repo", repo, "--scenarios", str(scenarios), "--suite", "workflows", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     done = harness("check", "--repo", repo, "--scenarios", str(scenarios), cwd=tmp_path)
     assert done.returncode == 2
@@ -234,18 +287,24 @@ def test_github_annotations_are_escaped_and_capped() -> None:
     from harness.report.model import RepoInfo, Report
     from harness.results import CaseResult, Finding, Severity, Status
 
-    findings = [Finding("LANE001", f"job {i}: 100% wrong,\nsecond line", file="a,b:c.yml",
-                        line=i + 1) for i in range(MAX_PER_LEVEL + 2)]
+    findings = [
+        Finding("LANE001", f"job {i}: 100% wrong,\nsecond line", file="a,b:c.yml", line=i + 1)
+        for i in range(MAX_PER_LEVEL + 2)
+    ]
     findings.append(Finding("LANE003", "unknown", Severity.WARNING, file="w.yml", line=3))
-    findings.append(Finding("BOOT001", "quiet", file="s.yml", line=1, suppressed=True,
-                            suppression="image has Nix"))
+    findings.append(
+        Finding(
+            "BOOT001", "quiet", file="s.yml", line=1, suppressed=True, suppression="image has Nix"
+        )
+    )
     result = CaseResult("placement", "labels", Status.FAILED, "12 finding(s)", findings)
     text = render(Report(RepoInfo("/r", None, False), "bundled:honey.yaml", "0" * 64, [result]))
     lines = text.splitlines()
     errors = [line for line in lines if line.startswith("::error ")]
     assert len(errors) == MAX_PER_LEVEL
-    assert errors[0] == ("::error file=a%2Cb%3Ac.yml,line=1,title=LANE001::"
-                         "job 0: 100%25 wrong,%0Asecond line")
+    assert errors[0] == (
+        "::error file=a%2Cb%3Ac.yml,line=1,title=LANE001::job 0: 100%25 wrong,%0Asecond line"
+    )
     assert "::warning file=w.yml,line=3,title=LANE003::unknown" in lines
     assert any("2 error annotation(s) left out" in line for line in lines)
     assert "quiet" not in text

@@ -76,12 +76,19 @@ def test_issue_contract_loads(tmp_path: Path) -> None:
     assert contract.forge_compatibility == ("gitlab", "codeberg")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("512Mi", 512 * 2**20), ("8Gi", 8 * GiB), ("1.5G", 1_500_000_000), ("2147483648", 2 * GiB),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("512Mi", 512 * 2**20),
+        ("8Gi", 8 * GiB),
+        ("1.5G", 1_500_000_000),
+        ("2147483648", 2 * GiB),
+    ],
+)
 def test_quantities_in_the_contract(tmp_path: Path, text: str, expected: int) -> None:
-    contract = load_contract(write(tmp_path, ISSUE_CONTRACT.replace("memory_limit: 2Gi",
-                                                                    f"memory_limit: {text}")))
+    contract = load_contract(
+        write(tmp_path, ISSUE_CONTRACT.replace("memory_limit: 2Gi", f"memory_limit: {text}"))
+    )
     assert contract.lanes["tinyland-docker"].memory_limit == expected
 
 
@@ -108,7 +115,9 @@ def test_a_broken_fleet_yaml_is_not_silently_replaced_by_the_bundled_one(tmp_pat
 
 
 def test_all_schema_and_quantity_problems_at_once(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 version: 1
 fleet: honey
 colour: blue
@@ -121,7 +130,8 @@ lanes:
   tinyland-docker: {kind: dokker, memory_limit: lots}
 caches:
   attic: {cache: main, min_hit_ratio: 1.5, tokenenv: X}
-""")
+""",
+    )
     lines = problems_of(path)
     for line in lines:
         assert LINE.match(line), line
@@ -142,7 +152,9 @@ caches:
 
 
 def test_all_semantic_problems_at_once(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 version: 1
 fleet: honey
 cluster:
@@ -161,7 +173,8 @@ hosted_labels: [ubuntu-latest, tinyland-nix]
 placement: {heavy_lane: tinyland-nix-heavy}
 caches:
   attic: {cache: main, public_keys: [no-colon]}
-""")
+""",
+    )
     lines = problems_of(path)
     assert lines == [
         "fleet.yaml:11: lane 'tinyland-nix' requests more memory than its limit",
@@ -181,12 +194,15 @@ def test_missing_required_keys_are_named(tmp_path: Path) -> None:
     assert "version: 1 was expected" in text
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("- a\n- b\n", 1, "must be a YAML mapping"),
-    ("version: 1\nversion: 1\n", 2, "duplicate key 'version'"),
-    ("version: [1\n", 2, "invalid YAML"),
-    ("", 1, "must be a YAML mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("- a\n- b\n", 1, "must be a YAML mapping"),
+        ("version: 1\nversion: 1\n", 2, "duplicate key 'version'"),
+        ("version: [1\n", 2, "invalid YAML"),
+        ("", 1, "must be a YAML mapping"),
+    ],
+)
 def test_unreadable_contracts(tmp_path: Path, text: str, line: int, message: str) -> None:
     lines = problems_of(write(tmp_path, text))
     assert len(lines) == 1

@@ -53,10 +53,10 @@ def warns(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
-    for name in ("crashes", "broken_tool", "bad_params", "live_skip", "warns",
-                 "writes_artifacts"):
-        monkeypatch.setitem(CHECKS, f"test.{name}",
-                           CheckSpec(f"test.{name}", f"{__name__}:{name}", "suite", (), ""))
+    for name in ("crashes", "broken_tool", "bad_params", "live_skip", "warns", "writes_artifacts"):
+        monkeypatch.setitem(
+            CHECKS, f"test.{name}", CheckSpec(f"test.{name}", f"{__name__}:{name}", "suite", (), "")
+        )
     return make_context(tmp_path)
 
 
@@ -73,8 +73,7 @@ def test_a_crashing_check_is_an_error_of_one_line(ctx: CheckContext) -> None:
 def test_a_broken_environment_is_told_from_a_bug_in_the_check(ctx: CheckContext) -> None:
     result = run(ctx, "test.broken_tool")
     assert result.status is Status.ERROR
-    assert result.reason == "broken environment: nix build failed: error: cannot connect to " \
-                            "daemon"
+    assert result.reason == "broken environment: nix build failed: error: cannot connect to daemon"
 
 
 def test_bad_parameters_are_an_error_naming_every_problem(ctx: CheckContext) -> None:
@@ -107,17 +106,21 @@ def test_unknown_check_is_an_error_not_a_crash(ctx: CheckContext) -> None:
 
 
 def test_run_suites_keeps_order_and_goes_on_after_errors(ctx: CheckContext) -> None:
-    suite = Suite("s", Path("s.scenario.yaml"), (Case("a", "test.crashes", 1),
-                                                  Case("b", "test.warns", 2)))
+    suite = Suite(
+        "s", Path("s.scenario.yaml"), (Case("a", "test.crashes", 1), Case("b", "test.warns", 2))
+    )
     results = run_suites(ctx, [suite])
     assert [(r.case, r.status) for r in results] == [("a", Status.ERROR), ("b", Status.PASSED)]
 
 
 def test_artifacts_are_reported_relative_to_the_working_directory(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(CHECKS, "test.writes_artifacts",
-                        CheckSpec("test.writes_artifacts", f"{__name__}:writes_artifacts",
-                                  "suite", (), ""))
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        CHECKS,
+        "test.writes_artifacts",
+        CheckSpec("test.writes_artifacts", f"{__name__}:writes_artifacts", "suite", (), ""),
+    )
     monkeypatch.chdir(tmp_path)
     ctx = make_context(tmp_path, options=Options(artifacts_dir=Path("out/harness-artifacts")))
     result = run(ctx, "test.writes_artifacts")

@@ -63,28 +63,33 @@ jobs:
 """
 
 
-def run(root: Path, check: str, contract: Path | None = None,
-        repo_name: str | None = None) -> CaseResult:
+def run(
+    root: Path, check: str, contract: Path | None = None, repo_name: str | None = None
+) -> CaseResult:
     ctx = make_context(root, contract, Options(repo_name=repo_name))
     return run_case(ctx, "placement", Case(name="case", check=check, line=1))
 
 
 # -- the catalogue -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("label", "family", "platform"), [
-    ("ubuntu-latest", "ubuntu", "linux/amd64"),
-    ("ubuntu-22.04", "ubuntu", "linux/amd64"),
-    ("ubuntu-24.04-arm", "ubuntu-arm", "linux/arm64"),
-    ("ubuntu-latest-16-cores", "ubuntu", "linux/amd64"),
-    ("macos-latest", "macos", "darwin/arm64"),
-    ("macos-13", "macos", "darwin/amd64"),
-    ("macos-15-intel", "macos", "darwin/amd64"),
-    ("macos-14-large", "macos", "darwin/amd64"),
-    ("macos-14-xlarge", "macos", "darwin/arm64"),
-    ("windows-2025", "windows", "windows/amd64"),
-    ("windows-11-arm", "windows", "windows/arm64"),
-    ("Windows-Latest-8-Cores", "windows", "windows/amd64"),
-])
+
+@pytest.mark.parametrize(
+    ("label", "family", "platform"),
+    [
+        ("ubuntu-latest", "ubuntu", "linux/amd64"),
+        ("ubuntu-22.04", "ubuntu", "linux/amd64"),
+        ("ubuntu-24.04-arm", "ubuntu-arm", "linux/arm64"),
+        ("ubuntu-latest-16-cores", "ubuntu", "linux/amd64"),
+        ("macos-latest", "macos", "darwin/arm64"),
+        ("macos-13", "macos", "darwin/amd64"),
+        ("macos-15-intel", "macos", "darwin/amd64"),
+        ("macos-14-large", "macos", "darwin/amd64"),
+        ("macos-14-xlarge", "macos", "darwin/arm64"),
+        ("windows-2025", "windows", "windows/amd64"),
+        ("windows-11-arm", "windows", "windows/arm64"),
+        ("Windows-Latest-8-Cores", "windows", "windows/amd64"),
+    ],
+)
 def test_builtin_catalogue(label: str, family: str, platform: str) -> None:
     entry = builtin_label(label)
     assert entry is not None and (entry.family, entry.platform) == (family, platform)
@@ -97,8 +102,9 @@ def test_unknown_labels_are_not_hosted() -> None:
 
 
 def test_contract_extends_the_catalogue() -> None:
-    catalogue = HostedCatalogue({"big-arm-*": "linux/arm64", "ubuntu-26.04": None,
-                                 "corp-runner": None})
+    catalogue = HostedCatalogue(
+        {"big-arm-*": "linux/arm64", "ubuntu-26.04": None, "corp-runner": None}
+    )
     big = catalogue.lookup("big-arm-32")
     assert big is not None and (big.family, big.platform) == ("ubuntu-arm", "linux/arm64")
     plain = catalogue.lookup("corp-runner")
@@ -114,6 +120,7 @@ def test_self_hosted_os_labels_name_a_platform() -> None:
 
 
 # -- the contract --------------------------------------------------------------------------
+
 
 def test_enrollment_section_is_read(tmp_path: Path) -> None:
     contract = load_contract(contract_with(tmp_path, ENROLLMENT))
@@ -165,8 +172,10 @@ enrollment:
 
 
 def test_hosted_labels_mapping_form(tmp_path: Path) -> None:
-    text = HONEY.replace("hosted_labels: [ubuntu-latest, ubuntu-24.04, ubuntu-22.04]",
-                         "hosted_labels: {corp-mac-*: darwin/arm64, ubuntu-latest: linux/amd64}")
+    text = HONEY.replace(
+        "hosted_labels: [ubuntu-latest, ubuntu-24.04, ubuntu-22.04]",
+        "hosted_labels: {corp-mac-*: darwin/arm64, ubuntu-latest: linux/amd64}",
+    )
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
     contract = load_contract(path)
@@ -175,6 +184,7 @@ def test_hosted_labels_mapping_form(tmp_path: Path) -> None:
 
 
 # -- LANE001 and PLACE001 ------------------------------------------------------------------
+
 
 def test_hosted_labels_of_every_family_are_known(tmp_path: Path) -> None:
     write_repo(tmp_path, {".github/workflows/ci.yml": JOBS})
@@ -194,13 +204,16 @@ def test_place001_for_arm_when_the_heavy_lane_is_arm(tmp_path: Path) -> None:
     text = HONEY.replace("    heavy: true\n", "    heavy: true\n    platform: linux/arm64\n")
     path = tmp_path / "arm.yaml"
     path.write_text(text, encoding="utf-8")
-    write_repo(tmp_path / "r", {".github/workflows/ci.yml": JOBS.replace(
-        "echo arm", "cargo build --release")})
+    write_repo(
+        tmp_path / "r",
+        {".github/workflows/ci.yml": JOBS.replace("echo arm", "cargo build --release")},
+    )
     result = run(tmp_path / "r", "placement.heavy_on_heavy_lane", path)
     assert [f.job for f in result.findings] == ["arm"]
 
 
 # -- LANE004 -------------------------------------------------------------------------------
+
 
 def test_lane004_skips_without_enrollment(tmp_path: Path) -> None:
     write_repo(tmp_path, {".github/workflows/ci.yml": JOBS})
@@ -235,11 +248,16 @@ def test_lane004_expired_exception_is_a_finding(tmp_path: Path) -> None:
     assert f"expired hosted exception (until {PAST}: legacy docs build)" in linux.message
 
 
-def test_lane004_expired_exception_covering_nothing_points_at_the_contract(
-        tmp_path: Path) -> None:
+def test_lane004_expired_exception_covering_nothing_points_at_the_contract(tmp_path: Path) -> None:
     contract = contract_with(tmp_path, ENROLLMENT)
-    write_repo(tmp_path / "b", {".github/workflows/ci.yml": JOBS.replace(
-        "ubuntu-latest", "tinyland-nix").replace("ubuntu-24.04-arm", "tinyland-nix")})
+    write_repo(
+        tmp_path / "b",
+        {
+            ".github/workflows/ci.yml": JOBS.replace("ubuntu-latest", "tinyland-nix").replace(
+                "ubuntu-24.04-arm", "tinyland-nix"
+            )
+        },
+    )
     result = run(tmp_path / "b", "lanes.hosted_linux", contract, "tinyland-inc/b")
     (finding,) = result.findings
     assert finding.file == str(contract) and finding.line == HONEY.count("\n") + 9
@@ -247,6 +265,7 @@ def test_lane004_expired_exception_covering_nothing_points_at_the_contract(
 
 
 # -- guidance outside the tranches ---------------------------------------------------------
+
 
 def test_not_enrolled_lane_and_placement_findings_are_notes(tmp_path: Path) -> None:
     contract = contract_with(tmp_path, ENROLLMENT)
@@ -265,14 +284,22 @@ def test_unidentified_checkout_is_judged_as_enrolled(tmp_path: Path) -> None:
     assert result.status is Status.FAILED
 
 
-def test_check_command_repo_name_decides_enrollment(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_repo_name_decides_enrollment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from harness.cli import main
 
     contract = contract_with(tmp_path, ENROLLMENT)
     write_repo(tmp_path / "r", {".github/workflows/ci.yml": JOBS})
-    base = ["check", "--repo", str(tmp_path / "r"), "--contract", str(contract),
-            "--suite", "placement"]
+    base = [
+        "check",
+        "--repo",
+        str(tmp_path / "r"),
+        "--contract",
+        str(contract),
+        "--suite",
+        "placement",
+    ]
     assert main([*base, "--repo-name", "tinyland-inc/a"]) == 1
     out = capsys.readouterr().out
     assert "error: job `linux` runs on the GitHub-hosted Linux runner" in out

@@ -25,13 +25,36 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     repos = write_fleet(root / "repos")
     contract = write_contract(root / "contract.yaml")
     out = root / "fleet.json"
-    code = main(["fleet", "--repos", str(repos), "--contract", str(contract), "--tranche",
-                 "tranche-1", "--jobs", "2", "--format", "json", "--output", str(out),
-                 "--activity", str(ACTIVITY / "runs.json"),
-                 "--activity", str(ACTIVITY / "jobs.json")])
+    code = main(
+        [
+            "fleet",
+            "--repos",
+            str(repos),
+            "--contract",
+            str(contract),
+            "--tranche",
+            "tranche-1",
+            "--jobs",
+            "2",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--activity",
+            str(ACTIVITY / "runs.json"),
+            "--activity",
+            str(ACTIVITY / "jobs.json"),
+        ]
+    )
     document = json.loads(out.read_text(encoding="utf-8"))
-    return {"root": root, "repos": repos, "contract": contract, "code": code,
-            "document": document, "rows": {r["repo"]: r for r in document["repos"]}}
+    return {
+        "root": root,
+        "repos": repos,
+        "contract": contract,
+        "code": code,
+        "document": document,
+        "rows": {r["repo"]: r for r in document["repos"]},
+    }
 
 
 def test_every_verdict_as_the_contract_says(fleet: dict[str, Any]) -> None:
@@ -47,10 +70,11 @@ def test_each_verdict_is_explained(fleet: dict[str, Any]) -> None:
     assert rows[f"{ORG}/docs"]["reasons"] == ["1 error finding(s) of LANE004 (lanes)"]
     assert rows[f"{ORG}/boot"]["reasons"] == ["1 error finding(s) of BOOT001 (bootstrap)"]
     assert rows[f"{ORG}/legacy"]["reasons"][1].startswith("hosted exception expired on ")
-    assert "covers mac-release (macos-15), win-release (windows-latest)" in \
-        rows[f"{ORG}/mac-app"]["reasons"][0]
-    assert "1 lane/placement finding(s) shown as guidance" in \
-        rows[f"{ORG}/heavy-out"]["reasons"][0]
+    assert (
+        "covers mac-release (macos-15), win-release (windows-latest)"
+        in rows[f"{ORG}/mac-app"]["reasons"][0]
+    )
+    assert "1 lane/placement finding(s) shown as guidance" in rows[f"{ORG}/heavy-out"]["reasons"][0]
     assert "WF001" in " ".join(rows[f"{ORG}/empty"]["reasons"])  # no workflows
 
 
@@ -64,7 +88,8 @@ def test_macos_and_windows_jobs_never_get_place001(fleet: dict[str, Any]) -> Non
         assert not [f for f in _findings(row) if f["rule"] in ("PLACE001", "LANE001")]
     assert fleet["rows"][f"{ORG}/mac-app"]["hosted"] == {
         "darwin/arm64": ["mac-release (macos-15)"],
-        "windows/amd64": ["win-release (windows-latest)"]}
+        "windows/amd64": ["win-release (windows-latest)"],
+    }
 
 
 def test_not_enrolled_findings_are_notes(fleet: dict[str, Any]) -> None:
@@ -94,7 +119,11 @@ def test_tranches_and_promotion_candidates(fleet: dict[str, Any]) -> None:
     assert one["blocked"] == [f"{ORG}/b", f"{ORG}/docs"] and one["missing"] == []
     assert document["tranches"]["tranche-2"]["ready"] == 2
     assert document["promotion_candidates"] == [
-        f"{ORG}/arm", f"{ORG}/c", f"{ORG}/candidate", f"{ORG}/win-only"]
+        f"{ORG}/arm",
+        f"{ORG}/c",
+        f"{ORG}/candidate",
+        f"{ORG}/win-only",
+    ]
     assert fleet["code"] == 1  # tranche-1 has blocked repositories
 
 
@@ -106,7 +135,9 @@ def test_activity_joined_to_rows(fleet: dict[str, Any]) -> None:
     assert slow["repo"] == f"{ORG}/a" and slow["labels"] == ["self-hosted", "tinyland-nix"]
     assert slow["queued_seconds"] == 7202
     assert [(i["repo"], i["in_fleet"]) for i in activity["active_not_enrolled"]] == [
-        (f"{ORG}/outside", False), (f"{ORG}/user-tool", True)]
+        (f"{ORG}/outside", False),
+        (f"{ORG}/user-tool", True),
+    ]
     docs = fleet["rows"][f"{ORG}/docs"]["activity"]
     assert (docs["runs"], docs["hosted_jobs"]) == (1, 1)
 
@@ -126,51 +157,112 @@ def test_text_markdown_and_html(fleet: dict[str, Any]) -> None:
     assert 'class="sortable"' in page
 
 
-def test_a_tranche_that_is_ready_passes(fleet: dict[str, Any], tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_tranche_that_is_ready_passes(
+    fleet: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     listing = tmp_path / "repos.txt"
-    listing.write_text("".join(f"{ORG}/{name}={fleet['repos'] / name}\n"
-                               for name in ("c", "arm")), encoding="utf-8")
-    code = main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
-                 "--tranche", "tranche-2", "--jobs", "1"])
+    listing.write_text(
+        "".join(f"{ORG}/{name}={fleet['repos'] / name}\n" for name in ("c", "arm")),
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "fleet",
+            "--repo-list",
+            str(listing),
+            "--contract",
+            str(fleet["contract"]),
+            "--tranche",
+            "tranche-2",
+            "--jobs",
+            "1",
+        ]
+    )
     assert code == 0
     assert "tranche-2 (named): ready 2 of 2" in capsys.readouterr().out
 
 
-def test_a_tranche_with_an_unchecked_repository_fails(fleet: dict[str, Any], tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_tranche_with_an_unchecked_repository_fails(
+    fleet: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     listing = tmp_path / "repos.txt"
     listing.write_text(f"{ORG}/c={fleet['repos'] / 'c'}\n", encoding="utf-8")
-    code = main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
-                 "--tranche", "tranche-2", "--jobs", "1"])
+    code = main(
+        [
+            "fleet",
+            "--repo-list",
+            str(listing),
+            "--contract",
+            str(fleet["contract"]),
+            "--tranche",
+            "tranche-2",
+            "--jobs",
+            "1",
+        ]
+    )
     assert code == 1
     assert "not checked: tinyland-inc/arm" in capsys.readouterr().out
 
 
-def test_bad_input_is_one_line_each(fleet: dict[str, Any], tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_each(
+    fleet: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     listing = tmp_path / "repos.txt"
-    listing.write_text("# the fleet\nnot a repo\ntinyland-inc/x@v1.2.0\n"
-                       "tinyland-inc/y=missing-dir\n", encoding="utf-8")
+    listing.write_text(
+        "# the fleet\nnot a repo\ntinyland-inc/x@v1.2.0\ntinyland-inc/y=missing-dir\n",
+        encoding="utf-8",
+    )
     assert main(["fleet", "--repo-list", str(listing)]) == 2
     err = capsys.readouterr().err
     assert f"{listing}:2: 'not a repo': expected OWNER/REPO=PATH or OWNER/REPO@REF" in err
-    assert (f"{listing}:3: tinyland-inc/x@v1.2.0: no --uses-source tinyland-inc/x=DIR names a "
-            "local clone to read v1.2.0 from") in err
+    assert (
+        f"{listing}:3: tinyland-inc/x@v1.2.0: no --uses-source tinyland-inc/x=DIR names a "
+        "local clone to read v1.2.0 from"
+    ) in err
     assert f"{listing}:4: tinyland-inc/y: missing-dir is not a directory" in err
-    assert main(["fleet", "--repos", str(fleet["repos"]), "--contract",
-                 str(fleet["contract"]), "--tranche", "nope"]) == 2
-    assert "--tranche nope: no such tranche (known: tranche-1, tranche-2, tranche-3)" in \
-        capsys.readouterr().err
+    assert (
+        main(
+            [
+                "fleet",
+                "--repos",
+                str(fleet["repos"]),
+                "--contract",
+                str(fleet["contract"]),
+                "--tranche",
+                "nope",
+            ]
+        )
+        == 2
+    )
+    assert (
+        "--tranche nope: no such tranche (known: tranche-1, tranche-2, tranche-3)"
+        in capsys.readouterr().err
+    )
 
 
-def test_shards_then_merge_match_the_whole_run(fleet: dict[str, Any], tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_shards_then_merge_match_the_whole_run(
+    fleet: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     listing = tmp_path / "repos.txt"
-    listing.write_text("".join(f"{ORG}/{name}={fleet['repos'] / name}\n" for name in REPOS),
-                       encoding="utf-8")
-    assert main(["matrix", "--repo", str(tmp_path), "--contract", str(fleet["contract"]),
-                 "--fleet", str(listing), "--shards", "3"]) == 0
+    listing.write_text(
+        "".join(f"{ORG}/{name}={fleet['repos'] / name}\n" for name in REPOS), encoding="utf-8"
+    )
+    assert (
+        main(
+            [
+                "matrix",
+                "--repo",
+                str(tmp_path),
+                "--contract",
+                str(fleet["contract"]),
+                "--fleet",
+                str(listing),
+                "--shards",
+                "3",
+            ]
+        )
+        == 0
+    )
     matrix = json.loads(capsys.readouterr().out)
     shards = [entry["shard"] for entry in matrix["include"]]
     assert shards == ["1/3", "2/3", "3/3"]
@@ -179,23 +271,51 @@ def test_shards_then_merge_match_the_whole_run(fleet: dict[str, Any], tmp_path: 
     reports = []
     for shard in shards:
         out = tmp_path / f"shard-{shard.replace('/', '-')}.json"
-        main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
-              "--shard", shard, "--jobs", "1", "--format", "json", "--output", str(out)])
+        main(
+            [
+                "fleet",
+                "--repo-list",
+                str(listing),
+                "--contract",
+                str(fleet["contract"]),
+                "--shard",
+                shard,
+                "--jobs",
+                "1",
+                "--format",
+                "json",
+                "--output",
+                str(out),
+            ]
+        )
         reports.append(str(out))
     merged = tmp_path / "merged.json"
-    code = main(["fleet", "merge", *reports, "--tranche", "tranche-1", "--format", "json",
-                 "--output", str(merged)])
+    code = main(
+        [
+            "fleet",
+            "merge",
+            *reports,
+            "--tranche",
+            "tranche-1",
+            "--format",
+            "json",
+            "--output",
+            str(merged),
+        ]
+    )
     document = json.loads(merged.read_text(encoding="utf-8"))
     assert code == 1
-    assert {r["repo"]: r["verdict"] for r in document["repos"]} == \
-        {repo: row["verdict"] for repo, row in fleet["rows"].items()}
+    assert {r["repo"]: r["verdict"] for r in document["repos"]} == {
+        repo: row["verdict"] for repo, row in fleet["rows"].items()
+    }
     assert document["tranches"]["tranche-1"] == fleet["document"]["tranches"]["tranche-1"]
     assert main(["fleet", "merge", reports[0], reports[0]]) == 2
     assert "is in more than one report" in capsys.readouterr().err
 
 
 def test_a_repository_that_cannot_be_checked_is_a_blocked_row(
-        fleet: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    fleet: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import date
 
     import harness.scheduler
@@ -214,8 +334,9 @@ def test_a_repository_that_cannot_be_checked_is_a_blocked_row(
     assert row["reasons"] == ["could not be checked: OSError: disk gone"]
 
 
-def test_repo_at_a_ref_is_read_from_a_local_clone(fleet: dict[str, Any], tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_repo_at_a_ref_is_read_from_a_local_clone(
+    fleet: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import subprocess
 
     clone = tmp_path / "clone"
@@ -224,8 +345,12 @@ def test_repo_at_a_ref_is_read_from_a_local_clone(fleet: dict[str, Any], tmp_pat
     workflow.write_text("on: push\njobs:\n  b: {runs-on: tinyland-nix, steps: [{run: echo}]}\n")
 
     def git(*args: str) -> None:
-        subprocess.run(["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t",
-                        *args], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     git("init", "-q")
     git("add", ".")
@@ -237,15 +362,43 @@ def test_repo_at_a_ref_is_read_from_a_local_clone(fleet: dict[str, Any], tmp_pat
     listing = tmp_path / "repos.txt"
     listing.write_text(f"{ORG}/c@v1\n", encoding="utf-8")
     out = tmp_path / "at-ref.json"
-    code = main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
-                 "--uses-source", f"{ORG}/c={clone}", "--jobs", "1", "--format", "json",
-                 "--output", str(out)])
+    code = main(
+        [
+            "fleet",
+            "--repo-list",
+            str(listing),
+            "--contract",
+            str(fleet["contract"]),
+            "--uses-source",
+            f"{ORG}/c={clone}",
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
+    )
     (row,) = json.loads(out.read_text(encoding="utf-8"))["repos"]
     assert code == 0 and row["verdict"] == "ready"  # v1 ran on the lane; HEAD would not
     assert (tmp_path / "cache" / "flywheel-harness" / "fleet").is_dir()
     listing.write_text(f"{ORG}/c@HEAD\n", encoding="utf-8")
-    main(["fleet", "--repo-list", str(listing), "--contract", str(fleet["contract"]),
-          "--uses-source", f"{ORG}/c={clone}", "--jobs", "1", "--format", "json",
-          "--output", str(out)])
+    main(
+        [
+            "fleet",
+            "--repo-list",
+            str(listing),
+            "--contract",
+            str(fleet["contract"]),
+            "--uses-source",
+            f"{ORG}/c={clone}",
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
+    )
     (row,) = json.loads(out.read_text(encoding="utf-8"))["repos"]
     assert row["verdict"] == "blocked" and "LANE004" in row["reasons"][0]

@@ -24,14 +24,20 @@ GI = 1 << 30
 
 
 def _ctx(tmp_path: Path, **options: object) -> CheckContext:
-    return CheckContext(repo=tmp_path, contract=load_contract(BUNDLED_CONTRACT, "honey.yaml"),
-                        options=Options(**options))  # type: ignore[arg-type]
+    return CheckContext(
+        repo=tmp_path,
+        contract=load_contract(BUNDLED_CONTRACT, "honey.yaml"),
+        options=Options(**options),  # type: ignore[arg-type]
+    )
 
 
 def test_scale_sets_and_ephemeral_runners() -> None:
     state = read_kubectl_json(LIVE / "autoscalingrunnersets_ephemeralrunners.json")
-    assert [s.name for s in state.scale_sets] == ["tinyland-nix", "tinyland-nix-heavy",
-                                                  "tinyland-docker"]
+    assert [s.name for s in state.scale_sets] == [
+        "tinyland-nix",
+        "tinyland-nix-heavy",
+        "tinyland-docker",
+    ]
     nix = state.scale_set("tinyland-nix")
     assert nix is not None
     assert (nix.min_runners, nix.max_runners) == (1, 8)
@@ -51,7 +57,8 @@ def test_nodes_allocatable_memory() -> None:
 
 def test_prometheus_text_parser() -> None:
     samples = parse_prometheus_text(
-        '# HELP x y\nfoo{a="1",b="q\\"x"} 2.5\nbar 3 1700000000000\nbaz{le="+Inf"} +Inf\n')
+        '# HELP x y\nfoo{a="1",b="q\\"x"} 2.5\nbar 3 1700000000000\nbaz{le="+Inf"} +Inf\n'
+    )
     assert samples[0] == ("foo", {"a": "1", "b": 'q"x'}, 2.5)
     assert samples[1] == ("bar", {}, 3.0)
     assert samples[2][2] == float("inf")
@@ -83,8 +90,11 @@ def test_bad_json_is_input_error(tmp_path: Path) -> None:
 
 
 def test_arc006_consistent_listener_passes(tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, metrics_files=(LIVE / "listener_tinyland-nix.prom",),
-               kubectl_files=(LIVE / "autoscalingrunnersets_ephemeralrunners.json",))
+    ctx = _ctx(
+        tmp_path,
+        metrics_files=(LIVE / "listener_tinyland-nix.prom",),
+        kubectl_files=(LIVE / "autoscalingrunnersets_ephemeralrunners.json",),
+    )
     output = check_live_desired(ctx, {})
     assert output.findings == []
     values = {m.name: m.value for m in output.measurements}
@@ -92,8 +102,11 @@ def test_arc006_consistent_listener_passes(tmp_path: Path) -> None:
 
 
 def test_arc006_desired_below_formula_and_drifted_max(tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, metrics_files=(LIVE / "listener_tinyland-nix-heavy.prom",),
-               kubectl_files=(LIVE / "autoscalingrunnersets_ephemeralrunners.json",))
+    ctx = _ctx(
+        tmp_path,
+        metrics_files=(LIVE / "listener_tinyland-nix-heavy.prom",),
+        kubectl_files=(LIVE / "autoscalingrunnersets_ephemeralrunners.json",),
+    )
     findings = check_live_desired(ctx, {}).findings
     messages = sorted(f.message for f in findings)
     assert all(f.rule == "ARC006" and f.fails for f in findings)
@@ -105,7 +118,8 @@ def test_arc006_desired_below_formula_and_drifted_max(tmp_path: Path) -> None:
 def test_arc006_files_from_scenario_params(tmp_path: Path) -> None:
     (tmp_path / "live").mkdir()
     (tmp_path / "live" / "m.prom").write_text(
-        (LIVE / "listener_tinyland-nix-heavy.prom").read_text())
+        (LIVE / "listener_tinyland-nix-heavy.prom").read_text()
+    )
     findings = check_live_desired(_ctx(tmp_path), {"metrics": "live/m.prom"}).findings
     assert [f.rule for f in findings] == ["ARC006"]
 
@@ -113,8 +127,10 @@ def test_arc006_files_from_scenario_params(tmp_path: Path) -> None:
 def test_arc006_idle_hold_is_not_a_finding(tmp_path: Path) -> None:
     metrics = tmp_path / "m.prom"
     labels = '{name="tinyland-docker",namespace="arc-runners"}'
-    metrics.write_text(f"gha_assigned_jobs{labels} 0\ngha_desired_runners{labels} 2\n"
-                       f"gha_min_runners{labels} 0\ngha_max_runners{labels} 6\n")
+    metrics.write_text(
+        f"gha_assigned_jobs{labels} 0\ngha_desired_runners{labels} 2\n"
+        f"gha_min_runners{labels} 0\ngha_max_runners{labels} 6\n"
+    )
     output = check_live_desired(_ctx(tmp_path, metrics_files=(metrics,)), {})
     assert output.findings == []
     assert any("no assigned jobs" in note for note in output.notes)
@@ -127,9 +143,10 @@ def test_arc006_without_metrics_is_a_live_skip(tmp_path: Path) -> None:
 
 
 def test_read_live_state_combines_files() -> None:
-    state = read_live_state([LIVE / "nodes.json",
-                             LIVE / "autoscalingrunnersets_ephemeralrunners.json"],
-                            [LIVE / "listener_tinyland-nix.prom"])
+    state = read_live_state(
+        [LIVE / "nodes.json", LIVE / "autoscalingrunnersets_ephemeralrunners.json"],
+        [LIVE / "listener_tinyland-nix.prom"],
+    )
     assert len(state.nodes) == 2 and len(state.scale_sets) == 3 and len(state.listeners) == 1
     assert len(state.sources) == 3
 
@@ -139,7 +156,8 @@ def test_null_objects_from_kubectl_are_read_as_empty(tmp_path: Path) -> None:
     listing.write_text(
         '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": '
         '"actions.github.com/v1alpha1", "kind": "AutoscalingRunnerSet", "metadata": '
-        '{"name": "tinyland-nix", "namespace": "arc"}, "spec": null, "status": null}]}')
+        '{"name": "tinyland-nix", "namespace": "arc"}, "spec": null, "status": null}]}'
+    )
     state = read_kubectl_json(listing)
     scale_set = state.scale_set("tinyland-nix")
     assert scale_set is not None

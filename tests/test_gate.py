@@ -36,21 +36,28 @@ jobs:
 """
 
 
-def _contract(suites: list[str], after: list[str], max_age: str = "24h",
-              extra: str = "    require_signature: false\n") -> str:
+def _contract(
+    suites: list[str],
+    after: list[str],
+    max_age: str = "24h",
+    extra: str = "    require_signature: false\n",
+) -> str:
     """The bundled contract with its publication block replaced (unsigned evidence allowed
     unless `extra` says otherwise: signatures are tested in test_gate_bypasses.py)."""
     text = BUNDLED_CONTRACT.read_text(encoding="utf-8")
     start = text.index("publication:")
     end = text.index("state:")
-    block = (f"publication:\n  flakehub:\n    after: [{', '.join(after)}]\n"
-             f"    suites: [{', '.join(suites)}]\n    max_age: {max_age}\n{extra}")
+    block = (
+        f"publication:\n  flakehub:\n    after: [{', '.join(after)}]\n"
+        f"    suites: [{', '.join(suites)}]\n    max_age: {max_age}\n{extra}"
+    )
     return text[:start] + block + text[end:]
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          check=True, timeout=30)
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=30
+    )
     return done.stdout.strip()
 
 
@@ -60,8 +67,12 @@ def _no_key_no_runner(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def make_repo(root: Path, workflow: str = CLEAN_WORKFLOW, suites: tuple[str, ...] = ("workflows",),
-              after: tuple[str, ...] = ("validate", "gate")) -> Path:
+def make_repo(
+    root: Path,
+    workflow: str = CLEAN_WORKFLOW,
+    suites: tuple[str, ...] = ("workflows",),
+    after: tuple[str, ...] = ("validate", "gate"),
+) -> Path:
     """A committed repository with one workflow and a fleet.yaml requiring `suites`."""
     repo = root / "repo"
     (repo / ".github" / "workflows").mkdir(parents=True)
@@ -76,8 +87,17 @@ def make_repo(root: Path, workflow: str = CLEAN_WORKFLOW, suites: tuple[str, ...
 
 
 def check(repo: Path, evidence: Path, *suites: str, scenarios: Path | None = None) -> int:
-    args = ["check", "--repo", str(repo), "--evidence", str(evidence), "--format", "json",
-            "--output", str(evidence.with_suffix(".out.json"))]
+    args = [
+        "check",
+        "--repo",
+        str(repo),
+        "--evidence",
+        str(evidence),
+        "--format",
+        "json",
+        "--output",
+        str(evidence.with_suffix(".out.json")),
+    ]
     for suite in suites:
         args += ["--suite", suite]
     if scenarios is not None:
@@ -94,7 +114,8 @@ def refusals(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 
 def test_gate_passes_for_fresh_clean_evidence_of_this_commit(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     assert check(repo, evidence, "workflows") == 0
@@ -106,8 +127,9 @@ def test_gate_passes_for_fresh_clean_evidence_of_this_commit(
     assert "REFUSED" not in out.err
 
 
-def test_gate_refuses_evidence_of_another_commit(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_refuses_evidence_of_another_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -118,12 +140,13 @@ def test_gate_refuses_evidence_of_another_commit(tmp_path: Path,
     capsys.readouterr()
     assert gate(repo, evidence) == 1
     lines = refusals(capsys)
-    assert lines == [f"gate: REFUSED: evidence is for commit {old[:12]}, this checkout is at "
-                     f"{_git(repo, 'rev-parse', 'HEAD')[:12]}"]
+    assert lines == [
+        f"gate: REFUSED: evidence is for commit {old[:12]}, this checkout is at "
+        f"{_git(repo, 'rev-parse', 'HEAD')[:12]}"
+    ]
 
 
-def test_gate_refuses_a_dirty_checkout(tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_refuses_a_dirty_checkout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -135,8 +158,9 @@ def test_gate_refuses_a_dirty_checkout(tmp_path: Path,
     assert len(lines) == 1 and "uncommitted changes to tracked files" in lines[0]
 
 
-def test_gate_refuses_evidence_made_on_a_dirty_tree(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_refuses_evidence_made_on_a_dirty_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     workflow = repo / ".github" / "workflows" / "ci.yml"
     workflow.write_text(CLEAN_WORKFLOW + "# local edit\n", encoding="utf-8")
@@ -146,18 +170,21 @@ def test_gate_refuses_evidence_made_on_a_dirty_tree(tmp_path: Path,
     _git(repo, "checkout", "--", ".")
     capsys.readouterr()
     assert gate(repo, evidence) == 1
-    assert refusals(capsys) == ["gate: REFUSED: evidence was made on a tree with uncommitted "
-                                "changes"]
+    assert refusals(capsys) == [
+        "gate: REFUSED: evidence was made on a tree with uncommitted changes"
+    ]
 
 
 def test_gate_refuses_evidence_made_against_another_contract(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
     other = tmp_path / "other.yaml"
-    other.write_text(_contract(["workflows"], ["validate", "gate"], max_age="48h"),
-                     encoding="utf-8")
+    other.write_text(
+        _contract(["workflows"], ["validate", "gate"], max_age="48h"), encoding="utf-8"
+    )
     capsys.readouterr()
     assert gate(repo, evidence, "--contract", str(other)) == 1
     lines = refusals(capsys)
@@ -165,18 +192,22 @@ def test_gate_refuses_evidence_made_against_another_contract(
 
 
 def test_gate_refuses_evidence_missing_a_required_suite(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path, suites=("workflows", "placement"))
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
     capsys.readouterr()
     assert gate(repo, evidence) == 1
-    assert refusals(capsys) == ["gate: REFUSED: suite `placement` is required before "
-                                "publication but is missing from the evidence"]
+    assert refusals(capsys) == [
+        "gate: REFUSED: suite `placement` is required before "
+        "publication but is missing from the evidence"
+    ]
 
 
 def test_gate_role_bootstrap_requires_the_bootstrap_suite(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path, after=("bootstrap", "validate", "gate"))
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -186,7 +217,8 @@ def test_gate_role_bootstrap_requires_the_bootstrap_suite(
 
 
 def test_gate_rejects_a_contract_with_an_unknown_role(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -219,16 +251,21 @@ def _scenarios(tmp_path: Path, text: str) -> Path:
 def _beyond_custom_scenarios(lines: list[str]) -> list[str]:
     """Refusals other than those every custom scenario set gets (not bundled, examined
     nothing): test_gate_bypasses.py covers those."""
-    return [line for line in lines
-            if "bundled scenarios" not in line and "examined nothing" not in line]
+    return [
+        line for line in lines if "bundled scenarios" not in line and "examined nothing" not in line
+    ]
 
 
-def test_gate_refuses_an_errored_case(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gate_refuses_an_errored_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = make_repo(tmp_path)
-    scenarios = _scenarios(tmp_path, "suite: workflows\ncases:\n  - name: crashes\n"
-                                     "    check: memory.workload\n"
-                                     "    params: {command: 'true', lane: no-such-lane}\n")
+    scenarios = _scenarios(
+        tmp_path,
+        "suite: workflows\ncases:\n  - name: crashes\n"
+        "    check: memory.workload\n"
+        "    params: {command: 'true', lane: no-such-lane}\n",
+    )
     evidence = tmp_path / "evidence.json"
     monkeypatch.setenv("HARNESS_ON_RUNNER", "1")
     assert check(repo, evidence, scenarios=scenarios) == 1
@@ -236,23 +273,25 @@ def test_gate_refuses_an_errored_case(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert gate(repo, evidence) == 1
     lines = _beyond_custom_scenarios(refusals(capsys))
-    assert len(lines) == 1 and lines[0].startswith("gate: REFUSED: case workflows::crashes "
-                                                   "errored")
+    assert len(lines) == 1 and lines[0].startswith("gate: REFUSED: case workflows::crashes errored")
 
 
-def test_gate_refuses_a_skipped_live_case(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_refuses_a_skipped_live_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
-    scenarios = _scenarios(tmp_path, "suite: workflows\ncases:\n  - name: on-runner\n"
-                                     "    check: runner.nix_working\n")
+    scenarios = _scenarios(
+        tmp_path, "suite: workflows\ncases:\n  - name: on-runner\n    check: runner.nix_working\n"
+    )
     evidence = tmp_path / "evidence.json"
     assert check(repo, evidence, scenarios=scenarios) == 0
     capsys.readouterr()
     assert gate(repo, evidence) == 1
     lines = _beyond_custom_scenarios(refusals(capsys))
     assert len(lines) == 1
-    assert lines[0].startswith("gate: REFUSED: live case workflows::on-runner was skipped: "
-                               "not on a self-hosted runner")
+    assert lines[0].startswith(
+        "gate: REFUSED: live case workflows::on-runner was skipped: not on a self-hosted runner"
+    )
 
 
 def test_gate_refuses_stale_and_future_evidence(tmp_path: Path) -> None:
@@ -263,15 +302,19 @@ def test_gate_refuses_stale_and_future_evidence(tmp_path: Path) -> None:
     ctx = make_context(repo)
     created = parse_created(data["created"])
     assert created is not None
-    fresh = evaluate(data, evidence, repo, ctx.contract, key=None,
-                     now=created + timedelta(hours=23))
+    fresh = evaluate(
+        data, evidence, repo, ctx.contract, key=None, now=created + timedelta(hours=23)
+    )
     assert fresh.passed, fresh.refusals
-    stale = evaluate(data, evidence, repo, ctx.contract, key=None,
-                     now=created + timedelta(hours=30))
-    assert stale.refusals == [f"evidence is 30h old, older than max_age 24h (created "
-                              f"{data['created']})"]
-    future = evaluate(data, evidence, repo, ctx.contract, key=None,
-                      now=created - timedelta(hours=2))
+    stale = evaluate(
+        data, evidence, repo, ctx.contract, key=None, now=created + timedelta(hours=30)
+    )
+    assert stale.refusals == [
+        f"evidence is 30h old, older than max_age 24h (created {data['created']})"
+    ]
+    future = evaluate(
+        data, evidence, repo, ctx.contract, key=None, now=created - timedelta(hours=2)
+    )
     assert len(future.refusals) == 1 and "in the future" in future.refusals[0]
 
 
@@ -281,14 +324,17 @@ def test_gate_refuses_evidence_without_a_creation_time(tmp_path: Path) -> None:
     check(repo, evidence, "workflows")
     data = read_evidence(evidence)
     del data["created"]
-    verdict = evaluate(data, evidence, repo, make_context(repo).contract, key=None,
-                       now=datetime.now(UTC))
-    assert verdict.refusals == ["evidence has no valid `created` time: its freshness cannot be "
-                                "judged"]
+    verdict = evaluate(
+        data, evidence, repo, make_context(repo).contract, key=None, now=datetime.now(UTC)
+    )
+    assert verdict.refusals == [
+        "evidence has no valid `created` time: its freshness cannot be judged"
+    ]
 
 
-def test_gate_detects_a_hand_edited_summary(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_detects_a_hand_edited_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path, workflow=BROKEN_WORKFLOW)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -304,8 +350,8 @@ def test_gate_detects_a_hand_edited_summary(tmp_path: Path,
 
 
 def test_signed_evidence_passes_and_tampering_is_refused(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(KEY_ENV, "release-key-for-tests")
     repo = make_repo(tmp_path, workflow=BROKEN_WORKFLOW)
     evidence = tmp_path / "evidence.json"
@@ -322,8 +368,10 @@ def test_signed_evidence_passes_and_tampering_is_refused(
     evidence.write_text(json.dumps(data), encoding="utf-8")
     capsys.readouterr()
     assert gate(repo, evidence) == 1
-    assert refusals(capsys) == ["gate: REFUSED: evidence signature does not match: the file was "
-                                "changed after signing, or signed with another key"]
+    assert refusals(capsys) == [
+        "gate: REFUSED: evidence signature does not match: the file was "
+        "changed after signing, or signed with another key"
+    ]
     monkeypatch.setenv(KEY_ENV, "another-key")
     clean = make_repo(tmp_path / "second")
     signed = tmp_path / "signed.json"
@@ -338,8 +386,8 @@ def test_signed_evidence_passes_and_tampering_is_refused(
 
 
 def test_gate_refuses_unsigned_evidence_when_a_key_is_set(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -350,8 +398,9 @@ def test_gate_refuses_unsigned_evidence_when_a_key_is_set(
     assert refusals(capsys) == [f"gate: REFUSED: evidence is not signed, but {KEY_ENV} is set"]
 
 
-def test_gate_refuses_outside_a_git_checkout(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_refuses_outside_a_git_checkout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -377,9 +426,9 @@ def test_gate_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "not a flywheel-harness report" in capsys.readouterr().err
 
 
-def test_merged_matrix_evidence_passes_the_gate(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_merged_matrix_evidence_passes_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(KEY_ENV, "matrix-key")
     repo = make_repo(tmp_path, suites=("workflows", "placement"))
     first, second = tmp_path / "a.json", tmp_path / "b.json"
@@ -391,15 +440,15 @@ def test_merged_matrix_evidence_passes_the_gate(tmp_path: Path,
     assert main(["evidence", "merge", str(first), str(second), "-o", str(merged)]) == 0
     data = read_evidence(merged)
     assert {r["suite"] for r in data["results"]} == {"workflows", "placement"}
-    assert data["created"] == min(read_evidence(first)["created"],
-                                  read_evidence(second)["created"])
+    assert data["created"] == min(read_evidence(first)["created"], read_evidence(second)["created"])
     assert [m["file"] for m in data["merged_from"]] == [str(first), str(second)]
     capsys.readouterr()
     assert gate(repo, merged) == 0, capsys.readouterr().err
 
 
-def test_merge_refuses_evidence_of_different_commits(tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_merge_refuses_evidence_of_different_commits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     check(repo, first, "workflows")
@@ -408,8 +457,9 @@ def test_merge_refuses_evidence_of_different_commits(tmp_path: Path,
     _git(repo, "commit", "-q", "-m", "x")
     check(repo, second, "placement")
     capsys.readouterr()
-    assert main(["evidence", "merge", str(first), str(second), "-o",
-                 str(tmp_path / "all.json")]) == 2
+    assert (
+        main(["evidence", "merge", str(first), str(second), "-o", str(tmp_path / "all.json")]) == 2
+    )
     assert "differs from" in capsys.readouterr().err
     assert not (tmp_path / "all.json").exists()
 
@@ -429,17 +479,32 @@ def test_gate_json_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def _dry_run(directory: Path, version: str, revision: str, tarball: bool = True) -> None:
     """What flakehub-push writes with FLAKEHUB_DEST_DIR: `<version>.json` and `.tar.gz`."""
     directory.mkdir(exist_ok=True)
-    (directory / f"{version}.json").write_text(json.dumps(
-        {"commit_count": 3, "description": "x", "outputs": {}, "raw_flake_metadata": {},
-         "readme": None, "repo": "tinyland/flywheel-harness", "revision": revision,
-         "visibility": "public", "mirrored": False, "source_subdirectory": "",
-         "spdx_identifier": None, "labels": []}), encoding="utf-8")
+    (directory / f"{version}.json").write_text(
+        json.dumps(
+            {
+                "commit_count": 3,
+                "description": "x",
+                "outputs": {},
+                "raw_flake_metadata": {},
+                "readme": None,
+                "repo": "tinyland/flywheel-harness",
+                "revision": revision,
+                "visibility": "public",
+                "mirrored": False,
+                "source_subdirectory": "",
+                "spdx_identifier": None,
+                "labels": [],
+            }
+        ),
+        encoding="utf-8",
+    )
     if tarball:
         (directory / f"{version}.tar.gz").write_bytes(b"\x1f\x8b")
 
 
-def test_gate_inspects_a_flakehub_dry_run(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_inspects_a_flakehub_dry_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
     evidence = tmp_path / "evidence.json"
     check(repo, evidence, "workflows")
@@ -452,18 +517,20 @@ def test_gate_inspects_a_flakehub_dry_run(tmp_path: Path,
     assert gate(repo, evidence, "--flakehub-dir", str(dest), "--format", "json") == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["checked"]["flakehub_dry_run"] == [
-        {"version": "0.1.3", "revision": head, "visibility": "public"}]
+        {"version": "0.1.3", "revision": head, "visibility": "public"}
+    ]
     _dry_run(dest, "0.1.4", "f" * 40, tarball=False)
     assert gate(repo, evidence, "--flakehub-dir", str(dest)) == 1
     assert refusals(capsys) == [
         f"gate: REFUSED: the FlakeHub dry run 0.1.4 is of revision ffffffffffff, the evidence "
         f"proves {head[:12]}",
-        "gate: REFUSED: the FlakeHub dry run 0.1.4 has metadata but no 0.1.4.tar.gz"]
+        "gate: REFUSED: the FlakeHub dry run 0.1.4 has metadata but no 0.1.4.tar.gz",
+    ]
 
 
 def test_plugin_evidence_is_signed_and_passes_the_gate(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
     import sys
 
@@ -472,11 +539,28 @@ def test_plugin_evidence_is_signed_and_passes_the_gate(
     repo = make_repo(tmp_path)
     evidence = tmp_path / "plugin-evidence.json"
     env = dict(os.environ, HARNESS_EVIDENCE_KEY="plugin-key")
-    done = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "scenarios"),
-                           "-p", "no:cacheprovider", "-q", "--suite", "workflows",
-                           "--harness-repo", str(repo), f"--evidence={evidence}"],
-                          capture_output=True, text=True, timeout=300, check=False, env=env,
-                          cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "scenarios"),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--suite",
+            "workflows",
+            "--harness-repo",
+            str(repo),
+            f"--evidence={evidence}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     data = read_evidence(evidence)
     assert data["signature"]["algorithm"] == "hmac-sha256"
@@ -486,8 +570,8 @@ def test_plugin_evidence_is_signed_and_passes_the_gate(
 
 
 def test_merge_refuses_unsigned_inputs_when_a_key_is_set(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = make_repo(tmp_path)
     unsigned = tmp_path / "a.json"
     check(repo, unsigned, "workflows")
@@ -498,10 +582,12 @@ def test_merge_refuses_unsigned_inputs_when_a_key_is_set(
 
 
 def test_gate_ignores_a_skipped_live_case_outside_the_required_suites(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo(tmp_path)
-    scenarios = _scenarios(tmp_path, "suite: extra\ncases:\n  - name: on-runner\n"
-                                     "    check: runner.nix_working\n")
+    scenarios = _scenarios(
+        tmp_path, "suite: extra\ncases:\n  - name: on-runner\n    check: runner.nix_working\n"
+    )
     evidence = tmp_path / "evidence.json"
     assert check(repo, evidence, scenarios=scenarios) == 0
     capsys.readouterr()

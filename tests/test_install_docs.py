@@ -29,15 +29,19 @@ def test_the_noxfile_needs_a_nox_with_dependency_groups() -> None:
 
 
 def test_a_plain_install_runs_the_plugin_with_n_auto() -> None:
-    runtime = [re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0]
-               for d in PYPROJECT["project"]["dependencies"]]
+    runtime = [
+        re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0] for d in PYPROJECT["project"]["dependencies"]
+    ]
     assert "pytest" in runtime and "pytest-xdist" in runtime
     assert "pytest scenarios/ -n auto" in INSTALL
 
 
 def test_the_install_commands_work_under_pep_668() -> None:
-    commands = [line.strip() for line in INSTALL.splitlines()
-                if re.match(r"\s*(sudo )?(pip|pipx|python3|\S*/pip) ", line)]
+    commands = [
+        line.strip()
+        for line in INSTALL.splitlines()
+        if re.match(r"\s*(sudo )?(pip|pipx|python3|\S*/pip) ", line)
+    ]
     assert "pipx install nox" in " ".join(commands)
     bare = [c for c in commands if re.match(r"(sudo )?pip3? install", c)]
     assert bare == [], "a bare pip install fails with externally-managed-environment"

@@ -21,8 +21,12 @@ def test_no_matrix_is_one_empty_combination() -> None:
 
 def test_cartesian_product_in_axis_order() -> None:
     combos = expand_matrix({"os": ["a", "b"], "v": [1, 2]}, {})
-    assert combos == [{"os": "a", "v": 1}, {"os": "a", "v": 2},
-                      {"os": "b", "v": 1}, {"os": "b", "v": 2}]
+    assert combos == [
+        {"os": "a", "v": 1},
+        {"os": "a", "v": 2},
+        {"os": "b", "v": 1},
+        {"os": "b", "v": 2},
+    ]
 
 
 def test_githubs_documented_include_example() -> None:
@@ -70,8 +74,10 @@ def test_exclude_is_partial_and_applied_before_include() -> None:
 
 
 def test_exclude_matches_nested_mappings() -> None:
-    matrix = {"cfg": [{"lane": "a", "x": 1}, {"lane": "b", "x": 2}],
-              "exclude": [{"cfg": {"lane": "b"}}]}
+    matrix = {
+        "cfg": [{"lane": "a", "x": 1}, {"lane": "b", "x": 2}],
+        "exclude": [{"cfg": {"lane": "b"}}],
+    }
     assert expand_matrix(matrix, {}) == [{"cfg": {"lane": "a", "x": 1}}]
 
 
@@ -84,16 +90,19 @@ def test_matrix_from_inputs_and_fromjson() -> None:
     context = {"inputs": {"lanes": '["tinyland-nix", "tinyland-dind"]'}}
     matrix = {"lane": "${{ fromJSON(inputs.lanes) }}"}
     assert expand_matrix(matrix, context) == [{"lane": "tinyland-nix"}, {"lane": "tinyland-dind"}]
-    whole = "${{ fromJSON('{\"lane\": [\"x\"], \"include\": [{\"lane\": \"x\", \"y\": 1}]}') }}"
+    whole = '${{ fromJSON(\'{"lane": ["x"], "include": [{"lane": "x", "y": 1}]}\') }}'
     assert expand_matrix(whole, {}) == [{"lane": "x", "y": 1}]
 
 
-@pytest.mark.parametrize("matrix", [
-    "${{ fromJSON(needs.plan.outputs.matrix) }}",
-    {"lane": "${{ vars.LANES }}"},
-    {"lane": "not-a-list"},
-    {"lane": ["a"], "include": "${{ fromJSON('3') }}"},
-])
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        "${{ fromJSON(needs.plan.outputs.matrix) }}",
+        {"lane": "${{ vars.LANES }}"},
+        {"lane": "not-a-list"},
+        {"lane": ["a"], "include": "${{ fromJSON('3') }}"},
+    ],
+)
 def test_runtime_matrices_are_unknown(matrix: Any) -> None:
     with pytest.raises(Unknown):
         expand_matrix(matrix, {})
@@ -106,7 +115,9 @@ def test_combinations_are_bounded() -> None:
 
 def test_matrix_references() -> None:
     assert matrix_references("${{ matrix.os }}-${{ matrix['arch'] }} ${{ matrix.os }}") == [
-        "os", "arch"]
+        "os",
+        "arch",
+    ]
     assert matrix_references({"runner": "${{ matrix.lane }}"}) == ["lane"]
     assert matrix_references("${{ inputs.x }}") == []
 
@@ -117,21 +128,29 @@ def test_expand_for_uses_the_whole_matrix_when_it_is_static() -> None:
 
 
 def test_expand_for_reads_static_axes_of_a_runtime_matrix() -> None:
-    matrix = {"py": "${{ fromJSON(needs.plan.outputs.py) }}", "os": ["a", "b"],
-              "exclude": "${{ fromJSON(needs.plan.outputs.exclude) }}",
-              "include": [{"os": "c", "py": "3"}, {"py": "4"}, {"os": "a", "extra": 1}]}
+    matrix = {
+        "py": "${{ fromJSON(needs.plan.outputs.py) }}",
+        "os": ["a", "b"],
+        "exclude": "${{ fromJSON(needs.plan.outputs.exclude) }}",
+        "include": [{"os": "c", "py": "3"}, {"py": "4"}, {"os": "a", "extra": 1}],
+    }
     assert expand_for(matrix, {}, "${{ matrix.os }}") == [{"os": "a"}, {"os": "b"}, {"os": "c"}]
 
 
-@pytest.mark.parametrize(("matrix", "value"), [
-    ("${{ fromJSON(needs.plan.outputs.matrix) }}", "${{ matrix.os }}"),
-    ({"py": "${{ vars.PY }}"}, "${{ toJSON(matrix) }}"),
-    ({"py": "${{ vars.PY }}", "os": ["a"]}, "${{ matrix.py }}"),
-    ({"py": "${{ vars.PY }}", "os": ["a"]}, "${{ matrix.runner }}"),
-    ({"py": "${{ vars.PY }}", "os": ["a"], "include": "${{ vars.INC }}"}, "${{ matrix.os }}"),
-    ({"py": "${{ vars.PY }}", "os": ["a"], "arch": ["x"], "include": [{"os": "b"}]},
-     "${{ matrix.os }}-${{ matrix.arch }}"),
-])
+@pytest.mark.parametrize(
+    ("matrix", "value"),
+    [
+        ("${{ fromJSON(needs.plan.outputs.matrix) }}", "${{ matrix.os }}"),
+        ({"py": "${{ vars.PY }}"}, "${{ toJSON(matrix) }}"),
+        ({"py": "${{ vars.PY }}", "os": ["a"]}, "${{ matrix.py }}"),
+        ({"py": "${{ vars.PY }}", "os": ["a"]}, "${{ matrix.runner }}"),
+        ({"py": "${{ vars.PY }}", "os": ["a"], "include": "${{ vars.INC }}"}, "${{ matrix.os }}"),
+        (
+            {"py": "${{ vars.PY }}", "os": ["a"], "arch": ["x"], "include": [{"os": "b"}]},
+            "${{ matrix.os }}-${{ matrix.arch }}",
+        ),
+    ],
+)
 def test_expand_for_stays_unknown_when_values_could_be_missed(matrix: Any, value: str) -> None:
     with pytest.raises(Unknown):
         expand_for(matrix, {}, value)

@@ -69,27 +69,33 @@ def test_v1_unlimited_limit_is_none(tmp_path: Path) -> None:
 
 def test_own_cgroup_from_recorded_v2_mount() -> None:
     mount = FIXTURES / "cgroup_v2"
-    ref = own_memory_cgroup("0::/kubepods-burstable-pod1\n", v1_mount=Path("/nonexistent"),
-                            v2_mounts=(mount,))
-    assert ref == CgroupRef("v2", "/kubepods-burstable-pod1",
-                            mount / "kubepods-burstable-pod1")
+    ref = own_memory_cgroup(
+        "0::/kubepods-burstable-pod1\n", v1_mount=Path("/nonexistent"), v2_mounts=(mount,)
+    )
+    assert ref == CgroupRef("v2", "/kubepods-burstable-pod1", mount / "kubepods-burstable-pod1")
 
 
 def test_own_cgroup_in_a_namespace_falls_back_to_the_mount_root() -> None:
     mount = FIXTURES / "cgroup_v2"
-    ref = own_memory_cgroup("0::/some/host/path\n", v1_mount=Path("/nonexistent"),
-                            v2_mounts=(mount,))
+    ref = own_memory_cgroup(
+        "0::/some/host/path\n", v1_mount=Path("/nonexistent"), v2_mounts=(mount,)
+    )
     assert ref is not None and ref.directory == mount
 
 
 def test_no_memory_controller() -> None:
-    assert own_memory_cgroup("0::/\n", v1_mount=Path("/nonexistent"),
-                             v2_mounts=(Path("/nonexistent"),)) is None
+    assert (
+        own_memory_cgroup(
+            "0::/\n", v1_mount=Path("/nonexistent"), v2_mounts=(Path("/nonexistent"),)
+        )
+        is None
+    )
 
 
 def test_v2_without_delegation_cannot_make_children() -> None:
-    ref = CgroupRef("v2", "/kubepods-burstable-pod1",
-                    FIXTURES / "cgroup_v2" / "kubepods-burstable-pod1")
+    ref = CgroupRef(
+        "v2", "/kubepods-burstable-pod1", FIXTURES / "cgroup_v2" / "kubepods-burstable-pod1"
+    )
     parent, reason = child_parent(ref)
     assert parent is None
     assert "delegated" in reason

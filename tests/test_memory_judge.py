@@ -30,11 +30,25 @@ def contract() -> Contract:
 
 
 def _run(peak: int, limit: int | None, *, oom: int = 0, exit_code: int = 0) -> WorkloadRun:
-    samples = [Sample(0.0, 0, 0, 0, 0, 1), Sample(0.5, peak, peak, peak, peak, 1),
-               Sample(1.0, peak // 2, peak // 2, peak // 2, peak // 2, 1)]
-    return WorkloadRun(command=["build"], mode="cgroup-v1", limit=limit, exit_code=exit_code,
-                       wall_seconds=1.0, timed_out=False, oom_kills=oom, peak_working_set=peak,
-                       peak_anon=peak, peak_rss_tree=peak, peak_usage=peak, samples=samples)
+    samples = [
+        Sample(0.0, 0, 0, 0, 0, 1),
+        Sample(0.5, peak, peak, peak, peak, 1),
+        Sample(1.0, peak // 2, peak // 2, peak // 2, peak // 2, 1),
+    ]
+    return WorkloadRun(
+        command=["build"],
+        mode="cgroup-v1",
+        limit=limit,
+        exit_code=exit_code,
+        wall_seconds=1.0,
+        timed_out=False,
+        oom_kills=oom,
+        peak_working_set=peak,
+        peak_anon=peak,
+        peak_rss_tree=peak,
+        peak_usage=peak,
+        samples=samples,
+    )
 
 
 def test_fits_with_margin(contract: Contract) -> None:
@@ -120,17 +134,37 @@ def test_measure_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_measure_fits_exits_0_with_json_report(tmp_path: Path) -> None:
     out = tmp_path / "mem.json"
-    code = main(["measure", "--lane", "tinyland-docker", "--format", "json", "--output",
-                 str(out), "--", sys.executable, str(WORKLOAD), "--anon", "64Mi",
-                 "--hold", "0.3"])
+    code = main(
+        [
+            "measure",
+            "--lane",
+            "tinyland-docker",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--",
+            sys.executable,
+            str(WORKLOAD),
+            "--anon",
+            "64Mi",
+            "--hold",
+            "0.3",
+        ]
+    )
     assert code == 0
     report = json.loads(out.read_text())
     assert report["schema"] == "flywheel-harness/report@1"
     [result] = report["results"]
     assert result["status"] == "passed"
     values = {m["name"]: m["value"] for m in result["measurements"]}
-    for name in ("memory.peak_working_set_bytes", "memory.peak_rss_tree_bytes",
-                 "memory.limit_bytes", "memory.oom_kills", "memory.wall_seconds"):
+    for name in (
+        "memory.peak_working_set_bytes",
+        "memory.peak_rss_tree_bytes",
+        "memory.limit_bytes",
+        "memory.oom_kills",
+        "memory.wall_seconds",
+    ):
         assert name in values
     assert values["memory.limit_bytes"] == 2 * GI
     assert values["memory.peak_rss_tree_bytes"] >= 60 * MI
@@ -138,13 +172,25 @@ def test_measure_fits_exits_0_with_json_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.needs_cgroup
-def test_measure_oom_under_exit_0_exits_1(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_measure_oom_under_exit_0_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     parent, reason = child_parent(own_memory_cgroup())
     require(parent is not None, f"cannot create memory cgroups here: {reason}")
     script = f"{sys.executable} {WORKLOAD} --anon 300Mi; exit 0"
-    code = main(["measure", "--limit", "128Mi", "--chart", str(tmp_path / "c.svg"), "--",
-                 "/bin/sh", "-c", script])
+    code = main(
+        [
+            "measure",
+            "--limit",
+            "128Mi",
+            "--chart",
+            str(tmp_path / "c.svg"),
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 1
     assert "MEM001" in text and "OOM kills:         1" in text
@@ -152,9 +198,22 @@ def test_measure_oom_under_exit_0_exits_1(tmp_path: Path,
 
 
 def test_measure_timed_out_says_fail_in_the_text_report(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["measure", "--limit", "1Gi", "--timeout", "0.5", "--chart",
-                 str(tmp_path / "c.svg"), "--", "sleep", "30"])
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "measure",
+            "--limit",
+            "1Gi",
+            "--timeout",
+            "0.5",
+            "--chart",
+            str(tmp_path / "c.svg"),
+            "--",
+            "sleep",
+            "30",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 1
     assert "timed out" in text

@@ -42,8 +42,11 @@ def contract() -> Contract:
 
 def _children(parent: CgroupRef) -> set[str]:
     """This worker's child cgroups (other xdist workers make their own)."""
-    return {p.name for p in parent.directory.iterdir()
-            if p.is_dir() and p.name.startswith(f"flywheel-harness-{os.getpid()}-")}
+    return {
+        p.name
+        for p in parent.directory.iterdir()
+        if p.is_dir() and p.name.startswith(f"flywheel-harness-{os.getpid()}-")
+    }
 
 
 def _workload(*args: str) -> list[str]:
@@ -52,8 +55,9 @@ def _workload(*args: str) -> list[str]:
 
 def test_workload_that_fits(parent: CgroupRef, contract: Contract) -> None:
     assert _children(parent) == set()
-    run = run_workload(_workload("--anon", "200Mi", "--hold", "0.6"), 512 * MI, parent=parent,
-                       interval=0.05)
+    run = run_workload(
+        _workload("--anon", "200Mi", "--hold", "0.6"), 512 * MI, parent=parent, interval=0.05
+    )
     assert run.mode == f"cgroup-{parent.version}"
     assert run.exit_code == 0
     assert run.oom_kills == 0
@@ -78,10 +82,15 @@ def test_oom_kill_under_exit_zero_fails_mem001(parent: CgroupRef, contract: Cont
     assert verdict.fitting_lane == "tinyland-docker"
 
 
-def test_page_cache_alone_is_not_a_failure(parent: CgroupRef, contract: Contract,
-                                           tmp_path: Path) -> None:
-    run = run_workload(_workload("--page-cache", "400Mi", "--dir", str(tmp_path)), 128 * MI,
-                       parent=parent, interval=0.05)
+def test_page_cache_alone_is_not_a_failure(
+    parent: CgroupRef, contract: Contract, tmp_path: Path
+) -> None:
+    run = run_workload(
+        _workload("--page-cache", "400Mi", "--dir", str(tmp_path)),
+        128 * MI,
+        parent=parent,
+        interval=0.05,
+    )
     assert run.exit_code == 0
     assert run.oom_kills == 0
     assert run.peak_usage is not None and run.peak_usage >= 100 * MI  # cache hit the limit
@@ -90,8 +99,12 @@ def test_page_cache_alone_is_not_a_failure(parent: CgroupRef, contract: Contract
 
 
 def test_process_tree_counts_the_cgroup_peak(parent: CgroupRef) -> None:
-    run = run_workload(_workload("--anon", "120Mi", "--children", "3", "--hold", "1.0"),
-                       1024 * MI, parent=parent, interval=0.05)
+    run = run_workload(
+        _workload("--anon", "120Mi", "--children", "3", "--hold", "1.0"),
+        1024 * MI,
+        parent=parent,
+        interval=0.05,
+    )
     assert run.exit_code == 0
     largest = max(p.rss for p in run.top)
     assert largest < 200 * MI
@@ -100,11 +113,14 @@ def test_process_tree_counts_the_cgroup_peak(parent: CgroupRef) -> None:
     assert any(p.uss is not None for p in run.top)
 
 
-def test_tree_that_overruns_together_is_oom_killed(parent: CgroupRef,
-                                                   contract: Contract) -> None:
+def test_tree_that_overruns_together_is_oom_killed(parent: CgroupRef, contract: Contract) -> None:
     # Each process alone (100Mi) fits 256Mi; the four of them do not.
-    run = run_workload(_workload("--anon", "100Mi", "--children", "3", "--hold", "1.0"),
-                       256 * MI, parent=parent, interval=0.05)
+    run = run_workload(
+        _workload("--anon", "100Mi", "--children", "3", "--hold", "1.0"),
+        256 * MI,
+        parent=parent,
+        interval=0.05,
+    )
     assert run.oom_kills >= 1
     assert judge(run, contract, None).failed
 
@@ -133,8 +149,9 @@ def test_timeout_kills_the_workload(parent: CgroupRef) -> None:
 
 
 def test_process_tree_mode_without_a_cgroup(contract: Contract) -> None:
-    run = run_workload(_workload("--anon", "150Mi", "--hold", "0.6"), 1024 * MI,
-                       use_cgroup=False, interval=0.05)
+    run = run_workload(
+        _workload("--anon", "150Mi", "--hold", "0.6"), 1024 * MI, use_cgroup=False, interval=0.05
+    )
     assert run.mode == "process-tree"
     assert run.peak_rss_tree >= 140 * MI
     assert run.peak_working_set == run.peak_rss_tree
@@ -146,8 +163,7 @@ def test_enclosing_envelope_tighter_than_the_lane(parent: CgroupRef, contract: C
     # A 256Mi "pod" measuring for a 1Gi lane: the pod's envelope wins, and the report says so.
     with ChildCgroup(parent, 256 * MI) as pod:
         inner = CgroupRef(parent.version, parent.path, pod.directory)
-        run = run_workload(_workload("--anon", "400Mi"), 1024 * MI, parent=inner,
-                           interval=0.05)
+        run = run_workload(_workload("--anon", "400Mi"), 1024 * MI, parent=inner, interval=0.05)
         assert [p.name for p in pod.directory.iterdir() if p.is_dir()] == []
     assert "limits this run to 256.0Mi" in run.note
     assert run.oom_kills >= 1

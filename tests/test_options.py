@@ -31,12 +31,15 @@ def _helps(parser: argparse.ArgumentParser) -> dict[str, str | None]:
 
 
 def test_every_option_is_a_check_flag_and_a_plugin_option_with_the_same_help(
-        pytester: pytest.Pytester) -> None:
+    pytester: pytest.Pytester,
+) -> None:
     cli = _helps(_subparser("check"))
     config = pytester.parseconfig()
-    plugin = {name: argument.attrs()["help"]
-              for argument in config._parser.getgroup("flywheel-harness").options
-              for name in argument.names()}
+    plugin = {
+        name: argument.attrs()["help"]
+        for argument in config._parser.getgroup("flywheel-harness").options
+        for name in argument.names()
+    }
     for name, declared in OPTION_TABLE.items():
         assert cli[declared.flag] == declared.help, name
         for flag in declared.pytest_flags:
@@ -65,30 +68,37 @@ def test_endpoint_schemes_are_checked_by_options_whichever_door() -> None:
 
 
 def test_flag_over_environment_over_ini(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(OPTION_TABLE, "attic_cache",
-                        dataclasses.replace(OPTION_TABLE["attic_cache"], env="HARNESS_CACHE"))
+    monkeypatch.setitem(
+        OPTION_TABLE,
+        "attic_cache",
+        dataclasses.replace(OPTION_TABLE["attic_cache"], env="HARNESS_CACHE"),
+    )
     assert resolve("attic_cache", None, "from-ini") == "from-ini"
     monkeypatch.setenv("HARNESS_CACHE", "from-env")
     assert resolve("attic_cache", None, "from-ini") == "from-env"
     assert resolve("attic_cache", "from-flag", "from-ini") == "from-flag"
-    assert resolve("kubectl_files", None, ["a.json", "b.json"]) == (Path("a.json"),
-                                                                    Path("b.json"))
+    assert resolve("kubectl_files", None, ["a.json", "b.json"]) == (Path("a.json"), Path("b.json"))
 
 
 def test_ini_keys_drive_the_plugin(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nharness_suites = placement\n"
-                     f"harness_repo = {REPOS / 'placement'}\n"
-                     "harness_attic_url = ftp://nowhere\n")
+    pytester.makeini(
+        "[pytest]\nharness_suites = placement\n"
+        f"harness_repo = {REPOS / 'placement'}\n"
+        "harness_attic_url = ftp://nowhere\n"
+    )
     scenarios = pytester.mkdir("scenarios")
     (scenarios / "placement.scenario.yaml").write_text(
-        "cases:\n  - name: labels\n    check: lanes.known_labels\n")
+        "cases:\n  - name: labels\n    check: lanes.known_labels\n"
+    )
     (scenarios / "workflows.scenario.yaml").write_text(
-        "cases:\n  - name: readable\n    check: workflows.readable\n")
+        "cases:\n  - name: readable\n    check: workflows.readable\n"
+    )
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=0, failed=1)
     result.stdout.fnmatch_lines(["*--attic-url must start with http:// or https://*"])
-    passed = pytester.runpytest("-p", "no:randomly", "--attic-url", "http://127.0.0.1:9",
-                                "--evidence", "ev.json")
+    passed = pytester.runpytest(
+        "-p", "no:randomly", "--attic-url", "http://127.0.0.1:9", "--evidence", "ev.json"
+    )
     passed.assert_outcomes(passed=1)
     evidence = json.loads((pytester.path / "ev.json").read_text())
     assert [r["suite"] for r in evidence["results"]] == ["placement"]

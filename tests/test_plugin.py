@@ -77,19 +77,23 @@ def test_collects_only_scenario_files_with_stable_node_ids(project: pytest.Pytes
     ]
 
 
-@pytest.mark.parametrize(("selection", "expected"), [
-    (["-m", "workflows"], ["files-readable", "needs-graph"]),
-    (["-m", "bootstrap"], ["workflow-owned-nix"]),
-    (["-m", "static"], ["files-readable", "needs-graph"]),
-    (["-m", "graph"], ["needs-graph"]),
-    (["-m", "nixcheck or graph"], ["needs-graph", "workflow-owned-nix"]),
-    (["-m", "not workflows"], ["workflow-owned-nix"]),
-    (["-k", "readable"], ["files-readable"]),
-    (["-k", "workflows and not needs"], ["files-readable"]),
-    (["--suite", "bootstrap"], ["workflow-owned-nix"]),
-])
-def test_suite_and_case_marks_select(project: pytest.Pytester, selection: list[str],
-                                     expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (["-m", "workflows"], ["files-readable", "needs-graph"]),
+        (["-m", "bootstrap"], ["workflow-owned-nix"]),
+        (["-m", "static"], ["files-readable", "needs-graph"]),
+        (["-m", "graph"], ["needs-graph"]),
+        (["-m", "nixcheck or graph"], ["needs-graph", "workflow-owned-nix"]),
+        (["-m", "not workflows"], ["workflow-owned-nix"]),
+        (["-k", "readable"], ["files-readable"]),
+        (["-k", "workflows and not needs"], ["files-readable"]),
+        (["--suite", "bootstrap"], ["workflow-owned-nix"]),
+    ],
+)
+def test_suite_and_case_marks_select(
+    project: pytest.Pytester, selection: list[str], expected: list[str]
+) -> None:
     result = project.runpytest(*repo_args(), "--collect-only", "-q", *selection)
     assert sorted(line.rsplit("::", 1)[1] for line in collected(result)) == expected
 
@@ -105,15 +109,17 @@ def test_outcomes_and_failure_report(project: pytest.Pytester) -> None:
 
 
 def test_skip_reason_is_shown(project: pytest.Pytester, tmp_path: Path) -> None:
-    result = project.runpytest("-p", "no:cacheprovider", f"--harness-repo={tmp_path}",
-                               "scenarios", "-rs")
+    result = project.runpytest(
+        "-p", "no:cacheprovider", f"--harness-repo={tmp_path}", "scenarios", "-rs"
+    )
     # no workflows: WF001 fails the readable case; the others skip, saying why
     result.assert_outcomes(failed=1, skipped=2)
     result.stdout.fnmatch_lines(["*SKIPPED*no GitHub Actions workflows in this repository*"])
 
 
 def test_broken_scenario_file_is_one_failing_item_and_the_rest_run(
-        project: pytest.Pytester) -> None:
+    project: pytest.Pytester,
+) -> None:
     (project.path / "scenarios" / "broken.scenario.yaml").write_text(BROKEN)
     result = project.runpytest(*repo_args("runs_on_forms"), "-rf")
     result.assert_outcomes(passed=3, failed=1)
@@ -123,8 +129,7 @@ def test_broken_scenario_file_is_one_failing_item_and_the_rest_run(
     assert "FAILED scenarios/broken.scenario.yaml" in output
 
 
-def test_broken_file_of_another_suite_does_not_fail_a_suite_run(
-        project: pytest.Pytester) -> None:
+def test_broken_file_of_another_suite_does_not_fail_a_suite_run(project: pytest.Pytester) -> None:
     (project.path / "scenarios" / "broken.scenario.yaml").write_text(BROKEN)
     result = project.runpytest(*repo_args("runs_on_forms"), "--suite", "workflows")
     result.assert_outcomes(passed=2)
@@ -134,7 +139,8 @@ def test_broken_file_of_another_suite_does_not_fail_a_suite_run(
 
 def test_yaml_error_in_a_scenario_file(project: pytest.Pytester) -> None:
     (project.path / "scenarios" / "broken.scenario.yaml").write_text(
-        "cases:\n  - name: a\n    check: workflows.readable\n    check: workflows.needs\n")
+        "cases:\n  - name: a\n    check: workflows.readable\n    check: workflows.needs\n"
+    )
     result = project.runpytest(*repo_args("runs_on_forms"))
     result.assert_outcomes(passed=3, failed=1)
     assert "scenarios/broken.scenario.yaml:4: duplicate key 'check'" in result.stdout.str()
@@ -143,8 +149,9 @@ def test_yaml_error_in_a_scenario_file(project: pytest.Pytester) -> None:
 def test_xdist_junit_properties_and_evidence(project: pytest.Pytester) -> None:
     junit = project.path / "junit.xml"
     evidence = project.path / "out" / "evidence.json"
-    result = project.runpytest_subprocess(*repo_args(), "-n", "2", f"--junitxml={junit}",
-                                          f"--evidence={evidence}")
+    result = project.runpytest_subprocess(
+        *repo_args(), "-n", "2", f"--junitxml={junit}", f"--evidence={evidence}"
+    )
     result.assert_outcomes(passed=2, failed=1)
     assert "2 workers" in result.stdout.str() or "gw1" in result.stdout.str()
 
@@ -161,9 +168,11 @@ def test_xdist_junit_properties_and_evidence(project: pytest.Pytester) -> None:
     errors = list(Draft202012Validator(SCHEMA).iter_errors(report))
     assert not errors, errors
     statuses = {(r["suite"], r["case"]): r["status"] for r in report["results"]}
-    assert statuses == {("workflows", "files-readable"): "passed",
-                        ("workflows", "needs-graph"): "failed",
-                        ("bootstrap", "workflow-owned-nix"): "passed"}
+    assert statuses == {
+        ("workflows", "files-readable"): "passed",
+        ("workflows", "needs-graph"): "failed",
+        ("bootstrap", "workflow-owned-nix"): "passed",
+    }
     assert report["summary"] == {"passed": 2, "failed": 1, "skipped": 0, "errors": 0}
     needs = next(r for r in report["results"] if r["case"] == "needs-graph")
     assert {f["rule"] for f in needs["findings"]} == {"WF003"}
@@ -175,8 +184,7 @@ def test_evidence_without_xdist_and_sessions_do_not_leak(project: pytest.Pyteste
     project.runpytest(*repo_args(), f"--evidence={first}").assert_outcomes(passed=2, failed=1)
     project.runpytest(*repo_args(), "--suite", "bootstrap", f"--evidence={second}")
     assert len(json.loads(first.read_text())["results"]) == 3
-    assert [r["case"] for r in json.loads(second.read_text())["results"]] == [
-        "workflow-owned-nix"]
+    assert [r["case"] for r in json.loads(second.read_text())["results"]] == ["workflow-owned-nix"]
 
 
 def test_bad_contract_fails_every_case_with_its_lines(project: pytest.Pytester) -> None:

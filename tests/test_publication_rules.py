@@ -35,36 +35,42 @@ def write_workflow(root: Path, name: str, text: str) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("script", "role"), [
-    ("nix flake check", "validate"),
-    ("nix --accept-flake-config flake check -L", "validate"),
-    ("nix develop --command nox -s validate", "validate"),
-    ("pipx run nox -s release_gate", "gate"),
-    ("python -m nox --session release_gate", "gate"),
-    ("flywheel-harness gate --evidence e.json", "gate"),
-    ("flywheel-harness check --repo .", "validate"),
-    ("python -m harness check", "validate"),
-    ("nix build .#checks.x86_64-linux.default", None),
-    ("nox -s tests", None),
-    ("echo nox -s release_gate", None),
-])
+@pytest.mark.parametrize(
+    ("script", "role"),
+    [
+        ("nix flake check", "validate"),
+        ("nix --accept-flake-config flake check -L", "validate"),
+        ("nix develop --command nox -s validate", "validate"),
+        ("pipx run nox -s release_gate", "gate"),
+        ("python -m nox --session release_gate", "gate"),
+        ("flywheel-harness gate --evidence e.json", "gate"),
+        ("flywheel-harness check --repo .", "validate"),
+        ("python -m harness check", "validate"),
+        ("nix build .#checks.x86_64-linux.default", None),
+        ("nox -s tests", None),
+        ("echo nox -s release_gate", None),
+    ],
+)
 def test_command_roles(script: str, role: str | None) -> None:
     roles = {command_role(c) for c in commands(script)} - {None}
     assert roles == ({role} if role else set())
 
 
 def test_conditions_three_valued() -> None:
-    failed = {"needs": {"a": {"result": "failure"}},
-              "__status__": {"success": False, "always": True, "failure": True,
-                             "cancelled": False}}
+    failed = {
+        "needs": {"a": {"result": "failure"}},
+        "__status__": {"success": False, "always": True, "failure": True, "cancelled": False},
+    }
     assert evaluate_condition("${{ always() }}", failed) is True
     assert evaluate_condition("!cancelled()", failed) is True
     # no status function: GitHub's implicit success() makes it false when a need failed
     assert evaluate_condition("github.ref == 'refs/heads/main'", failed) is False
     assert evaluate_condition("always() && needs.a.result == 'success'", failed) is False
     assert evaluate_condition("always() && github.ref == 'refs/heads/main'", failed) is MAYBE
-    pr = {"github": {"event_name": "pull_request"},
-          "__status__": {"success": True, "always": True, "failure": False, "cancelled": False}}
+    pr = {
+        "github": {"event_name": "pull_request"},
+        "__status__": {"success": True, "always": True, "failure": False, "cancelled": False},
+    }
     assert evaluate_condition("github.event_name == 'push' && unknown.x", pr) is False
     assert evaluate_condition("github.event_name != 'push' || unknown.x", pr) is True
     assert names_status_function("${{ !cancelled() && x }}")
@@ -81,8 +87,8 @@ def test_order_findings_in_bad_repository() -> None:
     out = run(check_order, BAD)
     assert summary(out) == [
         ("PUB001", ".github/workflows/publish-after-ci.yml", 13),  # ungated workflow_run
-        ("PUB001", ".github/workflows/release.yml", 24),           # always() without fail-first
-        ("PUB002", ".github/workflows/ci.yml", 29),                # no gate at all
+        ("PUB001", ".github/workflows/release.yml", 24),  # always() without fail-first
+        ("PUB002", ".github/workflows/ci.yml", 29),  # no gate at all
         ("PUB002", ".github/workflows/publish-after-ci.yml", 13),
         ("PUB002", ".github/workflows/release.yml", 24),
     ]
@@ -91,7 +97,10 @@ def test_order_findings_in_bad_repository() -> None:
 
 
 def test_fail_first_step_must_cover_cancelled_too(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "release.yml", """\
+    write_workflow(
+        tmp_path,
+        "release.yml",
+        """\
         on: {push: {tags: ["v*"]}}
         jobs:
           validate:
@@ -111,17 +120,24 @@ def test_fail_first_step_must_cover_cancelled_too(tmp_path: Path) -> None:
               - if: contains(needs.*.result, 'failure')
                 run: exit 1
               - uses: DeterminateSystems/flakehub-push@v5
-        """)
+        """,
+    )
     assert {f.rule for f in run(check_order, tmp_path).findings} == {"PUB001", "PUB002"}
     text = (tmp_path / ".github/workflows/release.yml").read_text()
-    (tmp_path / ".github/workflows/release.yml").write_text(text.replace(
-        "if: contains(needs.*.result, 'failure')",
-        "if: contains(needs.*.result, 'failure') || contains(needs.*.result, 'cancelled')"))
+    (tmp_path / ".github/workflows/release.yml").write_text(
+        text.replace(
+            "if: contains(needs.*.result, 'failure')",
+            "if: contains(needs.*.result, 'failure') || contains(needs.*.result, 'cancelled')",
+        )
+    )
     assert run(check_order, tmp_path).findings == []
 
 
 def test_publish_step_after_a_failing_step_in_script_form(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "release.yml", """\
+    write_workflow(
+        tmp_path,
+        "release.yml",
+        """\
         on: {push: {tags: ["v*"]}}
         jobs:
           validate:
@@ -148,32 +164,36 @@ def test_publish_step_after_a_failing_step_in_script_form(tmp_path: Path) -> Non
                     exit 1
                   fi
               - uses: DeterminateSystems/flakehub-push@v5
-        """)
+        """,
+    )
     assert run(check_order, tmp_path).findings == []
 
 
 def test_runtime_path_findings() -> None:
     out = run(check_not_runtime, BAD)
     assert summary(out) == [
-        ("PUB003", ".github/workflows/ci.yml", 7),    # installer with flakehub: true
-        ("PUB003", ".github/workflows/ci.yml", 10),   # flakehub-cache-action
-        ("PUB003", ".github/workflows/ci.yml", 16),   # nix run https://flakehub.com/f/...
-        ("PUB003", "flake.nix", 2),                   # input resolved from FlakeHub
+        ("PUB003", ".github/workflows/ci.yml", 7),  # installer with flakehub: true
+        ("PUB003", ".github/workflows/ci.yml", 10),  # flakehub-cache-action
+        ("PUB003", ".github/workflows/ci.yml", 16),  # nix run https://flakehub.com/f/...
+        ("PUB003", "flake.nix", 2),  # input resolved from FlakeHub
     ]
 
 
 def test_permissions_and_pull_request_reachability() -> None:
     out = run(check_permissions, BAD)
     assert summary(out) == [
-        ("PUB004", ".github/workflows/ci.yml", 2),                 # on: pull_request
-        ("PUB004", ".github/workflows/ci.yml", 25),                # permissions without id-token
-        ("PUB004", ".github/workflows/publish-after-ci.yml", 2),   # workflow_run of a PR run
+        ("PUB004", ".github/workflows/ci.yml", 2),  # on: pull_request
+        ("PUB004", ".github/workflows/ci.yml", 25),  # permissions without id-token
+        ("PUB004", ".github/workflows/publish-after-ci.yml", 2),  # workflow_run of a PR run
     ]
     assert all(f.severity is Severity.ERROR for f in out.findings)
 
 
 def test_unprovable_pull_request_exclusion_is_a_warning(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "ci.yml", """\
+    write_workflow(
+        tmp_path,
+        "ci.yml",
+        """\
         on: [push, pull_request]
         permissions: {id-token: write}
         jobs:
@@ -182,24 +202,32 @@ def test_unprovable_pull_request_exclusion_is_a_warning(tmp_path: Path) -> None:
             runs-on: tinyland-nix
             steps:
               - uses: DeterminateSystems/flakehub-push@v5
-        """)
+        """,
+    )
     out = run(check_permissions, tmp_path)
     assert [(f.rule, f.severity) for f in out.findings] == [("PUB004", Severity.WARNING)]
 
 
 def test_skip_without_publish_job(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "ci.yml", """\
+    write_workflow(
+        tmp_path,
+        "ci.yml",
+        """\
         on: push
         jobs:
           build: {runs-on: tinyland-nix, steps: [{run: echo hi}]}
-        """)
+        """,
+    )
     with pytest.raises(Skip, match="no FlakeHub publish job"):
         run(check_order, tmp_path)
     assert run(check_not_runtime, tmp_path).findings == []
 
 
 def test_publish_in_reusable_workflow_follows_the_callers_needs(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "publish.yml", """\
+    write_workflow(
+        tmp_path,
+        "publish.yml",
+        """\
         on:
           workflow_call: {}
         jobs:
@@ -209,8 +237,12 @@ def test_publish_in_reusable_workflow_follows_the_callers_needs(tmp_path: Path) 
             steps:
               - uses: DeterminateSystems/nix-installer-action@v16
               - uses: DeterminateSystems/flakehub-push@v5
-        """)
-    write_workflow(tmp_path, "release.yml", """\
+        """,
+    )
+    write_workflow(
+        tmp_path,
+        "release.yml",
+        """\
         on: {push: {tags: ["v*"]}}
         permissions: {id-token: write, contents: read}
         jobs:
@@ -226,7 +258,8 @@ def test_publish_in_reusable_workflow_follows_the_callers_needs(tmp_path: Path) 
           publish:
             needs: gate
             uses: ./.github/workflows/publish.yml
-        """)
+        """,
+    )
     assert run(check_order, tmp_path).findings == []
     assert run(check_permissions, tmp_path).findings == []
     release = tmp_path / ".github/workflows/release.yml"
@@ -239,7 +272,10 @@ def test_publish_in_reusable_workflow_follows_the_callers_needs(tmp_path: Path) 
 
 
 def test_a_caller_without_permissions_cannot_lend_id_token(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "publish.yml", """\
+    write_workflow(
+        tmp_path,
+        "publish.yml",
+        """\
         on:
           workflow_call: {}
         jobs:
@@ -249,24 +285,36 @@ def test_a_caller_without_permissions_cannot_lend_id_token(tmp_path: Path) -> No
             steps:
               - uses: DeterminateSystems/nix-installer-action@v16
               - uses: DeterminateSystems/flakehub-push@v5
-        """)
-    write_workflow(tmp_path, "release.yml", """\
+        """,
+    )
+    write_workflow(
+        tmp_path,
+        "release.yml",
+        """\
         on: {push: {tags: ["v*"]}}
         jobs:
           publish:
             uses: ./.github/workflows/publish.yml
-        """)
+        """,
+    )
     out = run(check_permissions, tmp_path)
     assert [(f.rule, f.file, f.line) for f in out.findings] == [
-        ("PUB004", ".github/workflows/release.yml", 3)]
+        ("PUB004", ".github/workflows/release.yml", 3)
+    ]
     release = tmp_path / ".github/workflows/release.yml"
-    release.write_text(release.read_text().replace(
-        "    uses:", "    permissions: {id-token: write, contents: read}\n    uses:"))
+    release.write_text(
+        release.read_text().replace(
+            "    uses:", "    permissions: {id-token: write, contents: read}\n    uses:"
+        )
+    )
     assert run(check_permissions, tmp_path).findings == []
 
 
 def test_runtime_flakehub_in_a_reusable_workflow_names_the_caller_first(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "build.yml", """\
+    write_workflow(
+        tmp_path,
+        "build.yml",
+        """\
         on: {workflow_call: {}}
         jobs:
           build:
@@ -274,13 +322,19 @@ def test_runtime_flakehub_in_a_reusable_workflow_names_the_caller_first(tmp_path
             steps:
               - uses: DeterminateSystems/nix-installer-action@v16
               - uses: DeterminateSystems/flakehub-cache-action@v1
-        """)
-    write_workflow(tmp_path, "ci.yml", """\
+        """,
+    )
+    write_workflow(
+        tmp_path,
+        "ci.yml",
+        """\
         on: push
         jobs:
           call:
             uses: ./.github/workflows/build.yml
-        """)
+        """,
+    )
     out = run(check_not_runtime, tmp_path)
     assert [(f.rule, f.job, f.file, f.step) for f in out.findings] == [
-        ("PUB003", "call/build", ".github/workflows/build.yml", 2)]
+        ("PUB003", "call/build", ".github/workflows/build.yml", 2)
+    ]

@@ -7,21 +7,24 @@ import pytest
 from harness.quantity import format_bytes, parse_quantity
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("512Mi", 512 * 2**20),
-    ("8Gi", 8 * 2**30),
-    ("1.5G", 1_500_000_000),
-    ("1.5Gi", 3 * 2**29),
-    ("128974848", 128974848),
-    ("129e6", 129_000_000),
-    ("100k", 100_000),
-    ("1Ki", 1024),
-    ("2Ti", 2 * 2**40),
-    (" 4Gi ", 4 * 2**30),
-    (".5Gi", 2**29),
-    (1024, 1024),
-    (2.5, 2),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("512Mi", 512 * 2**20),
+        ("8Gi", 8 * 2**30),
+        ("1.5G", 1_500_000_000),
+        ("1.5Gi", 3 * 2**29),
+        ("128974848", 128974848),
+        ("129e6", 129_000_000),
+        ("100k", 100_000),
+        ("1Ki", 1024),
+        ("2Ti", 2 * 2**40),
+        (" 4Gi ", 4 * 2**30),
+        (".5Gi", 2**29),
+        (1024, 1024),
+        (2.5, 2),
+    ],
+)
 def test_parses(text: str | int | float, expected: int) -> None:
     assert parse_quantity(text) == expected
 
@@ -46,8 +49,14 @@ def test_error_names_the_value_and_an_example() -> None:
     assert "8Gi" in str(info.value)
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (512, "512B"), (1536, "1.5Ki"), (8 * 2**30, "8.0Gi"), (3 * 2**50, "3.0Pi"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (512, "512B"),
+        (1536, "1.5Ki"),
+        (8 * 2**30, "8.0Gi"),
+        (3 * 2**50, "3.0Pi"),
+    ],
+)
 def test_format_bytes(value: int, text: str) -> None:
     assert format_bytes(value) == text

@@ -28,7 +28,8 @@ def test_the_readme_stays_a_front_door() -> None:
 def test_the_rule_page_is_the_generated_catalogue() -> None:
     assert doc("rules.md") == catalogue_markdown(all_rules()), (
         "docs/rules.md is out of date: run "
-        "`flywheel-harness rules --format markdown > docs/rules.md`")
+        "`flywheel-harness rules --format markdown > docs/rules.md`"
+    )
 
 
 def test_every_rule_is_documented() -> None:
@@ -39,8 +40,11 @@ def test_every_rule_is_documented() -> None:
 
 def test_every_command_is_documented_with_its_help() -> None:
     cli = doc("cli.md")
-    missing = [name for name, (_, help_text) in COMMANDS.items()
-               if f"| `flywheel-harness {name}` | {help_text} |" not in cli]
+    missing = [
+        name
+        for name, (_, help_text) in COMMANDS.items()
+        if f"| `flywheel-harness {name}` | {help_text} |" not in cli
+    ]
     assert missing == [], "add a row `| `flywheel-harness NAME` | HELP | link |` to docs/cli.md"
 
 
@@ -77,9 +81,25 @@ def test_relative_links_point_at_files() -> None:
 
 def test_the_tour_shows_what_the_example_really_reports() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "check", "--repo", str(DOCS / "example"),
-         "--suite", "placement", "--suite", "bootstrap", "--format", "json"],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(DOCS / "example"),
+            "--suite",
+            "placement",
+            "--suite",
+            "bootstrap",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     rules = {f["rule"] for r in report["results"] for f in r["findings"]}

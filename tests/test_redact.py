@@ -14,25 +14,49 @@ from tests.helpers.paths import ROOT
 
 
 def test_scrub_removes_user_info_only() -> None:
-    assert scrub_credentials("GET http://ci:s3cret@cache:8080/main failed") == \
-        "GET http://cache:8080/main failed"
-    assert scrub_credentials("grpcs://token@bazel:9092 and user@example.org") == \
-        "grpcs://bazel:9092 and user@example.org"
+    assert (
+        scrub_credentials("GET http://ci:s3cret@cache:8080/main failed")
+        == "GET http://cache:8080/main failed"
+    )
+    assert (
+        scrub_credentials("grpcs://token@bazel:9092 and user@example.org")
+        == "grpcs://bazel:9092 and user@example.org"
+    )
     assert scrub_credentials("no url here") == "no url here"
 
 
 def test_attic_url_credentials_do_not_reach_the_report(tmp_path: Path) -> None:
     suite = tmp_path / "scenarios" / "caches.scenario.yaml"
     suite.parent.mkdir()
-    suite.write_text("cases:\n  - name: attic-reachable\n    check: attic.reachable\n"
-                     "  - name: attic-hit-ratio\n    check: attic.hit_ratio\n")
+    suite.write_text(
+        "cases:\n  - name: attic-reachable\n    check: attic.reachable\n"
+        "  - name: attic-hit-ratio\n    check: attic.hit_ratio\n"
+    )
     url = refused_url().replace("http://", "http://ci:pa55word-7f3a@")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(tmp_path),
-                           "--scenarios", str(suite.parent), "--attic-url", url,
-                           "--format", "json", "--require-live"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(tmp_path),
+            "--scenarios",
+            str(suite.parent),
+            "--attic-url",
+            url,
+            "--format",
+            "json",
+            "--require-live",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     report = json.loads(done.stdout)
     assert {r["case"] for r in report["results"]} == {"attic-reachable", "attic-hit-ratio"}
     assert all(r["status"] == "failed" for r in report["results"])  # live, and unreachable

@@ -27,17 +27,20 @@ def _emitted_ids(module_name: str) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Rule":
             declared |= {id(sub) for sub in ast.walk(node)}
-    return {node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and id(node) not in declared}
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in declared
+    }
 
 
 def test_every_rule_is_reported_by_the_module_the_catalogue_names() -> None:
     rules = all_rules()
     assert {r.id for r in rules} == {r for spec in reg.REGISTRY for r in spec.rules}
     for rule in rules:
-        assert rule.id in _emitted_ids(rule.module), f"{rule.id} is not reported in " \
-                                                     f"{rule.module}"
+        assert rule.id in _emitted_ids(rule.module), f"{rule.id} is not reported in {rule.module}"
 
 
 def test_mem002_lives_where_its_judgement_is() -> None:
@@ -53,7 +56,8 @@ def test_every_registration_resolves_to_a_function_and_a_known_suite() -> None:
 
 
 def test_a_rule_registered_without_its_text_is_a_catalogue_error(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     broken = dataclasses.replace(reg.CHECKS["workflows.needs"], rules=("WF003", "WF999"))
     monkeypatch.setattr(reg, "REGISTRY", (*reg.REGISTRY, broken))
     with pytest.raises(CatalogueError, match=r"WF999: registered for harness\.checks\.workflows"):
@@ -79,37 +83,47 @@ def _write(tmp_path: Path, cases: str) -> Path:
 
 
 def test_a_params_typo_is_an_error_at_its_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "  - name: y\n    check: attic.hit_ratio\n    params:\n"
-                            "      http_timeout: 5\n      min_hit_ration: 0.5\n")
+    path = _write(
+        tmp_path,
+        "  - name: y\n    check: attic.hit_ratio\n    params:\n"
+        "      http_timeout: 5\n      min_hit_ration: 0.5\n",
+    )
     with pytest.raises(HarnessInputError) as info:
         load_suite(path, "scenarios/x.scenario.yaml")
     message = str(info.value)
-    assert message.startswith("scenarios/x.scenario.yaml:7: case 'y': unknown param "
-                              "'min_hit_ration' (known: ")
+    assert message.startswith(
+        "scenarios/x.scenario.yaml:7: case 'y': unknown param 'min_hit_ration' (known: "
+    )
     assert "min_hit_ratio" in message
 
 
 def test_params_of_the_wrong_type_and_range_name_each_param(tmp_path: Path) -> None:
-    path = _write(tmp_path, "  - name: z\n    check: bazel.outage_tolerance\n    params:\n"
-                            "      modes: [flood]\n      remote_retries: -1\n"
-                            "  - name: w\n    check: workflows.needs\n    params: {x: 1}\n")
+    path = _write(
+        tmp_path,
+        "  - name: z\n    check: bazel.outage_tolerance\n    params:\n"
+        "      modes: [flood]\n      remote_retries: -1\n"
+        "  - name: w\n    check: workflows.needs\n    params: {x: 1}\n",
+    )
     with pytest.raises(HarnessInputError) as info:
         load_suite(path, "s.yaml")
     assert [str(p) for p in info.value.problems] == [
-        "s.yaml:6: case 'z': param 'modes.0': 'flood' is not one of "
-        "['refuse', 'http500', 'hang']",
+        "s.yaml:6: case 'z': param 'modes.0': 'flood' is not one of ['refuse', 'http500', 'hang']",
         "s.yaml:7: case 'z': param 'remote_retries': -1 is less than the minimum of 0",
         "s.yaml:10: case 'w': unknown param 'x' (known: none)",
     ]
 
 
 def test_loading_a_scenario_imports_no_check_module(tmp_path: Path) -> None:
-    path = _write(tmp_path, "  - name: y\n    check: attic.hit_ratio\n"
-                            "    params: {min_hit_ratio: 0.5}\n")
-    code = ("import sys; from harness.scenario import load_suite; "
-            f"load_suite(__import__('pathlib').Path({str(path)!r})); "
-            "print(sorted(m for m in sys.modules if m.startswith('harness.checks.')"
-            " or m == 'jsonschema'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    path = _write(
+        tmp_path, "  - name: y\n    check: attic.hit_ratio\n    params: {min_hit_ratio: 0.5}\n"
+    )
+    code = (
+        "import sys; from harness.scenario import load_suite; "
+        f"load_suite(__import__('pathlib').Path({str(path)!r})); "
+        "print(sorted(m for m in sys.modules if m.startswith('harness.checks.')"
+        " or m == 'jsonschema'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == "['harness.checks.api', 'harness.checks.registry']"

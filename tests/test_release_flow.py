@@ -40,11 +40,28 @@ def _uses(node: Any) -> list[str]:
 
 
 def test_own_workflows_pass_the_harness_rules(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "--repo", str(ROOT), "--suite", "workflows", "--suite", "placement",
-                 "--suite", "bootstrap", "--format", "json"])
+    code = main(
+        [
+            "check",
+            "--repo",
+            str(ROOT),
+            "--suite",
+            "workflows",
+            "--suite",
+            "placement",
+            "--suite",
+            "bootstrap",
+            "--format",
+            "json",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
-    errors = [f for r in report["results"] for f in r["findings"]
-              if f["severity"] == "error" and not f.get("suppressed")]
+    errors = [
+        f
+        for r in report["results"]
+        for f in r["findings"]
+        if f["severity"] == "error" and not f.get("suppressed")
+    ]
     assert errors == []
     assert code == 0
     statuses = {r["case"]: r["status"] for r in report["results"]}
@@ -61,9 +78,13 @@ def test_every_action_is_pinned_by_commit_sha() -> None:
     assert remote, "the workflows use actions"
     assert [u for u in remote if not SHA_PIN.match(u)] == []
     names = {u.split("@")[0] for u in remote}
-    assert {"actions/checkout", "actions/upload-artifact", "actions/download-artifact",
-            "DeterminateSystems/nix-installer-action",
-            "DeterminateSystems/flakehub-push"} <= names
+    assert {
+        "actions/checkout",
+        "actions/upload-artifact",
+        "actions/download-artifact",
+        "DeterminateSystems/nix-installer-action",
+        "DeterminateSystems/flakehub-push",
+    } <= names
 
 
 def test_only_the_publish_job_may_request_an_oidc_token() -> None:
@@ -114,19 +135,22 @@ def test_graph_of_this_repository_has_a_complete_release_path() -> None:
     assert dot.startswith("digraph jobs {") and "-> " in dot
 
 
-def test_graph_certainty_and_did_you_mean(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_graph_certainty_and_did_you_mean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "ci.yml").write_text(
         "on: push\njobs:\n"
         "  typo:\n    runs-on: tinyland-nix-hevy\n    steps:\n      - run: echo\n"
-        "  mixed:\n    runs-on: [tinyland-nix, \"${{ vars.EXTRA }}\"]\n"
+        '  mixed:\n    runs-on: [tinyland-nix, "${{ vars.EXTRA }}"]\n'
         "    steps:\n      - run: echo\n"
         "  unknown:\n    runs-on: ${{ vars.LANE }}\n    steps:\n      - run: echo\n"
         "  build:\n    runs-on: tinyland-nix\n    needs: typo\n    steps:\n"
         "      - uses: DeterminateSystems/nix-installer-action@main\n"
-        "      - run: nix build\n", encoding="utf-8")
+        "      - run: nix build\n",
+        encoding="utf-8",
+    )
     assert main(["graph", "--repo", str(tmp_path)]) == 0
     data = json.loads(capsys.readouterr().out)
     jobs = {j["id"]: j for j in data["jobs"]}
@@ -153,13 +177,21 @@ def test_matrix_maps_suites_to_lanes(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert lanes["workflows"] == "tinyland-nix"
     assert lanes["bootstrap"] == "tinyland-nix"
     contract = tmp_path / "fleet.yaml"
-    contract.write_text(BUNDLED_CONTRACT.read_text(encoding="utf-8").replace(
-        "heavy_lane: tinyland-nix-heavy", "heavy_lane: tinyland-nix-kvm"), encoding="utf-8")
-    assert main(["matrix", "--repo", str(tmp_path), "--suite", "memory",
-                 "--suite", "workflows"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"include": [
-        {"suite": "memory", "lane": "tinyland-nix-kvm"},
-        {"suite": "workflows", "lane": "tinyland-nix"}]}
+    contract.write_text(
+        BUNDLED_CONTRACT.read_text(encoding="utf-8").replace(
+            "heavy_lane: tinyland-nix-heavy", "heavy_lane: tinyland-nix-kvm"
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        main(["matrix", "--repo", str(tmp_path), "--suite", "memory", "--suite", "workflows"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out) == {
+        "include": [
+            {"suite": "memory", "lane": "tinyland-nix-kvm"},
+            {"suite": "workflows", "lane": "tinyland-nix"},
+        ]
+    }
 
 
 _OUTPUTS_EXPR = """
@@ -188,13 +220,19 @@ in {{
 def test_flake_parses_and_declares_its_outputs(tmp_path: Path) -> None:
     tool = require_tool("nix-instantiate")
     flake = ROOT / "flake.nix"
-    parsed = subprocess.run([tool, "--parse", str(flake)], capture_output=True, text=True,
-                            timeout=60, check=False)
+    parsed = subprocess.run(
+        [tool, "--parse", str(flake)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert parsed.returncode == 0, parsed.stderr
     expr = tmp_path / "outputs.nix"
     expr.write_text(_OUTPUTS_EXPR.format(flake=flake), encoding="utf-8")
-    done = subprocess.run([tool, "--eval", "--strict", "--json", str(expr)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [tool, "--eval", "--strict", "--json", str(expr)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["outputs"] == ["apps", "checks", "devShells", "packages"]
@@ -212,6 +250,11 @@ def test_actionlint_when_available() -> None:
     tool = shutil.which("actionlint")
     if tool is None:
         pytest.skip("actionlint is not installed")
-    done = subprocess.run([tool, str(WORKFLOWS / "ci.yml"), str(WORKFLOWS / "release.yml")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [tool, str(WORKFLOWS / "ci.yml"), str(WORKFLOWS / "release.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

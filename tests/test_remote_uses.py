@@ -48,28 +48,41 @@ INSTALL_NIX = """\
       steps:
         - uses: DeterminateSystems/nix-installer-action@v16
     """
-TEMPLATES = {".github/workflows/spoke-ci.yml": SPOKE,
-             ".github/actions/setup-nix/action.yml": SETUP_NIX,
-             ".github/actions/install-nix/action.yml": INSTALL_NIX}
+TEMPLATES = {
+    ".github/workflows/spoke-ci.yml": SPOKE,
+    ".github/actions/setup-nix/action.yml": SETUP_NIX,
+    ".github/actions/install-nix/action.yml": INSTALL_NIX,
+}
 
 
 def caller(root: Path, uses: str, extra: dict[str, str] | None = None) -> Path:
     """A downstream repository whose whole CI is one remote reusable workflow."""
-    return git_repo(root, {".github/workflows/ci.yml": f"""\
+    return git_repo(
+        root,
+        {
+            ".github/workflows/ci.yml": f"""\
         on: [push]
         jobs:
           ci:
             uses: {uses}
-        """, **(extra or {})}, origin="https://github.com/octo/caller.git")
+        """,
+            **(extra or {}),
+        },
+        origin="https://github.com/octo/caller.git",
+    )
 
 
 @pytest.fixture
 def templates(tmp_path: Path) -> Path:
     """The templates repository: v1 installs unconditionally, main detects-or-installs."""
-    root = git_repo(tmp_path / "templates", {
-        **TEMPLATES,
-        ".github/actions/setup-nix/action.yml": INSTALL_NIX,
-    }, origin="git@github.com:octo/templates.git")
+    root = git_repo(
+        tmp_path / "templates",
+        {
+            **TEMPLATES,
+            ".github/actions/setup-nix/action.yml": INSTALL_NIX,
+        },
+        origin="git@github.com:octo/templates.git",
+    )
     git(root, "tag", "v1")
     commit(root, {".github/actions/setup-nix/action.yml": SETUP_NIX}, "detect or install")
     return root
@@ -98,36 +111,49 @@ def sources_of(repo: Path, **options: object) -> list[dict[str, object]]:
 def test_references_parse() -> None:
     ref = parse_uses("octo/templates/.github/actions/setup-nix@v3")
     assert ref is not None and (ref.name, ref.path, ref.ref) == (
-        "octo/templates", ".github/actions/setup-nix", "v3")
+        "octo/templates",
+        ".github/actions/setup-nix",
+        "v3",
+    )
     assert parse_uses("octo/action@v1").path == ""  # type: ignore[union-attr]
     for bad in ("./local", "docker://alpine:3", "octo@v1", "octo/x/../y@v1", None, "o/r"):
         assert parse_uses(bad) is None
 
 
 def test_caller_is_checked_at_the_pinned_sha_through_a_local_clone(
-        tmp_path: Path, templates: Path) -> None:
+    tmp_path: Path, templates: Path
+) -> None:
     old = git(templates, "rev-parse", "v1")
     repo = caller(tmp_path / "caller", f"octo/templates/.github/workflows/spoke-ci.yml@{old}")
     source = (("octo/templates", templates),)
     # at v1's SHA setup-nix installs unconditionally: nothing to find
     assert run(repo, "bootstrap.workflow_owned_nix", uses_sources=source).findings == []
     assert sources_of(repo, uses_sources=source) == [
-        {"uses": f"octo/templates/.github/workflows/spoke-ci.yml@{old}",
-         "resolved_commit": old, "from": "dir"},
-        {"uses": "octo/templates/.github/actions/setup-nix/action.yml@v1",
-         "resolved_commit": old, "from": "dir"}]
+        {
+            "uses": f"octo/templates/.github/workflows/spoke-ci.yml@{old}",
+            "resolved_commit": old,
+            "from": "dir",
+        },
+        {
+            "uses": "octo/templates/.github/actions/setup-nix/action.yml@v1",
+            "resolved_commit": old,
+            "from": "dir",
+        },
+    ]
     # the tag moves to the detect-or-install commit: the same caller now gets BOOT002
     git(templates, "tag", "-f", "v1", "main")
     found = run(repo, "bootstrap.workflow_owned_nix", uses_sources=source).findings
     assert [(f.rule, f.severity.value, f.file, f.job) for f in found] == [
-        ("BOOT002", "error", f"octo/templates/.github/workflows/spoke-ci.yml@{old}", "ci/build")]
+        ("BOOT002", "error", f"octo/templates/.github/workflows/spoke-ci.yml@{old}", "ci/build")
+    ]
     assert "`octo/templates/.github/actions/setup-nix@v1`" in found[0].message
     assert "`if: steps.detect.outputs.installed != 'true'`" in found[0].message
     assert "octo/templates/.github/actions/setup-nix/action.yml@v1:8" in found[0].message
 
 
 def test_templates_repository_resolves_its_own_actions_from_itself(templates: Path) -> None:
-    write_self = {".github/workflows/self.yml": """\
+    write_self = {
+        ".github/workflows/self.yml": """\
         on: [push]
         jobs:
           check:
@@ -135,20 +161,26 @@ def test_templates_repository_resolves_its_own_actions_from_itself(templates: Pa
             steps:
               - uses: octo/templates/.github/actions/install-nix@v1
               - run: nix flake check
-        """}
+        """
+    }
     commit(templates, write_self, "self check")
     git(templates, "tag", "-f", "v1")
     result = run(templates, "bootstrap.workflow_owned_nix")
     assert [f for f in result.findings if f.file == ".github/workflows/self.yml"] == []
     sources = sources_of(templates)
-    assert {"uses": "octo/templates/.github/actions/install-nix/action.yml@v1",
-            "resolved_commit": git(templates, "rev-parse", "HEAD"), "from": "self"} in sources
+    assert {
+        "uses": "octo/templates/.github/actions/install-nix/action.yml@v1",
+        "resolved_commit": git(templates, "rev-parse", "HEAD"),
+        "from": "self",
+    } in sources
 
 
-def test_a_ref_missing_from_the_clone_reads_the_working_tree_with_a_note(
-        templates: Path) -> None:
+def test_a_ref_missing_from_the_clone_reads_the_working_tree_with_a_note(templates: Path) -> None:
     repo = templates
-    commit(repo, {".github/workflows/self.yml": """\
+    commit(
+        repo,
+        {
+            ".github/workflows/self.yml": """\
         on: [push]
         jobs:
           check:
@@ -156,7 +188,10 @@ def test_a_ref_missing_from_the_clone_reads_the_working_tree_with_a_note(
             steps:
               - uses: octo/templates/.github/actions/install-nix@v9
               - run: nix flake check
-        """}, "self check at a tag not fetched")
+        """
+        },
+        "self check at a tag not fetched",
+    )
     assert run(repo, "bootstrap.workflow_owned_nix").findings == []
     entry = next(s for s in sources_of(repo) if "install-nix" in str(s["uses"]))
     assert entry["from"] == "self" and entry["resolved_commit"] is None
@@ -181,20 +216,23 @@ def test_offline_without_a_source_is_wf004(tmp_path: Path) -> None:
     repo = caller(tmp_path / "caller", "octo/templates/.github/workflows/spoke-ci.yml@v1")
     result = run(repo, "workflows.remote_uses", offline=True)
     assert [(f.rule, f.severity.value, f.file, f.line) for f in result.findings] == [
-        ("WF004", "warning", ".github/workflows/ci.yml", 4)]
+        ("WF004", "warning", ".github/workflows/ci.yml", 4)
+    ]
     assert "offline" in result.findings[0].message
     assert result.status.value == "passed"
 
 
 def test_nested_remote_calls_and_workspace_actions(tmp_path: Path) -> None:
-    inner = git_repo(tmp_path / "inner", {
-        ".github/workflows/inner.yml": """\
+    inner = git_repo(
+        tmp_path / "inner",
+        {
+            ".github/workflows/inner.yml": """\
             on: workflow_call
             jobs:
               deep:
                 uses: ./.github/workflows/leaf.yml
             """,
-        ".github/workflows/leaf.yml": """\
+            ".github/workflows/leaf.yml": """\
             on: workflow_call
             jobs:
               leaf:
@@ -202,35 +240,58 @@ def test_nested_remote_calls_and_workspace_actions(tmp_path: Path) -> None:
                 steps:
                   - uses: ./.github/actions/local-nix
                   - run: nix build
-            """})
+            """,
+        },
+    )
     git(inner, "tag", "v2")
-    outer = git_repo(tmp_path / "outer", {".github/workflows/outer.yml": """\
+    outer = git_repo(
+        tmp_path / "outer",
+        {
+            ".github/workflows/outer.yml": """\
         on: workflow_call
         jobs:
           mid:
             uses: octo/inner/.github/workflows/inner.yml@v2
-        """})
+        """
+        },
+    )
     # the `./` action of the called workflow is the caller's: it does not install Nix
-    repo = caller(tmp_path / "caller", "octo/outer/.github/workflows/outer.yml@main", {
-        ".github/actions/local-nix/action.yml": "runs: {using: composite, steps: "
-                                                 "[{shell: bash, run: echo no install}]}\n"})
+    repo = caller(
+        tmp_path / "caller",
+        "octo/outer/.github/workflows/outer.yml@main",
+        {
+            ".github/actions/local-nix/action.yml": "runs: {using: composite, steps: "
+            "[{shell: bash, run: echo no install}]}\n"
+        },
+    )
     sources = (("octo/inner", inner), ("octo/outer", outer))
     found = run(repo, "bootstrap.workflow_owned_nix", uses_sources=sources).findings
     assert [(f.rule, f.file, f.job) for f in found] == [
-        ("BOOT001", "octo/inner/.github/workflows/leaf.yml@v2", "ci/mid/deep/leaf")]
+        ("BOOT001", "octo/inner/.github/workflows/leaf.yml@v2", "ci/mid/deep/leaf")
+    ]
 
 
 def test_call_cycles_across_repositories_end_with_wf003(tmp_path: Path) -> None:
-    a = git_repo(tmp_path / "a", {".github/workflows/a.yml": """\
+    a = git_repo(
+        tmp_path / "a",
+        {
+            ".github/workflows/a.yml": """\
         on: workflow_call
         jobs:
           to-b: {uses: octo/b/.github/workflows/b.yml@main}
-        """})
-    b = git_repo(tmp_path / "b", {".github/workflows/b.yml": """\
+        """
+        },
+    )
+    b = git_repo(
+        tmp_path / "b",
+        {
+            ".github/workflows/b.yml": """\
         on: workflow_call
         jobs:
           to-a: {uses: octo/a/.github/workflows/a.yml@main}
-        """})
+        """
+        },
+    )
     repo = caller(tmp_path / "caller", "octo/a/.github/workflows/a.yml@main")
     found = run(repo, "workflows.needs", uses_sources=(("octo/a", a), ("octo/b", b))).findings
     assert [(f.rule, f.file) for f in found] == [("WF003", "octo/b/.github/workflows/b.yml@main")]
@@ -238,11 +299,15 @@ def test_call_cycles_across_repositories_end_with_wf003(tmp_path: Path) -> None:
 
 
 def test_nesting_beyond_ten_levels_is_wf003(tmp_path: Path) -> None:
-    files = {f".github/workflows/l{i}.yml":
-             f"on: workflow_call\njobs:\n  j{i}: {{uses: ./.github/workflows/l{i + 1}.yml}}\n"
-             for i in range(1, 12)}
-    files[".github/workflows/l12.yml"] = ("on: workflow_call\njobs:\n  end: {runs-on: x, "
-                                          "steps: [{run: echo}]}\n")
+    files = {
+        f".github/workflows/l{i}.yml": (
+            f"on: workflow_call\njobs:\n  j{i}: {{uses: ./.github/workflows/l{i + 1}.yml}}\n"
+        )
+        for i in range(1, 12)
+    }
+    files[".github/workflows/l12.yml"] = (
+        "on: workflow_call\njobs:\n  end: {runs-on: x, steps: [{run: echo}]}\n"
+    )
     deep = git_repo(tmp_path / "deep", files)
     repo = caller(tmp_path / "caller", "octo/deep/.github/workflows/l1.yml@main")
     found = run(repo, "workflows.needs", uses_sources=(("octo/deep", deep),)).findings
@@ -251,11 +316,18 @@ def test_nesting_beyond_ten_levels_is_wf003(tmp_path: Path) -> None:
 
 
 def test_javascript_and_docker_actions_are_read_for_runs_using(tmp_path: Path) -> None:
-    tools = git_repo(tmp_path / "tools", {
-        "node/action.yml": "name: n\nruns: {using: node20, main: index.js}\n",
-        "box/action.yml": "name: d\nruns: {using: docker, image: Dockerfile}\n"})
-    repo = caller(tmp_path / "caller", "octo/none/.github/workflows/x.yml@v1", {
-        ".github/workflows/steps.yml": """\
+    tools = git_repo(
+        tmp_path / "tools",
+        {
+            "node/action.yml": "name: n\nruns: {using: node20, main: index.js}\n",
+            "box/action.yml": "name: d\nruns: {using: docker, image: Dockerfile}\n",
+        },
+    )
+    repo = caller(
+        tmp_path / "caller",
+        "octo/none/.github/workflows/x.yml@v1",
+        {
+            ".github/workflows/steps.yml": """\
             on: [push]
             jobs:
               j:
@@ -263,7 +335,9 @@ def test_javascript_and_docker_actions_are_read_for_runs_using(tmp_path: Path) -
                 steps:
                   - uses: octo/tools/node@main
                   - uses: octo/tools/box@main
-            """})
+            """
+        },
+    )
     ctx = make_context(repo, None, Options(uses_sources=(("octo/tools", tools),), offline=True))
     actions = ctx.workflows.actions
     assert actions["octo/tools/node@main"].using == "node20"  # type: ignore[union-attr]
@@ -272,15 +346,22 @@ def test_javascript_and_docker_actions_are_read_for_runs_using(tmp_path: Path) -
 
 def test_one_finding_per_place_with_callers(tmp_path: Path, templates: Path) -> None:
     git(templates, "tag", "-f", "v1", "main")
-    repo = caller(tmp_path / "caller", "octo/templates/.github/workflows/spoke-ci.yml@v1", {
-        f".github/workflows/{name}.yml": f"""\
+    repo = caller(
+        tmp_path / "caller",
+        "octo/templates/.github/workflows/spoke-ci.yml@v1",
+        {
+            f".github/workflows/{name}.yml": f"""\
             on: [push]
             jobs:
               {name}:
                 uses: octo/templates/.github/workflows/spoke-ci.yml@v1
-            """ for name in ("two", "three")})
-    result = run(repo, "bootstrap.workflow_owned_nix",
-                 uses_sources=(("octo/templates", templates),))
+            """
+            for name in ("two", "three")
+        },
+    )
+    result = run(
+        repo, "bootstrap.workflow_owned_nix", uses_sources=(("octo/templates", templates),)
+    )
     assert len(result.findings) == 1
     assert result.findings[0].callers == ["ci/build", "three/build", "two/build"]
     assert result.findings[0].to_json()["callers"] == ["ci/build", "three/build", "two/build"]
@@ -289,10 +370,12 @@ def test_one_finding_per_place_with_callers(tmp_path: Path, templates: Path) -> 
 # -- the contents API, the cache and the resolver ---------------------------------------
 
 
-def api_resolver(tmp_path: Path, url: str, *, ttl: float = 3600.0,
-                 token: str | None = None) -> UsesResolver:
-    return UsesResolver([], UsesCache(tmp_path / "cache", ttl),
-                        ContentsApi(url, token=token), offline=False)
+def api_resolver(
+    tmp_path: Path, url: str, *, ttl: float = 3600.0, token: str | None = None
+) -> UsesResolver:
+    return UsesResolver(
+        [], UsesCache(tmp_path / "cache", ttl), ContentsApi(url, token=token), offline=False
+    )
 
 
 @pytest.mark.parametrize("json_answers", [False, True])
@@ -309,15 +392,21 @@ def test_api_raw_and_base64_json(tmp_path: Path, json_answers: bool) -> None:
         assert api.authorizations[0] == "Bearer s3cret-token"
         # a second resolver (a second run) is served by the cache: no request at all
         before = len(api.requests)
-        again = api_resolver(tmp_path, api.url).resolve(
-            parse_uses("octo/t/.github/workflows/x.yml@v1"))  # type: ignore[arg-type]
+        ref = parse_uses("octo/t/.github/workflows/x.yml@v1")
+        assert ref is not None
+        again = api_resolver(tmp_path, api.url).resolve(ref)
         assert isinstance(again, Resolved) and again.origin == "cache" and again.commit == sha
         assert len(api.requests) == before
 
 
-@pytest.mark.parametrize(("status", "kind", "words"), [
-    (404, "not-found", "HTTP 404"), (401, "unauthorized", "HTTP 401"),
-    (403, "rate-limited", "rate limit exhausted until 2030-03-17 17:46:40 UTC")])
+@pytest.mark.parametrize(
+    ("status", "kind", "words"),
+    [
+        (404, "not-found", "HTTP 404"),
+        (401, "unauthorized", "HTTP 401"),
+        (403, "rate-limited", "rate limit exhausted until 2030-03-17 17:46:40 UTC"),
+    ],
+)
 def test_api_failures_are_named(tmp_path: Path, status: int, kind: str, words: str) -> None:
     with contents_api() as api:
         if status != 404:
@@ -351,9 +440,11 @@ def test_caller_checked_through_the_api(tmp_path: Path, monkeypatch: pytest.Monk
     repo = caller(tmp_path / "caller", f"octo/templates/.github/workflows/spoke-ci.yml@{sha}")
     with contents_api() as api:
         api.files[("octo/templates", ".github/workflows/spoke-ci.yml", sha)] = SPOKE.replace(
-            "\n    ", "\n")[4:]
-        api.files[("octo/templates", ".github/actions/setup-nix/action.yml", "v1")] = \
+            "\n    ", "\n"
+        )[4:]
+        api.files[("octo/templates", ".github/actions/setup-nix/action.yml", "v1")] = (
             SETUP_NIX.replace("\n    ", "\n")[4:]
+        )
         first = run(repo, "bootstrap.workflow_owned_nix", github_api=api.url)
         count = len(api.requests)
         second = run(repo, "bootstrap.workflow_owned_nix", github_api=api.url, offline=True)
@@ -361,8 +452,9 @@ def test_caller_checked_through_the_api(tmp_path: Path, monkeypatch: pytest.Monk
     assert [f.rule for f in first.findings] == [f.rule for f in second.findings] == ["BOOT002"]
 
 
-def test_local_source_reads_tags_and_remote_tracking_branches(tmp_path: Path,
-                                                            templates: Path) -> None:
+def test_local_source_reads_tags_and_remote_tracking_branches(
+    tmp_path: Path, templates: Path
+) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(templates), str(clone))
     git(templates, "checkout", "-q", "-b", "feature")
@@ -405,19 +497,49 @@ def test_cli_token_never_printed_and_bad_flags_are_input_errors(tmp_path: Path) 
     env = dict(os.environ, PYTHONPATH=str(ROOT), GITHUB_TOKEN="ghp_s3cretvalue")
     with contents_api() as api:
         api.status = 401
-        done = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(repo),
-                               "--suite", "workflows", "--github-api", api.url,
-                               "--format", "json"],
-                              capture_output=True, text=True, env=env, timeout=120, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "harness",
+                "check",
+                "--repo",
+                str(repo),
+                "--suite",
+                "workflows",
+                "--github-api",
+                api.url,
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert api.authorizations == ["Bearer ghp_s3cretvalue"]
     assert done.returncode == 0
     assert "HTTP 401" in done.stdout and "s3cret" not in done.stdout + done.stderr
-    bad = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(repo),
-                          "--uses-source", "octo/templates"], capture_output=True, text=True,
-                         env=env, timeout=120, check=False)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(repo),
+            "--uses-source",
+            "octo/templates",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert bad.returncode == 2
-    assert bad.stderr.strip().endswith("--uses-source must be OWNER/REPO=DIR, got "
-                                       "'octo/templates'")
+    assert bad.stderr.strip().endswith("--uses-source must be OWNER/REPO=DIR, got 'octo/templates'")
 
 
 def test_a_resolver_crosses_a_process_pool_boundary(tmp_path: Path) -> None:

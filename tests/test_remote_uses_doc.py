@@ -19,8 +19,10 @@ from tests.helpers.paths import ROOT
 from tests.helpers.uses import git, git_repo
 
 DOC = (ROOT / "docs" / "remote-uses.md").read_text(encoding="utf-8")
-BLOCKS = [(m[1], (m[2] or "").strip(), m[3])
-          for m in re.finditer(r"^```(\w+)([^\n]*)\n(.*?)^```$", DOC, re.DOTALL | re.MULTILINE)]
+BLOCKS = [
+    (m[1], (m[2] or "").strip(), m[3])
+    for m in re.finditer(r"^```(\w+)([^\n]*)\n(.*?)^```$", DOC, re.DOTALL | re.MULTILINE)
+]
 
 
 def blocks(kind: str, info: str = "") -> list[str]:
@@ -33,7 +35,7 @@ def example(tmp_path: Path) -> Path:
     files: dict[str, dict[str, str]] = {}
     for _kind, info, body in BLOCKS:
         if info.startswith("file="):
-            top, _, rest = info[len("file="):].partition("/")
+            top, _, rest = info[len("file=") :].partition("/")
             files.setdefault(top, {})[rest] = body
     assert set(files) == {"templates", "caller"}
     git_repo(tmp_path / "templates", files["templates"])
@@ -46,8 +48,15 @@ def harness(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
     words = shlex.split(command)
     assert words[0] == "flywheel-harness"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "harness", *words[1:]], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *words[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_console_examples_print_what_the_doc_shows(example: Path) -> None:
@@ -74,8 +83,11 @@ def test_contract_keys_load(tmp_path: Path) -> None:
 def test_report_fields_are_as_shown(example: Path) -> None:
     (body,) = blocks("json", "report")
     shown = json.loads(body)
-    done = harness(example, "flywheel-harness check --repo caller --suite bootstrap "
-                            "--uses-source octo/templates=templates --offline --format json")
+    done = harness(
+        example,
+        "flywheel-harness check --repo caller --suite bootstrap "
+        "--uses-source octo/templates=templates --offline --format json",
+    )
     report = json.loads(done.stdout)
     sha = git(example / "templates", "rev-parse", "v1")
     assert json.loads(json.dumps(report["sources"]).replace(sha, "SHA")) == shown["sources"]

@@ -24,8 +24,11 @@ def model(name: str) -> RepoModel:
 
 
 def instance(repo: RepoModel, display_id: str, file: str | None = None) -> JobInstance:
-    found = [i for i in repo.instances if i.display_id == display_id
-             and (file is None or i.job.file.endswith(file))]
+    found = [
+        i
+        for i in repo.instances
+        if i.display_id == display_id and (file is None or i.job.file.endswith(file))
+    ]
     assert len(found) == 1, [i.display_id for i in repo.instances]
     return found[0]
 
@@ -36,23 +39,27 @@ def labels(repo: RepoModel, display_id: str) -> list[tuple[str, ...]]:
 
 # -- runs-on forms -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def forms() -> RepoModel:
     return model("runs_on_forms")
 
 
-@pytest.mark.parametrize(("job", "expected"), [
-    ("plain", [("tinyland-nix",)]),
-    ("hosted", [("ubuntu-latest",)]),
-    ("listed", [("self-hosted", "tinyland-nix")]),
-    ("grouped", [("tinyland-docker",)]),
-    ("from-matrix", [("tinyland-nix",), ("tinyland-nix-heavy",)]),
-    ("matrix-list", [("self-hosted", "linux"), ("ubuntu-latest",)]),
-    ("from-json", [("tinyland-nix",)]),
-    ("formatted", [("tinyland-nix",), ("tinyland-docker",)]),
-    ("json-input", [("tinyland-nix-heavy",)]),
-    ("plain-input", [("tinyland-docker",)]),
-])
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ("plain", [("tinyland-nix",)]),
+        ("hosted", [("ubuntu-latest",)]),
+        ("listed", [("self-hosted", "tinyland-nix")]),
+        ("grouped", [("tinyland-docker",)]),
+        ("from-matrix", [("tinyland-nix",), ("tinyland-nix-heavy",)]),
+        ("matrix-list", [("self-hosted", "linux"), ("ubuntu-latest",)]),
+        ("from-json", [("tinyland-nix",)]),
+        ("formatted", [("tinyland-nix",), ("tinyland-docker",)]),
+        ("json-input", [("tinyland-nix-heavy",)]),
+        ("plain-input", [("tinyland-docker",)]),
+    ],
+)
 def test_resolved_runs_on(forms: RepoModel, job: str, expected: list[tuple[str, ...]]) -> None:
     assert labels(forms, job) == expected
     assert all(v.labels.certainty == RESOLVED for v in instance(forms, job).variants)
@@ -86,6 +93,7 @@ def test_job_lines_are_kept(forms: RepoModel) -> None:
 
 # -- matrices ------------------------------------------------------------------------------
 
+
 def test_documented_include_semantics_in_a_workflow() -> None:
     repo = model("matrix_include")
     combos = [v.matrix for v in instance(repo, "documented").variants]
@@ -96,8 +104,12 @@ def test_documented_include_semantics_in_a_workflow() -> None:
 
 def test_include_and_exclude_pick_lanes() -> None:
     repo = model("matrix_include")
-    assert labels(repo, "lanes") == [("tinyland-nix",), ("tinyland-nix-heavy",), ("macos-14",),
-                                     ("windows-latest",)]
+    assert labels(repo, "lanes") == [
+        ("tinyland-nix",),
+        ("tinyland-nix-heavy",),
+        ("macos-14",),
+        ("windows-latest",),
+    ]
     assert labels(repo, "include-only") == [("tinyland-nix",), ("tinyland-docker",)]
     assert labels(repo, "from-json-matrix") == [("tinyland-nix",), ("tinyland-dind",)]
 
@@ -111,14 +123,18 @@ def test_runtime_matrix_is_unknown() -> None:
 
 def test_static_axis_of_a_runtime_matrix_still_resolves() -> None:
     repo = model("matrix_include")
-    assert labels(repo, "partial-matrix") == [("tinyland-nix",), ("ubuntu-latest",),
-                                              ("tinyland-docker",)]
+    assert labels(repo, "partial-matrix") == [
+        ("tinyland-nix",),
+        ("ubuntu-latest",),
+        ("tinyland-docker",),
+    ]
     unknown = instance(repo, "partial-unknown-key").variants[0].labels
     assert unknown.certainty == UNKNOWN
     assert "matrix.runner is not a static axis" in unknown.reason
 
 
 # -- reusable workflows --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def reusable() -> RepoModel:
@@ -128,8 +144,10 @@ def reusable() -> RepoModel:
 def test_caller_matrix_flows_through_with_into_callee_runs_on(reusable: RepoModel) -> None:
     build = instance(reusable, "build/compile")
     assert [v.labels.labels for v in build.variants] == [("tinyland-nix",), ("tinyland-nix-heavy",)]
-    assert [v.caller_matrix for v in build.variants] == [{"lane": "tinyland-nix"},
-                                                         {"lane": "tinyland-nix-heavy"}]
+    assert [v.caller_matrix for v in build.variants] == [
+        {"lane": "tinyland-nix"},
+        {"lane": "tinyland-nix-heavy"},
+    ]
     assert build.entry.id == "build"
     assert build.entry_file == ".github/workflows/caller.yml"
     assert build.job.file == ".github/workflows/build.yml"
@@ -174,16 +192,19 @@ def test_reusable_workflows_calling_each_other_terminate(tmp_path: Path) -> None
     workflows.mkdir(parents=True)
     (workflows / "a.yml").write_text(
         "on: [push, workflow_call]\njobs:\n  call-b: {uses: ./.github/workflows/b.yml}\n"
-        "  own: {runs-on: tinyland-nix, steps: [{run: echo}]}\n")
+        "  own: {runs-on: tinyland-nix, steps: [{run: echo}]}\n"
+    )
     (workflows / "b.yml").write_text(
         "on: workflow_call\njobs:\n  call-a: {uses: ./.github/workflows/a.yml}\n"
-        "  leaf: {runs-on: tinyland-docker, steps: [{run: echo}]}\n")
+        "  leaf: {runs-on: tinyland-docker, steps: [{run: echo}]}\n"
+    )
     model = RepoModel(tmp_path)
     ids = sorted(i.display_id for i in model.instances)
     assert ids == ["call-b/leaf", "own"]
     assert [p.message for p in model.call_problems] == [
         "reusable workflows call each other in a cycle: .github/workflows/a.yml -> "
-        ".github/workflows/b.yml -> .github/workflows/a.yml"]
+        ".github/workflows/b.yml -> .github/workflows/a.yml"
+    ]
 
 
 def test_nested_caller_matrices_are_bounded(tmp_path: Path) -> None:
@@ -193,13 +214,16 @@ def test_nested_caller_matrices_are_bounded(tmp_path: Path) -> None:
     inputs = "on:\n  workflow_call:\n    inputs: {x: {type: string}}\njobs:\n"
     (workflows / "top.yml").write_text(
         "on: push\njobs:\n  call:\n" + matrix + "    uses: ./.github/workflows/mid.yml\n"
-        "    with: {x: '${{ matrix.a }}${{ matrix.b }}'}\n")
+        "    with: {x: '${{ matrix.a }}${{ matrix.b }}'}\n"
+    )
     (workflows / "mid.yml").write_text(
         inputs + "  call:\n" + matrix + "    uses: ./.github/workflows/leaf.yml\n"
-        "    with: {x: '${{ inputs.x }}${{ matrix.a }}${{ matrix.b }}'}\n")
+        "    with: {x: '${{ inputs.x }}${{ matrix.a }}${{ matrix.b }}'}\n"
+    )
     (workflows / "leaf.yml").write_text(
         inputs + "  leaf:\n" + matrix + "    runs-on: tinyland-nix\n"
-        "    steps: [{run: 'echo ${{ inputs.x }}'}]\n")
+        "    steps: [{run: 'echo ${{ inputs.x }}'}]\n"
+    )
     (leaf,) = RepoModel(tmp_path).instances
     # 64 x 64 distinct calls into leaf.yml are cut to MAX_CALL_CONTEXTS, each with 64 combos
     assert len(leaf.variants) == MAX_CALL_CONTEXTS * 64
@@ -207,6 +231,7 @@ def test_nested_caller_matrices_are_bounded(tmp_path: Path) -> None:
 
 
 # -- composite actions ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def composite() -> RepoModel:
@@ -220,9 +245,11 @@ def job_of(repo: RepoModel, job_id: str):  # type: ignore[no-untyped-def]
 def test_nested_composite_actions_are_expanded(composite: RepoModel) -> None:
     steps = composite.effective_steps(job_of(composite, "via-nested"))
     uses = [(s.step.uses, s.job_step, s.via) for s in steps if s.step.uses]
-    assert ("DeterminateSystems/nix-installer-action@v16", 2,
-            (".github/actions/nix-job/action.yml",
-             ".github/actions/setup-nix/action.yml")) in uses
+    assert (
+        "DeterminateSystems/nix-installer-action@v16",
+        2,
+        (".github/actions/nix-job/action.yml", ".github/actions/setup-nix/action.yml"),
+    ) in uses
     runs = [(s.step.run, s.step.file) for s in steps if s.step.run]
     assert ("nix --version", ".github/actions/nix-job/action.yml") in runs
     # job-level order is kept: the action's steps come before step 3
@@ -254,12 +281,16 @@ def test_composite_step_lines(composite: RepoModel) -> None:
     assert action is not None
     step = action.steps[0]
     assert (step.line, step.run_line) == (6, 8)
-    nix = [c for c in composite.effective_steps(job_of(composite, "via-build"))[1].commands()
-           if c.name == "nix"]
+    nix = [
+        c
+        for c in composite.effective_steps(job_of(composite, "via-build"))[1].commands()
+        if c.name == "nix"
+    ]
     assert nix[0].line == 9
 
 
 # -- triggers and unreadable files ---------------------------------------------------------
+
 
 def test_on_forms() -> None:
     repo = model("triggers")
@@ -301,14 +332,17 @@ def test_missing_workflows_directory(tmp_path: Path) -> None:
     assert repo.workflows == {} and repo.problems == [] and repo.instances == []
 
 
-@pytest.mark.parametrize(("uses", "path"), [
-    ("./.github/actions/x", ".github/actions/x"),
-    ("./.github/actions/x/", ".github/actions/x"),
-    ("./.github/workflows/b.yml", ".github/workflows/b.yml"),
-    ("./", ""),
-    ("actions/checkout@v4", None),
-    ("docker://alpine", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("uses", "path"),
+    [
+        ("./.github/actions/x", ".github/actions/x"),
+        ("./.github/actions/x/", ".github/actions/x"),
+        ("./.github/workflows/b.yml", ".github/workflows/b.yml"),
+        ("./", ""),
+        ("actions/checkout@v4", None),
+        ("docker://alpine", None),
+        (None, None),
+    ],
+)
 def test_local_path(uses: str | None, path: str | None) -> None:
     assert local_path(uses) == path

@@ -17,11 +17,37 @@ from harness.yamlnodes import YamlError, load
 from tests.helpers.repos import paths, plain
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
-CHECKS = ["workflows.readable", "workflows.local_uses", "workflows.needs",
-          "lanes.known_labels", "lanes.scale_set_label_alone", "bootstrap.workflow_owned_nix"]
-ODD: list[Any] = [None, True, 0, 1.5, "", "x", "${{ matrix.x }}", "${{ fromJSON('[1]') }}",
-                  "${{ inputs.a }}", "${{", "}}", [], [None], ["a", 1], {}, {"a": None},
-                  {"group": 1}, {"labels": "x"}, "./.github/actions/x", "./", "nix build"]
+CHECKS = [
+    "workflows.readable",
+    "workflows.local_uses",
+    "workflows.needs",
+    "lanes.known_labels",
+    "lanes.scale_set_label_alone",
+    "bootstrap.workflow_owned_nix",
+]
+ODD: list[Any] = [
+    None,
+    True,
+    0,
+    1.5,
+    "",
+    "x",
+    "${{ matrix.x }}",
+    "${{ fromJSON('[1]') }}",
+    "${{ inputs.a }}",
+    "${{",
+    "}}",
+    [],
+    [None],
+    ["a", 1],
+    {},
+    {"a": None},
+    {"group": 1},
+    {"labels": "x"},
+    "./.github/actions/x",
+    "./",
+    "nix build",
+]
 
 
 def mutate(document: Any, rng: random.Random) -> Any:

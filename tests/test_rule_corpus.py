@@ -28,43 +28,70 @@ from tests.helpers.corpus import CORPUS, Example, examples, finding_lines
 from tests.helpers.paths import ROOT
 
 COVERED_ELSEWHERE: dict[str, list[str]] = {
-    "MEM004": ["tests/test_bad_input_measure.py::"
-               "test_a_command_that_cannot_start_fails_the_measurement",
-               "tests/test_bad_input_measure.py::"
-               "test_a_command_that_exits_non_zero_is_mem004_beside_the_memory_verdict"],
-    "ATTIC001": ["tests/test_attic_loopback.py::test_reachable_and_store_dir",
-                 "tests/test_attic_faults.py::test_attic_cache_config_key_must_be_in_the_contract"],
-    "ATTIC002": ["tests/test_attic_loopback.py::test_wrong_public_key_turns_hits_untrusted",
-                 "tests/test_attic_loopback.py::test_real_nix_signatures_verify"],
-    "ATTIC003": ["tests/test_attic_loopback.py::test_partial_closure_has_the_exact_ratio",
-                 "tests/test_attic_loopback.py::test_full_hit_by_count_and_bytes"],
-    "ATTIC004": ["tests/test_attic_loopback.py::test_substitution_refuses_untrusted_cache",
-                 "tests/test_attic_loopback.py::test_substitution_into_a_fresh_store"],
-    "ATTIC005": ["tests/test_attic_loopback.py::"
-                 "test_hung_cache_build_still_succeeds_and_slow_settings_fail",
-                 "tests/test_attic_loopback.py::test_outage_build_still_succeeds"],
-    "BAZEL001": ["tests/test_bazel_http.py::test_check_reports_a_dead_cache_from_the_option",
-                 "tests/test_bazel_http.py::test_nginx_cache_answers_and_round_trips"],
-    "BAZEL002": ["tests/test_bazel_http.py::test_credentials_never_appear_in_messages",
-                 "tests/test_bazel_http.py::test_truncated_blobs_and_malformed_results_are_caught",
-                 "tests/test_bazel_http.py::test_checks_on_the_embedded_default"],
-    "BAZEL003": ["tests/test_bazel_build.py::test_changing_one_input_gives_a_partial_hit",
-                 "tests/test_bazel_build.py::test_cold_then_warm_hits_every_cacheable_spawn"],
-    "BAZEL004": ["tests/test_bazel_build.py::test_builds_survive_refused_500_and_silent_caches",
-                 "tests/test_bazel_grpc.py::test_grpc_cache_down_at_start"],
-    "MEM001": ["tests/test_memory_judge.py::"
-               "test_over_the_envelope_names_the_smallest_lane_that_fits",
-               "tests/test_memory_run.py::test_oom_kill_under_exit_zero_fails_mem001",
-               "tests/test_memory_judge.py::test_fits_with_margin"],
-    "MEM002": ["tests/test_memory_judge.py::test_thin_headroom_is_a_warning",
-               "tests/test_memory_judge.py::test_fits_with_margin"],
-    "MEM003": ["tests/test_memory_judge.py::test_light_workload_on_heavy_lane_is_waste",
-               "tests/test_memory_judge.py::test_heavy_workload_on_heavy_lane_is_fine"],
-    "NIX001": ["tests/test_runner_probes.py::test_nix001_check_records_the_before_state",
-               "tests/test_runner_probes.py::test_nix001_absent_on_a_bare_root_and_empty_path"],
-    "NIX002": ["tests/test_runner_probes.py::test_nix002_without_nix_on_path",
-               "tests/test_runner_probes.py::"
-               "test_nix002_finds_the_attic_substituter_and_key_or_reports_them_missing"],
+    "MEM004": [
+        "tests/test_bad_input_measure.py::test_a_command_that_cannot_start_fails_the_measurement",
+        "tests/test_bad_input_measure.py::"
+        "test_a_command_that_exits_non_zero_is_mem004_beside_the_memory_verdict",
+    ],
+    "ATTIC001": [
+        "tests/test_attic_loopback.py::test_reachable_and_store_dir",
+        "tests/test_attic_faults.py::test_attic_cache_config_key_must_be_in_the_contract",
+    ],
+    "ATTIC002": [
+        "tests/test_attic_loopback.py::test_wrong_public_key_turns_hits_untrusted",
+        "tests/test_attic_loopback.py::test_real_nix_signatures_verify",
+    ],
+    "ATTIC003": [
+        "tests/test_attic_loopback.py::test_partial_closure_has_the_exact_ratio",
+        "tests/test_attic_loopback.py::test_full_hit_by_count_and_bytes",
+    ],
+    "ATTIC004": [
+        "tests/test_attic_loopback.py::test_substitution_refuses_untrusted_cache",
+        "tests/test_attic_loopback.py::test_substitution_into_a_fresh_store",
+    ],
+    "ATTIC005": [
+        "tests/test_attic_loopback.py::test_hung_cache_build_still_succeeds_and_slow_settings_fail",
+        "tests/test_attic_loopback.py::test_outage_build_still_succeeds",
+    ],
+    "BAZEL001": [
+        "tests/test_bazel_http.py::test_check_reports_a_dead_cache_from_the_option",
+        "tests/test_bazel_http.py::test_nginx_cache_answers_and_round_trips",
+    ],
+    "BAZEL002": [
+        "tests/test_bazel_http.py::test_credentials_never_appear_in_messages",
+        "tests/test_bazel_http.py::test_truncated_blobs_and_malformed_results_are_caught",
+        "tests/test_bazel_http.py::test_checks_on_the_embedded_default",
+    ],
+    "BAZEL003": [
+        "tests/test_bazel_build.py::test_changing_one_input_gives_a_partial_hit",
+        "tests/test_bazel_build.py::test_cold_then_warm_hits_every_cacheable_spawn",
+    ],
+    "BAZEL004": [
+        "tests/test_bazel_build.py::test_builds_survive_refused_500_and_silent_caches",
+        "tests/test_bazel_grpc.py::test_grpc_cache_down_at_start",
+    ],
+    "MEM001": [
+        "tests/test_memory_judge.py::test_over_the_envelope_names_the_smallest_lane_that_fits",
+        "tests/test_memory_run.py::test_oom_kill_under_exit_zero_fails_mem001",
+        "tests/test_memory_judge.py::test_fits_with_margin",
+    ],
+    "MEM002": [
+        "tests/test_memory_judge.py::test_thin_headroom_is_a_warning",
+        "tests/test_memory_judge.py::test_fits_with_margin",
+    ],
+    "MEM003": [
+        "tests/test_memory_judge.py::test_light_workload_on_heavy_lane_is_waste",
+        "tests/test_memory_judge.py::test_heavy_workload_on_heavy_lane_is_fine",
+    ],
+    "NIX001": [
+        "tests/test_runner_probes.py::test_nix001_check_records_the_before_state",
+        "tests/test_runner_probes.py::test_nix001_absent_on_a_bare_root_and_empty_path",
+    ],
+    "NIX002": [
+        "tests/test_runner_probes.py::test_nix002_without_nix_on_path",
+        "tests/test_runner_probes.py::"
+        "test_nix002_finds_the_attic_substituter_and_key_or_reports_them_missing",
+    ],
 }
 """Rule id -> tests (`file::function`) that prove it breaks and that it holds."""
 
@@ -74,8 +101,18 @@ ALL_EXAMPLES = examples()
 def _run(example: Example, tmp_path: Path) -> dict[str, object]:
     repo = example.materialize(tmp_path / "repo")
     out = tmp_path / "report.json"
-    argv = ["check", "--repo", str(repo), "--format", "json", "--output", str(out),
-            "--artifacts-dir", str(tmp_path / "artifacts"), *example.args(repo)]
+    argv = [
+        "check",
+        "--repo",
+        str(repo),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "--artifacts-dir",
+        str(tmp_path / "artifacts"),
+        *example.args(repo),
+    ]
     if "--suite" not in argv:
         argv += ["--suite", example.suite]
     code = main(argv)
@@ -107,7 +144,8 @@ def test_example(example: Example, tmp_path: Path) -> None:
     cases = _cases_reporting(example.rule, _run(bad, tmp_path / "bad"))
     status = {r["case"]: r["status"] for r in results}
     assert {case: status.get(case) for case in cases} == dict.fromkeys(cases, "passed"), (
-        f"{example.path}: the cases that report {example.rule} did not pass here")
+        f"{example.path}: the cases that report {example.rule} did not pass here"
+    )
 
 
 def _test_source(ref: str) -> str | None:
@@ -133,13 +171,15 @@ def test_every_rule_has_examples() -> None:
             continue
         for kind in ("bad", "good"):
             if kind not in kinds.get(rule.id, set()):
-                missing.append(f"{rule.id}: add {CORPUS.relative_to(ROOT)}/{rule.id}/{kind}/"
-                               f"<name>.txtar")
+                missing.append(
+                    f"{rule.id}: add {CORPUS.relative_to(ROOT)}/{rule.id}/{kind}/<name>.txtar"
+                )
     assert missing == [], (
         "every rule needs a repository that breaks it (bad, with an expected.txt section) "
         "and one that keeps it (good), or, for a rule that needs a live endpoint, runner or "
         "measured workload, its tests named in COVERED_ELSEWHERE in tests/test_rule_corpus.py:"
-        "\n" + "\n".join(missing))
+        "\n" + "\n".join(missing)
+    )
 
 
 def test_covered_elsewhere_names_real_tests_of_real_rules() -> None:
@@ -147,8 +187,11 @@ def test_covered_elsewhere_names_real_tests_of_real_rules() -> None:
     assert sorted(set(COVERED_ELSEWHERE) - ids) == []
     sources = {ref: _test_source(ref) for refs in COVERED_ELSEWHERE.values() for ref in refs}
     assert [ref for ref, source in sources.items() if source is None] == []
-    unnamed = [rule for rule, refs in COVERED_ELSEWHERE.items()
-               if not any(rule in (sources[ref] or "") for ref in refs)]
+    unnamed = [
+        rule
+        for rule, refs in COVERED_ELSEWHERE.items()
+        if not any(rule in (sources[ref] or "") for ref in refs)
+    ]
     assert unnamed == [], "at least one listed test must assert the rule id"
 
 

@@ -58,7 +58,7 @@ USE_FORMS = [
 ]
 
 NO_USE_FORMS = [
-    "- run: echo \"nix build\"",
+    '- run: echo "nix build"',
     "- run: echo 'run nix build to build'",
     "- run: |\n    # nix build .#default\n    make",
     "- run: |\n    cat > build.sh <<'EOF'\n    nix build\n    EOF",
@@ -69,8 +69,7 @@ NO_USE_FORMS = [
     "- uses: actions/checkout@v4\n  with: {path: nix}",
     "- uses: docker://nixos/nix:latest",
     "- uses: ./.github/actions/plain",
-    "- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n"
-    "    cat install-nix.sh",
+    "- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n    cat install-nix.sh",
 ]
 
 ACTIONS = {
@@ -158,9 +157,11 @@ def test_no_nix_use_no_finding(tmp_path: Path, no_use: str) -> None:
 
 
 def test_installer_and_use_in_the_same_script(tmp_path: Path) -> None:
-    script = ("- run: |\n    curl -L https://nixos.org/nix/install | sh -s -- --daemon\n"
-              "    . /nix/var/nix/profiles/default/etc/profile.d/nix-daemon.sh\n"
-              "    nix build")
+    script = (
+        "- run: |\n    curl -L https://nixos.org/nix/install | sh -s -- --daemon\n"
+        "    . /nix/var/nix/profiles/default/etc/profile.d/nix-daemon.sh\n"
+        "    nix build"
+    )
     assert boot(repo_with(tmp_path, script)) == []
     backwards = "- run: |\n    nix build\n    curl -L https://nixos.org/nix/install | sh"
     (finding,) = boot(repo_with(tmp_path / "b", backwards))
@@ -168,21 +169,30 @@ def test_installer_and_use_in_the_same_script(tmp_path: Path) -> None:
 
 
 def test_checking_for_nix_before_installing_it(tmp_path: Path) -> None:
-    script = ("- run: |\n    if ! command -v nix >/dev/null; then\n"
-              "      curl -L https://nixos.org/nix/install | sh -s -- --daemon\n    fi\n"
-              "    nix build")
+    script = (
+        "- run: |\n    if ! command -v nix >/dev/null; then\n"
+        "      curl -L https://nixos.org/nix/install | sh -s -- --daemon\n    fi\n"
+        "    nix build"
+    )
     assert boot(repo_with(tmp_path, script)) == []
 
 
 def test_container_image_is_not_a_bootstrap(tmp_path: Path) -> None:
-    root = repo_with(tmp_path, "- run: nix build", runs_on="ubuntu-latest",
-                     extra="    container: nixos/nix:2.24.9\n")
+    root = repo_with(
+        tmp_path,
+        "- run: nix build",
+        runs_on="ubuntu-latest",
+        extra="    container: nixos/nix:2.24.9\n",
+    )
     (finding,) = boot(root)
     assert "without" in finding.message
 
 
 def test_each_job_starts_bare(tmp_path: Path) -> None:
-    write_repo(tmp_path, {".github/workflows/ci.yml": """\
+    write_repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """\
         on: push
         jobs:
           setup:
@@ -194,14 +204,17 @@ def test_each_job_starts_bare(tmp_path: Path) -> None:
             runs-on: tinyland-nix
             steps:
               - run: nix build
-        """})
+        """
+        },
+    )
     (finding,) = boot(tmp_path)
     assert (finding.job, finding.step, finding.line) == ("build", 1, 11)
 
 
 def test_finding_inside_a_composite_action_names_the_action(tmp_path: Path) -> None:
-    (finding,) = boot(repo_with(tmp_path, "- uses: actions/checkout@v4",
-                                "- uses: ./.github/actions/build"))
+    (finding,) = boot(
+        repo_with(tmp_path, "- uses: actions/checkout@v4", "- uses: ./.github/actions/build")
+    )
     assert finding.file == ".github/actions/build/action.yml"
     assert finding.line == 8
     assert finding.step == 2
@@ -209,20 +222,28 @@ def test_finding_inside_a_composite_action_names_the_action(tmp_path: Path) -> N
 
 
 def test_only_the_first_use_is_reported_per_job(tmp_path: Path) -> None:
-    found = boot(repo_with(tmp_path, "- run: nix build", "- run: nix flake check",
-                           "- uses: DeterminateSystems/magic-nix-cache-action@v8"))
+    found = boot(
+        repo_with(
+            tmp_path,
+            "- run: nix build",
+            "- run: nix flake check",
+            "- uses: DeterminateSystems/magic-nix-cache-action@v8",
+        )
+    )
     assert [f.step for f in found] == [1]
 
 
 def test_reusable_workflow_job_is_named_with_its_caller(tmp_path: Path) -> None:
-    write_repo(tmp_path, {
-        ".github/workflows/ci.yml": """\
+    write_repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """\
             on: push
             jobs:
               release:
                 uses: ./.github/workflows/build.yml
             """,
-        ".github/workflows/build.yml": """\
+            ".github/workflows/build.yml": """\
             on: workflow_call
             jobs:
               compile:
@@ -230,7 +251,8 @@ def test_reusable_workflow_job_is_named_with_its_caller(tmp_path: Path) -> None:
                 steps:
                   - run: nix build
             """,
-    })
+        },
+    )
     (finding,) = boot(tmp_path)
     assert finding.job == "release/compile"
     assert finding.file == ".github/workflows/build.yml"
@@ -248,8 +270,9 @@ def test_measures_jobs_checked(tmp_path: Path) -> None:
 
 
 def test_inline_suppression_keeps_the_finding_but_passes(tmp_path: Path) -> None:
-    root = repo_with(tmp_path,
-                     "- run: nix build  # flywheel-harness: ignore[BOOT001] runner image has Nix")
+    root = repo_with(
+        tmp_path, "- run: nix build  # flywheel-harness: ignore[BOOT001] runner image has Nix"
+    )
     result = run_check(root, CHECK)
     assert result.status is Status.PASSED
     (finding,) = result.findings
@@ -264,15 +287,20 @@ def test_edited_file_is_read_again_for_suppressions(tmp_path: Path) -> None:
 
 
 def test_a_downloaded_installer_that_is_not_run_installs_nothing(tmp_path: Path) -> None:
-    script = ("- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n"
-              "    sh other.sh\n    nix build")
+    script = (
+        "- run: |\n    curl -L https://nixos.org/nix/install -o install-nix.sh\n"
+        "    sh other.sh\n    nix build"
+    )
     (finding,) = boot(repo_with(tmp_path, script))
     assert "without" in finding.message
 
 
 def test_install_later_inside_the_same_composite_action_says_before(tmp_path: Path) -> None:
     root = repo_with(tmp_path, "- uses: ./.github/actions/backwards")
-    write_repo(root, {".github/actions/backwards/action.yml": """\
+    write_repo(
+        root,
+        {
+            ".github/actions/backwards/action.yml": """\
         name: backwards
         runs:
           using: composite
@@ -280,8 +308,13 @@ def test_install_later_inside_the_same_composite_action_says_before(tmp_path: Pa
             - shell: bash
               run: nix build
             - uses: cachix/install-nix-action@v30
-        """})
+        """
+        },
+    )
     (finding,) = boot(root)
     assert "before a workflow-owned Nix install" in finding.message
     assert (finding.file, finding.line, finding.step) == (
-        ".github/actions/backwards/action.yml", 6, 1)
+        ".github/actions/backwards/action.yml",
+        6,
+        1,
+    )

@@ -40,12 +40,18 @@ runs:
 
 
 def good_repo(root: Path) -> Path:
-    return write_repo(root, {".github/workflows/ci.yml": GOOD,
-                             ".github/workflows/reusable.yml": REUSABLE,
-                             ".github/actions/setup/action.yml": ACTION})
+    return write_repo(
+        root,
+        {
+            ".github/workflows/ci.yml": GOOD,
+            ".github/workflows/reusable.yml": REUSABLE,
+            ".github/actions/setup/action.yml": ACTION,
+        },
+    )
 
 
 # -- WF001 ---------------------------------------------------------------------------------
+
 
 def test_wf001_each_bad_file_is_one_finding_with_its_line() -> None:
     found = findings(REPOS / "broken", "workflows.readable", "WF001")
@@ -58,8 +64,10 @@ def test_wf001_each_bad_file_is_one_finding_with_its_line() -> None:
 
 
 def test_wf001_sees_a_bad_action_outside_github_actions(tmp_path: Path) -> None:
-    write_repo(tmp_path, {
-        ".github/workflows/ci.yml": """\
+    write_repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """\
             on: push
             jobs:
               build:
@@ -67,9 +75,10 @@ def test_wf001_sees_a_bad_action_outside_github_actions(tmp_path: Path) -> None:
                 steps:
                   - uses: ./ci/setup
             """,
-        "ci/setup/action.yml": "runs:\n  using: composite\n  steps:\n    - run: a\n"
-                               "      uses: actions/checkout@v4\n",
-    })
+            "ci/setup/action.yml": "runs:\n  using: composite\n  steps:\n    - run: a\n"
+            "      uses: actions/checkout@v4\n",
+        },
+    )
     (finding,) = findings(tmp_path, "workflows.readable", "WF001")
     assert (finding.file, finding.line) == ("ci/setup/action.yml", 4)
     assert "both `uses` and `run`" in finding.message
@@ -83,14 +92,20 @@ def test_wf001_the_run_goes_on_after_a_bad_file() -> None:
 
 def test_wf001_false_positives(tmp_path: Path) -> None:
     good_repo(tmp_path)
-    write_repo(tmp_path, {".github/workflows/on.yml": """\
+    write_repo(
+        tmp_path,
+        {
+            ".github/workflows/on.yml": """\
         on:
           push:
         jobs:
           j:
             runs-on: ubuntu-latest
             steps: [{run: echo}]
-        """, ".github/workflows/notes.txt": "not: [yaml"})
+        """,
+            ".github/workflows/notes.txt": "not: [yaml",
+        },
+    )
     assert findings(tmp_path, "workflows.readable", "WF001") == []
 
 
@@ -109,13 +124,16 @@ def test_no_workflows_is_a_wf001_finding(tmp_path: Path) -> None:
 
 # -- WF002 ---------------------------------------------------------------------------------
 
+
 def test_wf002_false_positives(tmp_path: Path) -> None:
     assert findings(good_repo(tmp_path), "workflows.local_uses") == []
 
 
 def test_wf002_missing_action_reusable_workflow_and_nested_action(tmp_path: Path) -> None:
-    write_repo(tmp_path, {
-        ".github/workflows/ci.yml": """\
+    write_repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """\
             on: push
             jobs:
               build:
@@ -129,17 +147,21 @@ def test_wf002_missing_action_reusable_workflow_and_nested_action(tmp_path: Path
               remote:
                 uses: octo/repo/.github/workflows/x.yml@v1
             """,
-        ".github/actions/setup/action.yml": """\
+            ".github/actions/setup/action.yml": """\
             name: setup
             runs:
               using: composite
               steps:
                 - uses: ./.github/actions/gone
             """,
-    })
+        },
+    )
     found = {(f.file, f.line): f for f in findings(tmp_path, "workflows.local_uses", "WF002")}
-    assert set(found) == {(".github/workflows/ci.yml", 7), (".github/workflows/ci.yml", 10),
-                          (".github/actions/setup/action.yml", 5)}
+    assert set(found) == {
+        (".github/workflows/ci.yml", 7),
+        (".github/workflows/ci.yml", 10),
+        (".github/actions/setup/action.yml", 5),
+    }
     assert "nix-jbo" in found[(".github/workflows/ci.yml", 7)].message
     assert found[(".github/workflows/ci.yml", 7)].job == "build"
     assert found[(".github/workflows/ci.yml", 7)].step == 2
@@ -152,6 +174,7 @@ def test_wf002_unreadable_action_is_wf001_not_wf002() -> None:
 
 # -- WF003 ---------------------------------------------------------------------------------
 
+
 def test_wf003_dangling_needs_and_cycles() -> None:
     found = findings(REPOS / "needs", "workflows.needs", "WF003")
     messages = sorted(f.message for f in found)
@@ -161,27 +184,36 @@ def test_wf003_dangling_needs_and_cycles() -> None:
     assert any(set(m.split(": ")[1].split(" -> ")) == {"a", "b", "c"} for m in cycles)
     assert "needs cycle: self -> self" in cycles
     dangling = next(f for f in found if "biuld" in f.message)
-    assert (dangling.file, dangling.line, dangling.job) == (".github/workflows/graph.yml", 14,
-                                                            "publish")
+    assert (dangling.file, dangling.line, dangling.job) == (
+        ".github/workflows/graph.yml",
+        14,
+        "publish",
+    )
 
 
 def test_wf003_false_positives(tmp_path: Path) -> None:
-    write_repo(tmp_path, workflow("""\
+    write_repo(
+        tmp_path,
+        workflow("""\
         on: push
         jobs:
           a: {runs-on: ubuntu-latest, steps: [{run: echo}]}
           b: {needs: a, runs-on: ubuntu-latest, steps: [{run: echo}]}
           c: {needs: [a, b], runs-on: ubuntu-latest, steps: [{run: echo}]}
           d: {needs: [c, a, b], runs-on: ubuntu-latest, steps: [{run: echo}]}
-        """))
+        """),
+    )
     assert findings(tmp_path, "workflows.needs") == []
 
 
 def test_wf003_needs_of_wrong_shape_is_wf001(tmp_path: Path) -> None:
-    write_repo(tmp_path, workflow("""\
+    write_repo(
+        tmp_path,
+        workflow("""\
         on: push
         jobs:
           a: {needs: {x: 1}, runs-on: ubuntu-latest, steps: [{run: echo}]}
-        """))
+        """),
+    )
     found = findings(tmp_path, "workflows.readable", "WF001")
     assert len(found) == 1 and found[0].line == 3 and "needs" in found[0].message

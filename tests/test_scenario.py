@@ -37,8 +37,10 @@ def test_suite_name_defaults_to_the_file_name(tmp_path: Path) -> None:
 
 
 def test_unknown_check_duplicate_case_are_all_reported(tmp_path: Path) -> None:
-    lines = problems(tmp_path, "cases:\n  - name: a\n    check: workflows.need\n"
-                               "  - name: a\n    check: workflows.needs\n")
+    lines = problems(
+        tmp_path,
+        "cases:\n  - name: a\n    check: workflows.need\n  - name: a\n    check: workflows.needs\n",
+    )
     assert lines == [
         "x.scenario.yaml:3: unknown check 'workflows.need' (known in that area: "
         "workflows.local_uses, workflows.needs, workflows.readable, workflows.remote_uses)",
@@ -47,8 +49,9 @@ def test_unknown_check_duplicate_case_are_all_reported(tmp_path: Path) -> None:
 
 
 def test_schema_problems_each_with_a_line(tmp_path: Path) -> None:
-    lines = problems(tmp_path, "suite: Bad Name\ncases:\n  - name: a\n    chek: x\n"
-                               "    marks: [Not-Valid]\n")
+    lines = problems(
+        tmp_path, "suite: Bad Name\ncases:\n  - name: a\n    chek: x\n    marks: [Not-Valid]\n"
+    )
     assert len(lines) == 4
     assert all(line.startswith("x.scenario.yaml:") for line in lines)
     text = "\n".join(lines)

@@ -43,31 +43,44 @@ def static_pass(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
     for name in ("meets_the_other", "static_pass"):
-        monkeypatch.setitem(CHECKS, f"test.{name}",
-                            CheckSpec(f"test.{name}", f"{__name__}:{name}", "caches", (), ""))
+        monkeypatch.setitem(
+            CHECKS,
+            f"test.{name}",
+            CheckSpec(f"test.{name}", f"{__name__}:{name}", "caches", (), ""),
+        )
     MEETING.reset()
     return make_context(tmp_path)
 
 
 def suites() -> list[Suite]:
-    static = Suite("lint", Path("lint.scenario.yaml"), (Case("one", "test.static_pass", 1),
-                                                        Case("two", "test.static_pass", 2)),
-                   marks=("static",))
-    live = Suite("caches", Path("caches.scenario.yaml"),
-                 (Case("a", "test.meets_the_other", 1),
-                  Case("s", "test.static_pass", 2, marks=("static",)),
-                  Case("b", "test.meets_the_other", 3)))
+    static = Suite(
+        "lint",
+        Path("lint.scenario.yaml"),
+        (Case("one", "test.static_pass", 1), Case("two", "test.static_pass", 2)),
+        marks=("static",),
+    )
+    live = Suite(
+        "caches",
+        Path("caches.scenario.yaml"),
+        (
+            Case("a", "test.meets_the_other", 1),
+            Case("s", "test.static_pass", 2, marks=("static",)),
+            Case("b", "test.meets_the_other", 3),
+        ),
+    )
     return [static, live]
 
 
-def test_live_cases_run_concurrently_and_results_keep_the_suites_order(
-        ctx: CheckContext) -> None:
+def test_live_cases_run_concurrently_and_results_keep_the_suites_order(ctx: CheckContext) -> None:
     heard: list[str] = []
     results = run_suites(ctx, suites(), lambda r: heard.append(r.node_id))
     assert [(r.node_id, r.status) for r in results] == [
-        ("lint::one", Status.PASSED), ("lint::two", Status.PASSED),
-        ("caches::a", Status.PASSED), ("caches::s", Status.PASSED),
-        ("caches::b", Status.PASSED)]
+        ("lint::one", Status.PASSED),
+        ("lint::two", Status.PASSED),
+        ("caches::a", Status.PASSED),
+        ("caches::s", Status.PASSED),
+        ("caches::b", Status.PASSED),
+    ]
     assert sorted(heard) == sorted(r.node_id for r in results)
 
 
@@ -80,14 +93,23 @@ def test_one_worker_runs_live_cases_one_after_another(ctx: CheckContext) -> None
 def test_static_only_keeps_the_static_cases_of_each_suite() -> None:
     kept = static_only(suites())
     assert [(s.name, [c.name for c in s.cases]) for s in kept] == [
-        ("lint", ["one", "two"]), ("caches", ["s"])]
+        ("lint", ["one", "two"]),
+        ("caches", ["s"]),
+    ]
 
 
-def result(case: str, status: Status, *, loopback: bool = False,
-           suite: str = "caches") -> CaseResult:
-    return CaseResult(suite, case, status, reason="why" if status is not Status.PASSED else "",
-                      measurements=[Measurement("hit_ratio", 0.975, "ratio")],
-                      duration=2.25, loopback=loopback)
+def result(
+    case: str, status: Status, *, loopback: bool = False, suite: str = "caches"
+) -> CaseResult:
+    return CaseResult(
+        suite,
+        case,
+        status,
+        reason="why" if status is not Status.PASSED else "",
+        measurements=[Measurement("hit_ratio", 0.975, "ratio")],
+        duration=2.25,
+        loopback=loopback,
+    )
 
 
 def test_a_progress_line_has_status_duration_measurement_and_the_loopback_label() -> None:
@@ -96,7 +118,8 @@ def test_a_progress_line_has_status_duration_measurement_and_the_loopback_label(
     progress.case_done(result("attic-hit-ratio", Status.PASSED, loopback=True))
     assert stream.getvalue() == (
         "[ 1/12] PASSED   caches::attic-hit-ratio  2.2s  hit_ratio=0.975 ratio  "
-        "[loopback cache built here; not the fleet's cache]\n")
+        "[loopback cache built here; not the fleet's cache]\n"
+    )
 
 
 def test_in_github_actions_each_case_is_a_group_with_its_reason() -> None:
@@ -108,10 +131,15 @@ def test_in_github_actions_each_case_is_a_group_with_its_reason() -> None:
 
 
 def test_summary_says_what_was_proven_and_what_a_loopback_cache_stood_in_for() -> None:
-    text = summary_text([result("x", Status.PASSED, suite="workflows"),
-                         result("hit", Status.PASSED, loopback=True),
-                         result("outage", Status.PASSED),
-                         result("sub", Status.SKIPPED)], 3.0)
+    text = summary_text(
+        [
+            result("x", Status.PASSED, suite="workflows"),
+            result("hit", Status.PASSED, loopback=True),
+            result("outage", Status.PASSED),
+            result("sub", Status.SKIPPED),
+        ],
+        3.0,
+    )
     assert text.splitlines() == [
         "4 cases in 3.0s: 3 passed, 0 failed, 1 skipped, 0 errors",
         "proven: workflows (every case passed)",
@@ -127,15 +155,37 @@ def test_progress_is_wanted_with_the_flag_or_on_a_terminal() -> None:
 
 
 def test_check_static_runs_no_live_case_and_progress_goes_to_stderr(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path / "repo", {".github/workflows/ci.yml": (
-        "on: push\njobs:\n  a:\n    runs-on: tinyland-nix\n    steps:\n"
-        "      - uses: DeterminateSystems/nix-installer-action@v16\n"
-        "      - run: nix build\n")})
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            ".github/workflows/ci.yml": (
+                "on: push\njobs:\n  a:\n    runs-on: tinyland-nix\n    steps:\n"
+                "      - uses: DeterminateSystems/nix-installer-action@v16\n"
+                "      - run: nix build\n"
+            )
+        },
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("GITHUB_ACTIONS", None)
-    done = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(repo),
-                           "--static", "--progress", "--format", "json"],
-                          capture_output=True, text=True, timeout=120, check=False, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(repo),
+            "--static",
+            "--progress",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     suites_run = {r["suite"] for r in report["results"]}
@@ -148,8 +198,23 @@ def test_check_static_runs_no_live_case_and_progress_goes_to_stderr(tmp_path: Pa
 
 def test_check_static_of_suites_without_static_cases_is_bad_input(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "harness", "check", "--repo", str(tmp_path),
-                           "--static", "--suite", "caches"],
-                          capture_output=True, text=True, timeout=120, check=False, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(tmp_path),
+            "--static",
+            "--suite",
+            "caches",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().endswith("--static: no static case in suite(s) caches")

@@ -17,8 +17,28 @@ from harness.schema_check import is_valid
 from harness.yamlnodes import load
 from tests.helpers.repos import paths, plain
 
-ODD_VALUES: list[Any] = [True, False, 0, 1, 1.0, 1.5, -1, "", "x", "8Gi", None, [], ["a"], [1],
-                         {}, {"a": 1}, "tinyland-nix", "nix", "s3", 2]
+ODD_VALUES: list[Any] = [
+    True,
+    False,
+    0,
+    1,
+    1.0,
+    1.5,
+    -1,
+    "",
+    "x",
+    "8Gi",
+    None,
+    [],
+    ["a"],
+    [1],
+    {},
+    {"a": 1},
+    "tinyland-nix",
+    "nix",
+    "s3",
+    2,
+]
 
 
 def mutate(document: Any, rng: random.Random) -> Any:
@@ -39,12 +59,16 @@ def mutate(document: Any, rng: random.Random) -> Any:
     return doc
 
 
-@pytest.mark.parametrize(("schema", "documents"), [
-    (CONTRACT_SCHEMA, [plain(load(BUNDLED_CONTRACT))]),
-    (SCENARIO_SCHEMA, [plain(load(p)) for p in scenario_files(bundled_scenarios_dir())]),
-])
-def test_never_valid_when_jsonschema_finds_errors(schema: dict[str, Any],
-                                                   documents: list[Any]) -> None:
+@pytest.mark.parametrize(
+    ("schema", "documents"),
+    [
+        (CONTRACT_SCHEMA, [plain(load(BUNDLED_CONTRACT))]),
+        (SCENARIO_SCHEMA, [plain(load(p)) for p in scenario_files(bundled_scenarios_dir())]),
+    ],
+)
+def test_never_valid_when_jsonschema_finds_errors(
+    schema: dict[str, Any], documents: list[Any]
+) -> None:
     validator = Draft202012Validator(schema)
     rng = random.Random(7)
     for document in documents:
@@ -59,18 +83,21 @@ def test_never_valid_when_jsonschema_finds_errors(schema: dict[str, Any],
     assert invalid > 1000
 
 
-@pytest.mark.parametrize(("schema", "instance", "valid"), [
-    ({"const": 1}, True, False),
-    ({"const": 1}, 1.0, True),
-    ({"enum": [0, "a"]}, False, False),
-    ({"type": "integer"}, 2.0, True),
-    ({"type": "integer"}, True, False),
-    ({"type": ["string", "null"]}, None, True),
-    ({"minimum": 0}, "x", True),
-    ({"pattern": "^a"}, "ba", False),
-    ({"additionalProperties": {"type": "string"}}, {"a": 1}, False),
-    ({"unknownKeyword": 1}, {}, False),
-    (False, 1, False),
-])
+@pytest.mark.parametrize(
+    ("schema", "instance", "valid"),
+    [
+        ({"const": 1}, True, False),
+        ({"const": 1}, 1.0, True),
+        ({"enum": [0, "a"]}, False, False),
+        ({"type": "integer"}, 2.0, True),
+        ({"type": "integer"}, True, False),
+        ({"type": ["string", "null"]}, None, True),
+        ({"minimum": 0}, "x", True),
+        ({"pattern": "^a"}, "ba", False),
+        ({"additionalProperties": {"type": "string"}}, {"a": 1}, False),
+        ({"unknownKeyword": 1}, {}, False),
+        (False, 1, False),
+    ],
+)
 def test_keywords(schema: Any, instance: Any, valid: bool) -> None:
     assert is_valid(schema, instance) is valid

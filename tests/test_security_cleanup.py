@@ -30,10 +30,17 @@ pytestmark = pytest.mark.needs_cgroup
 MARKER = "flywheel-harness-cleanup-workload"
 SCENARIO = {
     "suite": "memory",
-    "cases": [{"name": "held", "check": "memory.workload",
-               "params": {"limit": "512Mi", "timeout": 300,
-                          "command": ["{python}", "-c", "import time, sys; time.sleep(300)",
-                                      MARKER]}}],
+    "cases": [
+        {
+            "name": "held",
+            "check": "memory.workload",
+            "params": {
+                "limit": "512Mi",
+                "timeout": 300,
+                "command": ["{python}", "-c", "import time, sys; time.sleep(300)", MARKER],
+            },
+        }
+    ],
 }
 
 
@@ -50,8 +57,12 @@ def _groups_of(parent: CgroupRef, pid: int) -> list[Path]:
     return sorted(parent.directory.glob(f"flywheel-harness-{pid}-*"))
 
 
-def _wait(what: str, found: Callable[[], list[int] | list[Path]],
-          proc: subprocess.Popen[str] | None = None, limit: float = 120.0) -> None:
+def _wait(
+    what: str,
+    found: Callable[[], list[int] | list[Path]],
+    proc: subprocess.Popen[str] | None = None,
+    limit: float = 120.0,
+) -> None:
     """Poll until `found()` is non-empty (the harness must still run meanwhile)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -71,8 +82,11 @@ def _start(argv: list[str], cwd: Path, pipes: bool = True) -> subprocess.Popen[s
 
 def _held_workload(parent: CgroupRef, proc: subprocess.Popen[str]) -> tuple[Path, list[int]]:
     """The harness's cgroup once the workload runs inside it, and the pids inside."""
-    _wait("the workload joined its cgroup",
-          lambda: [p for g in _groups_of(parent, proc.pid) for p in cgroup_pids(g)], proc)
+    _wait(
+        "the workload joined its cgroup",
+        lambda: [p for g in _groups_of(parent, proc.pid) for p in cgroup_pids(g)],
+        proc,
+    )
     [group] = _groups_of(parent, proc.pid)
     return group, cgroup_pids(group)
 
@@ -96,9 +110,23 @@ def _ended(pid: int) -> Callable[[], list[int]]:
 
 
 def test_sigterm_during_check_kills_the_workload_and_removes_the_cgroup(
-        parent: CgroupRef, tmp_path: Path) -> None:
-    proc = _start([sys.executable, "-m", "harness", "check", "--repo", str(tmp_path),
-                   "--scenarios", str(_scenarios(tmp_path)), "--format", "json"], tmp_path)
+    parent: CgroupRef, tmp_path: Path
+) -> None:
+    proc = _start(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "check",
+            "--repo",
+            str(tmp_path),
+            "--scenarios",
+            str(_scenarios(tmp_path)),
+            "--format",
+            "json",
+        ],
+        tmp_path,
+    )
     try:
         group, pids = _held_workload(parent, proc)
         proc.send_signal(signal.SIGTERM)
@@ -114,9 +142,24 @@ def test_sigterm_during_check_kills_the_workload_and_removes_the_cgroup(
 
 def test_sigterm_during_pytest_plugin_case_cleans_up(parent: CgroupRef, tmp_path: Path) -> None:
     scenarios = _scenarios(tmp_path)
-    proc = _start([sys.executable, "-m", "pytest", str(scenarios),
-                   "--harness-repo", str(tmp_path), "-q", "-p", "no:cacheprovider",
-                   "-p", "no:randomly", "--rootdir", str(tmp_path)], tmp_path)
+    proc = _start(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(scenarios),
+            "--harness-repo",
+            str(tmp_path),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "--rootdir",
+            str(tmp_path),
+        ],
+        tmp_path,
+    )
     try:
         group, pids = _held_workload(parent, proc)
         proc.send_signal(signal.SIGTERM)
@@ -129,11 +172,26 @@ def test_sigterm_during_pytest_plugin_case_cleans_up(parent: CgroupRef, tmp_path
     _assert_gone(group, pids)
 
 
-def test_groups_left_by_sigkill_are_swept_by_the_next_run(parent: CgroupRef,
-                                                          tmp_path: Path) -> None:
-    killed = _start([sys.executable, "-m", "harness", "measure", "--limit", "512Mi", "--",
-                     sys.executable, "-c", "import time; time.sleep(300)", MARKER], tmp_path,
-                    pipes=False)  # the orphaned workload would hold pipes open
+def test_groups_left_by_sigkill_are_swept_by_the_next_run(
+    parent: CgroupRef, tmp_path: Path
+) -> None:
+    killed = _start(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "measure",
+            "--limit",
+            "512Mi",
+            "--",
+            sys.executable,
+            "-c",
+            "import time; time.sleep(300)",
+            MARKER,
+        ],
+        tmp_path,
+        pipes=False,
+    )  # the orphaned workload would hold pipes open
     try:
         group, pids = _held_workload(parent, killed)
         killed.kill()  # SIGKILL: no handler runs, the group and the workload stay
@@ -144,8 +202,9 @@ def test_groups_left_by_sigkill_are_swept_by_the_next_run(parent: CgroupRef,
     try:
         assert group.exists()
         assert all(pid_alive(p) for p in pids)
-        nxt = _start([sys.executable, "-m", "harness", "measure", "--limit", "512Mi", "--",
-                      "true"], tmp_path)
+        nxt = _start(
+            [sys.executable, "-m", "harness", "measure", "--limit", "512Mi", "--", "true"], tmp_path
+        )
         out, err = nxt.communicate(timeout=120)
         assert nxt.returncode == 0, out + err
         _assert_gone(group, pids)

@@ -36,32 +36,53 @@ sys.exit(code)
 CLI = "from harness.cli import main; code = main(sys.argv[2:])"
 CACHE_INFO = b"StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n"
 HASH = "0" * 32
-NARINFO = (f"StorePath: /nix/store/{HASH}-x\nURL: nar/x.nar\nCompression: none\n"
-           "FileSize: 1000\nNarHash: sha256:" + "0" * 52 + "\nNarSize: 1000\nReferences: \n")
+NARINFO = (
+    f"StorePath: /nix/store/{HASH}-x\nURL: nar/x.nar\nCompression: none\n"
+    "FileSize: 1000\nNarHash: sha256:" + "0" * 52 + "\nNarSize: 1000\nReferences: \n"
+)
 
 
 def bounded_run(code: str, *args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run `code` in a fresh interpreter; the process and its peak RSS in bytes."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("ATTIC_TOKEN", None)
-    done = subprocess.run([sys.executable, "-c", RUN, code, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
-    peaks = [line.split()[1] for line in done.stderr.splitlines()
-             if line.startswith("PEAK_RSS ")]
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, code, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    peaks = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("PEAK_RSS ")]
     assert peaks, done.stderr[-2000:]
     return done, int(peaks[-1])
 
 
-def check_report(tmp_path: Path, server: FaultServer, case: str, params: dict[str, object]
-                 ) -> tuple[dict[str, object], int]:
+def check_report(
+    tmp_path: Path, server: FaultServer, case: str, params: dict[str, object]
+) -> tuple[dict[str, object], int]:
     """`check` of one caches case with `params` against `server`; its result and peak RSS."""
     suite = tmp_path / "scenarios" / "caches.scenario.yaml"
     suite.parent.mkdir(exist_ok=True)
-    suite.write_text(json.dumps({"cases": [{"name": "hostile", "check": case,
-                                            "params": params}]}))
-    done, peak = bounded_run(CLI, "check", "--repo", str(tmp_path), "--scenarios",
-                             str(suite.parent), "--attic-url", server.url, "--bazel-cache",
-                             server.url, "--require-live", "--format", "json", cwd=tmp_path)
+    suite.write_text(json.dumps({"cases": [{"name": "hostile", "check": case, "params": params}]}))
+    done, peak = bounded_run(
+        CLI,
+        "check",
+        "--repo",
+        str(tmp_path),
+        "--scenarios",
+        str(suite.parent),
+        "--attic-url",
+        server.url,
+        "--bazel-cache",
+        server.url,
+        "--require-live",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     [result] = json.loads(done.stdout)["results"]
     return result, peak
@@ -75,11 +96,12 @@ def text_of(result: dict[str, object]) -> str:
 
 FAULTS = {
     "endless": (Reply(fault="endless"), f"sent more than {MAX_CACHE_INFO_BYTES} bytes"),
-    "huge": (Reply(fault="huge"), f"announces {HUGE_LENGTH} bytes, over the "
-                                  f"{MAX_CACHE_INFO_BYTES}-byte limit"),
+    "huge": (
+        Reply(fault="huge"),
+        f"announces {HUGE_LENGTH} bytes, over the {MAX_CACHE_INFO_BYTES}-byte limit",
+    ),
     "slowloris": (Reply(200, CACHE_INFO, fault="slowloris"), "2s in total"),
-    "redirect-loop": (Reply(302, headers={"Location": "/main/nix-cache-info"}),
-                      "TooManyRedirects"),
+    "redirect-loop": (Reply(302, headers={"Location": "/main/nix-cache-info"}), "TooManyRedirects"),
 }
 
 
@@ -87,8 +109,9 @@ FAULTS = {
 def test_hostile_nix_cache_info_is_bounded(fault: str, tmp_path: Path) -> None:
     reply, expected = FAULTS[fault]
     with FaultServer({"/main/nix-cache-info": reply}) as server:
-        result, peak = check_report(tmp_path, server, "attic.reachable",
-                                    {"http_timeout": 1.5, "http_deadline": 2})
+        result, peak = check_report(
+            tmp_path, server, "attic.reachable", {"http_timeout": 1.5, "http_deadline": 2}
+        )
     assert result["status"] == "failed"
     assert expected in text_of(result)
     assert f"127.0.0.1:{server.port}" in text_of(result)
@@ -99,8 +122,9 @@ def test_case_budget_ends_a_slow_case_as_an_error_naming_the_endpoint(tmp_path: 
     """Per-request deadlines of 60s, but the case's budget is 3s: the budget wins."""
     routes = {"/main/nix-cache-info": Reply(200, CACHE_INFO, fault="slowloris")}
     with FaultServer(routes) as server:
-        result, peak = check_report(tmp_path, server, "attic.reachable",
-                                    {"http_timeout": 1.5, "budget": 3})
+        result, peak = check_report(
+            tmp_path, server, "attic.reachable", {"http_timeout": 1.5, "budget": 3}
+        )
     assert result["status"] == "error"
     assert "BudgetExceeded" in str(result["reason"])
     assert f"127.0.0.1:{server.port}" in str(result["reason"])
@@ -122,8 +146,10 @@ print("NAR", *client.fetch_nar(info))
 @pytest.mark.parametrize("fault", ["endless", "huge", "slowloris"])
 def test_hostile_narinfo_and_nar_are_bounded(fault: str, tmp_path: Path) -> None:
     """A narinfo is at most 1 MiB; a NAR at most its FileSize; both within their deadline."""
-    routes = {f"/main/{HASH}.narinfo": Reply(200, NARINFO.encode(), fault=fault),
-              "/main/nar/x.nar": Reply(200, b"n" * 1000, fault=fault)}
+    routes = {
+        f"/main/{HASH}.narinfo": Reply(200, NARINFO.encode(), fault=fault),
+        "/main/nar/x.nar": Reply(200, b"n" * 1000, fault=fault),
+    }
     with FaultServer(routes) as server:
         done, peak = bounded_run(NAR_PROBE, server.url, HASH, NARINFO, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -144,12 +170,14 @@ def test_hostile_narinfo_and_nar_are_bounded(fault: str, tmp_path: Path) -> None
 
 def _bazel_cache(fault: str) -> FaultServer:
     """A Bazel HTTP cache that stores PUTs and answers every GET with `fault`."""
+
     def answer(request: Request) -> Reply:
         if request.method == "PUT":
             return Reply(200)
         if request.path.startswith("/status"):
             return Reply(404)
         return Reply(200, b"b" * 64, fault=fault)
+
     return FaultServer(default=answer)
 
 
@@ -161,8 +189,11 @@ def test_hostile_bazel_cache_is_bounded(fault: str, tmp_path: Path) -> None:
     text = text_of(result)
     assert result["status"] == "failed"
     assert "GET /cas/<blob>" in text
-    expected = {"endless": "sent more than 4096 bytes", "huge": f"announces {HUGE_LENGTH}",
-                "slowloris": "no answer within the timeout"}[fault]
+    expected = {
+        "endless": "sent more than 4096 bytes",
+        "huge": f"announces {HUGE_LENGTH}",
+        "slowloris": "no answer within the timeout",
+    }[fault]
     assert expected in text
     assert peak < MEMORY_CAP
 
@@ -190,10 +221,22 @@ def test_remote_bounds_follow_the_budget() -> None:
 @pytest.mark.needs_bazel
 def test_bazel003_skips_an_unreachable_cache_naming_bazel001(tmp_path: Path) -> None:
     require_tool("bazel")
-    done, _ = bounded_run(CLI, "bazel", "--url", refused_url(), "--case", "answers",
-                          "--case", "hit-ratio", "--format", "json", cwd=tmp_path)
-    results = {r["check"] if "check" in r else r["case"]: r
-               for r in json.loads(done.stdout)["results"]}
+    done, _ = bounded_run(
+        CLI,
+        "bazel",
+        "--url",
+        refused_url(),
+        "--case",
+        "answers",
+        "--case",
+        "hit-ratio",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    results = {
+        r["check"] if "check" in r else r["case"]: r for r in json.loads(done.stdout)["results"]
+    }
     [warm] = [r for name, r in results.items() if "hit" in name]
     assert warm["status"] == "skipped"
     assert "see BAZEL001" in warm["reason"]

@@ -25,8 +25,7 @@ JOB = """\
     """
 
 
-@pytest.mark.parametrize("uses", ["./../outside", "./../../../../../../etc/passwd",
-                                  "./link-out"])
+@pytest.mark.parametrize("uses", ["./../outside", "./../../../../../../etc/passwd", "./link-out"])
 def test_local_uses_outside_the_repository_is_wf002(uses: str, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -39,15 +38,19 @@ def test_local_uses_outside_the_repository_is_wf002(uses: str, tmp_path: Path) -
 
 
 def test_reusable_workflow_outside_the_repository_is_wf002(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path / "repo", workflow("""\
+    repo = write_repo(
+        tmp_path / "repo",
+        workflow("""\
         on: push
         jobs:
           call:
             uses: ./../../etc/passwd
-        """))
+        """),
+    )
     found = findings(repo, "workflows.local_uses", "WF002")
-    assert [f.message for f in found] == \
-        ["job calls `./../../etc/passwd`, which resolves outside the repository"]
+    assert [f.message for f in found] == [
+        "job calls `./../../etc/passwd`, which resolves outside the repository"
+    ]
 
 
 def _special(kind: str, path: Path, tmp_path: Path) -> str:
@@ -85,8 +88,9 @@ def test_workflow_that_is_no_regular_file_is_wf001(kind: str, tmp_path: Path) ->
     repo = write_repo(tmp_path / "repo", workflow(JOB.format(uses="actions/checkout@v4")))
     reason = _special(kind, repo / ".github" / "workflows" / "evil.yml", tmp_path)
     found = findings(repo, "workflows.readable", "WF001")
-    assert [(f.file, f.message) for f in found] == \
-        [(".github/workflows/evil.yml", f"cannot read: {reason}")]
+    assert [(f.file, f.message) for f in found] == [
+        (".github/workflows/evil.yml", f"cannot read: {reason}")
+    ]
 
 
 @pytest.mark.parametrize("kind", ["device", "fifo", "dangling"])
@@ -96,8 +100,9 @@ def test_local_action_that_is_no_regular_file_is_wf001(kind: str, tmp_path: Path
     action.mkdir(parents=True)
     reason = _special(kind, action / "action.yml", tmp_path)
     found = findings(repo, "workflows.readable", "WF001")
-    assert [(f.file, f.message) for f in found] == \
-        [(".github/actions/x/action.yml", f"cannot read: {reason}")]
+    assert [(f.file, f.message) for f in found] == [
+        (".github/actions/x/action.yml", f"cannot read: {reason}")
+    ]
 
 
 def test_oversized_workflow_is_wf001(tmp_path: Path) -> None:
@@ -116,5 +121,6 @@ def test_tf_file_that_is_no_regular_file_is_state003(kind: str, tmp_path: Path) 
     repo = write_repo(tmp_path / "repo", {"infra/main.tf": 'terraform {\n  backend "s3" {}\n}\n'})
     reason = _special(kind, repo / "infra" / "x.tf", tmp_path)
     found = findings(repo, "state.backend", "STATE003")
-    assert [(f.file, f.message) for f in found] == \
-        [("infra/x.tf", f"cannot read: {reason}; its blocks are not checked")]
+    assert [(f.file, f.message) for f in found] == [
+        ("infra/x.tf", f"cannot read: {reason}; its blocks are not checked")
+    ]

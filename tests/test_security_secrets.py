@@ -37,8 +37,9 @@ SEPARATORS = "@:/?#%!$&'()*+,;=-._~"
 def passwords(draw: st.DrawFn) -> str:
     """Pieces of rare letters joined by characters that confuse naive URL parsing."""
     pieces = draw(st.lists(PIECE, min_size=1, max_size=4))
-    seps = draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(pieces) - 1,
-                         max_size=len(pieces) - 1))
+    seps = draw(
+        st.lists(st.sampled_from(SEPARATORS), min_size=len(pieces) - 1, max_size=len(pieces) - 1)
+    )
     return "".join(p + s for p, s in zip(pieces, [*seps, ""], strict=True))
 
 
@@ -61,32 +62,46 @@ def assert_no_fragment(password: str, *texts: str) -> None:
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(password=passwords(), host=hosts, scheme=schemes, path=st.sampled_from(["", "/main", "/"]))
-def test_scrubbed_messages_hold_no_password_fragment(password: str, host: str, scheme: str,
-                                                     path: str) -> None:
+def test_scrubbed_messages_hold_no_password_fragment(
+    password: str, host: str, scheme: str, path: str
+) -> None:
     url = f"{scheme}://ci:{password}@{host}{path}"
-    for message in (f"GET {url}/nix-cache-info: refused", f"--url {url!r} is not http(s)",
-                    f"({url})", json.dumps({"reason": url}), f"{url}\n{url}"):
+    for message in (
+        f"GET {url}/nix-cache-info: refused",
+        f"--url {url!r} is not http(s)",
+        f"({url})",
+        json.dumps({"reason": url}),
+        f"{url}\n{url}",
+    ):
         scrubbed = scrub_credentials(message)
         assert_no_fragment(password, scrubbed)
         assert (host.rsplit(":", 1)[0] if ":" in host else host) in scrubbed  # still named
 
 
 def test_scrub_keeps_what_is_no_credential() -> None:
-    kept = ("uses: docker://ghcr.io/o/img@sha256:abcd", "mail user@example.org",
-            "https://github.com/o/r/blob/main/x.yml", "no url")
+    kept = (
+        "uses: docker://ghcr.io/o/img@sha256:abcd",
+        "mail user@example.org",
+        "https://github.com/o/r/blob/main/x.yml",
+        "no url",
+    )
     for text in kept:
         assert scrub_credentials(text) == text
     assert scrub_credentials("http://dave:p@ss-SECRET@127.0.0.1:1/x") == "http://127.0.0.1:1/x"
 
 
-@pytest.mark.parametrize("argv", [
-    ["attic", "--url", "ftp://alice:pw-SECRET@127.0.0.1:1"],
-    ["bazel", "--url", "ftp://bob:pw-SECRET@127.0.0.1:1"],
-    ["check", "--attic-url", "ftp://carol:pw-SECRET@127.0.0.1:1"],
-    ["check", "--bazel-cache", "sftp://dan:p@ss-SECRET@127.0.0.1:1"],
-])
-def test_argument_errors_are_scrubbed(argv: list[str], capsys: pytest.CaptureFixture[str],
-                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["attic", "--url", "ftp://alice:pw-SECRET@127.0.0.1:1"],
+        ["bazel", "--url", "ftp://bob:pw-SECRET@127.0.0.1:1"],
+        ["check", "--attic-url", "ftp://carol:pw-SECRET@127.0.0.1:1"],
+        ["check", "--bazel-cache", "sftp://dan:p@ss-SECRET@127.0.0.1:1"],
+    ],
+)
+def test_argument_errors_are_scrubbed(
+    argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     if argv[0] == "check":
         argv = [*argv, "--repo", str(tmp_path)]
     assert main(argv) == 2
@@ -95,8 +110,9 @@ def test_argument_errors_are_scrubbed(argv: list[str], capsys: pytest.CaptureFix
     assert "SECRET" not in out + err
 
 
-def test_every_command_writes_through_the_scrubber(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_command_writes_through_the_scrubber(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Commands that print directly (gate, matrix, evidence merge) are scrubbed as well."""
     written = io.StringIO()
     print("GET http://u:p@ss-SECRET@127.0.0.1:1/x failed", file=ScrubbedStream(written))
@@ -121,32 +137,55 @@ def _files_text(root: Path) -> str:
     return "\n".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file())
 
 
-@settings(max_examples=3, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(password=passwords())
-def test_no_fragment_in_any_format_evidence_or_artifact(password: str, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_no_fragment_in_any_format_evidence_or_artifact(
+    password: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = tmp_path / f"run-{abs(hash(password))}"
     suite = run / "scenarios" / "caches.scenario.yaml"
     suite.parent.mkdir(parents=True)
-    suite.write_text("cases:\n  - name: attic-reachable\n    check: attic.reachable\n"
-                     "  - name: bazel-answers\n    check: bazel.cache_answers\n")
+    suite.write_text(
+        "cases:\n  - name: attic-reachable\n    check: attic.reachable\n"
+        "  - name: bazel-answers\n    check: bazel.cache_answers\n"
+    )
     refused = refused_url()
     attic = refused.replace("http://", f"http://ci:{password}@")
     bazel = refused.replace("http://", f"http://ci:{password}@")
     evidence = run / "evidence.json"
-    code = main(["check", "--repo", str(run), "--scenarios", str(suite.parent),
-                 "--attic-url", attic, "--bazel-cache", bazel, "--require-live",
-                 "--format", "text", "--evidence", str(evidence)])
+    code = main(
+        [
+            "check",
+            "--repo",
+            str(run),
+            "--scenarios",
+            str(suite.parent),
+            "--attic-url",
+            attic,
+            "--bazel-cache",
+            bazel,
+            "--require-live",
+            "--format",
+            "text",
+            "--evidence",
+            str(evidence),
+        ]
+    )
     assert code == 1  # both live cases fail: nothing answers
     for name in sorted(FORMATS):
         output = run / f"report.{name}"
-        assert main(["evidence", "render", str(evidence), "--format", name,
-                     "-o", str(output)]) == 0
+        assert main(["evidence", "render", str(evidence), "--format", name, "-o", str(output)]) == 0
         assert "127.0.0.1" in output.read_text()
-    assert main(["evidence", "merge", str(evidence), str(evidence),
-                 "-o", str(run / "merged.json")]) == 0
+    assert (
+        main(["evidence", "merge", str(evidence), str(evidence), "-o", str(run / "merged.json")])
+        == 0
+    )
     out, err = capsys.readouterr()
     assert_no_fragment(password, out, err, _files_text(run))
 
@@ -162,8 +201,13 @@ def test_secret_file_is_private_and_removed(tmp_path: Path) -> None:
 
 
 def test_secret_dirs_of_dead_processes_are_swept(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True, timeout=30)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     stale = tmp_path / f"{PREFIX}{dead.stdout.strip()}-abcd"
     (stale / "f-x").mkdir(parents=True)
     (stale / "f-x" / "netrc").write_text("password tok\n")
@@ -187,13 +231,31 @@ def test_sigterm_during_substitution_leaves_no_token(tmp_path: Path) -> None:
     temp, artifacts = tmp_path / "tmp", tmp_path / "artifacts"
     temp.mkdir()
     with FaultServer(routes, default=Reply(fault="slow")) as server:
-        env = {**os.environ, "ATTIC_TOKEN": token, "TMPDIR": str(temp),
-               "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "ATTIC_TOKEN": token, "TMPDIR": str(temp), "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", "attic", "--url", server.url, "--cache", "main",
-             "--case", "substitution", "--public-key", "main:" + "A" * 43 + "=",
-             "--artifacts-dir", str(artifacts), STORE_PATH],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "harness",
+                "attic",
+                "--url",
+                server.url,
+                "--cache",
+                "main",
+                "--case",
+                "substitution",
+                "--public-key",
+                "main:" + "A" * 43 + "=",
+                "--artifacts-dir",
+                str(artifacts),
+                STORE_PATH,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             netrc = _wait_for(lambda: next(temp.glob(f"{PREFIX}*/f-*/netrc"), None), proc)
             assert token in netrc.read_text()

@@ -22,10 +22,18 @@ def test_production_code_imports_no_test_module() -> None:
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            offenders += [f"{path.relative_to(PACKAGE)}: {n}" for n in names
-                          if n.split(".")[0] == "tests" or n.startswith("harness.testing")]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{path.relative_to(PACKAGE)}: {n}"
+                for n in names
+                if n.split(".")[0] == "tests" or n.startswith("harness.testing")
+            ]
     assert offenders == []
 
 
@@ -43,7 +51,8 @@ def test_nginx_serves_a_directory_and_stops(tmp_path: Path) -> None:
 
 @pytest.mark.needs_nginx
 def test_a_bad_configuration_is_an_environment_error_naming_nginx_s_complaint(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     require_tool("nginx")
     with pytest.raises(NginxError, match="unknown directive") as info:
         start_nginx(tmp_path, "        no_such_directive on;", attempts=1)

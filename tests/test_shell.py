@@ -15,76 +15,91 @@ def find(script: str, name: str, first_line: int = 1) -> Command:
     return next(c for c in commands(script, first_line) if c.name == name)
 
 
-@pytest.mark.parametrize("script", [
-    'echo "nix build"',
-    "echo 'nix build .#x'",
-    "echo nix",
-    "grep -r 'nix build' .",
-    "# nix build\necho hi  # nix build",
-    "cat <<EOF\nnix build\nEOF",
-    "cat <<'EOF' > build.sh\nnix build\nEOF",
-    "printf '%s\\n' \"$(echo nix build)\"",
-    "echo '$(nix build)'",
-    "bash script.sh <<EOF\nnix build\nEOF",
-    "npm run build:nix",
-    "command -v nix || echo missing",
-    "if ! command -V nix-build; then exit 1; fi",
-    "type nix; which nix-shell; hash nix 2>/dev/null",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        'echo "nix build"',
+        "echo 'nix build .#x'",
+        "echo nix",
+        "grep -r 'nix build' .",
+        "# nix build\necho hi  # nix build",
+        "cat <<EOF\nnix build\nEOF",
+        "cat <<'EOF' > build.sh\nnix build\nEOF",
+        "printf '%s\\n' \"$(echo nix build)\"",
+        "echo '$(nix build)'",
+        "bash script.sh <<EOF\nnix build\nEOF",
+        "npm run build:nix",
+        "command -v nix || echo missing",
+        "if ! command -V nix-build; then exit 1; fi",
+        "type nix; which nix-shell; hash nix 2>/dev/null",
+    ],
+)
 def test_no_nix_is_run(script: str) -> None:
     assert "nix" not in names(script)
     assert "nix-build" not in names(script)
 
 
-@pytest.mark.parametrize(("script", "wrapped_by"), [
-    ("nix build .#default", ()),
-    ("sudo nix build", ("sudo",)),
-    ("sudo -u builder -E nix build", ("sudo",)),
-    ("env X=1 NIX_CONFIG='x = y' nix build", ("env",)),
-    ("X=1 nix build", ()),
-    ("cd x && nix build", ()),
-    ("false || nix build", ()),
-    ("(cd sub; nix build)", ()),
-    ("out=$(nix build --print-out-paths)", ()),
-    ('echo "$(nix build)"', ()),
-    ("echo `nix build`", ()),
-    ("export P=$(nix build --no-link --print-out-paths)", ()),
-    ("if nix build; then echo ok; fi", ()),
-    ("for x in a b; do nix build .#$x; done", ()),
-    ("case $x in a) nix build ;; esac", ()),
-    ("f() { nix build; }", ()),
-    ("! nix build", ()),
-    ("time nix build", ("time",)),
-    ("command nix build", ("command",)),
-    ("timeout 30m nix build", ("timeout",)),
-    ("nice -n 10 nix build", ("nice",)),
-    ("nohup nix build &", ("nohup",)),
-    ("echo .#a | xargs -n1 nix build", ("xargs",)),
-    ("bash -c 'nix build'", ("bash",)),
-    ("sh -ec \"nix build\"", ("sh",)),
-    ("bash <<'EOF'\nnix build\nEOF", ("bash",)),
-    ("sudo bash -e <<EOF\nnix build\nEOF", ("sudo", "bash")),
-    ("nix build --json | jq .", ()),
-    ("nix build > log 2>&1", ()),
-    ("/nix/var/nix/profiles/default/bin/nix build", ()),
-    ("nix build .#${{ matrix.package }}", ()),
-])
+@pytest.mark.parametrize(
+    ("script", "wrapped_by"),
+    [
+        ("nix build .#default", ()),
+        ("sudo nix build", ("sudo",)),
+        ("sudo -u builder -E nix build", ("sudo",)),
+        ("env X=1 NIX_CONFIG='x = y' nix build", ("env",)),
+        ("X=1 nix build", ()),
+        ("cd x && nix build", ()),
+        ("false || nix build", ()),
+        ("(cd sub; nix build)", ()),
+        ("out=$(nix build --print-out-paths)", ()),
+        ('echo "$(nix build)"', ()),
+        ("echo `nix build`", ()),
+        ("export P=$(nix build --no-link --print-out-paths)", ()),
+        ("if nix build; then echo ok; fi", ()),
+        ("for x in a b; do nix build .#$x; done", ()),
+        ("case $x in a) nix build ;; esac", ()),
+        ("f() { nix build; }", ()),
+        ("! nix build", ()),
+        ("time nix build", ("time",)),
+        ("command nix build", ("command",)),
+        ("timeout 30m nix build", ("timeout",)),
+        ("nice -n 10 nix build", ("nice",)),
+        ("nohup nix build &", ("nohup",)),
+        ("echo .#a | xargs -n1 nix build", ("xargs",)),
+        ("bash -c 'nix build'", ("bash",)),
+        ('sh -ec "nix build"', ("sh",)),
+        ("bash <<'EOF'\nnix build\nEOF", ("bash",)),
+        ("sudo bash -e <<EOF\nnix build\nEOF", ("sudo", "bash")),
+        ("nix build --json | jq .", ()),
+        ("nix build > log 2>&1", ()),
+        ("/nix/var/nix/profiles/default/bin/nix build", ()),
+        ("nix build .#${{ matrix.package }}", ()),
+    ],
+)
 def test_nix_is_run(script: str, wrapped_by: tuple[str, ...]) -> None:
     command = find(script, "nix")
     assert command.args[:1] == ("build",)
     assert command.wrapped_by == wrapped_by
 
 
-@pytest.mark.parametrize(("script", "inner", "wrapper"), [
-    ("nix develop --command cargo build --release", ("cargo", "build", "--release"),
-     "nix develop"),
-    ("nix develop .#ci -c make check", ("make", "check"), "nix develop"),
-    ("nix shell nixpkgs#hello -c hello --greeting hi", ("hello", "--greeting", "hi"),
-     "nix shell"),
-    ("nix-shell --run 'cargo test --workspace'", ("cargo", "test", "--workspace"), "nix-shell"),
-    ('nix-shell -p jq --run "jq --version"', ("jq", "--version"), "nix-shell"),
-    ("nix-shell shell.nix --command 'make test'", ("make", "test"), "nix-shell"),
-])
+@pytest.mark.parametrize(
+    ("script", "inner", "wrapper"),
+    [
+        (
+            "nix develop --command cargo build --release",
+            ("cargo", "build", "--release"),
+            "nix develop",
+        ),
+        ("nix develop .#ci -c make check", ("make", "check"), "nix develop"),
+        (
+            "nix shell nixpkgs#hello -c hello --greeting hi",
+            ("hello", "--greeting", "hi"),
+            "nix shell",
+        ),
+        ("nix-shell --run 'cargo test --workspace'", ("cargo", "test", "--workspace"), "nix-shell"),
+        ('nix-shell -p jq --run "jq --version"', ("jq", "--version"), "nix-shell"),
+        ("nix-shell shell.nix --command 'make test'", ("make", "test"), "nix-shell"),
+    ],
+)
 def test_wrappers_are_unwrapped(script: str, inner: tuple[str, ...], wrapper: str) -> None:
     found = [c for c in commands(script) if c.words == inner]
     assert found, commands(script)
@@ -107,17 +122,17 @@ def test_and_list_inside_nix_shell_run() -> None:
 
 def test_line_numbers_follow_the_script() -> None:
     script = (
-        "echo start\n"                 # 10
-        "nix build \\\n"               # 11
-        "  .#default \\\n"             # 12
-        "  -L\n"                       # 13
-        "cat <<EOF\n"                  # 14
-        "nix-build ignored\n"          # 15
-        "EOF\n"                        # 16
+        "echo start\n"  # 10
+        "nix build \\\n"  # 11
+        "  .#default \\\n"  # 12
+        "  -L\n"  # 13
+        "cat <<EOF\n"  # 14
+        "nix-build ignored\n"  # 15
+        "EOF\n"  # 16
         "out=$(nix eval --raw .#v)\n"  # 17
-        "bash <<'SH'\n"                # 18
-        "echo in heredoc\n"            # 19
-        "nix-store -q\n"               # 20
+        "bash <<'SH'\n"  # 18
+        "echo in heredoc\n"  # 19
+        "nix-store -q\n"  # 20
         "SH\n"
     )
     got = {c.name: c.line for c in commands(script, 10)}

@@ -29,8 +29,11 @@ def summary(out: CheckOutput) -> list[tuple[str, str | None, int | None]]:
 
 
 def test_hcl_values_keep_literals_and_expressions_apart() -> None:
-    parsed = parse_text('module "m" {\n  source = "./x"\n  a = var.b\n  c = "pre-${each.key}"\n'
-                        '  d = { "k.io/x" = 1, y = [true, null] }\n}\n', "main.tf")
+    parsed = parse_text(
+        'module "m" {\n  source = "./x"\n  a = var.b\n  c = "pre-${each.key}"\n'
+        '  d = { "k.io/x" = 1, y = [true, null] }\n}\n',
+        "main.tf",
+    )
     module = parsed.blocks[0]
     assert (module.type, module.labels, module.line) == ("module", ("m",), 1)
     assert module.get("source") == "./x"
@@ -41,10 +44,13 @@ def test_hcl_values_keep_literals_and_expressions_apart() -> None:
 
 
 def test_hcl_strings_heredocs_and_numbers_read_as_opentofu_reads_them() -> None:
-    parsed = parse_text('locals {\n  a = "q\\"x\\" \\u00e9 $${lit}"\n  b = <<-EOT\n    one\n'
-                        '      two ${var.x}\n  EOT\n  c = -2\n  d = 1.5e3\n'
-                        '  e = var.on ? 1 : 0\n  f = [for x in var.l : x]\n}\n'
-                        'variable "v" {\n  type = string\n}\n', "main.tf")
+    parsed = parse_text(
+        'locals {\n  a = "q\\"x\\" \\u00e9 $${lit}"\n  b = <<-EOT\n    one\n'
+        "      two ${var.x}\n  EOT\n  c = -2\n  d = 1.5e3\n"
+        "  e = var.on ? 1 : 0\n  f = [for x in var.l : x]\n}\n"
+        'variable "v" {\n  type = string\n}\n',
+        "main.tf",
+    )
     local, variable = parsed.blocks
     assert local.get("a") == 'q"x" \u00e9 ${lit}'
     assert local.get("b") == Template("one\n  two ${var.x}\n")
@@ -77,15 +83,17 @@ def test_stacks_modules_and_tfvars_precedence() -> None:
     assert "tofu/modules/arc-runner" in tofu.modules
     stack = next(s for s in tofu.stacks if s.path == RUNNERS)
     assert [f.path.rsplit("/", 1)[1] for f in stack.tfvars] == [
-        "terraform.tfvars", "zz-capacity.auto.tfvars"]           # never the .example
+        "terraform.tfvars",
+        "zz-capacity.auto.tfvars",
+    ]  # never the .example
     scope = stack.scope()
-    memory = scope.variables["nix_memory_limit"]                 # default 16Gi, tfvars 8Gi
+    memory = scope.variables["nix_memory_limit"]  # default 16Gi, tfvars 8Gi
     assert memory.value == "8Gi"
     assert memory.origin is not None and memory.origin.file == f"{RUNNERS}/terraform.tfvars"
-    heavy = scope.variables["heavy_max_runners"]                 # default 6, tfvars 4, auto 2
+    heavy = scope.variables["heavy_max_runners"]  # default 6, tfvars 4, auto 2
     assert heavy.value == 2 and heavy.origin is not None
     assert heavy.origin.file.endswith("zz-capacity.auto.tfvars")
-    assert scope.variables["cluster_context"].value == "honey"   # the example says kind-dev
+    assert scope.variables["cluster_context"].value == "honey"  # the example says kind-dev
     assert stack.backend is not None and stack.backend.type == "s3"
 
 
@@ -98,9 +106,9 @@ def test_fleet_repository_passes() -> None:
 def test_backend_findings() -> None:
     out = run(check_backend, DRIFT)
     assert summary(out) == [
-        ("STATE001", "infra/stacks/legacy/backend.tf", 3),    # backend "http"
-        ("STATE001", "infra/stacks/scratch/main.tf", 1),      # no backend block
-        ("STATE003", "infra/stacks/broken/extra.tf", 2),      # unparsable, not a crash
+        ("STATE001", "infra/stacks/legacy/backend.tf", 3),  # backend "http"
+        ("STATE001", "infra/stacks/scratch/main.tf", 1),  # no backend block
+        ("STATE003", "infra/stacks/broken/extra.tf", 2),  # unparsable, not a crash
     ]
     assert next(f for f in out.findings if f.rule == "STATE003").severity is Severity.WARNING
 
@@ -108,8 +116,8 @@ def test_backend_findings() -> None:
 def test_agreement_findings() -> None:
     out = run(check_agreement, DRIFT)
     assert summary(out) == [
-        ("STATE002", "infra/stacks/cache/main.tf", 3),        # bucket old-tofu-state
-        ("STATE002", "infra/stacks/runners/main.tf", 4),      # key shared with cache-copy
+        ("STATE002", "infra/stacks/cache/main.tf", 3),  # bucket old-tofu-state
+        ("STATE002", "infra/stacks/runners/main.tf", 4),  # key shared with cache-copy
     ]
 
 
@@ -133,9 +141,13 @@ def test_contract_endpoint_disagreement(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(FLEET, repo)
     (repo / "fleet.yaml").write_text(
-        (Path(__file__).parent.parent / "harness/contract/honey.yaml").read_text().replace(
+        (Path(__file__).parent.parent / "harness/contract/honey.yaml")
+        .read_text()
+        .replace(
             "  bucket: honey-tofu-state",
-            "  bucket: honey-tofu-state\n  endpoint: https://s3.bumble.honey"))
+            "  bucket: honey-tofu-state\n  endpoint: https://s3.bumble.honey",
+        )
+    )
     out = run(check_agreement, repo)
     assert {(f.rule, f.severity) for f in out.findings} == {("STATE002", Severity.WARNING)}
     assert len(out.findings) == 2  # neither stack names the endpoint
@@ -168,7 +180,7 @@ def test_without_state_section_stacks_must_agree_with_each_other(tmp_path: Path)
 def test_hcl_it_does_not_model_is_tolerated(tmp_path: Path) -> None:
     stack = tmp_path / "stack"
     stack.mkdir()
-    (stack / "main.tf").write_text('''\
+    (stack / "main.tf").write_text("""\
 terraform {
   backend "s3" {
     bucket    = "honey-tofu-state"
@@ -199,7 +211,7 @@ check "c" {
     error_message = "names"
   }
 }
-''')
+""")
     (stack / "terraform.tfvars.json").write_text('{"names": ["c"]}')
     tofu = load_tofu(tmp_path)
     assert tofu.problems == []
@@ -213,7 +225,8 @@ def test_context_variable_without_provider_is_checked(tmp_path: Path) -> None:
     stack.mkdir()
     (stack / "main.tf").write_text(
         'terraform {\n  backend "s3" {\n    bucket = "honey-tofu-state"\n  }\n}\n'
-        'variable "kube_context" {\n  default = "honey"\n}\n')
+        'variable "kube_context" {\n  default = "honey"\n}\n'
+    )
     assert run(check_cluster_context, tmp_path).findings == []
     (stack / "prod.auto.tfvars").write_text('kube_context = "civo-prod"\n')
     out = run(check_cluster_context, tmp_path)

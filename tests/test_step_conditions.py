@@ -21,7 +21,10 @@ def brief(found: list[Finding]) -> list[tuple[str, str, str | None, int | None]]
 
 
 def test_complementary_conditions_are_certain(tmp_path: Path) -> None:
-    assert boot(tmp_path, f"""\
+    assert (
+        boot(
+            tmp_path,
+            f"""\
         on: [push]
         jobs:
           build:
@@ -32,11 +35,16 @@ def test_complementary_conditions_are_certain(tmp_path: Path) -> None:
               - if: runner.os != 'Linux'
                 uses: cachix/install-nix-action@v31
               - run: nix build
-        """) == []
+        """,
+        )
+        == []
+    )
 
 
 def test_detect_or_install_composite_is_boot002_error_on_a_lane(tmp_path: Path) -> None:
-    found = boot(tmp_path, """\
+    found = boot(
+        tmp_path,
+        """\
         on: [push]
         jobs:
           build:
@@ -49,7 +57,9 @@ def test_detect_or_install_composite_is_boot002_error_on_a_lane(tmp_path: Path) 
             steps:
               - uses: ./.github/actions/setup-nix
               - run: nix build
-        """, {".github/actions/setup-nix/action.yml": f"""\
+        """,
+        {
+            ".github/actions/setup-nix/action.yml": f"""\
         runs:
           using: composite
           steps:
@@ -58,16 +68,24 @@ def test_detect_or_install_composite_is_boot002_error_on_a_lane(tmp_path: Path) 
               run: command -v nix && echo installed=true >> "$GITHUB_OUTPUT" || true
             - if: steps.detect.outputs.installed != 'true'
               uses: {INSTALL}
-        """})
-    assert brief(found) == [("BOOT002", "error", ".github/workflows/ci.yml", 7),
-                            ("BOOT002", "warning", ".github/workflows/ci.yml", 12)]
-    assert "after `./.github/actions/setup-nix`, which installs Nix only " \
-           "`if: steps.detect.outputs.installed != 'true'` " \
-           "(.github/actions/setup-nix/action.yml:7)" in found[0].message
+        """
+        },
+    )
+    assert brief(found) == [
+        ("BOOT002", "error", ".github/workflows/ci.yml", 7),
+        ("BOOT002", "warning", ".github/workflows/ci.yml", 12),
+    ]
+    assert (
+        "after `./.github/actions/setup-nix`, which installs Nix only "
+        "`if: steps.detect.outputs.installed != 'true'` "
+        "(.github/actions/setup-nix/action.yml:7)" in found[0].message
+    )
 
 
 def test_continue_on_error_is_not_a_guarantee(tmp_path: Path) -> None:
-    found = boot(tmp_path, f"""\
+    found = boot(
+        tmp_path,
+        f"""\
         on: [push]
         jobs:
           build:
@@ -76,14 +94,17 @@ def test_continue_on_error_is_not_a_guarantee(tmp_path: Path) -> None:
               - uses: {INSTALL}
                 continue-on-error: true
               - run: nix build
-        """)
+        """,
+    )
     assert brief(found) == [("BOOT002", "error", ".github/workflows/ci.yml", 8)]
     assert "with `continue-on-error`" in found[0].message
 
 
 def test_input_dependent_install_is_judged_per_value(tmp_path: Path) -> None:
-    write_repo(tmp_path, {
-        ".github/workflows/build.yml": f"""\
+    write_repo(
+        tmp_path,
+        {
+            ".github/workflows/build.yml": f"""\
             on:
               workflow_call:
                 inputs:
@@ -96,18 +117,23 @@ def test_input_dependent_install_is_judged_per_value(tmp_path: Path) -> None:
                     uses: {INSTALL}
                   - run: nix build
             """,
-        ".github/workflows/ci.yml": """\
+            ".github/workflows/ci.yml": """\
             on: [push]
             jobs:
               yes: {uses: ./.github/workflows/build.yml, with: {install: true}}
               no: {uses: ./.github/workflows/build.yml, with: {install: false}}
-            """})
+            """,
+        },
+    )
     found = findings(tmp_path, "bootstrap.workflow_owned_nix")
     assert [(f.rule, f.job) for f in found] == [("BOOT001", "no/build")]
 
 
 def test_statically_false_job_is_not_analysed(tmp_path: Path) -> None:
-    assert boot(tmp_path, """\
+    assert (
+        boot(
+            tmp_path,
+            """\
         on: [push]
         jobs:
           disabled:
@@ -115,11 +141,16 @@ def test_statically_false_job_is_not_analysed(tmp_path: Path) -> None:
             runs-on: tinyland-nix
             steps:
               - run: nix build
-        """) == []
+        """,
+        )
+        == []
+    )
 
 
 def test_install_under_a_matrix_condition_fails_only_that_variant(tmp_path: Path) -> None:
-    found = boot(tmp_path, f"""\
+    found = boot(
+        tmp_path,
+        f"""\
         on: [push]
         jobs:
           build:
@@ -131,13 +162,16 @@ def test_install_under_a_matrix_condition_fails_only_that_variant(tmp_path: Path
               - if: matrix.nix == 'install'
                 uses: {INSTALL}
               - run: nix build
-        """)
+        """,
+    )
     assert [f.rule for f in found] == ["BOOT001"]
     assert found[0].message.endswith("(when nix=preinstalled)")
 
 
 def test_publish_path_needs_a_certain_bootstrap(tmp_path: Path) -> None:
-    write_repo(tmp_path, workflow(f"""\
+    write_repo(
+        tmp_path,
+        workflow(f"""\
         on: {{push: {{tags: ['v*']}}}}
         jobs:
           validate:
@@ -157,6 +191,7 @@ def test_publish_path_needs_a_certain_bootstrap(tmp_path: Path) -> None:
             permissions: {{id-token: write, contents: read}}
             steps:
               - uses: DeterminateSystems/flakehub-push@v5
-        """))
+        """),
+    )
     found = findings(tmp_path, "publication.order")
     assert [f.rule for f in found] == ["PUB001"]

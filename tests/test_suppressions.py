@@ -38,10 +38,10 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def run_json(repo: Path, capsys: pytest.CaptureFixture[str],
-             *extra: str) -> tuple[int, dict[str, Any]]:
-    code = main(["check", "--repo", str(repo), "--suite", "placement", "--format", "json",
-                 *extra])
+def run_json(
+    repo: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any]]:
+    code = main(["check", "--repo", str(repo), "--suite", "placement", "--format", "json", *extra])
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -50,7 +50,8 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_inline_suppression_on_the_line_and_the_line_above(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = write(tmp_path, {".github/workflows/ci.yml": LEGACY})
     code, report = run_json(repo, capsys)
     assert code == 1  # other-rule's LANE001 is not suppressed by an ignore of BOOT001
@@ -67,7 +68,8 @@ def test_inline_suppression_on_the_line_and_the_line_above(
 
 
 def test_suppressed_findings_are_still_counted_in_text(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = write(tmp_path, {".github/workflows/ci.yml": LEGACY.partition("  other-rule:")[0]})
     code = main(["check", "--repo", str(repo), "--suite", "placement"])
     out = capsys.readouterr().out
@@ -81,16 +83,23 @@ def test_contract_ignore_by_path(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "ignore:\n"
         "  - path: .github/workflows/legacy-*.yml\n"
         "    rules: [LANE001]\n"
-        "    reason: legacy workflows move in Q3\n")
+        "    reason: legacy workflows move in Q3\n"
+    )
     workflow = "on: push\njobs:\n  build:\n    runs-on: myapp-nix\n    steps:\n      - run: x\n"
-    repo = write(tmp_path, {"fleet.yaml": contract,
-                            ".github/workflows/legacy-build.yml": workflow,
-                            ".github/workflows/new.yml": workflow})
+    repo = write(
+        tmp_path,
+        {
+            "fleet.yaml": contract,
+            ".github/workflows/legacy-build.yml": workflow,
+            ".github/workflows/new.yml": workflow,
+        },
+    )
     code, report = run_json(repo, capsys)
     assert code == 1
     lane = {f["file"]: f for f in findings(report) if f["rule"] == "LANE001"}
-    assert lane[".github/workflows/legacy-build.yml"]["suppression"] == \
-        "legacy workflows move in Q3"
+    assert (
+        lane[".github/workflows/legacy-build.yml"]["suppression"] == "legacy workflows move in Q3"
+    )
     assert "suppressed" not in lane[".github/workflows/new.yml"]
     (repo / ".github/workflows/new.yml").unlink()
     code, report = run_json(repo, capsys)

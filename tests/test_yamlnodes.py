@@ -34,8 +34,17 @@ def test_on_stays_a_string_key() -> None:
 
 def test_yaml11_booleans_are_strings_but_true_false_are_bool() -> None:
     doc = loads("a: yes\nb: off\nc: true\nd: False\ne: 'true'\nf: ~\ng: 0x10\nh: 1.5\ni: 1_000")
-    assert doc == {"a": "yes", "b": "off", "c": True, "d": False, "e": "true", "f": None,
-                   "g": 16, "h": 1.5, "i": 1000}
+    assert doc == {
+        "a": "yes",
+        "b": "off",
+        "c": True,
+        "d": False,
+        "e": "true",
+        "f": None,
+        "g": 16,
+        "h": 1.5,
+        "i": 1000,
+    }
 
 
 def test_lines_and_columns_of_keys_items_and_values() -> None:
@@ -128,8 +137,9 @@ def test_an_alias_bomb_is_refused_at_its_anchor() -> None:
         levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
     with pytest.raises(YamlError) as caught:
         loads("\n".join(levels), "laughs.yml")  # 9**10 leaves if expanded
-    assert str(caught.value) == ("laughs.yml:4: YAML aliases expand to more than 10,000 "
-                                 "nodes (an alias bomb?): refused")
+    assert str(caught.value) == (
+        "laughs.yml:4: YAML aliases expand to more than 10,000 nodes (an alias bomb?): refused"
+    )
 
 
 def test_anchored_steps_in_a_workflow() -> None:

@@ -97,11 +97,15 @@ def _request(lane: Lane) -> int:
     return lane.memory_request if lane.memory_request is not None else lane.memory_limit
 
 
-def model_burst(contract: Contract, jobs: Mapping[str, int], *,
-                peaks: Mapping[str, int] | None = None,
-                allocatable: Mapping[str, int] | None = None,
-                scale: Mapping[str, tuple[int | None, int | None]] | None = None,
-                idle_memory: int = IDLE_RUNNER_MEMORY) -> BurstModel:
+def model_burst(
+    contract: Contract,
+    jobs: Mapping[str, int],
+    *,
+    peaks: Mapping[str, int] | None = None,
+    allocatable: Mapping[str, int] | None = None,
+    scale: Mapping[str, tuple[int | None, int | None]] | None = None,
+    idle_memory: int = IDLE_RUNNER_MEMORY,
+) -> BurstModel:
     """Model `jobs` (lane -> count) arriving at once.
 
     `peaks` (lane -> bytes) are the jobs' peak working sets, `allocatable` (node -> bytes)
@@ -110,17 +114,24 @@ def model_burst(contract: Contract, jobs: Mapping[str, int], *,
     peaks = peaks or {}
     allocatable = allocatable or {}
     scale = scale or {}
-    nodes = {name: NodeLoad(name, allocatable.get(name, node.allocatable_memory))
-             for name, node in contract.cluster.nodes.items()}
+    nodes = {
+        name: NodeLoad(name, allocatable.get(name, node.allocatable_memory))
+        for name, node in contract.cluster.nodes.items()
+    }
     for name, value in allocatable.items():
         nodes.setdefault(name, NodeLoad(name, value))
     model = BurstModel([], nodes, contract.cluster.namespace_memory_quota)
     for lane_name in sorted(jobs):
         lane = contract.lanes[lane_name]
         min_runners, max_runners = scale.get(lane_name, (lane.min_runners, lane.max_runners))
-        state = LaneBurst(lane_name, jobs[lane_name],
-                          min(peaks.get(lane_name, lane.memory_limit), lane.memory_limit),
-                          min_runners or 0, max_runners, lane.burst)
+        state = LaneBurst(
+            lane_name,
+            jobs[lane_name],
+            min(peaks.get(lane_name, lane.memory_limit), lane.memory_limit),
+            min_runners or 0,
+            max_runners,
+            lane.burst,
+        )
         state.runners = arc_runner_count(state.min_runners, state.jobs, max_runners)
         _place(model, lane, state, idle_memory)
         model.lanes.append(state)

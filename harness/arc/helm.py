@@ -55,10 +55,14 @@ def read_pod_template(scale_set: ScaleSet, spec: Any, file: str, prefix: str) ->
     items = [c for c in (containers or []) if isinstance(c, LMap)]
     runner = next((c for c in items if c.get("name") == "runner"), None)
     if runner is None:
-        where = containers.mark.line if isinstance(containers, LList) else \
-            (spec.mark.line if isinstance(spec, LMap) else scale_set.where.line)
-        scale_set.memory_limit = Resolved(None, Origin(file, where,
-                                                       f"{prefix}: no `runner` container"))
+        where = (
+            containers.mark.line
+            if isinstance(containers, LList)
+            else (spec.mark.line if isinstance(spec, LMap) else scale_set.where.line)
+        )
+        scale_set.memory_limit = Resolved(
+            None, Origin(file, where, f"{prefix}: no `runner` container")
+        )
     else:
         path = f"{prefix}.containers[runner].resources"
         limits = get_path(runner, "resources", "limits")
@@ -66,23 +70,28 @@ def read_pod_template(scale_set: ScaleSet, spec: Any, file: str, prefix: str) ->
             sourced(limits, "memory", file, f"{path}.limits.memory")
             if limits is not None
             else Resolved(None, Origin(file, runner.mark.line, f"{path}.limits not set")),
-            "memory limit")
+            "memory limit",
+        )
         requests = get_path(runner, "resources", "requests")
         scale_set.memory_request = quantity(
             sourced(requests, "memory", file, f"{path}.requests.memory")
-            if requests is not None else Resolved(None, Origin(file, runner.mark.line, "unset")),
-            "memory request")
-    sidecars = [c for c in [*items, *(c for c in (init or []) if isinstance(c, LMap))]
-                if _is_dind(c)]
+            if requests is not None
+            else Resolved(None, Origin(file, runner.mark.line, "unset")),
+            "memory request",
+        )
+    sidecars = [
+        c for c in [*items, *(c for c in (init or []) if isinstance(c, LMap))] if _is_dind(c)
+    ]
     if sidecars:
         scale_set.dind = True
         sidecar = sidecars[0]
         limits = get_path(sidecar, "resources", "limits")
         scale_set.dind_memory_limit = quantity(
             sourced(limits, "memory", file, f"{prefix} dind container limits.memory")
-            if limits is not None else
-            Resolved(None, Origin(file, sidecar.mark.line, "dind container without limits")),
-            "dind memory limit")
+            if limits is not None
+            else Resolved(None, Origin(file, sidecar.mark.line, "dind container without limits")),
+            "dind memory limit",
+        )
 
 
 def _values_files(root: Path) -> Iterator[Path]:
@@ -107,26 +116,39 @@ def read_values(path: Path, file: str) -> ScaleSet | None:
         data = load(path, file)
     except (YamlError, ValueError):
         return None
-    if not isinstance(data, LMap) or "apiVersion" in data or \
-            not any(marker in data for marker in MARKERS):
+    if (
+        not isinstance(data, LMap)
+        or "apiVersion" in data
+        or not any(marker in data for marker in MARKERS)
+    ):
         return None
     label = sourced(data, "runnerScaleSetName", file, "runnerScaleSetName")
     if label.value is None:
-        label = Resolved(problem=f"{file} sets no runnerScaleSetName (the label is then the "
-                                 "Helm release name, which a values file does not hold)")
+        label = Resolved(
+            problem=f"{file} sets no runnerScaleSetName (the label is then the "
+            "Helm release name, which a values file does not hold)"
+        )
     mode = sourced(get_path(data, "containerMode"), "type", file, "containerMode.type")
-    scale_set = ScaleSet("helm", file, Origin(file, 1, "Helm values"), label,
-                         min_runners=count(sourced(data, "minRunners", file, "minRunners"),
-                                           "minRunners"),
-                         max_runners=count(sourced(data, "maxRunners", file, "maxRunners"),
-                                           "maxRunners"),
-                         container_mode=mode)
+    scale_set = ScaleSet(
+        "helm",
+        file,
+        Origin(file, 1, "Helm values"),
+        label,
+        min_runners=count(sourced(data, "minRunners", file, "minRunners"), "minRunners"),
+        max_runners=count(sourced(data, "maxRunners", file, "maxRunners"), "maxRunners"),
+        container_mode=mode,
+    )
     read_pod_template(scale_set, get_path(data, "template", "spec"), file, "template.spec")
     if mode.value == "dind" and not scale_set.dind:
         scale_set.dind = True
-        scale_set.dind_memory_limit = Resolved(None, Origin(
-            file, mode.origin.line if mode.origin else 1,
-            "containerMode dind: the chart's own dind container has no resources"))
+        scale_set.dind_memory_limit = Resolved(
+            None,
+            Origin(
+                file,
+                mode.origin.line if mode.origin else 1,
+                "containerMode dind: the chart's own dind container has no resources",
+            ),
+        )
     return scale_set
 
 

@@ -39,13 +39,13 @@ def read_kubectl(path: Path, file: str) -> list[ScaleSet]:
         if label.value is None:
             label = Resolved(name or None, Origin(file, item.mark.line, "metadata.name"))
         scale_set = ScaleSet(
-            "kubectl", f"{namespace}/{name}" if namespace else name,
-            Origin(file, item.mark.line, "AutoscalingRunnerSet"), label,
-            min_runners=count(sourced(spec, "minRunners", file, "spec.minRunners"),
-                              "minRunners"),
-            max_runners=count(sourced(spec, "maxRunners", file, "spec.maxRunners"),
-                              "maxRunners"))
-        read_pod_template(scale_set, get_path(spec, "template", "spec"), file,
-                          "spec.template.spec")
+            "kubectl",
+            f"{namespace}/{name}" if namespace else name,
+            Origin(file, item.mark.line, "AutoscalingRunnerSet"),
+            label,
+            min_runners=count(sourced(spec, "minRunners", file, "spec.minRunners"), "minRunners"),
+            max_runners=count(sourced(spec, "maxRunners", file, "spec.maxRunners"), "maxRunners"),
+        )
+        read_pod_template(scale_set, get_path(spec, "template", "spec"), file, "spec.template.spec")
         out.append(scale_set)
     return out

@@ -124,8 +124,9 @@ def _int(value: Any) -> int | None:
 def _runner_resources(spec: Mapping[str, Any], where: str) -> tuple[int | None, int | None]:
     pod = _map(_map(spec.get("template")).get("spec"))
     containers = [_map(c) for c in pod.get("containers") or [] if isinstance(c, Mapping)]
-    runner = next((c for c in containers if c.get("name") == "runner"),
-                  containers[0] if containers else {})
+    runner = next(
+        (c for c in containers if c.get("name") == "runner"), containers[0] if containers else {}
+    )
     resources = _map(runner.get("resources"))
     limits, requests = _map(resources.get("limits")), _map(resources.get("requests"))
     return _quantity(limits.get("memory"), where), _quantity(requests.get("memory"), where)
@@ -138,22 +139,30 @@ def _scale_set(item: Mapping[str, Any], where: str) -> LiveScaleSet:
     return LiveScaleSet(
         name=str(spec.get("runnerScaleSetName") or meta.get("name", "")),
         namespace=str(meta.get("namespace", "")),
-        min_runners=_int(spec.get("minRunners")), max_runners=_int(spec.get("maxRunners")),
-        memory_limit=limit, memory_request=request,
+        min_runners=_int(spec.get("minRunners")),
+        max_runners=_int(spec.get("maxRunners")),
+        memory_limit=limit,
+        memory_request=request,
         current_runners=_int(status.get("currentRunners")),
         pending_runners=_int(status.get("pendingEphemeralRunners")),
         running_runners=_int(status.get("runningEphemeralRunners")),
-        failed_runners=_int(status.get("failedEphemeralRunners")), source=where)
+        failed_runners=_int(status.get("failedEphemeralRunners")),
+        source=where,
+    )
 
 
 def _runner(item: Mapping[str, Any], where: str) -> LiveRunner:
     meta, status = _map(item.get("metadata")), _map(item.get("status"))
     labels = _map(meta.get("labels"))
     return LiveRunner(
-        name=str(meta.get("name", "")), namespace=str(meta.get("namespace", "")),
+        name=str(meta.get("name", "")),
+        namespace=str(meta.get("namespace", "")),
         scale_set=str(labels.get("actions.github.com/scale-set-name", "")),
-        phase=str(status.get("phase") or "Unknown"), ready=bool(status.get("ready", False)),
-        job_repository=status.get("jobRepositoryName"), source=where)
+        phase=str(status.get("phase") or "Unknown"),
+        ready=bool(status.get("ready", False)),
+        job_repository=status.get("jobRepositoryName"),
+        source=where,
+    )
 
 
 def _node(item: Mapping[str, Any], where: str) -> LiveNode:
@@ -162,13 +171,19 @@ def _node(item: Mapping[str, Any], where: str) -> LiveNode:
     name = str(meta.get("name", ""))
     allocatable = _quantity(_map(status.get("allocatable")).get("memory"), where)
     if allocatable is None:
-        raise HarnessInputError(Problem(where, None,
-                                        f"node {name!r} has no status.allocatable.memory"))
+        raise HarnessInputError(
+            Problem(where, None, f"node {name!r} has no status.allocatable.memory")
+        )
     conditions = [_map(c) for c in status.get("conditions") or []]
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-    return LiveNode(name, allocatable,
-                    _quantity(_map(status.get("capacity")).get("memory"), where),
-                    schedulable=not spec.get("unschedulable", False), ready=ready, source=where)
+    return LiveNode(
+        name,
+        allocatable,
+        _quantity(_map(status.get("capacity")).get("memory"), where),
+        schedulable=not spec.get("unschedulable", False),
+        ready=ready,
+        source=where,
+    )
 
 
 def read_kubectl_json(path: Path, state: LiveState | None = None) -> LiveState:
@@ -200,8 +215,9 @@ _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
 
 
-def parse_prometheus_text(text: str, where: str = "<metrics>"
-                          ) -> list[tuple[str, dict[str, str], float]]:
+def parse_prometheus_text(
+    text: str, where: str = "<metrics>"
+) -> list[tuple[str, dict[str, str], float]]:
     """Samples of the Prometheus text exposition format: (name, labels, value)."""
     samples = []
     for number, raw_line in enumerate(text.splitlines(), 1):
@@ -214,13 +230,15 @@ def parse_prometheus_text(text: str, where: str = "<metrics>"
         name, raw_labels, raw_value = match.groups()
         labels: dict[str, str] = {}
         for label in _LABEL.finditer(raw_labels or ""):
-            labels[label.group(1)] = (label.group(2).replace(r"\"", '"')
-                                      .replace(r"\n", "\n").replace("\\\\", "\\"))
+            labels[label.group(1)] = (
+                label.group(2).replace(r"\"", '"').replace(r"\n", "\n").replace("\\\\", "\\")
+            )
         try:
             value = float(raw_value)
         except ValueError:
-            raise HarnessInputError(Problem(where, number,
-                                            f"bad sample value {raw_value!r}")) from None
+            raise HarnessInputError(
+                Problem(where, number, f"bad sample value {raw_value!r}")
+            ) from None
         samples.append((name, labels, value))
     return samples
 
@@ -240,15 +258,16 @@ def read_listener_metrics(path: Path, state: LiveState | None = None) -> LiveSta
         if name.endswith(("_total", "_bucket", "_sum", "_count")):
             continue
         key = (labels.get("namespace", ""), labels["name"])
-        by_set.setdefault(key, {})[name[len("gha_"):]] = value
+        by_set.setdefault(key, {})[name[len("gha_") :]] = value
     for (namespace, name), values in sorted(by_set.items()):
         state.listeners.append(ListenerMetrics(name, namespace, values, where))
     state.sources.append(where)
     return state
 
 
-def read_live_state(kubectl_files: Iterable[Path] = (), metrics_files: Iterable[Path] = ()
-                    ) -> LiveState:
+def read_live_state(
+    kubectl_files: Iterable[Path] = (), metrics_files: Iterable[Path] = ()
+) -> LiveState:
     """Read every given file into one state; HarnessInputError names the bad file."""
     state = LiveState()
     for path in kubectl_files:

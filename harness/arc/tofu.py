@@ -78,16 +78,19 @@ def _deployed(module: Block, scope: Scope) -> tuple[bool, str | None]:
                 source = f" from {got.origin.text()}" if got.origin else ""
                 return deployed, None if deployed else (
                     f"`count = {raw.text}` ({where}) with {condition.strip()} = "
-                    f"{str(got.value).lower()}{source}")
+                    f"{str(got.value).lower()}{source}"
+                )
         got = resolve_reference(raw.text, scope)
         if got.known and isinstance(got.value, int):
             return got.value > 0, None if got.value > 0 else (
-                f"`count = {raw.text}` ({where}) is {got.value}")
+                f"`count = {raw.text}` ({where}) is {got.value}"
+            )
     return True, f"count `{raw}` not evaluated; assumed deployed"
 
 
-def _for_each(module: Block, stack: Stack, scope: Scope
-              ) -> list[tuple[str | None, Resolved | None]] | str:
+def _for_each(
+    module: Block, stack: Stack, scope: Scope
+) -> list[tuple[str | None, Resolved | None]] | str:
     """(each.key, each.value) pairs; a problem string when for_each cannot be resolved."""
     raw = module.get("for_each")
     if raw is None:
@@ -98,8 +101,9 @@ def _for_each(module: Block, stack: Stack, scope: Scope
         return f"for_each not resolved: {got.problem}"
     defaults: dict[str, Any] = {}
     if isinstance(raw, Expr) and raw.text.startswith("var."):
-        variable = next((b for b in stack.blocks("variable")
-                         if b.labels and b.labels[0] == raw.text[4:]), None)
+        variable = next(
+            (b for b in stack.blocks("variable") if b.labels and b.labels[0] == raw.text[4:]), None
+        )
         if variable is not None and "type" in variable.attributes:
             defaults = variable.attributes["type"].optional_defaults or {}
     if isinstance(got.value, dict):
@@ -115,8 +119,9 @@ def _for_each(module: Block, stack: Stack, scope: Scope
     return f"for_each value {got.value!r} is neither a map nor a set"
 
 
-def _input(module: Block, names: tuple[str, ...], scope: Scope,
-           defaults: dict[str, Resolved]) -> Resolved:
+def _input(
+    module: Block, names: tuple[str, ...], scope: Scope, defaults: dict[str, Resolved]
+) -> Resolved:
     for name in names:
         if name in module.attributes:
             origin = Origin(module.file, module.line_of(name), f"module.{module.labels[0]}.{name}")
@@ -126,9 +131,14 @@ def _input(module: Block, names: tuple[str, ...], scope: Scope,
             got = defaults[name]
             if not got.known or got.origin is None:
                 return got
-            return Resolved(got.value, Origin(
-                module.file, module.line,
-                f"{name} not passed: module default at {got.origin.file}:{got.origin.line}"))
+            return Resolved(
+                got.value,
+                Origin(
+                    module.file,
+                    module.line,
+                    f"{name} not passed: module default at {got.origin.file}:{got.origin.line}",
+                ),
+            )
     return Resolved(None, Origin(module.file, module.line, "not set"))
 
 
@@ -144,12 +154,16 @@ SET_NAMES: dict[str, str] = {
 
 
 def _set_entries(release: Block) -> list[tuple[str, Any, int]]:
-    entries = [(str(b.get("name")), b.get("value"), b.line_of("value"))
-               for b in release.children("set")]
+    entries = [
+        (str(b.get("name")), b.get("value"), b.line_of("value")) for b in release.children("set")
+    ]
     listed = release.get("set")
     if isinstance(listed, list):
-        entries += [(str(e.get("name")), e.get("value"), release.line_of("set"))
-                    for e in listed if isinstance(e, dict)]
+        entries += [
+            (str(e.get("name")), e.get("value"), release.line_of("set"))
+            for e in listed
+            if isinstance(e, dict)
+        ]
     return entries
 
 
@@ -167,21 +181,37 @@ def _releases(stack: Stack, scope: Scope) -> list[ScaleSet]:
         for key, raw, line in _set_entries(release):
             field = SET_NAMES.get(key)
             if field:
-                values[field] = resolve(raw, Origin(release.file, line, f"{name} set {key}"),
-                                        scope)
+                values[field] = resolve(raw, Origin(release.file, line, f"{name} set {key}"), scope)
         unset = Resolved(None, Origin(release.file, release.line, "not set"))
         label = values.get("label", Resolved(problem=f"{name} sets no runnerScaleSetName"))
         mode = values.get("container_mode", unset)
-        out.append(ScaleSet(
-            "tofu", name, where, label,
-            min_runners=count(values.get("min_runners", unset), "minRunners"),
-            max_runners=count(values.get("max_runners", unset), "maxRunners"),
-            memory_limit=quantity(values.get("memory_limit", Resolved(problem=(
-                f"{name}: the runner's memory limit is not in a `set` block (values are not "
-                "evaluated)"))), "memory limit"),
-            memory_request=quantity(values.get("memory_request", unset), "memory request"),
-            container_mode=mode, dind=mode.known and mode.value == "dind",
-            dind_memory_limit=unset))
+        out.append(
+            ScaleSet(
+                "tofu",
+                name,
+                where,
+                label,
+                min_runners=count(values.get("min_runners", unset), "minRunners"),
+                max_runners=count(values.get("max_runners", unset), "maxRunners"),
+                memory_limit=quantity(
+                    values.get(
+                        "memory_limit",
+                        Resolved(
+                            problem=(
+                                f"{name}: the runner's memory limit is not in a `set` block "
+                                "(values are not "
+                                "evaluated)"
+                            )
+                        ),
+                    ),
+                    "memory limit",
+                ),
+                memory_request=quantity(values.get("memory_request", unset), "memory request"),
+                container_mode=mode,
+                dind=mode.known and mode.value == "dind",
+                dind_memory_limit=unset,
+            )
+        )
     return out
 
 
@@ -206,20 +236,24 @@ def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
                 continue
             pairs = _for_each(module, stack, scope)
             if isinstance(pairs, str):
-                failed = ScaleSet("tofu", f"{name}[*]", where,
-                                  Resolved(problem=pairs), notes=[pairs])
+                failed = ScaleSet(
+                    "tofu", f"{name}[*]", where, Resolved(problem=pairs), notes=[pairs]
+                )
                 out.append(failed)
                 continue
             for key, value in pairs:
                 inner = Scope(scope.variables, scope.locals, key, value)
-                values = {field: _input(module, names, inner, defaults)
-                          for field, names in INPUTS.items()}
+                values = {
+                    field: _input(module, names, inner, defaults) for field, names in INPUTS.items()
+                }
                 mode = values["container_mode"]
                 kind = values["runner_type"]
                 if (not mode.known or not mode.value) and kind.known and kind.value == "dind":
                     mode = Resolved("dind", kind.origin)  # the arc-runner module's convention
                 scale_set = ScaleSet(
-                    "tofu", name if key is None else f'{name}["{key}"]', where,
+                    "tofu",
+                    name if key is None else f'{name}["{key}"]',
+                    where,
                     label=values["label"],
                     min_runners=count(values["min_runners"], "min_runners"),
                     max_runners=count(values["max_runners"], "max_runners"),
@@ -228,6 +262,7 @@ def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
                     container_mode=mode,
                     dind=mode.known and str(mode.value) == "dind",
                     dind_memory_limit=quantity(values["dind_memory_limit"], "dind_memory_limit"),
-                    notes=[note] if note else [])
+                    notes=[note] if note else [],
+                )
                 out.append(scale_set)
     return out

@@ -87,8 +87,9 @@ def scratch_dir(ctx: CheckContext, prefix: str) -> Path:
 
 
 @contextlib.contextmanager
-def open_target(ctx: CheckContext, params: Mapping[str, Any],
-                prefix: str = "case-") -> Iterator[Target]:
+def open_target(
+    ctx: CheckContext, params: Mapping[str, Any], prefix: str = "case-"
+) -> Iterator[Target]:
     """The live Attic cache, or a loopback cache built for this case (Skip when impossible)."""
     attic = ctx.contract.attic or AtticCache(cache="main")
     url = ctx.options.attic_url or attic.url
@@ -100,25 +101,47 @@ def open_target(ctx: CheckContext, params: Mapping[str, Any],
     workdir = scratch_dir(ctx, prefix)
     try:
         if url:
-            paths = (_params_list(params, "store_paths") + _params_list(params, "installables")
-                     or attic.installables)
-            yield Target(url=url, cache=str(cache), public_keys=tuple(keys),
-                         token=os.environ.get(attic.token_env) or None, live=True,
-                         workdir=workdir, paths=paths, store=params.get("store"),
-                         min_hit_ratio=ratio, token_env=attic.token_env,
-                         http_timeout=http_timeout, http_deadline=http_deadline)
+            paths = (
+                _params_list(params, "store_paths") + _params_list(params, "installables")
+                or attic.installables
+            )
+            yield Target(
+                url=url,
+                cache=str(cache),
+                public_keys=tuple(keys),
+                token=os.environ.get(attic.token_env) or None,
+                live=True,
+                workdir=workdir,
+                paths=paths,
+                store=params.get("store"),
+                min_hit_ratio=ratio,
+                token_env=attic.token_env,
+                http_timeout=http_timeout,
+                http_deadline=http_deadline,
+            )
             return
         reason = loopback_missing_reason()
         if reason:
-            raise Skip(f"no Attic endpoint configured and the loopback cache cannot be built: "
-                       f"{reason}")
+            raise Skip(
+                f"no Attic endpoint configured and the loopback cache cannot be built: {reason}"
+            )
         try:
             with loopback_cache(workdir / "loopback") as lb:
-                yield Target(url=lb.url, cache=str(params.get("cache", "main")),
-                             public_keys=(lb.public_key,), token=None, live=False,
-                             workdir=workdir, paths=(lb.top,), store=str(lb.store),
-                             nix_file=lb.nix_file, min_hit_ratio=ratio, sizes=dict(lb.closure),
-                             http_timeout=http_timeout, http_deadline=http_deadline)
+                yield Target(
+                    url=lb.url,
+                    cache=str(params.get("cache", "main")),
+                    public_keys=(lb.public_key,),
+                    token=None,
+                    live=False,
+                    workdir=workdir,
+                    paths=(lb.top,),
+                    store=str(lb.store),
+                    nix_file=lb.nix_file,
+                    min_hit_ratio=ratio,
+                    sizes=dict(lb.closure),
+                    http_timeout=http_timeout,
+                    http_deadline=http_deadline,
+                )
         except (NixError, ToolMissing) as exc:
             raise Skip(f"the loopback cache could not be built: {exc}") from None
     finally:
@@ -135,8 +158,9 @@ def reachable_info(target: Target, client: CacheClient) -> CacheInfo:
     except CacheError as exc:
         if exc.status is not None:
             raise
-        raise Skip(f"Attic at {target.describe()} is unreachable: {exc}", live=target.live) \
-            from None
+        raise Skip(
+            f"Attic at {target.describe()} is unreachable: {exc}", live=target.live
+        ) from None
 
 
 def target_closure(target: Target, client: CacheClient) -> dict[str, int]:
@@ -146,21 +170,27 @@ def target_closure(target: Target, client: CacheClient) -> dict[str, int]:
     walking `References` of the cache's narinfos (paths the cache lacks end the walk).
     """
     if not target.paths:
-        raise Skip("nothing to look up: set caches.attic.installables in the contract, or "
-                   "the case's store_paths/installables parameter", live=target.live)
+        raise Skip(
+            "nothing to look up: set caches.attic.installables in the contract, or "
+            "the case's store_paths/installables parameter",
+            live=target.live,
+        )
     if target.sizes and target.store and not target.live:
         return dict(target.sizes)
     if nix_missing_reason() is None:
         try:
-            infos = closure(list(target.paths), store=target.store,
-                            cache_home=target.workdir / "xdg-cache")
+            infos = closure(
+                list(target.paths), store=target.store, cache_home=target.workdir / "xdg-cache"
+            )
             return {p.path: p.nar_size for p in infos}
         except NixError:
             pass
     store_paths = [p for p in target.paths if p.startswith("/")]
     if not store_paths:
-        raise Skip(f"cannot compute the closure of {', '.join(target.paths)}: Nix is missing "
-                   f"or they are not valid in the local store")
+        raise Skip(
+            f"cannot compute the closure of {', '.join(target.paths)}: Nix is missing "
+            f"or they are not valid in the local store"
+        )
     return walk_closure(client, store_paths)
 
 
@@ -171,8 +201,10 @@ def walk_closure(client: CacheClient, tops: list[str]) -> dict[str, int]:
     frontier = list(dict.fromkeys(tops))
     while frontier:
         if len(sizes) + len(frontier) > MAX_CLOSURE_PATHS:
-            raise CacheError(f"{client.url}: the narinfos' References name more than "
-                             f"{MAX_CLOSURE_PATHS} paths (an endless closure)")
+            raise CacheError(
+                f"{client.url}: the narinfos' References name more than "
+                f"{MAX_CLOSURE_PATHS} paths (an endless closure)"
+            )
         for path in frontier:
             sizes[path] = 0
         lookups = client.narinfos([store_path_hash(p) for p in frontier])
@@ -183,6 +215,3 @@ def walk_closure(client: CacheClient, tops: list[str]) -> dict[str, int]:
                 following.extend(f"{store_dir}/{r}" for r in lookup.info.references)
         frontier = [p for p in dict.fromkeys(following) if p not in sizes]
     return sizes
-
-
-

@@ -68,8 +68,10 @@ def cache_for(ctx: CheckContext) -> Iterator[CacheTarget]:
     try:
         cache = start_cache()
     except (NginxError, ToolMissing) as exc:
-        raise Skip(f"no Bazel cache configured and the embedded loopback cache cannot "
-                   f"start: {exc}", live=True) from None
+        raise Skip(
+            f"no Bazel cache configured and the embedded loopback cache cannot start: {exc}",
+            live=True,
+        ) from None
     try:
         yield CacheTarget(cache.url, "embedded")
     finally:
@@ -133,11 +135,14 @@ def build_setup(ctx: CheckContext, params: Mapping[str, Any], case: str) -> Iter
         if raw_ws:
             workspace = Path(str(raw_ws))
             workspace = workspace if workspace.is_absolute() else ctx.repo / workspace
-            if not (workspace / "WORKSPACE").exists() and not (
-                    workspace / "WORKSPACE.bazel").exists() and not (
-                    workspace / "MODULE.bazel").exists():
-                raise HarnessInputError(f"bazel workspace {raw_ws!r} has no WORKSPACE or "
-                                        "MODULE.bazel")
+            if (
+                not (workspace / "WORKSPACE").exists()
+                and not (workspace / "WORKSPACE.bazel").exists()
+                and not (workspace / "MODULE.bazel").exists()
+            ):
+                raise HarnessInputError(
+                    f"bazel workspace {raw_ws!r} has no WORKSPACE or MODULE.bazel"
+                )
             bundled = False
             targets = targets or ["//..."]
         else:

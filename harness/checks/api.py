@@ -50,9 +50,12 @@ class CheckContext:
     def workflow_inputs(self) -> dict[str, int]:
         """What a check of the workflow model examines: workflow and action files, jobs."""
         model = self.workflows
-        return {"files": len(model.workflows) + len(model.problems)
-                + sum(1 for action in model.actions.values() if action is not None),
-                "jobs": sum(len(w.jobs) for w in model.workflows.values())}
+        return {
+            "files": len(model.workflows)
+            + len(model.problems)
+            + sum(1 for action in model.actions.values() if action is not None),
+            "jobs": sum(len(w.jobs) for w in model.workflows.values()),
+        }
 
     @cached_property
     def repo_name(self) -> str | None:

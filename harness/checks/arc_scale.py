@@ -29,26 +29,33 @@ from harness.rules import Rule
 from harness.yamlnodes import line_of_path
 
 RULES = (
-    Rule("ARC005", "At a job burst the contract says the fleet must absorb (`lanes.X.burst`), "
-                   "ARC's runner count `min(minRunners + jobs, maxRunners)` leaves jobs "
-                   "queued, runner pods cannot be placed, or a node's memory at the burst "
-                   "exceeds its allocatable memory.",
-         example="lanes: {tinyland-nix: {memory_limit: 8Gi, max_runners: 8, burst: 12}}",
-         fix="Raise max_runners where nodes have room, add a node to the lane, or lower "
-             "the burst the contract promises."),
-    Rule("ARC006", "A listener's desired runner count disagrees with ARC's rule "
-                   "`min(minRunners + assignedJobs, maxRunners)` (stale listener, patched "
-                   "EphemeralRunnerSet, or min/max drift between the scale set and its "
-                   "listener).",
-         example="gha_desired_runners 3 with gha_assigned_jobs 5, gha_min_runners 0, "
-                 "gha_max_runners 8",
-         fix="Restart the scale set's listener pod and compare the AutoscalingRunnerSet's "
-             "minRunners/maxRunners with the listener's."),
+    Rule(
+        "ARC005",
+        "At a job burst the contract says the fleet must absorb (`lanes.X.burst`), "
+        "ARC's runner count `min(minRunners + jobs, maxRunners)` leaves jobs "
+        "queued, runner pods cannot be placed, or a node's memory at the burst "
+        "exceeds its allocatable memory.",
+        example="lanes: {tinyland-nix: {memory_limit: 8Gi, max_runners: 8, burst: 12}}",
+        fix="Raise max_runners where nodes have room, add a node to the lane, or lower "
+        "the burst the contract promises.",
+    ),
+    Rule(
+        "ARC006",
+        "A listener's desired runner count disagrees with ARC's rule "
+        "`min(minRunners + assignedJobs, maxRunners)` (stale listener, patched "
+        "EphemeralRunnerSet, or min/max drift between the scale set and its "
+        "listener).",
+        example="gha_desired_runners 3 with gha_assigned_jobs 5, gha_min_runners 0, "
+        "gha_max_runners 8",
+        fix="Restart the scale set's listener pod and compare the AutoscalingRunnerSet's "
+        "minRunners/maxRunners with the listener's.",
+    ),
 )
 
 
-def _files(ctx: CheckContext, params: Mapping[str, Any], key: str,
-           extra: tuple[Path, ...]) -> list[Path]:
+def _files(
+    ctx: CheckContext, params: Mapping[str, Any], key: str, extra: tuple[Path, ...]
+) -> list[Path]:
     raw = params.get(key, [])
     if isinstance(raw, str):
         raw = [raw]
@@ -75,8 +82,11 @@ def _measured_peaks(files: list[Path]) -> dict[str, int]:
         for result in load_report(read_evidence(path), path).results:
             for measurement in result.measurements:
                 parts = measurement.name.split(".")
-                if len(parts) == 4 and parts[:2] == ["memory", "lane"] \
-                        and parts[3] == "peak_working_set_bytes":
+                if (
+                    len(parts) == 4
+                    and parts[:2] == ["memory", "lane"]
+                    and parts[3] == "peak_working_set_bytes"
+                ):
                     peaks[parts[2]] = max(peaks.get(parts[2], 0), int(measurement.value))
     return peaks
 
@@ -100,18 +110,27 @@ def check_burst(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         raise HarnessInputError(f"arc.burst: not contract lanes: {', '.join(unknown)}")
     if not jobs:
         raise Skip("the contract sets no `burst` for any lane and the case names no jobs")
-    peaks = {**_measured_peaks(_files(ctx, params, "measured", ())),
-             **_quantities(params.get("peaks", {}), "peaks")}
+    peaks = {
+        **_measured_peaks(_files(ctx, params, "measured", ())),
+        **_quantities(params.get("peaks", {}), "peaks"),
+    }
     idle = parse_quantity(params.get("idle_memory", "256Mi"))
     live = read_live_state(_files(ctx, params, "kubectl", ctx.options.kubectl_files))
     allocatable = {n.name: n.allocatable_memory for n in live.nodes if n.schedulable}
     declared, provenance = _declared_counts(ctx)
-    scale = {**declared, **{s.name: (s.min_runners, s.max_runners) for s in live.scale_sets
-                            if s.name in contract.lanes}}
+    scale = {
+        **declared,
+        **{
+            s.name: (s.min_runners, s.max_runners)
+            for s in live.scale_sets
+            if s.name in contract.lanes
+        },
+    }
     for name in {s.name for s in live.scale_sets} & set(provenance):
         provenance[name] = "the live AutoscalingRunnerSet"
-    model = model_burst(contract, jobs, peaks=peaks, allocatable=allocatable, scale=scale,
-                        idle_memory=idle)
+    model = model_burst(
+        contract, jobs, peaks=peaks, allocatable=allocatable, scale=scale, idle_memory=idle
+    )
     output = CheckOutput(examined={"lanes": len(jobs)})
     if live.sources:
         output.notes.append(f"live values from {', '.join(live.sources)}")
@@ -120,8 +139,9 @@ def check_burst(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     return output
 
 
-def _declared_counts(ctx: CheckContext
-                     ) -> tuple[dict[str, tuple[int | None, int | None]], dict[str, str]]:
+def _declared_counts(
+    ctx: CheckContext,
+) -> tuple[dict[str, tuple[int | None, int | None]], dict[str, str]]:
     """min/max runners per lane from the scale sets the repository declares (OpenTofu,
     Helm values), with where the maximum came from."""
     from harness.arc import read_arc
@@ -141,35 +161,55 @@ def _declared_counts(ctx: CheckContext
         counts[lane] = (None if low is None else int(low), None if high is None else int(high))
         origin = scale_set.max_runners.origin
         provenance[lane] = f"{scale_set.describe()}" + (
-            f", maxRunners from {origin.text()}" if origin else "")
+            f", maxRunners from {origin.text()}" if origin else ""
+        )
     return counts, provenance
 
 
-def _lane_findings(ctx: CheckContext, model: BurstModel, output: CheckOutput,
-                   provenance: Mapping[str, str]) -> None:
+def _lane_findings(
+    ctx: CheckContext, model: BurstModel, output: CheckOutput, provenance: Mapping[str, str]
+) -> None:
     for state in model.lanes:
         prefix = f"arc.burst.{state.lane}"
         output.measure(f"{prefix}.runners", state.runners, "count")
         output.measure(f"{prefix}.queued", state.queued, "count")
         output.measure(f"{prefix}.unschedulable", state.unschedulable, "count")
         severity = Severity.ERROR if state.within_contract else Severity.WARNING
-        promise = (f" (the contract's burst is {state.contract_burst})"
-                   if state.contract_burst is not None else " (no contract burst)")
-        line = _lane_line(ctx, state.lane, "burst") or _lane_line(ctx, state.lane,
-                                                                  "max_runners")
+        promise = (
+            f" (the contract's burst is {state.contract_burst})"
+            if state.contract_burst is not None
+            else " (no contract burst)"
+        )
+        line = _lane_line(ctx, state.lane, "burst") or _lane_line(ctx, state.lane, "max_runners")
         source = f" (scale set {provenance[state.lane]})" if state.lane in provenance else ""
         if state.capped:
-            output.add(Finding("ARC005", (
-                f"{state.jobs} jobs on {state.lane}{promise}: ARC starts "
-                f"min({state.min_runners} + {state.jobs}, {state.max_runners}) = "
-                f"{state.runners} runners{source}, {state.capped} job(s) queue"), severity,
-                file=ctx.contract.path, line=line))
+            output.add(
+                Finding(
+                    "ARC005",
+                    (
+                        f"{state.jobs} jobs on {state.lane}{promise}: ARC starts "
+                        f"min({state.min_runners} + {state.jobs}, {state.max_runners}) = "
+                        f"{state.runners} runners{source}, {state.capped} job(s) queue"
+                    ),
+                    severity,
+                    file=ctx.contract.path,
+                    line=line,
+                )
+            )
         if state.unschedulable:
-            output.add(Finding("ARC005", (
-                f"{state.jobs} jobs on {state.lane}{promise}: {state.unschedulable} of "
-                f"{state.runners} runner pods cannot start "
-                f"({', '.join(state.blocked_by)}); {state.queued} job(s) queue"),
-                severity, file=ctx.contract.path, line=line))
+            output.add(
+                Finding(
+                    "ARC005",
+                    (
+                        f"{state.jobs} jobs on {state.lane}{promise}: {state.unschedulable} of "
+                        f"{state.runners} runner pods cannot start "
+                        f"({', '.join(state.blocked_by)}); {state.queued} job(s) queue"
+                    ),
+                    severity,
+                    file=ctx.contract.path,
+                    line=line,
+                )
+            )
 
 
 def _node_findings(ctx: CheckContext, model: BurstModel, output: CheckOutput) -> None:
@@ -180,26 +220,35 @@ def _node_findings(ctx: CheckContext, model: BurstModel, output: CheckOutput) ->
         output.measure(f"arc.burst.node.{node.name}.burst_bytes", node.burst_memory, "bytes")
         output.measure(f"arc.burst.node.{node.name}.ratio", round(node.ratio, 4), "ratio")
         pods = ", ".join(f"{count} x {lane}" for lane, count in sorted(node.pods.items()))
-        output.notes.append(f"{node.name}: {format_bytes(node.burst_memory)} of "
-                            f"{format_bytes(node.allocatable)} at the burst ({pods})")
+        output.notes.append(
+            f"{node.name}: {format_bytes(node.burst_memory)} of "
+            f"{format_bytes(node.allocatable)} at the burst ({pods})"
+        )
         if node.burst_memory > node.allocatable:
             contracted = all(within.get(lane, False) for lane in node.pods)
-            output.add(Finding("ARC005", (
-                f"node {node.name}: the burst needs {format_bytes(node.burst_memory)} "
-                f"({pods}) but only {format_bytes(node.allocatable)} is allocatable "
-                f"({node.ratio:.0%}); pods will be OOM-killed or evicted"),
-                Severity.ERROR if contracted else Severity.WARNING,
-                file=ctx.contract.path,
-                line=line_of_path(ctx.contract.raw, ["cluster", "nodes", node.name])))
+            output.add(
+                Finding(
+                    "ARC005",
+                    (
+                        f"node {node.name}: the burst needs {format_bytes(node.burst_memory)} "
+                        f"({pods}) but only {format_bytes(node.allocatable)} is allocatable "
+                        f"({node.ratio:.0%}); pods will be OOM-killed or evicted"
+                    ),
+                    Severity.ERROR if contracted else Severity.WARNING,
+                    file=ctx.contract.path,
+                    line=line_of_path(ctx.contract.raw, ["cluster", "nodes", node.name]),
+                )
+            )
 
 
 def check_live_desired(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """ARC006: each listener's desired count follows min(min + assigned, max)."""
-    live = read_live_state(_files(ctx, params, "kubectl", ctx.options.kubectl_files),
-                           _files(ctx, params, "metrics", ctx.options.metrics_files))
+    live = read_live_state(
+        _files(ctx, params, "kubectl", ctx.options.kubectl_files),
+        _files(ctx, params, "metrics", ctx.options.metrics_files),
+    )
     if not live.listeners:
-        raise Skip("no listener metrics given (scenario `metrics:` or --metrics-file)",
-                   live=True)
+        raise Skip("no listener metrics given (scenario `metrics:` or --metrics-file)", live=True)
     output = CheckOutput(examined={"listeners": len(live.listeners)})
     for listener in live.listeners:
         _check_listener(live, listener, output)
@@ -215,24 +264,44 @@ def _check_listener(live: LiveState, listener: ListenerMetrics, output: CheckOut
     if desired is None or assigned is None or minimum is None:
         output.notes.append(f"{label}: listener publishes no desired/assigned/min gauges")
         return
-    expected = arc_runner_count(int(minimum), int(assigned),
-                                None if maximum is None else int(maximum))
+    expected = arc_runner_count(
+        int(minimum), int(assigned), None if maximum is None else int(maximum)
+    )
     output.measure(f"arc.live.{name}.desired", desired, "count")
     output.measure(f"arc.live.{name}.expected", expected, "count")
-    formula = (f"min({int(minimum)} + {int(assigned)}, "
-               f"{'unbounded' if maximum is None else int(maximum)}) = {expected}")
+    formula = (
+        f"min({int(minimum)} + {int(assigned)}, "
+        f"{'unbounded' if maximum is None else int(maximum)}) = {expected}"
+    )
     if int(desired) != expected and not (assigned == 0 and desired > expected):
-        output.add(Finding("ARC006", f"scale set {label}: gha_desired_runners is "
-                                     f"{int(desired)} but {formula}", file=source))
+        output.add(
+            Finding(
+                "ARC006",
+                f"scale set {label}: gha_desired_runners is {int(desired)} but {formula}",
+                file=source,
+            )
+        )
     elif int(desired) != expected:
-        output.notes.append(f"{label}: desired {int(desired)} above {formula} with no "
-                            "assigned jobs (ARC keeps its last count until runners finish)")
+        output.notes.append(
+            f"{label}: desired {int(desired)} above {formula} with no "
+            "assigned jobs (ARC keeps its last count until runners finish)"
+        )
     scale_set = live.scale_set(name)
     if scale_set is not None:
-        for key, live_value, metric in (("minRunners", scale_set.min_runners, minimum),
-                                        ("maxRunners", scale_set.max_runners, maximum)):
+        for key, live_value, metric in (
+            ("minRunners", scale_set.min_runners, minimum),
+            ("maxRunners", scale_set.max_runners, maximum),
+        ):
             if live_value is not None and metric is not None and live_value != int(metric):
-                output.add(Finding("ARC006", (
-                    f"scale set {label}: AutoscalingRunnerSet {key} is {live_value} but its "
-                    f"listener runs with {int(metric)} (listener not restarted after a "
-                    "change)"), file=source))
+                output.add(
+                    Finding(
+                        "ARC006",
+                        (
+                            f"scale set {label}: AutoscalingRunnerSet {key} is {live_value} "
+                            "but its "
+                            f"listener runs with {int(metric)} (listener not restarted after a "
+                            "change)"
+                        ),
+                        file=source,
+                    )
+                )

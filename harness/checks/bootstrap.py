@@ -15,20 +15,26 @@ from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
 RULES = (
-    Rule("BOOT001", "A job uses Nix before, or without, a workflow-owned Nix install in that job.",
-         example="steps:\n  - uses: actions/checkout@v4\n  - run: nix build .#default",
-         fix="Install Nix first in the same job, e.g. `- uses: "
-             "DeterminateSystems/nix-installer-action@<sha>` (or a local composite action "
-             "that does), before the first Nix command. Each job starts on a bare runner."),
-    Rule("BOOT002", "A job's only Nix install before its first use is not certain: it runs "
-                    "under a run-time condition (detect-or-install: it reuses a preinstalled "
-                    "Nix) or with `continue-on-error`. Error on a self-hosted lane, warning "
-                    "elsewhere.",
-         example="- id: detect\n  run: command -v nix && echo installed=true >> $GITHUB_OUTPUT"
-                 "\n- if: steps.detect.outputs.installed != 'true'\n"
-                 "  uses: DeterminateSystems/nix-installer-action@v16\n- run: nix build",
-         fix="Install Nix unconditionally in the workflow (drop the detect step and the "
-             "`if:`, and `continue-on-error`); the runner image must not provide Nix."),
+    Rule(
+        "BOOT001",
+        "A job uses Nix before, or without, a workflow-owned Nix install in that job.",
+        example="steps:\n  - uses: actions/checkout@v4\n  - run: nix build .#default",
+        fix="Install Nix first in the same job, e.g. `- uses: "
+        "DeterminateSystems/nix-installer-action@<sha>` (or a local composite action "
+        "that does), before the first Nix command. Each job starts on a bare runner.",
+    ),
+    Rule(
+        "BOOT002",
+        "A job's only Nix install before its first use is not certain: it runs "
+        "under a run-time condition (detect-or-install: it reuses a preinstalled "
+        "Nix) or with `continue-on-error`. Error on a self-hosted lane, warning "
+        "elsewhere.",
+        example="- id: detect\n  run: command -v nix && echo installed=true >> $GITHUB_OUTPUT"
+        "\n- if: steps.detect.outputs.installed != 'true'\n"
+        "  uses: DeterminateSystems/nix-installer-action@v16\n- run: nix build",
+        fix="Install Nix unconditionally in the workflow (drop the detect step and the "
+        "`if:`, and `continue-on-error`); the runner image must not provide Nix.",
+    ),
 )
 
 
@@ -42,8 +48,11 @@ def _variant_text(instance: JobInstance, variants: list[Variant]) -> str:
     """` (when a=1; when a=2)`: the variants a finding holds for, when not all."""
     texts = []
     for variant in variants[:4]:
-        parts = [f"{k}={v}" for k, v in sorted({**variant.inputs, **variant.matrix}.items())
-                 if not isinstance(v, dict | list)]
+        parts = [
+            f"{k}={v}"
+            for k, v in sorted({**variant.inputs, **variant.matrix}.items())
+            if not isinstance(v, dict | list)
+        ]
         texts.append("when " + ", ".join(parts) if parts else "in one variant")
     more = f"; {len(variants) - 4} more" if len(variants) > 4 else ""
     return f" ({'; '.join(texts)}{more})"
@@ -57,11 +66,15 @@ def _why(item: Uncertain) -> str:
     else:
         what = f"step {s.job_step} ({s.step.label}), which installs Nix"
     if item.continue_on_error:
-        return (f"{what} with `continue-on-error` ({where}): a failed install does not stop "
-                "the job, so it is not a guarantee")
-    return (f"{what} only `if: {item.condition}` ({where}): on a runner where that is false "
-            "(Nix preinstalled: detect-or-install) nothing installs Nix, which is not a "
-            "workflow-owned bootstrap")
+        return (
+            f"{what} with `continue-on-error` ({where}): a failed install does not stop "
+            "the job, so it is not a guarantee"
+        )
+    return (
+        f"{what} only `if: {item.condition}` ({where}): on a runner where that is false "
+        "(Nix preinstalled: detect-or-install) nothing installs Nix, which is not a "
+        "workflow-owned bootstrap"
+    )
 
 
 def _finding(instance: JobInstance, found: Verdict, severity: Severity, when: str) -> Finding:
@@ -78,8 +91,16 @@ def _finding(instance: JobInstance, found: Verdict, severity: Severity, when: st
         rule, severity = "BOOT001", Severity.ERROR
         how = "before" if found.later_install else "without"
         message = f"{head} {how} a workflow-owned Nix install in this job{when}"
-    return step_finding(rule, message, instance.job, step.step, step.job_step,
-                        line=found.use.line, severity=severity, job_id=job_id)
+    return step_finding(
+        rule,
+        message,
+        instance.job,
+        step.step,
+        step.job_step,
+        line=found.use.line,
+        severity=severity,
+        job_id=job_id,
+    )
 
 
 def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
@@ -98,14 +119,21 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
             found = verdict(model, steps, {"matrix": variant.matrix, "inputs": variant.inputs})
             if found.fault is None or found.use is None:
                 continue
-            severity = Severity.ERROR if found.fault == "BOOT001" or \
-                _self_hosted(variant, ctx.contract) else Severity.WARNING
+            severity = (
+                Severity.ERROR
+                if found.fault == "BOOT001" or _self_hosted(variant, ctx.contract)
+                else Severity.WARNING
+            )
             faults.setdefault((found.fault, found.use.line, str(severity)), []).append(
-                (variant, found, severity))
+                (variant, found, severity)
+            )
         for group in faults.values():
             variant, found, severity = group[0]
-            when = "" if len(group) == len(variants) else \
-                _variant_text(instance, [v for v, _f, _s in group])
+            when = (
+                ""
+                if len(group) == len(variants)
+                else _variant_text(instance, [v for v, _f, _s in group])
+            )
             out.add(_finding(instance, found, severity, when))
     out.measure("bootstrap.jobs_checked", checked, "jobs")
     return out

@@ -15,30 +15,48 @@ from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
 RULES = (
-    Rule("LANE001", "A `runs-on` label is neither a contract lane nor a known hosted label "
-                    "(GitHub's hosted labels, or the contract's `hosted_labels`).",
-         example="runs-on: myapp-nix   # repo-shaped label, not a lane",
-         fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...)."),
-    Rule("LANE002", "A lane label is combined with other labels; ARC scale-set runners carry "
-                    "only their scale set's name, so the job is never picked up.",
-         example="runs-on: [self-hosted, tinyland-nix]",
-         fix="runs-on: tinyland-nix"),
-    Rule("LANE003", "`runs-on` cannot be resolved statically (an expression from run-time "
-                    "context); its lane is not checked.",
-         example="runs-on: ${{ needs.plan.outputs.lane }}",
-         fix="Resolve the lane from a matrix or a workflow input with a default, or suppress "
-             "with a reason.", severity=Severity.WARNING),
-    Rule("LANE004", "In an enrolled repository, a Linux job runs on a GitHub-hosted runner "
-                    "and no hosted exception in force covers it (an expired exception is a "
-                    "finding too). Only checked when the contract has an `enrollment` section.",
-         example="runs-on: ubuntu-latest   # in a repository of tranche-1",
-         fix="runs-on: tinyland-nix; or, with a reason and a date, "
-             "enrollment.exceptions.OWNER/REPO: {reason: ..., allow: [ubuntu-latest], "
-             "until: 2027-03-01}"),
+    Rule(
+        "LANE001",
+        "A `runs-on` label is neither a contract lane nor a known hosted label "
+        "(GitHub's hosted labels, or the contract's `hosted_labels`).",
+        example="runs-on: myapp-nix   # repo-shaped label, not a lane",
+        fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...).",
+    ),
+    Rule(
+        "LANE002",
+        "A lane label is combined with other labels; ARC scale-set runners carry "
+        "only their scale set's name, so the job is never picked up.",
+        example="runs-on: [self-hosted, tinyland-nix]",
+        fix="runs-on: tinyland-nix",
+    ),
+    Rule(
+        "LANE003",
+        "`runs-on` cannot be resolved statically (an expression from run-time "
+        "context); its lane is not checked.",
+        example="runs-on: ${{ needs.plan.outputs.lane }}",
+        fix="Resolve the lane from a matrix or a workflow input with a default, or suppress "
+        "with a reason.",
+        severity=Severity.WARNING,
+    ),
+    Rule(
+        "LANE004",
+        "In an enrolled repository, a Linux job runs on a GitHub-hosted runner "
+        "and no hosted exception in force covers it (an expired exception is a "
+        "finding too). Only checked when the contract has an `enrollment` section.",
+        example="runs-on: ubuntu-latest   # in a repository of tranche-1",
+        fix="runs-on: tinyland-nix; or, with a reason and a date, "
+        "enrollment.exceptions.OWNER/REPO: {reason: ..., allow: [ubuntu-latest], "
+        "until: 2027-03-01}",
+    ),
 )
 
-_SUGGESTIONS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-24.04-arm", "macos-latest",
-                "windows-latest")
+_SUGGESTIONS = (
+    "ubuntu-latest",
+    "ubuntu-24.04",
+    "ubuntu-24.04-arm",
+    "macos-latest",
+    "windows-latest",
+)
 """Hosted labels offered when a label is a near miss of one."""
 
 
@@ -68,8 +86,10 @@ def _unknown_message(job: str, asked: str, unknown: tuple[str, ...], known: list
     hints = "".join(_suggest(label, known) for label in unknown)
     shaped = [label for label in unknown if label.endswith(_LANE_SUFFIXES)]
     residue = " (a repo-shaped label: lanes are capability classes)" if shaped and not hints else ""
-    return (f"job `{job}` runs on `{asked}`: {names} {verb} neither a lane of the contract "
-            f"nor a known hosted label{hints}{residue}")
+    return (
+        f"job `{job}` runs on `{asked}`: {names} {verb} neither a lane of the contract "
+        f"nor a known hosted label{hints}{residue}"
+    )
 
 
 def _instances(ctx: CheckContext) -> list[JobInstance]:
@@ -96,21 +116,34 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                     seen.add(key)
                     file, line = label_origin(instance)
                     why = f" ({labels.reason})" if labels.reason else ""
-                    out.add(Finding("LANE003", f"job `{instance.display_id}`: runs-on "
-                                               f"`{', '.join(labels.unresolved)}` cannot be "
-                                               f"resolved statically{why}", Severity.WARNING,
-                                    file=file, line=line, job=instance.display_id))
+                    out.add(
+                        Finding(
+                            "LANE003",
+                            f"job `{instance.display_id}`: runs-on "
+                            f"`{', '.join(labels.unresolved)}` cannot be "
+                            f"resolved statically{why}",
+                            Severity.WARNING,
+                            file=file,
+                            line=line,
+                            job=instance.display_id,
+                        )
+                    )
             if any(label.lower() in lanes for label in labels.labels):
                 continue  # a lane with extra labels is LANE002's finding
-            unknown = tuple(label for label in labels.labels
-                            if catalogue.lookup(label) is None)
+            unknown = tuple(label for label in labels.labels if catalogue.lookup(label) is None)
             if not unknown or ",".join(unknown) in seen:
                 continue
             seen.add(",".join(unknown))
             file, line = label_origin(instance)
-            out.add(Finding("LANE001", _unknown_message(instance.display_id, labels.text(),
-                                                        unknown, known),
-                            file=file, line=line, job=instance.display_id))
+            out.add(
+                Finding(
+                    "LANE001",
+                    _unknown_message(instance.display_id, labels.text(), unknown, known),
+                    file=file,
+                    line=line,
+                    job=instance.display_id,
+                )
+            )
     return out
 
 
@@ -129,11 +162,18 @@ def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
                 continue
             seen.add(labels)
             file, line = label_origin(instance)
-            out.add(Finding("LANE002", f"job `{instance.display_id}` asks for "
-                                       f"`{variant.labels.text()}`: ARC scale-set runners are "
-                                       f"addressed by the scale set name alone; use "
-                                       f"`runs-on: {lane_labels[0]}`",
-                            file=file, line=line, job=instance.display_id))
+            out.add(
+                Finding(
+                    "LANE002",
+                    f"job `{instance.display_id}` asks for "
+                    f"`{variant.labels.text()}`: ARC scale-set runners are "
+                    f"addressed by the scale set name alone; use "
+                    f"`runs-on: {lane_labels[0]}`",
+                    file=file,
+                    line=line,
+                    job=instance.display_id,
+                )
+            )
     return out
 
 
@@ -173,20 +213,33 @@ def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                 covered += 1
                 if not expired:
                     continue
-                message = (f"job `{job}` runs on hosted `{variant.labels.text()}` under an "
-                           f"expired hosted exception (until {exception.until}: "
-                           f"{exception.reason})")
+                message = (
+                    f"job `{job}` runs on hosted `{variant.labels.text()}` under an "
+                    f"expired hosted exception (until {exception.until}: "
+                    f"{exception.reason})"
+                )
             else:
                 lane = _lane_for(ctx, hosted.platform)
-                where = (f"move it to the lane `{lane}`" if lane else
-                         f"no lane serves {hosted.platform}: record a hosted exception")
-                message = (f"job `{job}` runs on the GitHub-hosted Linux runner "
-                           f"`{variant.labels.text()}` ({hosted.platform}) in an enrolled "
-                           f"repository: {where}")
+                where = (
+                    f"move it to the lane `{lane}`"
+                    if lane
+                    else f"no lane serves {hosted.platform}: record a hosted exception"
+                )
+                message = (
+                    f"job `{job}` runs on the GitHub-hosted Linux runner "
+                    f"`{variant.labels.text()}` ({hosted.platform}) in an enrolled "
+                    f"repository: {where}"
+                )
             out.add(Finding("LANE004", message, file=file, line=line, job=job))
     if expired and exception is not None and not covered:
-        out.add(Finding("LANE004", f"the hosted exception of {exception.repo} expired on "
-                                   f"{exception.until} ({exception.reason})",
-                        file=ctx.contract.path, line=exception.line))
+        out.add(
+            Finding(
+                "LANE004",
+                f"the hosted exception of {exception.repo} expired on "
+                f"{exception.until} ({exception.reason})",
+                file=ctx.contract.path,
+                line=exception.line,
+            )
+        )
     out.measure("lanes.hosted_linux_variants", hosted_jobs, "variants")
     return out

@@ -37,28 +37,41 @@ from harness.runid import RUN_ID, run_unique
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 RULES = (
-    Rule("MEM001", "A workload's peak working set is over its lane's memory envelope, or the "
-                   "kernel OOM-killed one of its processes (even when the command exited 0). "
-                   "ARC adds pods, never memory: it fails at any scale.",
-         example="flywheel-harness measure --lane tinyland-nix -- nix build .#big  "
-                 "# OOM kill at 8Gi",
-         fix="Run the job on the smallest lane that fits with margin (named in the message, "
-             "e.g. `runs-on: tinyland-nix-heavy`), or make the build smaller."),
-    Rule("MEM002", "A workload's headroom under its lane's envelope is below the margin "
-                   "(contract `memory.margin`, default 15%).",
-         example="peak working set 7.5Gi on tinyland-nix (8Gi): 6% headroom",
-         fix="Move it to a bigger lane before growth turns it into an OOM kill.",
-         severity=Severity.WARNING),
-    Rule("MEM003", "A workload on a heavy lane would fit a light lane with margin: the scarce "
-                   "heavy lane is wasted.",
-         example="peak working set 600Mi on tinyland-nix-heavy (32Gi)",
-         fix="runs-on: tinyland-nix", severity=Severity.WARNING),
-    Rule("MEM004", "The measured command itself failed: it exited non-zero or could not start "
-                   "(a measurement of a failed build proves nothing about the build). "
-                   "Reported beside the memory verdict, not instead of it.",
-         example="flywheel-harness measure --limit 1Gi -- /no/such/cmd  # exit 127",
-         fix="Fix the command, or pass `--allow-failure` (case param `allow_failure: true`) "
-             "when only its memory matters."),
+    Rule(
+        "MEM001",
+        "A workload's peak working set is over its lane's memory envelope, or the "
+        "kernel OOM-killed one of its processes (even when the command exited 0). "
+        "ARC adds pods, never memory: it fails at any scale.",
+        example="flywheel-harness measure --lane tinyland-nix -- nix build .#big  "
+        "# OOM kill at 8Gi",
+        fix="Run the job on the smallest lane that fits with margin (named in the message, "
+        "e.g. `runs-on: tinyland-nix-heavy`), or make the build smaller.",
+    ),
+    Rule(
+        "MEM002",
+        "A workload's headroom under its lane's envelope is below the margin "
+        "(contract `memory.margin`, default 15%).",
+        example="peak working set 7.5Gi on tinyland-nix (8Gi): 6% headroom",
+        fix="Move it to a bigger lane before growth turns it into an OOM kill.",
+        severity=Severity.WARNING,
+    ),
+    Rule(
+        "MEM003",
+        "A workload on a heavy lane would fit a light lane with margin: the scarce "
+        "heavy lane is wasted.",
+        example="peak working set 600Mi on tinyland-nix-heavy (32Gi)",
+        fix="runs-on: tinyland-nix",
+        severity=Severity.WARNING,
+    ),
+    Rule(
+        "MEM004",
+        "The measured command itself failed: it exited non-zero or could not start "
+        "(a measurement of a failed build proves nothing about the build). "
+        "Reported beside the memory verdict, not instead of it.",
+        example="flywheel-harness measure --limit 1Gi -- /no/such/cmd  # exit 127",
+        fix="Fix the command, or pass `--allow-failure` (case param `allow_failure: true`) "
+        "when only its memory matters.",
+    ),
 )
 
 MI = 1 << 20
@@ -92,17 +105,28 @@ def recommended_envelope(peak: int, margin: float, oom_killed: bool) -> int:
     return int(peak * (1 + margin))
 
 
-def smallest_lane(contract: Contract, need: int, *, kind: str | None = None,
-                  light_only: bool = False) -> Lane | None:
+def smallest_lane(
+    contract: Contract, need: int, *, kind: str | None = None, light_only: bool = False
+) -> Lane | None:
     """The lane with the smallest limit that holds `need` bytes (same kind when given)."""
-    lanes = [lane for lane in contract.lanes.values()
-             if lane.memory_limit >= need and (kind is None or lane.kind == kind)
-             and not (light_only and lane.heavy)]
+    lanes = [
+        lane
+        for lane in contract.lanes.values()
+        if lane.memory_limit >= need
+        and (kind is None or lane.kind == kind)
+        and not (light_only and lane.heavy)
+    ]
     return min(lanes, key=lambda lane: (lane.memory_limit, lane.heavy, lane.name), default=None)
 
 
-def judge(run: WorkloadRun, contract: Contract, lane: Lane | None, *,
-          margin: float | None = None, label: str = "") -> Verdict:
+def judge(
+    run: WorkloadRun,
+    contract: Contract,
+    lane: Lane | None,
+    *,
+    margin: float | None = None,
+    label: str = "",
+) -> Verdict:
     """Apply MEM001 (over the envelope or OOM-killed), MEM002 (thin headroom), MEM003 (waste)."""
     margin = contract.memory_margin if margin is None else margin
     limit = lane.memory_limit if lane is not None else run.limit
@@ -111,44 +135,77 @@ def judge(run: WorkloadRun, contract: Contract, lane: Lane | None, *,
     recommended = recommended_envelope(peak, margin, oom)
     kind = lane.kind if lane is not None else None
     fitting = smallest_lane(contract, recommended, kind=kind)
-    where = f"lane {lane.name} ({format_bytes(lane.memory_limit)})" if lane is not None else (
-        f"the {format_bytes(limit)} limit" if limit is not None else "no limit")
+    where = (
+        f"lane {lane.name} ({format_bytes(lane.memory_limit)})"
+        if lane is not None
+        else (f"the {format_bytes(limit)} limit" if limit is not None else "no limit")
+    )
     what = f"{label}: " if label else ""
     headroom = None if not limit else (limit - peak) / limit
-    verdict = Verdict(lane.name if lane else None, limit, headroom, recommended,
-                      fitting.name if fitting else None, margin)
+    verdict = Verdict(
+        lane.name if lane else None,
+        limit,
+        headroom,
+        recommended,
+        fitting.name if fitting else None,
+        margin,
+    )
     advice = _advice(contract, recommended, fitting, kind, oom)
     if oom or (limit is not None and peak > limit):
-        cause = (f"the kernel OOM-killed {run.oom_kills} process(es) at {where}"
-                 if oom else f"peak working set {format_bytes(peak)} is over {where}")
+        cause = (
+            f"the kernel OOM-killed {run.oom_kills} process(es) at {where}"
+            if oom
+            else f"peak working set {format_bytes(peak)} is over {where}"
+        )
         exit_note = " although the command exited 0" if oom and run.exit_code == 0 else ""
-        verdict.findings.append(Finding(
-            "MEM001", f"{what}{cause}{exit_note}; {advice}", Severity.ERROR))
+        verdict.findings.append(
+            Finding("MEM001", f"{what}{cause}{exit_note}; {advice}", Severity.ERROR)
+        )
     elif headroom is not None and headroom < margin:
-        verdict.findings.append(Finding(
-            "MEM002", f"{what}peak working set {format_bytes(peak)} leaves {headroom:.0%} "
-            f"headroom in {where}, under the {margin:.0%} margin; {advice}", Severity.WARNING))
+        verdict.findings.append(
+            Finding(
+                "MEM002",
+                f"{what}peak working set {format_bytes(peak)} leaves {headroom:.0%} "
+                f"headroom in {where}, under the {margin:.0%} margin; {advice}",
+                Severity.WARNING,
+            )
+        )
     if lane is not None and lane.heavy and not oom and peak <= lane.memory_limit:
         light = smallest_lane(contract, recommended, kind=lane.kind, light_only=True)
         if light is not None:
-            verdict.findings.append(Finding(
-                "MEM003", f"{what}peak working set {format_bytes(peak)} fits light lane "
-                f"{light.name} ({format_bytes(light.memory_limit)}) with {margin:.0%} margin; "
-                f"the scarce heavy lane {lane.name} is wasted on it", Severity.WARNING))
+            verdict.findings.append(
+                Finding(
+                    "MEM003",
+                    f"{what}peak working set {format_bytes(peak)} fits light lane "
+                    f"{light.name} ({format_bytes(light.memory_limit)}) with {margin:.0%} margin; "
+                    f"the scarce heavy lane {lane.name} is wasted on it",
+                    Severity.WARNING,
+                )
+            )
     return verdict
 
 
-def _advice(contract: Contract, need: int, fitting: Lane | None, kind: str | None,
-            oom: bool) -> str:
-    needs = f"it needs at least {format_bytes(need)}" if oom else \
-        f"it needs {format_bytes(need)} with margin"
+def _advice(
+    contract: Contract, need: int, fitting: Lane | None, kind: str | None, oom: bool
+) -> str:
+    needs = (
+        f"it needs at least {format_bytes(need)}"
+        if oom
+        else f"it needs {format_bytes(need)} with margin"
+    )
     if fitting is not None:
         return f"{needs}: run it on {fitting.name} ({format_bytes(fitting.memory_limit)})"
-    largest = max((lane for lane in contract.lanes.values()
-                   if kind is None or lane.kind == kind),
-                  key=lambda lane: lane.memory_limit, default=None)
-    biggest = (f"; the largest{' ' + kind if kind else ''} lane is {largest.name} "
-               f"({format_bytes(largest.memory_limit)})" if largest else "")
+    largest = max(
+        (lane for lane in contract.lanes.values() if kind is None or lane.kind == kind),
+        key=lambda lane: lane.memory_limit,
+        default=None,
+    )
+    biggest = (
+        f"; the largest{' ' + kind if kind else ''} lane is {largest.name} "
+        f"({format_bytes(largest.memory_limit)})"
+        if largest
+        else ""
+    )
     return f"{needs} and no contract lane holds that{biggest}: split the work or add a lane"
 
 
@@ -180,14 +237,14 @@ def record(run: WorkloadRun, verdict: Verdict, output: CheckOutput) -> None:
 
 def _command(raw: Any) -> str | list[str]:
     def expand(text: str) -> str:
-        return (text.replace("{python}", shlex.quote(sys.executable))
-                .replace("{data}", shlex.quote(str(DATA_DIR))))
+        return text.replace("{python}", shlex.quote(sys.executable)).replace(
+            "{data}", shlex.quote(str(DATA_DIR))
+        )
 
     if isinstance(raw, str) and raw.strip():
         return expand(raw)
     if isinstance(raw, list) and raw and all(isinstance(x, str) for x in raw):
-        return [x.replace("{python}", sys.executable).replace("{data}", str(DATA_DIR))
-                for x in raw]
+        return [x.replace("{python}", sys.executable).replace("{data}", str(DATA_DIR)) for x in raw]
     raise HarnessInputError("memory.workload: `command` must be a string or a list of strings")
 
 
@@ -204,10 +261,17 @@ def check_workload(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     margin = params.get("margin")
     chart = params.get("chart")
     _, _, output = measure_workload(
-        ctx.contract, command, lane=lane, limit=limit, timeout=float(params.get("timeout", 600)),
-        margin=None if margin is None else float(margin), cwd=ctx.repo,
+        ctx.contract,
+        command,
+        lane=lane,
+        limit=limit,
+        timeout=float(params.get("timeout", 600)),
+        margin=None if margin is None else float(margin),
+        cwd=ctx.repo,
         chart=ctx.artifacts_dir() / run_unique(str(chart)) if chart else None,
-        chart_dir=ctx.artifacts_dir(), allow_failure=bool(params.get("allow_failure", False)))
+        chart_dir=ctx.artifacts_dir(),
+        allow_failure=bool(params.get("allow_failure", False)),
+    )
     if note:
         output.notes.insert(0, note)
     return output
@@ -223,8 +287,10 @@ def _lane(ctx: CheckContext, name: object, check: str) -> tuple[Lane | None, str
     except LaneMissing as exc:
         raise Skip(str(exc)) from None
     except KeyError:
-        raise HarnessInputError(f"{check}: lane {name!r} is not in the contract "
-                                f"({', '.join(sorted(ctx.contract.lanes))})") from None
+        raise HarnessInputError(
+            f"{check}: lane {name!r} is not in the contract "
+            f"({', '.join(sorted(ctx.contract.lanes))})"
+        ) from None
 
 
 def command_failure(exit_code: int | None) -> str:
@@ -241,33 +307,48 @@ def command_failure(exit_code: int | None) -> str:
     return f"exited {exit_code}"
 
 
-def measure_workload(contract: Contract, command: str | list[str], *, lane: Lane | None,
-                     limit: int | None, timeout: float, margin: float | None = None,
-                     cwd: Path | None = None, chart: Path | None = None,
-                     chart_dir: Path | None = None, interval: float | None = None,
-                     allow_failure: bool = False,
-                     ) -> tuple[WorkloadRun, Verdict, CheckOutput]:
+def measure_workload(
+    contract: Contract,
+    command: str | list[str],
+    *,
+    lane: Lane | None,
+    limit: int | None,
+    timeout: float,
+    margin: float | None = None,
+    cwd: Path | None = None,
+    chart: Path | None = None,
+    chart_dir: Path | None = None,
+    interval: float | None = None,
+    allow_failure: bool = False,
+) -> tuple[WorkloadRun, Verdict, CheckOutput]:
     """Run, judge and chart one workload; the engine of `memory.workload` and `measure`.
 
     A command that exits non-zero is MEM004 unless `allow_failure`. Charts named here get
     this run's id, so concurrent runs never overwrite each other's charts.
     """
     limit = lane.memory_limit if lane is not None else limit
-    run = run_workload(command, limit, timeout=timeout, cwd=cwd,
-                       interval=interval or contract.sample_interval)
-    label = lane.name if lane is not None else (
-        f"{format_bytes(limit)} limit" if limit else "no limit")
+    run = run_workload(
+        command, limit, timeout=timeout, cwd=cwd, interval=interval or contract.sample_interval
+    )
+    label = (
+        lane.name if lane is not None else (f"{format_bytes(limit)} limit" if limit else "no limit")
+    )
     verdict = judge(run, contract, lane, label=label, margin=margin)
     output = CheckOutput(examined={"workloads": 1})
     record(run, verdict, output)
     if run.timed_out:
-        timed_out = Finding("MEM001", f"{label}: the workload did not finish within "
-                                      f"{timeout:g}s; its peak is unknown")
+        timed_out = Finding(
+            "MEM001",
+            f"{label}: the workload did not finish within {timeout:g}s; its peak is unknown",
+        )
         verdict.findings.append(timed_out)  # the text summary reads the verdict
         output.add(timed_out)
     elif run.exit_code != 0 and not allow_failure:
-        failed = Finding("MEM004", f"{label}: the command {command_failure(run.exit_code)}; "
-                                   "its measurement proves nothing (--allow-failure to accept)")
+        failed = Finding(
+            "MEM004",
+            f"{label}: the command {command_failure(run.exit_code)}; "
+            "its measurement proves nothing (--allow-failure to accept)",
+        )
         verdict.findings.append(failed)
         output.add(failed)
     text = short_command(command)
@@ -275,8 +356,11 @@ def measure_workload(contract: Contract, command: str | list[str], *, lane: Lane
         slug = re.sub(r"[^a-z0-9]+", "-", f"{label}-{text}".lower()).strip("-")[:60]
         chart = (chart_dir or Path(".harness")) / f"memory-{slug}-{RUN_ID}.svg"
     chart.parent.mkdir(parents=True, exist_ok=True)
-    chart.write_text(timeline_svg(run, f"{label}: {text}"[:90],
-                                  f"{lane.name} limit" if lane is not None else "limit"))
+    chart.write_text(
+        timeline_svg(
+            run, f"{label}: {text}"[:90], f"{lane.name} limit" if lane is not None else "limit"
+        )
+    )
     output.artifacts.append(str(chart))
     return run, verdict, output
 
@@ -292,8 +376,10 @@ def check_pod_envelope(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     output.measure("memory.envelope_working_set_bytes", reading.working_set, "bytes")
     output.measure("memory.oom_kills", reading.oom_kills, "count")
     if reading.limit is None:
-        output.notes.append(f"cgroup {own.version} {own.path}: unlimited "
-                            f"(working set {format_bytes(reading.working_set)})")
+        output.notes.append(
+            f"cgroup {own.version} {own.path}: unlimited "
+            f"(working set {format_bytes(reading.working_set)})"
+        )
         return output
     output.measure("memory.limit_bytes", reading.limit, "bytes")
     lane, note = _lane(ctx, params.get("lane"), "memory.pod_envelope")

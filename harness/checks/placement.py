@@ -71,20 +71,27 @@ BUILTIN_HEAVY: tuple[str, ...] = (
 """Heavy by default: Rust release and workspace builds, NixOS system builds."""
 
 RULES = (
-    Rule("PLACE001", "A job (for some matrix combination or caller input) runs a heavy Rust "
-                     "or Nix build on a lane other than the contract's heavy lane. Jobs on a "
-                     "platform the heavy lane does not serve (macOS, Windows, arm64 unless "
-                     "the lane is arm64) are not placed.",
-         example="build:\n  runs-on: tinyland-nix\n  steps:\n"
-                 "    - run: nix develop --command cargo build --release",
-         fix="runs-on: tinyland-nix-heavy (for a reusable workflow: pass the heavy lane in "
-             "the caller's `with:`); or list the command under placement.light_commands "
-             "if it is not heavy in this repository."),
-    Rule("PLACE002", "A job on the heavy lane runs no heavy command: it takes one of the few "
-                     "heavy runners for light work.",
-         example="lint:\n  runs-on: tinyland-nix-heavy\n  steps: [{run: nix flake check}]",
-         fix="runs-on: tinyland-nix (or add the command that makes it heavy to "
-             "placement.heavy_commands).", severity=Severity.WARNING),
+    Rule(
+        "PLACE001",
+        "A job (for some matrix combination or caller input) runs a heavy Rust "
+        "or Nix build on a lane other than the contract's heavy lane. Jobs on a "
+        "platform the heavy lane does not serve (macOS, Windows, arm64 unless "
+        "the lane is arm64) are not placed.",
+        example="build:\n  runs-on: tinyland-nix\n  steps:\n"
+        "    - run: nix develop --command cargo build --release",
+        fix="runs-on: tinyland-nix-heavy (for a reusable workflow: pass the heavy lane in "
+        "the caller's `with:`); or list the command under placement.light_commands "
+        "if it is not heavy in this repository.",
+    ),
+    Rule(
+        "PLACE002",
+        "A job on the heavy lane runs no heavy command: it takes one of the few "
+        "heavy runners for light work.",
+        example="lint:\n  runs-on: tinyland-nix-heavy\n  steps: [{run: nix flake check}]",
+        fix="runs-on: tinyland-nix (or add the command that makes it heavy to "
+        "placement.heavy_commands).",
+        severity=Severity.WARNING,
+    ),
 )
 
 
@@ -120,9 +127,11 @@ class Patterns:
     flake: FlakeHeaviness | None = field(default=None, compare=False, hash=False, repr=False)
     """Heavy outputs of the repository's flakes (`nix build .#daemon`)."""
     _seen: dict[tuple[str, ...], Pattern | None] = field(
-        default_factory=dict, compare=False, hash=False, repr=False)
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
     _why: dict[tuple[str, ...], str | None] = field(
-        default_factory=dict, compare=False, hash=False, repr=False)
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
     _hash: int = field(default=0, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -133,11 +142,18 @@ class Patterns:
         return self._hash
 
     @classmethod
-    def build(cls, extra_heavy: Iterable[str] = (), light: Iterable[str] = (),
-              flake: FlakeHeaviness | None = None) -> Patterns:
+    def build(
+        cls,
+        extra_heavy: Iterable[str] = (),
+        light: Iterable[str] = (),
+        flake: FlakeHeaviness | None = None,
+    ) -> Patterns:
         """Built-in heavy patterns plus `extra_heavy`; `light` exempts; `flake` reads outputs."""
-        return cls(tuple(Pattern.parse(t) for t in (*BUILTIN_HEAVY, *extra_heavy)),
-                   tuple(Pattern.parse(t) for t in light), flake)
+        return cls(
+            tuple(Pattern.parse(t) for t in (*BUILTIN_HEAVY, *extra_heavy)),
+            tuple(Pattern.parse(t) for t in light),
+            flake,
+        )
 
     def heavy_match(self, command: Command) -> Pattern | None:
         """The heavy pattern a command matches, unless a light pattern exempts it.
@@ -192,6 +208,7 @@ def _substitute(script: str, context: Mapping[str, Any]) -> str:
     def one(match: Any) -> str:
         value = _value(match.group(1), context)
         return str(match.group(0)) if value is None else value
+
     return _EMBEDDED.sub(one, script)
 
 
@@ -202,12 +219,17 @@ def _commands(step: EffectiveStep, context: Mapping[str, Any]) -> list[Command]:
     shell = (s.shell or "bash").split()[0].rsplit("/", 1)[-1]
     if shell in NON_BASH_SHELLS:
         return []
-    return substituted_commands(s.run, s.run_line or s.line,
-                                lambda expression: _value(expression, context))
+    return substituted_commands(
+        s.run, s.run_line or s.line, lambda expression: _value(expression, context)
+    )
 
 
-def _remember_inputs(model: RepoModel, step: EffectiveStep, scope: Mapping[str, Any],
-                     action_inputs: dict[str, dict[str, Any]]) -> str | None:
+def _remember_inputs(
+    model: RepoModel,
+    step: EffectiveStep,
+    scope: Mapping[str, Any],
+    action_inputs: dict[str, dict[str, Any]],
+) -> str | None:
     """For a step that calls a local composite action: remember the inputs that action will
     see, and return the action's file."""
     directory = local_path(step.step.uses)
@@ -246,20 +268,21 @@ def _variant_key(model: RepoModel, job: Job, context: Mapping[str, Any]) -> tupl
     return tuple(values)
 
 
-def heavy_hits(model: RepoModel, instance: JobInstance, variant: Variant,
-               patterns: Patterns) -> list[Hit]:
+def heavy_hits(
+    model: RepoModel, instance: JobInstance, variant: Variant, patterns: Patterns
+) -> list[Hit]:
     """Heavy commands the job runs in this variant (remembered per distinct step values)."""
     context = {"matrix": variant.matrix, "inputs": variant.inputs}
-    key = ("placement.hits", id(instance.job), patterns,
-           _variant_key(model, instance.job, context))
+    key = ("placement.hits", id(instance.job), patterns, _variant_key(model, instance.job, context))
     if key not in model.memo:
         model.memo[key] = _heavy_hits(model, instance, context, patterns)
     hits: list[Hit] = model.memo[key]
     return hits
 
 
-def _heavy_hits(model: RepoModel, instance: JobInstance, context: Mapping[str, Any],
-                patterns: Patterns) -> list[Hit]:
+def _heavy_hits(
+    model: RepoModel, instance: JobInstance, context: Mapping[str, Any], patterns: Patterns
+) -> list[Hit]:
     status = {"success": True, "always": True, "failure": False, "cancelled": False}
     hits = []
     action_inputs: dict[str, dict[str, Any]] = {}
@@ -286,8 +309,11 @@ def patterns_of(ctx: CheckContext) -> Patterns:
     placement = ctx.contract.placement
     if placement is None:
         return Patterns.build(flake=FlakeHeaviness(ctx.repo))
-    return Patterns.build(placement.heavy_commands, placement.light_commands,
-                          FlakeHeaviness(ctx.repo, placement.heavy_outputs))
+    return Patterns.build(
+        placement.heavy_commands,
+        placement.light_commands,
+        FlakeHeaviness(ctx.repo, placement.heavy_outputs),
+    )
 
 
 def _variant_text(variant: Variant) -> str:
@@ -336,12 +362,21 @@ def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> C
             hit = hits[0]
             file, line = label_origin(instance)
             where = f"{hit.step.step.file}:{hit.command.line}"
-            out.add(Finding("PLACE001", (
-                f"job `{instance.display_id}`{_variant_text(variant)} runs "
-                f"`{hit.command.text()[:80]}` ({where}, {hit.why}) "
-                f"on `{variant.labels.text()}`, not on the heavy lane "
-                f"`{heavy_lane}`"), file=file, line=line, job=instance.display_id,
-                step=hit.step.job_step))
+            out.add(
+                Finding(
+                    "PLACE001",
+                    (
+                        f"job `{instance.display_id}`{_variant_text(variant)} runs "
+                        f"`{hit.command.text()[:80]}` ({where}, {hit.why}) "
+                        f"on `{variant.labels.text()}`, not on the heavy lane "
+                        f"`{heavy_lane}`"
+                    ),
+                    file=file,
+                    line=line,
+                    job=instance.display_id,
+                    step=hit.step.job_step,
+                )
+            )
     out.measure("placement.variants_checked", checked, "variants")
     out.measure("placement.heavy_variants", heavy, "variants")
     out.measure("placement.other_platform_variants", other, "variants")
@@ -353,14 +388,28 @@ def check_light_off_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> 
     heavy_lane, patterns = _setup(ctx)
     out = CheckOutput(examined=ctx.workflow_inputs())
     for instance in ctx.workflows.instances:
-        light = [v for v in instance.variants if heavy_lane in v.labels.labels
-                 and not heavy_hits(ctx.workflows, instance, v, patterns)]
+        light = [
+            v
+            for v in instance.variants
+            if heavy_lane in v.labels.labels
+            and not heavy_hits(ctx.workflows, instance, v, patterns)
+        ]
         if not light:
             continue
         file, line = label_origin(instance)
         which = ", ".join(sorted({_variant_text(v).strip() for v in light} - {""}))
-        out.add(Finding("PLACE002", (
-            f"job `{instance.display_id}`{' ' + which if which else ''} runs on the heavy lane "
-            f"`{heavy_lane}` but runs no heavy command; the heavy lane has few runners"),
-            Severity.WARNING, file=file, line=line, job=instance.display_id))
+        out.add(
+            Finding(
+                "PLACE002",
+                (
+                    f"job `{instance.display_id}`{' ' + which if which else ''} "
+                    "runs on the heavy lane "
+                    f"`{heavy_lane}` but runs no heavy command; the heavy lane has few runners"
+                ),
+                Severity.WARNING,
+                file=file,
+                line=line,
+                job=instance.display_id,
+            )
+        )
     return out

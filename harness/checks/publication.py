@@ -39,40 +39,53 @@ from harness.rules import Rule
 from harness.safe_read import MAX_CONTRACT_BYTES, UnsafeFile, read_text
 
 RULES = (
-    Rule("PUB001", "A FlakeHub publish job is not preceded (through `needs:`, or a "
-                   "`workflow_run` gated on `conclusion == 'success'`) by a job that "
-                   "bootstrapped Nix and validated.",
-         example="publish:\n  needs: [build]          # build never runs `nix flake check`\n"
-                 "  steps: [{uses: DeterminateSystems/flakehub-push@v5}]",
-         fix="Add `needs: [validate]` where `validate` installs Nix and runs `nix flake "
-             "check` (or `nox -s validate`); with `if: always()` add a first step that "
-             "fails on `contains(needs.*.result, 'failure') || "
-             "contains(needs.*.result, 'cancelled')`."),
-    Rule("PUB002", "A FlakeHub publish job is not preceded by the release gate "
-                   "(`nox -s release_gate` or `flywheel-harness gate`).",
-         example="publish:\n  needs: [validate]\n"
-                 "  steps: [{uses: DeterminateSystems/flakehub-push@v5}]",
-         fix="Add a `gate` job running `nox -s release_gate` and make publish need it."),
-    Rule("PUB003", "FlakeHub on the bootstrap or runtime path: a non-publish job uses "
-                   "flakehub-cache-action, a FlakeHub cache substituter, FlakeHub login at "
-                   "install (`flakehub: true`, or determinate-nix-action / "
-                   "nix-installer-action `determinate: true` in a job holding `id-token: "
-                   "write`), or resolves flakes from FlakeHub. Jobs whose `if:` is "
-                   "statically false are not judged.",
-         example="build:\n  steps:\n    - uses: DeterminateSystems/nix-installer-action@v16\n"
-                 "      with: {flakehub: true}\n"
-                 "    - uses: DeterminateSystems/flakehub-cache-action@v1",
-         fix="Use the Attic substituter for builds; keep FlakeHub to the publish job."),
-    Rule("PUB004", "A publish job lacks `permissions: id-token: write`, or can run on a "
-                   "`pull_request` / `pull_request_target` event.",
-         example="on: [push, pull_request]\njobs:\n  publish:\n    permissions: {contents: read}",
-         fix="Trigger publication on tags/pushes (or a gated workflow_run) only and grant "
-             "`id-token: write` to the publish job."),
+    Rule(
+        "PUB001",
+        "A FlakeHub publish job is not preceded (through `needs:`, or a "
+        "`workflow_run` gated on `conclusion == 'success'`) by a job that "
+        "bootstrapped Nix and validated.",
+        example="publish:\n  needs: [build]          # build never runs `nix flake check`\n"
+        "  steps: [{uses: DeterminateSystems/flakehub-push@v5}]",
+        fix="Add `needs: [validate]` where `validate` installs Nix and runs `nix flake "
+        "check` (or `nox -s validate`); with `if: always()` add a first step that "
+        "fails on `contains(needs.*.result, 'failure') || "
+        "contains(needs.*.result, 'cancelled')`.",
+    ),
+    Rule(
+        "PUB002",
+        "A FlakeHub publish job is not preceded by the release gate "
+        "(`nox -s release_gate` or `flywheel-harness gate`).",
+        example="publish:\n  needs: [validate]\n"
+        "  steps: [{uses: DeterminateSystems/flakehub-push@v5}]",
+        fix="Add a `gate` job running `nox -s release_gate` and make publish need it.",
+    ),
+    Rule(
+        "PUB003",
+        "FlakeHub on the bootstrap or runtime path: a non-publish job uses "
+        "flakehub-cache-action, a FlakeHub cache substituter, FlakeHub login at "
+        "install (`flakehub: true`, or determinate-nix-action / "
+        "nix-installer-action `determinate: true` in a job holding `id-token: "
+        "write`), or resolves flakes from FlakeHub. Jobs whose `if:` is "
+        "statically false are not judged.",
+        example="build:\n  steps:\n    - uses: DeterminateSystems/nix-installer-action@v16\n"
+        "      with: {flakehub: true}\n"
+        "    - uses: DeterminateSystems/flakehub-cache-action@v1",
+        fix="Use the Attic substituter for builds; keep FlakeHub to the publish job.",
+    ),
+    Rule(
+        "PUB004",
+        "A publish job lacks `permissions: id-token: write`, or can run on a "
+        "`pull_request` / `pull_request_target` event.",
+        example="on: [push, pull_request]\njobs:\n  publish:\n    permissions: {contents: read}",
+        fix="Trigger publication on tags/pushes (or a gated workflow_run) only and grant "
+        "`id-token: write` to the publish job.",
+    ),
 )
 
 FLAKEHUB_CACHE_ACTIONS = frozenset({"determinatesystems/flakehub-cache-action"})
-INSTALLERS_WITH_FLAKEHUB = frozenset({"determinatesystems/nix-installer-action",
-                                      "determinatesystems/determinate-nix-action"})
+INSTALLERS_WITH_FLAKEHUB = frozenset(
+    {"determinatesystems/nix-installer-action", "determinatesystems/determinate-nix-action"}
+)
 FLAKEHUB_HOSTS = ("cache.flakehub.com", "flakehub.com/f/", "api.flakehub.com")
 PR_EVENTS = ("pull_request", "pull_request_target")
 
@@ -101,8 +114,10 @@ def _require_sites(ctx: CheckContext) -> list[PublishSite]:
         raise Skip("no GitHub Actions workflows in this repository (.github/workflows)")
     sites = publish_sites(ctx.workflows)
     if not sites:
-        raise Skip("no FlakeHub publish job (DeterminateSystems/flakehub-push) in this "
-                   "repository's workflows")
+        raise Skip(
+            "no FlakeHub publish job (DeterminateSystems/flakehub-push) in this "
+            "repository's workflows"
+        )
     return sites
 
 
@@ -137,17 +152,31 @@ def check_order(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         names = ", ".join(sorted({p.job.id for p in found.before})) or "no job"
         needed = [r for r in (Role.BOOTSTRAP, Role.VALIDATE) if r in required]
         if needed and not any(set(needed) <= roles for _path, roles in groups):
-            out.add(step_finding(
-                "PUB001", f"job `{instance.display_id}` publishes to FlakeHub but no job that "
-                          f"certainly passed before it did {' + '.join(needed)} "
-                          f"(certainly before: {names}){why}",
-                instance.job, step.step, step.job_step, job_id=instance.display_id))
+            out.add(
+                step_finding(
+                    "PUB001",
+                    f"job `{instance.display_id}` publishes to FlakeHub but no job that "
+                    f"certainly passed before it did {' + '.join(needed)} "
+                    f"(certainly before: {names}){why}",
+                    instance.job,
+                    step.step,
+                    step.job_step,
+                    job_id=instance.display_id,
+                )
+            )
         if Role.GATE in required and not any(Role.GATE in roles for _path, roles in groups):
-            out.add(step_finding(
-                "PUB002", f"job `{instance.display_id}` publishes to FlakeHub without the "
-                          f"release gate (`nox -s release_gate` / `flywheel-harness gate`) "
-                          f"certainly passing before it (certainly before: {names}){why}",
-                instance.job, step.step, step.job_step, job_id=instance.display_id))
+            out.add(
+                step_finding(
+                    "PUB002",
+                    f"job `{instance.display_id}` publishes to FlakeHub without the "
+                    f"release gate (`nox -s release_gate` / `flywheel-harness gate`) "
+                    f"certainly passing before it (certainly before: {names}){why}",
+                    instance.job,
+                    step.step,
+                    step.job_step,
+                    job_id=instance.display_id,
+                )
+            )
     return out
 
 
@@ -168,12 +197,12 @@ def _runtime_use(step: EffectiveStep) -> str | None:
         if extra is not None and (host := _flakehub_text(extra)):
             return f"configures Nix with a FlakeHub substituter ({host})"
     for key, value in {**s.with_, **s.env}.items():
-        if (host := _flakehub_text(value)):
+        if host := _flakehub_text(value):
             return f"passes `{key}` pointing at FlakeHub ({host})"
     for command in step.commands():
         if command.name == "fh":
             return f"runs the FlakeHub CLI `{command.text()[:80]}`"
-        if (host := _flakehub_text(command.text())):
+        if host := _flakehub_text(command.text()):
             return f"runs `{command.text()[:80]}` against FlakeHub ({host})"
     return None
 
@@ -188,9 +217,12 @@ def _installer_login(step: EffectiveStep) -> str | None:
     repo = "/".join(name.split("/")[:2])
     determinate = str(s.with_.get("determinate", "")).lower() == "true"
     if repo == "determinatesystems/determinate-nix-action" or (
-            repo == "determinatesystems/nix-installer-action" and determinate):
-        return (f"installs Nix with {s.uses} while the job holds `id-token: write`: the "
-                "installer logs in to FlakeHub (FlakeHub on the runtime path)")
+        repo == "determinatesystems/nix-installer-action" and determinate
+    ):
+        return (
+            f"installs Nix with {s.uses} while the job holds `id-token: write`: the "
+            "installer logs in to FlakeHub (FlakeHub on the runtime path)"
+        )
     return None
 
 
@@ -220,29 +252,43 @@ def check_not_runtime(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     out = CheckOutput(examined=ctx.workflow_inputs())
     publishers = {id(site.instance.job) for site in publish_sites(model)}
     nix_jobs: list[Job] = []
-    status = {"__status__": {"success": True, "always": True, "failure": False,
-                             "cancelled": False}}
+    status = {"__status__": {"success": True, "always": True, "failure": False, "cancelled": False}}
     for workflow, job in model.jobs_with_steps():
         if id(job) in publishers or not can_be_true(job.if_, status):
             continue  # a job whose `if:` is statically false never runs
         steps = model.effective_steps(job)
         if any(nix_use(s) is not None for s in steps):
             nix_jobs.append(job)
-        id_token = _grants_id_token(job.permissions if job.permissions is not None
-                                    else workflow.permissions)
+        id_token = _grants_id_token(
+            job.permissions if job.permissions is not None else workflow.permissions
+        )
         for step in steps:
             use = _runtime_use(step) or (_installer_login(step) if id_token else None)
             if use:
                 job_id = model.display_id(job)
-                out.add(step_finding("PUB003", f"job `{job_id}` step {step.job_step} {use}; "
-                                               "FlakeHub is for publication only",
-                                     job, step.step, step.job_step, job_id=job_id))
+                out.add(
+                    step_finding(
+                        "PUB003",
+                        f"job `{job_id}` step {step.job_step} {use}; "
+                        "FlakeHub is for publication only",
+                        job,
+                        step.step,
+                        step.job_step,
+                        job_id=job_id,
+                    )
+                )
     if nix_jobs:
         for line, text in _flake_inputs(ctx):
-            out.add(Finding("PUB003", f"flake.nix resolves an input from FlakeHub (`{text}`), "
-                                      f"so every Nix job ({nix_jobs[0].id}, ...) fetches from "
-                                      "FlakeHub while bootstrapping", file="flake.nix",
-                            line=line))
+            out.add(
+                Finding(
+                    "PUB003",
+                    f"flake.nix resolves an input from FlakeHub (`{text}`), "
+                    f"so every Nix job ({nix_jobs[0].id}, ...) fetches from "
+                    "FlakeHub while bootstrapping",
+                    file="flake.nix",
+                    line=line,
+                )
+            )
     return out
 
 
@@ -256,8 +302,7 @@ def _grants_id_token(permissions: Any) -> bool | None:
     return False
 
 
-def _permission_levels(ctx: CheckContext, instance: JobInstance
-                       ) -> list[tuple[Job, Any, int]]:
+def _permission_levels(ctx: CheckContext, instance: JobInstance) -> list[tuple[Job, Any, int]]:
     """(job, permissions in force, line) from the outermost caller to the publish job; None
     where a level sets nothing (the outermost then runs with the default token, which never
     has `id-token: write`; an inner level inherits its caller's)."""
@@ -281,18 +326,44 @@ def _pr_contexts(ctx: CheckContext, instance: JobInstance) -> list[tuple[str, di
     out = []
     for event in PR_EVENTS:
         if event in entry.on:
-            out.append((f"`on: {event}`", {
-                "github": {"event_name": event, "ref": "refs/pull/1/merge",
-                           "ref_type": "branch", "ref_name": "1/merge", "head_ref": "feature",
-                           "base_ref": "main", "event": {"pull_request": MAYBE}},
-                "__status__": status}))
+            out.append(
+                (
+                    f"`on: {event}`",
+                    {
+                        "github": {
+                            "event_name": event,
+                            "ref": "refs/pull/1/merge",
+                            "ref_type": "branch",
+                            "ref_name": "1/merge",
+                            "head_ref": "feature",
+                            "base_ref": "main",
+                            "event": {"pull_request": MAYBE},
+                        },
+                        "__status__": status,
+                    },
+                )
+            )
     for source in run_sources(ctx.workflows, entry):
         for event in PR_EVENTS:
             if event in source.on:
-                out.append((f"`workflow_run` of {source.file}, which runs on `{event}`", {
-                    "github": {"event_name": "workflow_run", "event": {"workflow_run": {
-                        "event": event, "conclusion": "success", "head_branch": MAYBE}}},
-                    "__status__": status}))
+                out.append(
+                    (
+                        f"`workflow_run` of {source.file}, which runs on `{event}`",
+                        {
+                            "github": {
+                                "event_name": "workflow_run",
+                                "event": {
+                                    "workflow_run": {
+                                        "event": event,
+                                        "conclusion": "success",
+                                        "head_branch": MAYBE,
+                                    }
+                                },
+                            },
+                            "__status__": status,
+                        },
+                    )
+                )
     return out
 
 
@@ -302,27 +373,47 @@ def check_permissions(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     for site in _require_sites(ctx):
         instance = site.instance
         levels = _permission_levels(ctx, instance)
-        denied = [(job, line, perms is None) for index, (job, perms, line) in enumerate(levels)
-                  if _grants_id_token(perms) is False or (perms is None and index == 0)]
+        denied = [
+            (job, line, perms is None)
+            for index, (job, perms, line) in enumerate(levels)
+            if _grants_id_token(perms) is False or (perms is None and index == 0)
+        ]
         if denied:
             job, line, unset = denied[0]
             where = "has no `permissions:` granting" if unset else "sets permissions without"
-            out.add(Finding("PUB004", f"job `{instance.display_id}` publishes to FlakeHub but "
-                                      f"`{job.id}` {where} `id-token: write` (flakehub-push "
-                                      "authenticates with the OIDC token)",
-                            file=job.file, line=line, job=instance.display_id))
+            out.add(
+                Finding(
+                    "PUB004",
+                    f"job `{instance.display_id}` publishes to FlakeHub but "
+                    f"`{job.id}` {where} `id-token: write` (flakehub-push "
+                    "authenticates with the OIDC token)",
+                    file=job.file,
+                    line=line,
+                    job=instance.display_id,
+                )
+            )
         conditions = [*(j.if_ for j in instance.chain), instance.job.if_, site.step.step.if_]
         for how, context in _pr_contexts(ctx, instance):
             values = [evaluate_condition(c, context) for c in conditions]
             if any(v is False for v in values):
                 continue
             certain = all(v is True for v in values)
-            out.add(Finding("PUB004", (
-                f"job `{instance.display_id}` can publish to FlakeHub from a pull request "
-                f"({how}); " + ("nothing excludes it" if certain else
-                                "its `if:` conditions do not exclude it statically")),
-                Severity.ERROR if certain else Severity.WARNING,
-                file=instance.entry_file,
-                line=ctx.workflows.workflows[instance.entry_file].on_line,
-                job=instance.display_id))
+            out.add(
+                Finding(
+                    "PUB004",
+                    (
+                        f"job `{instance.display_id}` can publish to FlakeHub from a pull request "
+                        f"({how}); "
+                        + (
+                            "nothing excludes it"
+                            if certain
+                            else "its `if:` conditions do not exclude it statically"
+                        )
+                    ),
+                    Severity.ERROR if certain else Severity.WARNING,
+                    file=instance.entry_file,
+                    line=ctx.workflows.workflows[instance.entry_file].on_line,
+                    job=instance.display_id,
+                )
+            )
     return out

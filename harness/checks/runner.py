@@ -31,20 +31,26 @@ from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
 RULES = (
-    Rule("NIX001", "Nix is already on the runner before the workflow's install step (a "
-                   "/nix/store, /nix/receipt.json, or `nix` on PATH): the installers silently "
-                   "reuse it, so the job does not run the Nix the workflow installs.",
-         example="runner image with Nix baked in; the install step logs "
-                 "\"Nix was already installed, using existing install\"",
-         fix="Use a runner image without Nix; the workflow installs it "
-             "(DeterminateSystems/nix-installer-action pinned by SHA)."),
-    Rule("NIX002", "After the workflow's install step Nix does not work as the fleet needs: "
-                   "`nix --version` fails, flakes are off, the store is not writable, the user "
-                   "is not trusted, or the contract's Attic substituter or public key is not "
-                   "in the effective configuration.",
-         example="nix-installer-action without `extra-conf: substituters = https://attic/main`",
-         fix="Pass the Attic substituter and its public key to the installer's extra-conf "
-             "(and trusted-users for the runner user)."),
+    Rule(
+        "NIX001",
+        "Nix is already on the runner before the workflow's install step (a "
+        "/nix/store, /nix/receipt.json, or `nix` on PATH): the installers silently "
+        "reuse it, so the job does not run the Nix the workflow installs.",
+        example="runner image with Nix baked in; the install step logs "
+        '"Nix was already installed, using existing install"',
+        fix="Use a runner image without Nix; the workflow installs it "
+        "(DeterminateSystems/nix-installer-action pinned by SHA).",
+    ),
+    Rule(
+        "NIX002",
+        "After the workflow's install step Nix does not work as the fleet needs: "
+        "`nix --version` fails, flakes are off, the store is not writable, the user "
+        "is not trusted, or the contract's Attic substituter or public key is not "
+        "in the effective configuration.",
+        example="nix-installer-action without `extra-conf: substituters = https://attic/main`",
+        fix="Pass the Attic substituter and its public key to the installer's extra-conf "
+        "(and trusted-users for the runner user).",
+    ),
 )
 
 STATE_ENV = "HARNESS_RUNNER_STATE"
@@ -86,9 +92,12 @@ def _where(params: Mapping[str, Any]) -> tuple[Path, str | None]:
 
 
 def _off_runner(phase: str) -> Skip:
-    return Skip(f"not on a self-hosted runner (no RUNNER_ENVIRONMENT=self-hosted, "
-                f"ACTIONS_RUNNER_POD_NAME or {ON_RUNNER_ENV}=1): run `flywheel-harness runner "
-                f"--phase {phase}` on the runner", live=True)
+    return Skip(
+        f"not on a self-hosted runner (no RUNNER_ENVIRONMENT=self-hosted, "
+        f"ACTIONS_RUNNER_POD_NAME or {ON_RUNNER_ENV}=1): run `flywheel-harness runner "
+        f"--phase {phase}` on the runner",
+        live=True,
+    )
 
 
 def _absence_findings(probe: AbsenceProbe, out: CheckOutput) -> None:
@@ -108,9 +117,19 @@ def check_nix_absent(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
         root, path = _where(params)
         probe = probe_absent(root, path)
         state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"phase": "before", "time": probe.checked_at,
-                                     "root": probe.root, "found": probe.found}, indent=2)
-                         + "\n", encoding="utf-8")
+        state.write_text(
+            json.dumps(
+                {
+                    "phase": "before",
+                    "time": probe.checked_at,
+                    "root": probe.root,
+                    "found": probe.found,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         _absence_findings(probe, out)
         out.notes.append(f"recorded in {state}")
         return out
@@ -118,10 +137,19 @@ def check_nix_absent(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
         raise _off_runner("before")
     record = _read_state(state)
     if record is None:
-        raise Skip(f"no before-install record at {state}: run `flywheel-harness runner --phase "
-                   "before` before the workflow's Nix install step", live=True)
-    _absence_findings(AbsenceProbe(str(record.get("root", "/")), list(record.get("found", [])),
-                                   float(record.get("time", 0.0))), out)
+        raise Skip(
+            f"no before-install record at {state}: run `flywheel-harness runner --phase "
+            "before` before the workflow's Nix install step",
+            live=True,
+        )
+    _absence_findings(
+        AbsenceProbe(
+            str(record.get("root", "/")),
+            list(record.get("found", [])),
+            float(record.get("time", 0.0)),
+        ),
+        out,
+    )
     out.notes.append(f"from the before-install record {state}")
     return out
 
@@ -150,15 +178,23 @@ def _presence_findings(ctx: CheckContext, probe: PresenceProbe, out: CheckOutput
     if probe.nix is None:
         return
     if not probe.flakes:
-        out.add(Finding("NIX002", "flakes are not enabled: builtins.getFlake is missing and "
-                                  "the effective experimental-features (read with nix-command "
-                                  "added) are "
-                                  f"`{probe.config.get('experimental-features', '?')}`"))
+        out.add(
+            Finding(
+                "NIX002",
+                "flakes are not enabled: builtins.getFlake is missing and "
+                "the effective experimental-features (read with nix-command "
+                "added) are "
+                f"`{probe.config.get('experimental-features', '?')}`",
+            )
+        )
     if probe.trusted is False:
         out.add(Finding("NIX002", f"the store does not trust this user ({probe.trust_source})"))
     elif probe.trusted is None:
-        out.add(Finding("NIX002", f"whether this user is trusted is {probe.trust_source}",
-                        Severity.WARNING))
+        out.add(
+            Finding(
+                "NIX002", f"whether this user is trusted is {probe.trust_source}", Severity.WARNING
+            )
+        )
     else:
         out.notes.append(f"trusted: {probe.trust_source}")
     substituter, keys = attic_substituter(ctx)
@@ -167,17 +203,30 @@ def _presence_findings(ctx: CheckContext, probe: PresenceProbe, out: CheckOutput
     else:
         have = [s.rstrip("/") for s in probe.setting("substituters")]
         if substituter not in have:
-            where = " (only in trusted-substituters)" if substituter in [
-                s.rstrip("/") for s in probe.setting("trusted-substituters")] else ""
-            out.add(Finding("NIX002", f"the Attic substituter {substituter} is not in the "
-                                      f"effective substituters{where}: "
-                                      f"{' '.join(have) or 'none'}"))
+            where = (
+                " (only in trusted-substituters)"
+                if substituter in [s.rstrip("/") for s in probe.setting("trusted-substituters")]
+                else ""
+            )
+            out.add(
+                Finding(
+                    "NIX002",
+                    f"the Attic substituter {substituter} is not in the "
+                    f"effective substituters{where}: "
+                    f"{' '.join(have) or 'none'}",
+                )
+            )
     trusted_keys = probe.setting("trusted-public-keys")
     for key in keys:
         if key not in trusted_keys:
             name = key.split(":", 1)[0]
-            out.add(Finding("NIX002", f"the Attic public key `{name}:...` is not in the "
-                                      "effective trusted-public-keys"))
+            out.add(
+                Finding(
+                    "NIX002",
+                    f"the Attic public key `{name}:...` is not in the "
+                    "effective trusted-public-keys",
+                )
+            )
 
 
 def check_nix_working(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
@@ -200,8 +249,9 @@ def check_nix_working(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     if record is not None and record.get("time"):
         seconds = max(0.0, time.time() - float(record["time"]))
         out.measure("runner.nix_install_seconds", round(seconds, 1), "seconds")
-        out.notes.append(f"install took at most {seconds:.1f} s (from the before-install "
-                         "record to this probe)")
+        out.notes.append(
+            f"install took at most {seconds:.1f} s (from the before-install record to this probe)"
+        )
     else:
         out.notes.append("no before-install record: install duration not known")
     return out

@@ -18,30 +18,44 @@ from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
 RULES = (
-    Rule("WF001",
-         "A workflow or action file cannot be read (YAML error, duplicate key, wrong shape).",
-         example="jobs:\n  build:\n    runs-on: tinyland-nix\n    runs-on: tinyland-nix-heavy",
-         fix="Remove the duplicate key; each workflow must be a mapping with `on:` and `jobs:`."),
-    Rule("WF002", "A local `uses:` points at an action or reusable workflow that does not exist.",
-         example="- uses: ./.github/actions/nix-jbo",
-         fix="Point `uses:` at a directory holding action.yml (or an existing workflow file)."),
-    Rule("WF003", "`needs` names a job that does not exist, the needs graph has a cycle, or "
-                  "reusable workflows call each other in a cycle or nest beyond GitHub's "
-                  "limits (10 levels, 50 unique reusable workflows).",
-         example="publish:\n  needs: [biuld]",
-         fix="Name existing job ids in `needs:` and remove cycles; flatten deep call chains."),
-    Rule("WF004", "A remote `uses: OWNER/REPO/PATH@REF` could not be read at its ref (not at "
-                  "that ref, offline, HTTP 401/403/404, rate limited), so what it runs is not "
-                  "checked.",
-         example="jobs:\n  ci:\n    uses: octo/templates/.github/workflows/ci.yml@v9",
-         fix="Give a local clone (`--uses-source OWNER/REPO=DIR` or the contract's "
-             "`sources:`), set GITHUB_TOKEN, or fix the reference.",
-         severity=Severity.WARNING),
-    Rule("WF005", f"A job's matrix makes more than {MAX_COMBINATIONS} combinations: GitHub "
-                  f"runs at most {MAX_COMBINATIONS} jobs of a matrix per workflow run, and the "
-                  f"harness evaluates only the first {MAX_COMBINATIONS}.",
-         example="strategy:\n  matrix: {a: [1..60], b: [1..60], c: [1..60]}  # 216,000",
-         fix="Split the matrix, or move an axis into steps of one job."),
+    Rule(
+        "WF001",
+        "A workflow or action file cannot be read (YAML error, duplicate key, wrong shape).",
+        example="jobs:\n  build:\n    runs-on: tinyland-nix\n    runs-on: tinyland-nix-heavy",
+        fix="Remove the duplicate key; each workflow must be a mapping with `on:` and `jobs:`.",
+    ),
+    Rule(
+        "WF002",
+        "A local `uses:` points at an action or reusable workflow that does not exist.",
+        example="- uses: ./.github/actions/nix-jbo",
+        fix="Point `uses:` at a directory holding action.yml (or an existing workflow file).",
+    ),
+    Rule(
+        "WF003",
+        "`needs` names a job that does not exist, the needs graph has a cycle, or "
+        "reusable workflows call each other in a cycle or nest beyond GitHub's "
+        "limits (10 levels, 50 unique reusable workflows).",
+        example="publish:\n  needs: [biuld]",
+        fix="Name existing job ids in `needs:` and remove cycles; flatten deep call chains.",
+    ),
+    Rule(
+        "WF004",
+        "A remote `uses: OWNER/REPO/PATH@REF` could not be read at its ref (not at "
+        "that ref, offline, HTTP 401/403/404, rate limited), so what it runs is not "
+        "checked.",
+        example="jobs:\n  ci:\n    uses: octo/templates/.github/workflows/ci.yml@v9",
+        fix="Give a local clone (`--uses-source OWNER/REPO=DIR` or the contract's "
+        "`sources:`), set GITHUB_TOKEN, or fix the reference.",
+        severity=Severity.WARNING,
+    ),
+    Rule(
+        "WF005",
+        f"A job's matrix makes more than {MAX_COMBINATIONS} combinations: GitHub "
+        f"runs at most {MAX_COMBINATIONS} jobs of a matrix per workflow run, and the "
+        f"harness evaluates only the first {MAX_COMBINATIONS}.",
+        example="strategy:\n  matrix: {a: [1..60], b: [1..60], c: [1..60]}  # 216,000",
+        fix="Split the matrix, or move an axis into steps of one job.",
+    ),
 )
 
 
@@ -56,9 +70,15 @@ def check_readable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     out = CheckOutput(examined=ctx.workflow_inputs())
     model = ctx.workflows
     if not model.workflows and not model.problems:
-        out.add(Finding("WF001", "no GitHub Actions workflows in this repository: "
-                                 ".github/workflows holds no *.yml or *.yaml file, so nothing "
-                                 "the fleet runs can be checked", file=".github/workflows"))
+        out.add(
+            Finding(
+                "WF001",
+                "no GitHub Actions workflows in this repository: "
+                ".github/workflows holds no *.yml or *.yaml file, so nothing "
+                "the fleet runs can be checked",
+                file=".github/workflows",
+            )
+        )
         return out
     for problem in model.problems:
         out.add(Finding("WF001", problem.message, file=problem.file, line=problem.line))
@@ -66,11 +86,16 @@ def check_readable(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         for job in workflow.jobs.values():
             size = matrix_size(job.matrix, {})
             if size is not None and size > MAX_COMBINATIONS:
-                out.add(job_finding(
-                    "WF005", f"job `{job.id}`'s matrix makes {size:,} combinations; GitHub "
-                             f"runs at most {MAX_COMBINATIONS} per workflow run, and only the "
-                             f"first {MAX_COMBINATIONS} are checked", job,
-                    line=job.matrix_line or None))
+                out.add(
+                    job_finding(
+                        "WF005",
+                        f"job `{job.id}`'s matrix makes {size:,} combinations; GitHub "
+                        f"runs at most {MAX_COMBINATIONS} per workflow run, and only the "
+                        f"first {MAX_COMBINATIONS} are checked",
+                        job,
+                        line=job.matrix_line or None,
+                    )
+                )
     out.measure("workflows.files", len(model.workflows) + len(model.problems), "files")
     out.measure("workflows.jobs", sum(len(w.jobs) for w in model.workflows.values()), "jobs")
     return out
@@ -108,14 +133,28 @@ def _local_step_refs(ctx: CheckContext, out: CheckOutput, job: Job) -> None:
         if directory is None:
             continue
         if ctx.workflows.escapes(directory):
-            out.add(step_finding(
-                "WF002", f"step `uses: {step.uses}` resolves outside the repository", job, step,
-                step.index, line=step.raw.line_of("uses") if step.raw is not None else step.line))
+            out.add(
+                step_finding(
+                    "WF002",
+                    f"step `uses: {step.uses}` resolves outside the repository",
+                    job,
+                    step,
+                    step.index,
+                    line=step.raw.line_of("uses") if step.raw is not None else step.line,
+                )
+            )
         elif not ctx.workflows.action_exists(directory):
-            out.add(step_finding(
-                "WF002", f"step `uses: {step.uses}` names no action: {directory}/action.yml "
-                         f"does not exist{_action_hint(ctx, directory)}", job, step, step.index,
-                line=step.raw.line_of("uses") if step.raw is not None else step.line))
+            out.add(
+                step_finding(
+                    "WF002",
+                    f"step `uses: {step.uses}` names no action: {directory}/action.yml "
+                    f"does not exist{_action_hint(ctx, directory)}",
+                    job,
+                    step,
+                    step.index,
+                    line=step.raw.line_of("uses") if step.raw is not None else step.line,
+                )
+            )
 
 
 def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
@@ -129,14 +168,27 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
                 path = local_path(job.uses)
                 # in a remote workflow a `./` workflow is of that repository: WF004's business
                 if path is not None and not workflow.remote and model.escapes(path):
-                    out.add(job_finding("WF002", f"job calls `{job.uses}`, which resolves "
-                                        "outside the repository", job, line=job.uses_line))
+                    out.add(
+                        job_finding(
+                            "WF002",
+                            f"job calls `{job.uses}`, which resolves outside the repository",
+                            job,
+                            line=job.uses_line,
+                        )
+                    )
                 elif path is not None and not workflow.remote and not (ctx.repo / path).is_file():
                     files = (ctx.repo / ".github" / "workflows").glob("*.y*ml")
-                    hint = did_you_mean(f"./{path}", (f"./.github/workflows/{f.name}"
-                                                      for f in files))
-                    out.add(job_finding("WF002", f"job calls `{job.uses}`, which does not "
-                                                 f"exist{hint}", job, line=job.uses_line))
+                    hint = did_you_mean(
+                        f"./{path}", (f"./.github/workflows/{f.name}" for f in files)
+                    )
+                    out.add(
+                        job_finding(
+                            "WF002",
+                            f"job calls `{job.uses}`, which does not exist{hint}",
+                            job,
+                            line=job.uses_line,
+                        )
+                    )
                 continue
             _local_step_refs(ctx, out, job)
     for action in list(model.actions.values()):
@@ -145,19 +197,33 @@ def check_local_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
         for step in action.steps:
             directory = local_path(step.uses)
             if directory is not None and model.escapes(directory):
-                out.add(Finding("WF002", f"step `uses: {step.uses}` resolves outside the "
-                                         "repository", file=step.file, line=step.line))
+                out.add(
+                    Finding(
+                        "WF002",
+                        f"step `uses: {step.uses}` resolves outside the repository",
+                        file=step.file,
+                        line=step.line,
+                    )
+                )
             elif directory is not None and not model.action_exists(directory):
-                out.add(Finding("WF002", f"step `uses: {step.uses}` names no action: "
-                                         f"{directory}/action.yml does not exist"
-                                         f"{_action_hint(ctx, directory)}",
-                                file=step.file, line=step.line))
+                out.add(
+                    Finding(
+                        "WF002",
+                        f"step `uses: {step.uses}` names no action: "
+                        f"{directory}/action.yml does not exist"
+                        f"{_action_hint(ctx, directory)}",
+                        file=step.file,
+                        line=step.line,
+                    )
+                )
     return out
 
 
 def _cycles(workflow: Workflow) -> list[list[str]]:
-    graph = {job_id: [n for n in job.needs if n in workflow.jobs]
-             for job_id, job in workflow.jobs.items()}
+    graph = {
+        job_id: [n for n in job.needs if n in workflow.jobs]
+        for job_id, job in workflow.jobs.items()
+    }
     state: dict[str, int] = {}
     found: list[list[str]] = []
     for start in graph:
@@ -174,7 +240,7 @@ def _cycles(workflow: Workflow) -> list[list[str]]:
                 stack.append((node, index + 1))
                 nxt = graph[node][index]
                 if state.get(nxt) == 1:
-                    found.append([*path[path.index(nxt):], nxt])
+                    found.append([*path[path.index(nxt) :], nxt])
                 elif not state.get(nxt):
                     stack.append((nxt, 0))
             else:
@@ -191,13 +257,22 @@ def check_needs(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         for job in workflow.jobs.values():
             for target in job.needs:
                 if target not in workflow.jobs:
-                    out.add(job_finding("WF003", f"job `{job.id}` needs `{target}`, which is not "
-                                                 f"a job of {workflow.file}", job,
-                                        line=job.needs_line))
+                    out.add(
+                        job_finding(
+                            "WF003",
+                            f"job `{job.id}` needs `{target}`, which is not "
+                            f"a job of {workflow.file}",
+                            job,
+                            line=job.needs_line,
+                        )
+                    )
         for cycle in _cycles(workflow):
             first = workflow.jobs[cycle[0]]
-            out.add(job_finding("WF003", "needs cycle: " + " -> ".join(cycle), first,
-                                line=first.needs_line))
+            out.add(
+                job_finding(
+                    "WF003", "needs cycle: " + " -> ".join(cycle), first, line=first.needs_line
+                )
+            )
     model = ctx.workflows
     model.instances  # noqa: B018  (expanding the calls records their cycles and depth)
     for problem in model.call_problems:
@@ -207,9 +282,16 @@ def check_needs(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
             continue
         callees = model.unique_callees(workflow)
         if len(callees) > MAX_UNIQUE_REUSABLE:
-            out.add(Finding("WF003", f"{workflow.file} reaches {len(callees)} unique reusable "
-                                     f"workflows; GitHub calls at most {MAX_UNIQUE_REUSABLE} "
-                                     "from one workflow", file=workflow.file, line=1))
+            out.add(
+                Finding(
+                    "WF003",
+                    f"{workflow.file} reaches {len(callees)} unique reusable "
+                    f"workflows; GitHub calls at most {MAX_UNIQUE_REUSABLE} "
+                    "from one workflow",
+                    file=workflow.file,
+                    line=1,
+                )
+            )
     return out
 
 
@@ -219,9 +301,15 @@ def check_remote_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     out = CheckOutput()
     model = ctx.workflows
     for item in model.unresolved:
-        out.add(Finding("WF004", f"`uses: {item.uses}` was not read, so what it runs is not "
-                                 f"checked: {item.reason}", Severity.WARNING,
-                        file=item.file, line=item.line))
+        out.add(
+            Finding(
+                "WF004",
+                f"`uses: {item.uses}` was not read, so what it runs is not checked: {item.reason}",
+                Severity.WARNING,
+                file=item.file,
+                line=item.line,
+            )
+        )
     resolved = model.resolver.resolved if model.resolver else []
     out.measure("workflows.remote_resolved", len(resolved), "files")
     out.measure("workflows.remote_unresolved", len(model.unresolved), "references")

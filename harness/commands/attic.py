@@ -29,25 +29,54 @@ CASES: dict[str, tuple[str, str]] = {
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `attic` and its arguments."""
     parser = command_parser(
-        subparsers, "attic",
+        subparsers,
+        "attic",
         "Run the Attic cases (ATTIC001-005) against a cache without a contract. Exit 0: "
-        "nothing failed; 1: a rule failed; 2: bad input.")
-    parser.add_argument("--url", default=None,
-                        help="Attic server URL; the cache is {url}/{cache} (default: build "
-                             "and serve a loopback cache)")
+        "nothing failed; 1: a rule failed; 2: bad input.",
+    )
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="Attic server URL; the cache is {url}/{cache} (default: build "
+        "and serve a loopback cache)",
+    )
     parser.add_argument("--cache", default="main", help="Attic cache name (default: main)")
-    parser.add_argument("--public-key", action="append", default=[], metavar="NAME:KEY",
-                        help="trusted signing key (repeatable)")
-    parser.add_argument("--min-hit-ratio", type=float, default=0.9, metavar="R",
-                        help="fail ATTIC003 under this ratio (0..1, default 0.9)")
-    parser.add_argument("--installable", action="append", default=[], metavar="X",
-                        help="an installable whose closure to look up (repeatable)")
-    parser.add_argument("paths", nargs="*", metavar="STORE_PATH",
-                        help="store paths whose closure to look up")
-    parser.add_argument("--case", action="append", choices=sorted(CASES), default=[],
-                        help="run only this case (repeatable; default: all)")
-    parser.add_argument("--token-env", default="ATTIC_TOKEN",
-                        help="environment variable holding the token (default: ATTIC_TOKEN)")
+    parser.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="NAME:KEY",
+        help="trusted signing key (repeatable)",
+    )
+    parser.add_argument(
+        "--min-hit-ratio",
+        type=float,
+        default=0.9,
+        metavar="R",
+        help="fail ATTIC003 under this ratio (0..1, default 0.9)",
+    )
+    parser.add_argument(
+        "--installable",
+        action="append",
+        default=[],
+        metavar="X",
+        help="an installable whose closure to look up (repeatable)",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="STORE_PATH", help="store paths whose closure to look up"
+    )
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=sorted(CASES),
+        default=[],
+        help="run only this case (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--token-env",
+        default="ATTIC_TOKEN",
+        help="environment variable holding the token (default: ATTIC_TOKEN)",
+    )
     parser.add_argument("--format", choices=["text", "json", "github"], default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
     add_cli_options(parser, "require_live", "artifacts_dir")
@@ -76,12 +105,21 @@ def run(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--public-key: {exc}") from None
     if args.url:
         require_scheme(args.url, HTTP, "--url")
-    attic = AtticCache(cache=args.cache, url=args.url, public_keys=tuple(args.public_key),
-                       min_hit_ratio=args.min_hit_ratio, token_env=args.token_env,
-                       installables=tuple(args.installable))
+    attic = AtticCache(
+        cache=args.cache,
+        url=args.url,
+        public_keys=tuple(args.public_key),
+        min_hit_ratio=args.min_hit_ratio,
+        token_env=args.token_env,
+        installables=tuple(args.installable),
+    )
     contract = dataclasses.replace(load_contract(BUNDLED_CONTRACT), attic=attic)
-    options = Options(require_live=args.require_live, attic_url=args.url,
-                      attic_cache=args.cache, artifacts_dir=args.artifacts_dir)
+    options = Options(
+        require_live=args.require_live,
+        attic_url=args.url,
+        attic_cache=args.cache,
+        artifacts_dir=args.artifacts_dir,
+    )
     ctx = CheckContext(repo=Path.cwd(), contract=contract, options=options)
     params: dict[str, Any] = {}
     if args.url and args.paths:
@@ -91,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for name in args.case or list(CASES):
         check, description = CASES[name]
-        case = Case(name=f"attic-{name}", check=check, line=0, description=description,
-                    params=dict(params))
+        case = Case(
+            name=f"attic-{name}", check=check, line=0, description=description, params=dict(params)
+        )
         results.append(run_case(ctx, "attic", case))
     report = build_report(ctx, results)
     text = renderer(args.format)(report)

@@ -12,20 +12,33 @@ from harness.report import FORMATS, renderer
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `check` and its arguments."""
-    parser = command_parser(subparsers, "check",
-                            "Run the scenario suites against a repository and report. Exit 0: "
-                            "nothing failed; 1: a rule failed; 2: bad input.")
+    parser = command_parser(
+        subparsers,
+        "check",
+        "Run the scenario suites against a repository and report. Exit 0: "
+        "nothing failed; 1: a rule failed; 2: bad input.",
+    )
     add_cli_options(parser)
     parser.add_argument("--format", choices=sorted(FORMATS), default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--scenarios", type=Path, default=None,
-                        help="directory of *.scenario.yaml suites (default: the bundled ones)")
-    parser.add_argument("--static", action="store_true",
-                        help="run only the static cases: no network, no Nix, Bazel or nginx, "
-                             "no cgroups (the fast repository check)")
-    parser.add_argument("--progress", action="store_true",
-                        help="print a line per case as it finishes, and what was proven, to "
-                             "stderr (default when stderr is a terminal)")
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=None,
+        help="directory of *.scenario.yaml suites (default: the bundled ones)",
+    )
+    parser.add_argument(
+        "--static",
+        action="store_true",
+        help="run only the static cases: no network, no Nix, Bazel or nginx, "
+        "no cgroups (the fast repository check)",
+    )
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="print a line per case as it finishes, and what was proven, to "
+        "stderr (default when stderr is a terminal)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if args.static:
         kept = static_only(suites)
         if not kept:  # nothing to examine is bad input, never a pass
-            raise HarnessInputError(f"--static: no static case in suite(s) "
-                                    f"{', '.join(s.name for s in suites)}")
+            raise HarnessInputError(
+                f"--static: no static case in suite(s) {', '.join(s.name for s in suites)}"
+            )
         suites = kept
     repo = repo_to_check(options.repo or Path(), reads_repo=bool(static_only(suites)))
     ctx = make_context(repo, options.contract, options)
@@ -85,13 +99,14 @@ def repo_to_check(given: Path, reads_repo: bool = True) -> Path:
     if root.note:
         sys.stderr.write(f"flywheel-harness: note: {root.note}\n")
     if reads_repo and not root.is_git and not _holds_inputs(root.path, PROJECT_MARKERS):
-        raise HarnessInputError(f"--repo {given}: not a repository (not a git checkout, and "
-                                f"no {', '.join(PROJECT_MARKERS)} or *.tf files in it)")
+        raise HarnessInputError(
+            f"--repo {given}: not a repository (not a git checkout, and "
+            f"no {', '.join(PROJECT_MARKERS)} or *.tf files in it)"
+        )
     return root.path
 
 
-def _holds_inputs(root: Path, markers: tuple[str, ...], depth: int = 3,
-                  budget: int = 5000) -> bool:
+def _holds_inputs(root: Path, markers: tuple[str, ...], depth: int = 3, budget: int = 5000) -> bool:
     """True when `root` holds a marker, or a `.tf` file within `depth` folder levels (at
     most `budget` entries are looked at)."""
     if any((root / marker).exists() for marker in markers):

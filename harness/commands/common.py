@@ -14,11 +14,13 @@ from harness.commands import COMMANDS
 from harness.redact import scrub_credentials
 
 
-def command_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
-                   description: str) -> argparse.ArgumentParser:
+def command_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, description: str
+) -> argparse.ArgumentParser:
     """The parser of command `name`; its one-line help is the one `COMMANDS` lists."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=COMMANDS[name][1],
-                                                            description=description)
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=COMMANDS[name][1], description=description
+    )
     return parser
 
 

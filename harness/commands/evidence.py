@@ -19,21 +19,29 @@ from harness.report.model import Report
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `evidence merge` and `evidence render`."""
-    parser = command_parser(subparsers, "evidence",
-                            "Merge the evidence files of matrix jobs, or render one in any "
-                            "format.")
+    parser = command_parser(
+        subparsers,
+        "evidence",
+        "Merge the evidence files of matrix jobs, or render one in any format.",
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    merge = actions.add_parser("merge", help="merge evidence files into one",
-                               description="Merge evidence from several matrix jobs (same "
-                                           "commit and contract required).")
+    merge = actions.add_parser(
+        "merge",
+        help="merge evidence files into one",
+        description="Merge evidence from several matrix jobs (same commit and contract required).",
+    )
     merge.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
     merge.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
-    render = actions.add_parser("render", help="render an evidence file in another format",
-                                description="Render evidence as text, github, markdown, "
-                                            "sarif or json (e.g. SARIF for code scanning).")
+    render = actions.add_parser(
+        "render",
+        help="render an evidence file in another format",
+        description="Render evidence as text, github, markdown, "
+        "sarif or json (e.g. SARIF for code scanning).",
+    )
     render.add_argument("input", type=Path, metavar="FILE")
-    render.add_argument("--format", default="text",
-                        choices=["text", "json", "github", "markdown", "sarif"])
+    render.add_argument(
+        "--format", default="text", choices=["text", "json", "github", "markdown", "sarif"]
+    )
     render.add_argument("-o", "--output", type=Path, default=None, metavar="FILE")
 
 
@@ -81,7 +89,9 @@ def _merge(args: argparse.Namespace) -> int:
     merged = merge_reports(reports)
     write_evidence(merged, args.output, key)
     summary = merged.summary()
-    print(f"merged {len(reports)} evidence file(s) into {args.output}: "
-          f"{summary['passed']} passed, {summary['failed']} failed, "
-          f"{summary['skipped']} skipped, {summary['errors']} errors")
+    print(
+        f"merged {len(reports)} evidence file(s) into {args.output}: "
+        f"{summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped, {summary['errors']} errors"
+    )
     return 0

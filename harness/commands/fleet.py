@@ -19,10 +19,14 @@ from harness.rollout.render import FORMATS
 
 
 def _output_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tranche", default=None, metavar="NAME",
-                        help="the tranche to judge: exit 1 when one of its repositories is "
-                             "blocked or was not checked; promotion candidates are the "
-                             "repositories outside it and the tranches before it")
+    parser.add_argument(
+        "--tranche",
+        default=None,
+        metavar="NAME",
+        help="the tranche to judge: exit 1 when one of its repositories is "
+        "blocked or was not checked; promotion candidates are the "
+        "repositories outside it and the tranches before it",
+    )
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
 
@@ -30,52 +34,103 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `fleet` and `fleet merge`."""
     parser = subparsers.add_parser(
-        "fleet", help="check many repositories: enrollment, tranches, promotion",
+        "fleet",
+        help="check many repositories: enrollment, tranches, promotion",
         description="Run the static suites over a folder of checkouts or a repo list, one "
-                    "row per repository with its verdict explained, per-tranche readiness "
-                    "and promotion candidates. Exit 1 when the --tranche has a blocked "
-                    "repository; 2 on bad input.")
+        "row per repository with its verdict explained, per-tranche readiness "
+        "and promotion candidates. Exit 1 when the --tranche has a blocked "
+        "repository; 2 on bad input.",
+    )
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--repos", type=Path, default=None, metavar="DIR",
-                        help="a folder of git checkouts, each named by its origin remote")
-    source.add_argument("--repo-list", type=Path, default=None, metavar="FILE",
-                        help="lines of OWNER/REPO=PATH (or OWNER/REPO@REF)")
-    parser.add_argument("--contract", type=Path, default=None,
-                        help="the fleet contract (default: the bundled honey contract; "
-                             "repositories' own fleet.yaml files are not read)")
+    source.add_argument(
+        "--repos",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a folder of git checkouts, each named by its origin remote",
+    )
+    source.add_argument(
+        "--repo-list",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="lines of OWNER/REPO=PATH (or OWNER/REPO@REF)",
+    )
+    parser.add_argument(
+        "--contract",
+        type=Path,
+        default=None,
+        help="the fleet contract (default: the bundled honey contract; "
+        "repositories' own fleet.yaml files are not read)",
+    )
     from harness.options import OPTION_TABLE
 
     FLAG_HELP = {o.flag: o.help for o in OPTION_TABLE.values()}
 
-    parser.add_argument("--uses-source", dest="uses_sources", action="append", default=[],
-                        metavar="OWNER/REPO=DIR",
-                        help=FLAG_HELP["--uses-source"] + "; `OWNER/REPO@REF` lines of "
-                             "--repo-list are read from these clones at REF")
-    parser.add_argument("--uses-ttl", default=None, metavar="DURATION",
-                        help=FLAG_HELP["--uses-ttl"])
-    parser.add_argument("--github-api", default=None, metavar="URL",
-                        help=FLAG_HELP["--github-api"])
+    parser.add_argument(
+        "--uses-source",
+        dest="uses_sources",
+        action="append",
+        default=[],
+        metavar="OWNER/REPO=DIR",
+        help=FLAG_HELP["--uses-source"] + "; `OWNER/REPO@REF` lines of "
+        "--repo-list are read from these clones at REF",
+    )
+    parser.add_argument(
+        "--uses-ttl", default=None, metavar="DURATION", help=FLAG_HELP["--uses-ttl"]
+    )
+    parser.add_argument("--github-api", default=None, metavar="URL", help=FLAG_HELP["--github-api"])
     parser.add_argument("--offline", action="store_true", help=FLAG_HELP["--offline"])
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="worker processes (default: one per CPU)")
-    parser.add_argument("--activity", type=Path, action="append", default=[], metavar="FILE",
-                        help="saved `gh api` output of workflow runs or their jobs "
-                             "(repeatable)")
-    parser.add_argument("--queue-threshold", type=float, default=None, metavar="SECONDS",
-                        help="report lane jobs that waited longer than this (default 600)")
-    parser.add_argument("--suite", action="append", default=[], metavar="NAME",
-                        help="suites to run (repeatable; default: workflows, placement, "
-                             "bootstrap, publication; only their static cases run)")
-    parser.add_argument("--scenarios", type=Path, default=None,
-                        help="directory of *.scenario.yaml suites (default: the bundled ones)")
-    parser.add_argument("--shard", default=None, metavar="K/N",
-                        help="check only shard K of N (as `matrix --fleet FILE --shards N` "
-                             "splits the list)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--activity",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="saved `gh api` output of workflow runs or their jobs (repeatable)",
+    )
+    parser.add_argument(
+        "--queue-threshold",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="report lane jobs that waited longer than this (default 600)",
+    )
+    parser.add_argument(
+        "--suite",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="suites to run (repeatable; default: workflows, placement, "
+        "bootstrap, publication; only their static cases run)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=None,
+        help="directory of *.scenario.yaml suites (default: the bundled ones)",
+    )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="check only shard K of N (as `matrix --fleet FILE --shards N` splits the list)",
+    )
     _output_arguments(parser)
     commands = parser.add_subparsers(dest="fleet_command", metavar="merge")
-    merge = commands.add_parser("merge", help="combine fleet reports of matrix shards",
-                                description="Combine the JSON fleet reports of shards into "
-                                            "one report (and judge --tranche over all).")
+    merge = commands.add_parser(
+        "merge",
+        help="combine fleet reports of matrix shards",
+        description="Combine the JSON fleet reports of shards into "
+        "one report (and judge --tranche over all).",
+    )
     merge.add_argument("reports", type=Path, nargs="+", metavar="FILE")
     _output_arguments(merge)
 
@@ -103,8 +158,7 @@ def _read_report(path: Path) -> dict[str, Any]:
     except (UnsafeFile, OSError) as exc:
         raise HarnessInputError(Problem(str(path), None, f"cannot read: {exc}")) from None
     except json.JSONDecodeError as exc:
-        raise HarnessInputError(Problem(str(path), exc.lineno, f"not JSON: {exc.msg}")) \
-            from None
+        raise HarnessInputError(Problem(str(path), exc.lineno, f"not JSON: {exc.msg}")) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -112,9 +166,12 @@ def _options(args: argparse.Namespace) -> Options:
     """How every repository is checked: the remote-uses flags, as for `check`."""
     from harness.github.uses.flags import parse_api, parse_sources, parse_ttl
 
-    return Options(uses_sources=parse_sources(args.uses_sources),
-                   uses_ttl=parse_ttl(args.uses_ttl), github_api=parse_api(args.github_api),
-                   offline=args.offline)
+    return Options(
+        uses_sources=parse_sources(args.uses_sources),
+        uses_ttl=parse_ttl(args.uses_ttl),
+        github_api=parse_api(args.github_api),
+        offline=args.offline,
+    )
 
 
 def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
@@ -135,8 +192,9 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     from harness.suites import load_suites, select_suites
 
     if args.repos is None and args.repo_list is None:
-        raise HarnessInputError("fleet needs --repos DIR or --repo-list FILE "
-                                "(or `fleet merge FILE...`)")
+        raise HarnessInputError(
+            "fleet needs --repos DIR or --repo-list FILE (or `fleet merge FILE...`)"
+        )
     if args.jobs is not None and args.jobs < 1:
         raise HarnessInputError("--jobs must be at least 1")
     path = args.contract or BUNDLED_CONTRACT
@@ -145,8 +203,11 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     tranches = tranche_order(contract)
     check_tranche(tranches, args.tranche)
     options = _options(args)
-    targets = t.from_folder(args.repos) if args.repos is not None else \
-        t.from_list(args.repo_list, dict(options.uses_sources))
+    targets = (
+        t.from_folder(args.repos)
+        if args.repos is not None
+        else t.from_list(args.repo_list, dict(options.uses_sources))
+    )
     if args.shard is not None:
         targets = t.shard(targets, *t.parse_shard(args.shard))
     names = args.suite or list(DEFAULT_SUITES)
@@ -164,9 +225,15 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     if activity is not None:
         from harness.rollout.activity import DEFAULT_QUEUE_THRESHOLD, join
 
-        threshold = DEFAULT_QUEUE_THRESHOLD if args.queue_threshold is None \
-            else args.queue_threshold
+        threshold = (
+            DEFAULT_QUEUE_THRESHOLD if args.queue_threshold is None else args.queue_threshold
+        )
         joined = join(activity, contract, rows, threshold)
-    return fleet_document(rows, tranches, args.tranche,
-                          {"path": contract.path, "sha256": contract.sha256},
-                          created=now_iso(), activity=joined)
+    return fleet_document(
+        rows,
+        tranches,
+        args.tranche,
+        {"path": contract.path, "sha256": contract.sha256},
+        created=now_iso(),
+        activity=joined,
+    )

@@ -18,21 +18,36 @@ from harness.options import add_cli_options
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `gate` and its arguments."""
     parser = command_parser(
-        subparsers, "gate",
+        subparsers,
+        "gate",
         "Pass only when the evidence belongs to this commit (clean tree), the "
-                    "same contract, covers the required suites and roles, has no failed, "
-                    "errored or skipped live case, and is fresh. Exit 0 pass, 1 refused, "
-                    "2 bad input.")
-    parser.add_argument("--evidence", type=Path, required=True, metavar="FILE",
-                        help="evidence JSON (from `check --evidence` or `evidence merge`)")
+        "same contract, covers the required suites and roles, has no failed, "
+        "errored or skipped live case, and is fresh. Exit 0 pass, 1 refused, "
+        "2 bad input.",
+    )
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="evidence JSON (from `check --evidence` or `evidence merge`)",
+    )
     add_cli_options(parser, "repo", "contract")
-    parser.add_argument("--flakehub-dir", type=Path, default=None, metavar="DIR",
-                        help="also inspect a flakehub-push dry run (its FLAKEHUB_DEST_DIR): "
-                             "the release must be of the commit the evidence proves")
-    parser.add_argument("--require-signature", action="store_true",
-                        help="refuse evidence not signed with HARNESS_EVIDENCE_KEY (also the "
-                             "default when the contract has publication.flakehub, unless it "
-                             "sets require_signature: false)")
+    parser.add_argument(
+        "--flakehub-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also inspect a flakehub-push dry run (its FLAKEHUB_DEST_DIR): "
+        "the release must be of the commit the evidence proves",
+    )
+    parser.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="refuse evidence not signed with HARNESS_EVIDENCE_KEY (also the "
+        "default when the contract has publication.flakehub, unless it "
+        "sets require_signature: false)",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -45,8 +60,14 @@ def run(args: argparse.Namespace) -> int:
     key = evidence_key()
     ctx = make_context(args.repo, args.contract)
     data = read_evidence(args.evidence)
-    verdict = evaluate(data, args.evidence, ctx.repo, ctx.contract, key=key,
-                       require_signature=args.require_signature)
+    verdict = evaluate(
+        data,
+        args.evidence,
+        ctx.repo,
+        ctx.contract,
+        key=key,
+        require_signature=args.require_signature,
+    )
     if args.flakehub_dir is not None:
         check_flakehub_dry_run(verdict, args.flakehub_dir)
     if args.format == "json":
@@ -57,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "text":
             commit = verdict.checked.get("commit") or "?"
             suites = ", ".join(verdict.checked.get("required_suites", [])) or "none"
-            sys.stdout.write(f"gate: PASS {args.evidence} proves commit {commit[:12]} "
-                             f"(suites: {suites})\n")
+            sys.stdout.write(
+                f"gate: PASS {args.evidence} proves commit {commit[:12]} (suites: {suites})\n"
+            )
         return 0
     for reason in verdict.refusals:
         sys.stderr.write(f"gate: REFUSED: {reason}\n")

@@ -13,9 +13,11 @@ from harness.options import USES_OPTIONS, add_cli_options, cli_options
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `graph`."""
     parser = command_parser(
-        subparsers, "graph",
+        subparsers,
+        "graph",
         "For each job: its possible lanes (resolved, partial, unknown), where Nix is "
-        "installed, its role, and the path from bootstrap to publish.")
+        "installed, its role, and the path from bootstrap to publish.",
+    )
     add_cli_options(parser, "repo", "contract", *USES_OPTIONS)
     parser.add_argument("--format", choices=["json", "dot", "text"], default="json")
     parser.add_argument("--output", type=Path, default=None, help="write it here")

@@ -42,24 +42,38 @@ def lane_for(suite: Suite, contract: Contract) -> str:
 
 def matrix(suites: list[Suite], contract: Contract) -> dict[str, list[dict[str, str]]]:
     """The matrix object: one entry per suite, with its lane."""
-    return {"include": [{"suite": s.name, "lane": lane_for(s, contract)}
-                        for s in sorted(suites, key=lambda s: s.name)]}
+    return {
+        "include": [
+            {"suite": s.name, "lane": lane_for(s, contract)}
+            for s in sorted(suites, key=lambda s: s.name)
+        ]
+    }
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `matrix`."""
     parser = command_parser(
-        subparsers, "matrix",
-        "Print the matrix (JSON for fromJSON) mapping each suite to its lane.")
+        subparsers, "matrix", "Print the matrix (JSON for fromJSON) mapping each suite to its lane."
+    )
     add_cli_options(parser, "repo", "contract", "suites")
-    parser.add_argument("--scenarios", type=Path, default=None,
-                        help="directory of *.scenario.yaml suites (default: the bundled ones)")
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=None,
+        help="directory of *.scenario.yaml suites (default: the bundled ones)",
+    )
     parser.add_argument("--pretty", action="store_true", help="indented JSON")
-    parser.add_argument("--fleet", type=Path, default=None, metavar="FILE",
-                        help="instead: split this repo list (as for `fleet --repo-list`) into "
-                             "--shards matrix entries for `fleet --shard K/N`")
-    parser.add_argument("--shards", type=int, default=None, metavar="N",
-                        help="how many shards --fleet makes")
+    parser.add_argument(
+        "--fleet",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="instead: split this repo list (as for `fleet --repo-list`) into "
+        "--shards matrix entries for `fleet --shard K/N`",
+    )
+    parser.add_argument(
+        "--shards", type=int, default=None, metavar="N", help="how many shards --fleet makes"
+    )
 
 
 def fleet_matrix(path: Path, shards: int, contract: Contract) -> dict[str, list[dict[str, Any]]]:
@@ -87,11 +101,19 @@ def run(args: argparse.Namespace) -> int:
         if args.fleet is None or args.shards is None or args.shards < 1:
             raise HarnessInputError("--fleet FILE and --shards N (N >= 1) go together")
         fleet = fleet_matrix(args.fleet, args.shards, ctx.contract)
-        print(json.dumps(fleet, indent=2 if args.pretty else None,
-                         separators=None if args.pretty else (",", ":")))
+        print(
+            json.dumps(
+                fleet,
+                indent=2 if args.pretty else None,
+                separators=None if args.pretty else (",", ":"),
+            )
+        )
         return 0
     suites = select_suites(load_suites(args.scenarios), args.suites)
     data = matrix(suites, ctx.contract)
-    print(json.dumps(data, indent=2 if args.pretty else None,
-                     separators=None if args.pretty else (",", ":")))
+    print(
+        json.dumps(
+            data, indent=2 if args.pretty else None, separators=None if args.pretty else (",", ":")
+        )
+    )
     return 0

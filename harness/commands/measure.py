@@ -26,31 +26,47 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     from harness.options import add_cli_options
 
     parser = command_parser(
-        subparsers, "measure",
+        subparsers,
+        "measure",
         "Run CMD inside a fresh memory cgroup whose limit is the lane's envelope "
-                    "(root on cgroup v1, or a delegated v2 subtree; elsewhere the process "
-                    "tree is sampled in the current cgroup) and judge it by the kernel's "
-                    "counters. Exit 0: fits; 1: MEM001, or MEM004 (the command failed); 2: bad "
-                    "input.")
+        "(root on cgroup v1, or a delegated v2 subtree; elsewhere the process "
+        "tree is sampled in the current cgroup) and judge it by the kernel's "
+        "counters. Exit 0: fits; 1: MEM001, or MEM004 (the command failed); 2: bad "
+        "input.",
+    )
     add_cli_options(parser, "repo", "contract")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--lane", help="contract lane whose memory_limit is the envelope")
     where.add_argument("--limit", help="an explicit envelope, e.g. 8Gi")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--chart", type=Path, default=None,
-                        help="memory timeline SVG (default: next to --output, else "
-                             ".harness/memory-<lane>-<command>.svg)")
-    parser.add_argument("--timeout", type=float, default=3600.0,
-                        help="seconds before the command is killed (default 3600)")
-    parser.add_argument("--interval", type=float, default=None,
-                        help="sampling interval in seconds (default: contract "
-                             "memory.sample_interval, 0.1)")
-    parser.add_argument("--allow-failure", action="store_true",
-                        help="judge only the memory: a command that exits non-zero (or cannot "
-                             "start) is not MEM004")
-    parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD",
-                        help="the command to run")
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        default=None,
+        help="memory timeline SVG (default: next to --output, else "
+        ".harness/memory-<lane>-<command>.svg)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="seconds before the command is killed (default 3600)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        help="sampling interval in seconds (default: contract memory.sample_interval, 0.1)",
+    )
+    parser.add_argument(
+        "--allow-failure",
+        action="store_true",
+        help="judge only the memory: a command that exits non-zero (or cannot start) is not MEM004",
+    )
+    parser.add_argument(
+        "cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="the command to run"
+    )
 
 
 def _envelope(contract: Contract, args: argparse.Namespace) -> tuple[Lane | None, int | None]:
@@ -60,8 +76,10 @@ def _envelope(contract: Contract, args: argparse.Namespace) -> tuple[Lane | None
     if args.lane:
         lane = contract.lane(args.lane)
         if lane is None:
-            raise HarnessInputError(f"--lane {args.lane}: not a lane of {contract.path} "
-                                    f"({', '.join(sorted(contract.lanes))})")
+            raise HarnessInputError(
+                f"--lane {args.lane}: not a lane of {contract.path} "
+                f"({', '.join(sorted(contract.lanes))})"
+            )
         return lane, None
     try:
         return None, parse_quantity(args.limit)
@@ -85,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise HarnessInputError("measure: give the command after `--`")
-    for flag, value, top in (("--timeout", args.timeout, 7 * 86400.0),
-                             ("--interval", args.interval, 60.0)):
+    for flag, value, top in (
+        ("--timeout", args.timeout, 7 * 86400.0),
+        ("--interval", args.interval, 60.0),
+    ):
         if value is not None and not 0 < value <= top:
             raise HarnessInputError(f"{flag} {value:g}: must be over 0 and at most {top:g} s")
     ctx = make_context(args.repo, args.contract)
@@ -98,24 +118,33 @@ def run(args: argparse.Namespace) -> int:
 
     def measure(_ctx: object, _params: object) -> CheckOutput:
         run_, verdict, output = measure_workload(
-            ctx.contract, command, lane=lane, limit=limit, timeout=args.timeout,
-            chart=chart, chart_dir=Path(".harness"), interval=args.interval,
-            allow_failure=args.allow_failure)
+            ctx.contract,
+            command,
+            lane=lane,
+            limit=limit,
+            timeout=args.timeout,
+            chart=chart,
+            chart_dir=Path(".harness"),
+            interval=args.interval,
+            allow_failure=args.allow_failure,
+        )
         measured.append((run_, verdict))
         return output
 
     label = lane.name if lane is not None else format_bytes(limit or 0)
     # SIGTERM (CI cancel) unwinds like Ctrl-C (see cli.main), so the cgroup is removed.
-    result = run_case(ctx, "memory", Case(f"measure-{label}", "memory.workload", 0),
-                      check=measure)
+    result = run_case(ctx, "memory", Case(f"measure-{label}", "memory.workload", 0), check=measure)
     failed = result.status in (Status.FAILED, Status.ERROR)
     if args.format == "json":
         emit(renderer("json")(build_report(ctx, [result])), args.output)
     else:
         from harness.report.memory_text import render_text
 
-        text = (render_text(*measured[0]) if measured
-                else f"measure: {result.status}: {result.reason}\n")
+        text = (
+            render_text(*measured[0])
+            if measured
+            else f"measure: {result.status}: {result.reason}\n"
+        )
         text += "".join(f"chart:             {a}\n" for a in result.artifacts)
         emit(text, args.output)
         if args.output is not None:

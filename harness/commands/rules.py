@@ -12,9 +12,12 @@ from harness.rules import all_rules
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `rules`."""
-    parser = command_parser(subparsers, "rules",
-                            "The rule catalogue: each rule with an example violation, its fix, "
-                            "and the module and checks that implement it.")
+    parser = command_parser(
+        subparsers,
+        "rules",
+        "The rule catalogue: each rule with an example violation, its fix, "
+        "and the module and checks that implement it.",
+    )
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     parser.add_argument("rule", nargs="*", help="show only these rule ids")
 
@@ -24,14 +27,29 @@ def run(args: argparse.Namespace) -> int:
     catalogue = all_rules()
     unknown = sorted(set(args.rule) - {r.id for r in catalogue})
     if unknown:
-        raise HarnessInputError(f"unknown rule id(s) {', '.join(unknown)}; "
-                                "`flywheel-harness rules` lists them all")
+        raise HarnessInputError(
+            f"unknown rule id(s) {', '.join(unknown)}; `flywheel-harness rules` lists them all"
+        )
     rules = [r for r in catalogue if not args.rule or r.id in args.rule]
     if args.format == "json":
-        print(json.dumps([{"id": r.id, "severity": str(r.severity), "suite": r.suite,
-                           "summary": r.summary, "example": r.example, "fix": r.fix,
-                           "module": r.module, "checks": list(r.checks)} for r in rules],
-                         indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "severity": str(r.severity),
+                        "suite": r.suite,
+                        "summary": r.summary,
+                        "example": r.example,
+                        "fix": r.fix,
+                        "module": r.module,
+                        "checks": list(r.checks),
+                    }
+                    for r in rules
+                ],
+                indent=2,
+            )
+        )
         return 0
     if args.format == "markdown":
         from harness.report.catalogue import catalogue_markdown

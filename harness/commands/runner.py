@@ -22,22 +22,38 @@ _CASES = {
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `runner` and its arguments."""
     parser = command_parser(
-        subparsers, "runner",
+        subparsers,
+        "runner",
         "Before the install step: Nix must be absent (NIX001). After it: Nix works, flakes "
-        "on, store writable, user trusted, Attic configured (NIX002).")
+        "on, store writable, user trusted, Attic configured (NIX002).",
+    )
     add_cli_options(parser, "repo", "contract", "evidence", "attic_url", "artifacts_dir")
     parser.add_argument("--phase", choices=sorted(_CASES), required=True)
-    parser.add_argument("--format", choices=["text", "json", "github", "markdown", "sarif"],
-                        default="text")
+    parser.add_argument(
+        "--format", choices=["text", "json", "github", "markdown", "sarif"], default="text"
+    )
     parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument("--root", type=Path, default=Path("/"),
-                        help="filesystem root to look for /nix under (default: /)")
-    parser.add_argument("--path", dest="search_path", default=None, metavar="PATH",
-                        help="PATH to look for nix on (default: $PATH)")
-    parser.add_argument("--state", type=Path, default=None,
-                        help="before-install record (default: $HARNESS_RUNNER_STATE, else "
-                             "$RUNNER_TEMP/flywheel-harness-runner.json, else "
-                             ".harness/runner-before.json)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path("/"),
+        help="filesystem root to look for /nix under (default: /)",
+    )
+    parser.add_argument(
+        "--path",
+        dest="search_path",
+        default=None,
+        metavar="PATH",
+        help="PATH to look for nix on (default: $PATH)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="before-install record (default: $HARNESS_RUNNER_STATE, else "
+        "$RUNNER_TEMP/flywheel-harness-runner.json, else "
+        ".harness/runner-before.json)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,8 +33,9 @@ class HostedException:
     def covers(self, labels: tuple[str, ...]) -> bool:
         """True when a `runs-on` label set is allowed (any label matches an `allow` glob)."""
         lowered = [label.lower() for label in labels]
-        return any(fnmatchcase(label, pattern.lower())
-                   for pattern in self.allow for label in lowered)
+        return any(
+            fnmatchcase(label, pattern.lower()) for pattern in self.allow for label in lowered
+        )
 
     def expired(self, today: date) -> bool:
         """True once the `until` date has passed (the exception holds through that day)."""
@@ -42,8 +43,7 @@ class HostedException:
 
     def to_json(self) -> dict[str, Any]:
         """The exception as reports show it."""
-        return {"reason": self.reason, "allow": list(self.allow),
-                "until": self.until.isoformat()}
+        return {"reason": self.reason, "allow": list(self.allow), "until": self.until.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -78,18 +78,21 @@ class Enrollment:
         if repo is None:
             return None
         lowered = repo.lower()
-        return next((e for name, e in self.exceptions.items() if name.lower() == lowered),
-                    None)
+        return next((e for name, e in self.exceptions.items() if name.lower() == lowered), None)
 
     def ownership_of(self, repo: str | None) -> str:
         """`repo-owned` (the default) or `user-owned`."""
         lowered = (repo or "").lower()
-        return next((kind for name, kind in self.ownership.items()
-                     if name.lower() == lowered), REPO_OWNED)
+        return next(
+            (kind for name, kind in self.ownership.items() if name.lower() == lowered), REPO_OWNED
+        )
 
 
-def build_enrollment(spec: dict[str, Any], line_of: Callable[[list[str | int]], int | None],
-                     problem: Callable[[list[str | int], str], None]) -> Enrollment:
+def build_enrollment(
+    spec: dict[str, Any],
+    line_of: Callable[[list[str | int]], int | None],
+    problem: Callable[[list[str | int], str], None],
+) -> Enrollment:
     """An Enrollment from a schema-valid `enrollment` mapping; semantic problems reported."""
     tranches = {str(name): tuple(repos) for name, repos in spec.get("tranches", {}).items()}
     seen: dict[str, str] = {}
@@ -97,8 +100,10 @@ def build_enrollment(spec: dict[str, Any], line_of: Callable[[list[str | int]], 
         for index, repo in enumerate(repos):
             other = seen.get(repo.lower())
             if other is not None:
-                problem(["enrollment", "tranches", name, index],
-                        f"{repo} is in two tranches ({other} and {name})")
+                problem(
+                    ["enrollment", "tranches", name, index],
+                    f"{repo} is in two tranches ({other} and {name})",
+                )
             seen[repo.lower()] = name
     for section in ("exceptions", "ownership"):
         for repo in spec.get(section, {}):
@@ -112,13 +117,20 @@ def build_enrollment(spec: dict[str, Any], line_of: Callable[[list[str | int]], 
         except ValueError:
             problem(path, f"until {item['until']!r} is not a date (YYYY-MM-DD)")
             until = date.min
-        exceptions[repo] = HostedException(repo, item["reason"], tuple(item["allow"]), until,
-                                           line_of(["enrollment", "exceptions", repo]))
+        exceptions[repo] = HostedException(
+            repo,
+            item["reason"],
+            tuple(item["allow"]),
+            until,
+            line_of(["enrollment", "exceptions", repo]),
+        )
     promotion = spec.get("promotion", {})
     return Enrollment(
         tranches=tranches,
         exceptions=exceptions,
         ownership=dict(spec.get("ownership", {})),
-        promotion=Promotion(tuple(promotion.get("suites", DEFAULT_PROMOTION_SUITES)),
-                            int(promotion.get("max_warnings", 0))),
+        promotion=Promotion(
+            tuple(promotion.get("suites", DEFAULT_PROMOTION_SUITES)),
+            int(promotion.get("max_warnings", 0)),
+        ),
     )

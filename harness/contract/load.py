@@ -61,8 +61,9 @@ def load_contract(path: Path, display: str | None = None) -> Contract:
     try:
         data = read_bytes(path, MAX_CONTRACT_BYTES)
     except UnsafeFile as exc:
-        raise HarnessInputError(Problem(name, None, f"cannot read contract: {exc.reason}")) \
-            from None
+        raise HarnessInputError(
+            Problem(name, None, f"cannot read contract: {exc.reason}")
+        ) from None
     try:
         raw = loads(data.decode("utf-8"), name)
     except UnicodeDecodeError:
@@ -141,12 +142,13 @@ class _Builder:
                 heavy_lane=spec["heavy_lane"],
                 heavy_commands=tuple(spec.get("heavy_commands", ())),
                 light_commands=tuple(spec.get("light_commands", ())),
-                heavy_outputs=(tuple(spec["heavy_outputs"]) if "heavy_outputs" in spec
-                               else None),
+                heavy_outputs=(tuple(spec["heavy_outputs"]) if "heavy_outputs" in spec else None),
             )
             if placement.heavy_lane not in lanes:
-                self.problem(["placement", "heavy_lane"],
-                             f"heavy_lane {placement.heavy_lane!r} is not a lane of this contract")
+                self.problem(
+                    ["placement", "heavy_lane"],
+                    f"heavy_lane {placement.heavy_lane!r} is not a lane of this contract",
+                )
         caches = raw.get("caches", {})
         attic = bazel = None
         if "attic" in caches:
@@ -161,8 +163,10 @@ class _Builder:
             )
             for index, key in enumerate(attic.public_keys):
                 if ":" not in key:
-                    self.problem(["caches", "attic", "public_keys", index],
-                                 f"public key {key!r} is not of the form NAME:BASE64")
+                    self.problem(
+                        ["caches", "attic", "public_keys", index],
+                        f"public key {key!r} is not of the form NAME:BASE64",
+                    )
         if "bazel" in caches:
             spec = caches["bazel"]
             bazel = BazelCache(
@@ -184,26 +188,28 @@ class _Builder:
         state = None
         if "state" in raw:
             spec = raw["state"]
-            state = StateBackend(spec["backend"], spec.get("bucket"), spec.get("endpoint"),
-                                 spec.get("region"))
+            state = StateBackend(
+                spec["backend"], spec.get("bucket"), spec.get("endpoint"), spec.get("region")
+            )
         forge = raw.get("forge", {})
         memory = raw.get("memory", {})
         hosted_spec = raw.get("hosted_labels", ())
         hosted_platforms: dict[str, str | None] = (
-            dict(hosted_spec) if isinstance(hosted_spec, dict)
-            else dict.fromkeys(hosted_spec))
+            dict(hosted_spec) if isinstance(hosted_spec, dict) else dict.fromkeys(hosted_spec)
+        )
         hosted = tuple(hosted_platforms)
         install_step = raw.get("bootstrap", {}).get("install_step")
         for index, label in enumerate(hosted):
             if label in lanes:
                 where: str | int = label if isinstance(hosted_spec, dict) else index
-                self.problem(["hosted_labels", where],
-                             f"{label!r} is both a lane and a hosted label")
+                self.problem(
+                    ["hosted_labels", where], f"{label!r} is both a lane and a hosted label"
+                )
         enrollment = None
         if "enrollment" in raw:
-            enrollment = build_enrollment(raw["enrollment"],
-                                          lambda path: line_of_path(self.raw, path),
-                                          self.problem)
+            enrollment = build_enrollment(
+                raw["enrollment"], lambda path: line_of_path(self.raw, path), self.problem
+            )
         return Contract(
             path=self.name,
             sha256=sha256,
@@ -225,17 +231,23 @@ class _Builder:
             state=state,
             memory_margin=float(memory.get("margin", 0.15)),
             sample_interval=float(memory.get("sample_interval", 0.1)),
-            ignores=tuple(Ignore(i["path"], tuple(i["rules"]), i.get("reason", ""))
-                          for i in raw.get("ignore", ())),
+            ignores=tuple(
+                Ignore(i["path"], tuple(i["rules"]), i.get("reason", ""))
+                for i in raw.get("ignore", ())
+            ),
             install_step=None if install_step is None else _plain(install_step),
             raw=raw,
         )
 
     def _cluster(self, spec: LMap) -> Cluster:
         nodes = {
-            name: ClusterNode(name, node["role"],
-                              self.quantity(["cluster", "nodes", name, "allocatable_memory"],
-                                            node["allocatable_memory"]))
+            name: ClusterNode(
+                name,
+                node["role"],
+                self.quantity(
+                    ["cluster", "nodes", name, "allocatable_memory"], node["allocatable_memory"]
+                ),
+            )
             for name, node in spec["nodes"].items()
         }
         quota = spec.get("namespace_memory_quota")
@@ -244,8 +256,11 @@ class _Builder:
             nodes=nodes,
             contexts=tuple(spec.get("contexts", ())),
             namespace=spec.get("namespace"),
-            namespace_memory_quota=(None if quota is None else
-                                    self.quantity(["cluster", "namespace_memory_quota"], quota)),
+            namespace_memory_quota=(
+                None
+                if quota is None
+                else self.quantity(["cluster", "namespace_memory_quota"], quota)
+            ),
         )
 
     def _lane(self, name: str, spec: LMap, cluster: Cluster) -> Lane:
@@ -256,8 +271,9 @@ class _Builder:
             kind=spec["kind"],
             heavy=bool(spec.get("heavy", False)),
             memory_limit=self.quantity([*path, "memory_limit"], spec["memory_limit"]),
-            memory_request=None if request is None else self.quantity([*path, "memory_request"],
-                                                                      request),
+            memory_request=None
+            if request is None
+            else self.quantity([*path, "memory_request"], request),
             min_runners=int(spec.get("min_runners", 0)),
             max_runners=spec.get("max_runners"),
             nodes=tuple(spec.get("nodes", ())),
@@ -267,12 +283,17 @@ class _Builder:
         )
         for index, node in enumerate(lane.nodes):
             if node not in cluster.nodes:
-                self.problem([*path, "nodes", index],
-                             f"lane {name!r} is placed on unknown node {node!r}")
-        if lane.memory_request is not None and lane.memory_limit > 0 \
-                and lane.memory_request > lane.memory_limit:  # 0: the limit was bad input
-            self.problem([*path, "memory_request"],
-                         f"lane {name!r} requests more memory than its limit")
+                self.problem(
+                    [*path, "nodes", index], f"lane {name!r} is placed on unknown node {node!r}"
+                )
+        if (
+            lane.memory_request is not None
+            and lane.memory_limit > 0
+            and lane.memory_request > lane.memory_limit
+        ):  # 0: the limit was bad input
+            self.problem(
+                [*path, "memory_request"], f"lane {name!r} requests more memory than its limit"
+            )
         if lane.max_runners is not None and lane.min_runners > lane.max_runners:
             self.problem([*path, "min_runners"], f"lane {name!r} has min_runners > max_runners")
         return lane

@@ -10,8 +10,11 @@ _QUANTITY: dict[str, Any] = {"type": ["string", "integer"], "description": "Kube
 _RATIO: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 _REPO_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
-_PLATFORM: dict[str, Any] = {"type": "string", "pattern": r"^[a-z0-9]+/[a-z0-9]+$",
-                             "description": "OS/ARCH, e.g. linux/amd64"}
+_PLATFORM: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^[a-z0-9]+/[a-z0-9]+$",
+    "description": "OS/ARCH, e.g. linux/amd64",
+}
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -76,28 +79,40 @@ _FLAKEHUB = _object(
         "suites": _STRINGS,
         "max_age": {"type": "string", "pattern": r"^\d{1,9}(\.\d{1,9})?[smhd]\Z"},
         "require_signature": {"type": "boolean"},
-        "scenarios_sha256": {"type": "array",
-                             "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+        "scenarios_sha256": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
     },
 )
 
 _ENROLLMENT = _object(
     {
-        "tranches": {"type": "object",
-                     "additionalProperties": {"type": "array",
-                                              "items": {"type": "string", "pattern": _REPO_NAME}}},
+        "tranches": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "pattern": _REPO_NAME},
+            },
+        },
         "exceptions": {
             "type": "object",
             "additionalProperties": _object(
-                {"reason": {"type": "string", "pattern": r"\S"},
-                 "allow": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                 "until": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}},
-                ["reason", "allow", "until"]),
+                {
+                    "reason": {"type": "string", "pattern": r"\S"},
+                    "allow": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "until": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                },
+                ["reason", "allow", "until"],
+            ),
         },
-        "ownership": {"type": "object",
-                      "additionalProperties": {"enum": ["repo-owned", "user-owned"]}},
-        "promotion": _object({"suites": _STRINGS,
-                              "max_warnings": {"type": "integer", "minimum": 0}}),
+        "ownership": {
+            "type": "object",
+            "additionalProperties": {"enum": ["repo-owned", "user-owned"]},
+        },
+        "promotion": _object(
+            {"suites": _STRINGS, "max_warnings": {"type": "integer", "minimum": 0}}
+        ),
     },
 )
 
@@ -123,22 +138,31 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
             ["name", "nodes"],
         ),
         "forge": _object(
-            {"primary": {"type": "string"}, "compatibility": _STRINGS,
-             "repository": {"type": "string", "pattern": _REPO_NAME,
-                            "description": "OWNER/REPO of the checked repository"}},
+            {
+                "primary": {"type": "string"},
+                "compatibility": _STRINGS,
+                "repository": {
+                    "type": "string",
+                    "pattern": _REPO_NAME,
+                    "description": "OWNER/REPO of the checked repository",
+                },
+            },
             ["primary"],
         ),
         "sources": {
             "type": "object",
             "description": "local clones of remote repositories: OWNER/REPO -> directory "
-                           "(relative to the checked repository)",
+            "(relative to the checked repository)",
             "propertyNames": {"pattern": _REPO_NAME},
             "additionalProperties": {"type": "string", "minLength": 1},
         },
         "lanes": {"type": "object", "additionalProperties": _LANE, "minProperties": 1},
         # a list of labels, or a mapping of label (or glob) to platform
-        "hosted_labels": {"type": ["array", "object"], "items": {"type": "string"},
-                          "additionalProperties": _PLATFORM},
+        "hosted_labels": {
+            "type": ["array", "object"],
+            "items": {"type": "string"},
+            "additionalProperties": _PLATFORM,
+        },
         "enrollment": _ENROLLMENT,
         "placement": _object(
             {
@@ -161,10 +185,12 @@ CONTRACT_SCHEMA: dict[str, Any] = _object(
             },
             ["backend"],
         ),
-        "memory": _object({
-            "margin": _RATIO,
-            "sample_interval": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
-        }),
+        "memory": _object(
+            {
+                "margin": _RATIO,
+                "sample_interval": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+            }
+        ),
         "ignore": {
             "type": "array",
             "items": _object(

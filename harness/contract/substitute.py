@@ -31,12 +31,16 @@ def lane_or_substitute(contract: Contract, name: str) -> tuple[Lane, str | None]
     honey = _bundled().lane(name)
     if honey is None:
         raise KeyError(name)
-    same = [candidate for candidate in contract.lanes.values()
-            if candidate.kind == honey.kind and candidate.heavy == honey.heavy]
+    same = [
+        candidate
+        for candidate in contract.lanes.values()
+        if candidate.kind == honey.kind and candidate.heavy == honey.heavy
+    ]
     same = same or [c for c in contract.lanes.values() if c.kind == honey.kind]
     if not same:
-        raise LaneMissing(f"the contract has no lane {name} and no lane of its kind "
-                          f"({honey.kind})")
+        raise LaneMissing(f"the contract has no lane {name} and no lane of its kind ({honey.kind})")
     chosen = min(same, key=lambda candidate: (candidate.memory_limit, candidate.name))
-    return chosen, (f"lane {name} is not in the contract; measured against its lane of "
-                    f"the same kind ({honey.kind}): {chosen.name}")
+    return chosen, (
+        f"lane {name} is not in the contract; measured against its lane of "
+        f"the same kind ({honey.kind}): {chosen.name}"
+    )

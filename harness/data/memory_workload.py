@@ -21,7 +21,7 @@ _UNITS = {"": 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
 
 def _size(text: str) -> int:
     number = text.rstrip("KMGi")
-    return int(float(number) * _UNITS[text[len(number):]])
+    return int(float(number) * _UNITS[text[len(number) :]])
 
 
 def _hold_anon(size: int, hold: float) -> None:
@@ -51,9 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-cache", type=_size, default=0, help="bytes written then read")
     parser.add_argument("--dir", default=None, help="directory for the page-cache file")
     args = parser.parse_args(argv)
-    children = [subprocess.Popen([sys.executable, __file__, "--anon", str(args.anon),
-                                  "--hold", str(args.hold)])
-                for _ in range(args.children)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--anon", str(args.anon), "--hold", str(args.hold)]
+        )
+        for _ in range(args.children)
+    ]
     if args.page_cache:
         _page_cache(args.page_cache, args.dir)
     if args.anon:

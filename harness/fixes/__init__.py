@@ -16,5 +16,14 @@ from harness.fixes.model import Fix, FixKind, FixPlan, Outcome
 from harness.fixes.patch import format_patch, plan_diff, write_changes, write_patch
 from harness.fixes.plan import plan_fixes
 
-__all__ = ["Fix", "FixKind", "FixPlan", "Outcome", "format_patch", "plan_diff", "plan_fixes",
-           "write_changes", "write_patch"]
+__all__ = [
+    "Fix",
+    "FixKind",
+    "FixPlan",
+    "Outcome",
+    "format_patch",
+    "plan_diff",
+    "plan_fixes",
+    "write_changes",
+    "write_patch",
+]

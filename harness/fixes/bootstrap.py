@@ -29,12 +29,18 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 def _repo_pin(ctx: FixContext) -> str | None:
     """The commit the repository's workflows already pin the installer to, if one."""
-    pins = sorted({step.uses.split("@", 1)[1]
-                   for workflow in ctx.model.workflows.values()
-                   for job in workflow.jobs.values() for step in job.steps
-                   if step.uses and "@" in step.uses
-                   and action_name(step.uses) == INSTALLER.lower()
-                   and _SHA.match(step.uses.split("@", 1)[1])})
+    pins = sorted(
+        {
+            step.uses.split("@", 1)[1]
+            for workflow in ctx.model.workflows.values()
+            for job in workflow.jobs.values()
+            for step in job.steps
+            if step.uses
+            and "@" in step.uses
+            and action_name(step.uses) == INSTALLER.lower()
+            and _SHA.match(step.uses.split("@", 1)[1])
+        }
+    )
     return pins[0] if len(pins) == 1 else None
 
 
@@ -95,18 +101,19 @@ def _find_job(ctx: FixContext, finding: Finding) -> Job:
     raise NoFix(f"job `{finding.job}` (step {finding.step}) is no longer in the workflows")
 
 
-def insert_step(doc: Document, steps: SequenceNode, position: int,
-                step: dict[str, Any]) -> Edit:
+def insert_step(doc: Document, steps: SequenceNode, position: int, step: dict[str, Any]) -> Edit:
     """Insert `step` as item `position` (0-based) of a steps sequence, in its style."""
     item = steps.value[position]
     start = doc.own_start(item)
     if steps.flow_style:
         return Edit(doc.file, start, start, render_flow(step) + ", ")
-    prefix = doc.text[doc.line_start(start):start]
-    dash_indent = prefix[:prefix.find("-")] if "-" in prefix else ""
+    prefix = doc.text[doc.line_start(start) : start]
+    dash_indent = prefix[: prefix.find("-")] if "-" in prefix else ""
     if not re.fullmatch(r"[ ]*-[ ]+", prefix):
-        raise NoFix(f"{doc.file}:{item.start_mark.line + 1}: the step does not start its line "
-                    "as `- key: value`")
+        raise NoFix(
+            f"{doc.file}:{item.start_mark.line + 1}: the step does not start its line "
+            "as `- key: value`"
+        )
     lines = block_lines(step)
     pad = " " * len(prefix)
     body = [prefix + lines[0], *(pad + line if line else line for line in lines[1:])]
@@ -125,12 +132,15 @@ def fix_workflow_owned_nix(ctx: FixContext, finding: Finding) -> Candidate:
     step = install_step(ctx)
     edit = insert_step(doc, steps, finding.step - 1, step)
     what = step.get("uses") or str(step.get("run", "")).splitlines()[0]
-    return Candidate(f"insert `{what}` before step {finding.step} of job `{job.id}`",
-                     (edit,))
+    return Candidate(f"insert `{what}` before step {finding.step} of job `{job.id}`", (edit,))
 
 
 FIXES = (
-    Fix("BOOT001", FixKind.UNSAFE, fix_workflow_owned_nix,
+    Fix(
+        "BOOT001",
+        FixKind.UNSAFE,
+        fix_workflow_owned_nix,
         "insert the contract's `bootstrap.install_step` (default: the Nix installer pinned by "
-        "commit, with the Attic substituter) before the first Nix use"),
+        "commit, with the Attic substituter) before the first Nix use",
+    ),
 )

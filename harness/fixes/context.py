@@ -92,7 +92,10 @@ class FixContext:
 
 def overlay_context(base: CheckContext, texts: Mapping[str, str]) -> OverlayContext:
     """A context like `base` that reads `texts` for the workflow and action files."""
-    given = {f.name: getattr(base, f.name) for f in fields(base)
-             if f.init and f.name not in ("texts", "resolver")}
+    given = {
+        f.name: getattr(base, f.name)
+        for f in fields(base)
+        if f.init and f.name not in ("texts", "resolver")
+    }
     resolver = base.resolver if isinstance(base, OverlayContext) else None
     return OverlayContext(**given, texts=dict(texts), resolver=resolver)

@@ -21,8 +21,7 @@ def fix_lane_alone(ctx: FixContext, finding: Finding) -> Candidate:
         lane_labels = [label for label in labels if label.lower() in lanes]
         if not lane_labels or len(labels) == 1:
             continue
-        edits += [site.replace([lane_labels[0]])
-                  for site in whole_sites(ctx, instance, variant)]
+        edits += [site.replace([lane_labels[0]]) for site in whole_sites(ctx, instance, variant)]
         shown.append(f"`{variant.labels.text()}` -> `{lane_labels[0]}`")
     if not edits:
         raise NoFix("no variant of this job combines a lane with other labels any more")
@@ -40,8 +39,7 @@ def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
     shown: dict[str, str] = {}
     for variant in instance.variants:
         labels = variant.labels
-        if labels.certainty != RESOLVED or any(label.lower() in lanes
-                                               for label in labels.labels):
+        if labels.certainty != RESOLVED or any(label.lower() in lanes for label in labels.labels):
             continue
         unknown = [label for label in labels.labels if label.lower() not in lower]
         if not unknown:
@@ -53,8 +51,9 @@ def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
                 edits += site.rename(label, shown[label])
     if not edits:
         raise NoFix("no unknown label of this job is written where the fix can edit it")
-    return Candidate("runs-on " + ", ".join(f"`{old}` -> `{new}`" for old, new in shown.items()),
-                     unique(edits))
+    return Candidate(
+        "runs-on " + ", ".join(f"`{old}` -> `{new}`" for old, new in shown.items()), unique(edits)
+    )
 
 
 def _only_candidate(label: str, known: list[str]) -> str:
@@ -66,13 +65,15 @@ def _only_candidate(label: str, known: list[str]) -> str:
     if not found:
         raise NoFix(f"no lane or hosted label is one edit away from `{label}`")
     names = ", ".join(f"`{by_lower[name]}`" for name in found)
-    raise NoFix(f"`{label}` is one edit away from {len(found)} labels ({names}); "
-                "choose by hand")
+    raise NoFix(f"`{label}` is one edit away from {len(found)} labels ({names}); choose by hand")
 
 
 FIXES = (
-    Fix("LANE001", FixKind.UNSAFE, fix_unknown_label,
-        "a label one edit away from exactly one lane or hosted label -> that label"),
-    Fix("LANE002", FixKind.SAFE, fix_lane_alone,
-        "`[self-hosted, tinyland-nix]` -> `tinyland-nix`"),
+    Fix(
+        "LANE001",
+        FixKind.UNSAFE,
+        fix_unknown_label,
+        "a label one edit away from exactly one lane or hosted label -> that label",
+    ),
+    Fix("LANE002", FixKind.SAFE, fix_lane_alone, "`[self-hosted, tinyland-nix]` -> `tinyland-nix`"),
 )

@@ -87,8 +87,10 @@ class Outcome:
             "why": self.why,
             "fix": self.description,
             "files": list(self.files),
-            "also_fixed": [{"rule": f.rule, "file": f.file, "line": f.line, "job": f.job}
-                           for f in self.also_fixed],
+            "also_fixed": [
+                {"rule": f.rule, "file": f.file, "line": f.line, "job": f.job}
+                for f in self.also_fixed
+            ],
         }
 
 

@@ -39,8 +39,9 @@ def file_diff(path: str, before: str, after: str) -> str:
 
 def plan_diff(plan: FixPlan) -> str:
     """The diff of every file the plan's applied fixes change, in path order."""
-    return "".join(file_diff(path, plan.before[path], text)
-                   for path, text in sorted(plan.changed.items()))
+    return "".join(
+        file_diff(path, plan.before[path], text) for path, text in sorted(plan.changed.items())
+    )
 
 
 def _where(finding: Finding) -> str:
@@ -70,17 +71,18 @@ def message(plan: FixPlan, repo_name: str) -> str:
     if applied:
         lines.append("Fixed:")
         for outcome in applied:
-            lines.append(f"- {_where(outcome.finding)}: {outcome.description} "
-                         f"[{outcome.kind}]")
+            lines.append(f"- {_where(outcome.finding)}: {outcome.description} [{outcome.kind}]")
             lines += [f"- {_where(f)}: fixed by the same edit" for f in outcome.also_fixed]
         lines.append("")
     if plan.remaining:
         lines.append("Left:")
         lines += [f"- {_where(f)}: {_left_reason(plan, f)}" for f in plan.remaining]
         lines.append("")
-    lines.append(f"Each fix was verified before it was offered: the file parsed again and "
-                 f"the static suites, re-run, no longer reported the finding and reported "
-                 f"nothing new (flywheel-harness {__version__}).")
+    lines.append(
+        f"Each fix was verified before it was offered: the file parsed again and "
+        f"the static suites, re-run, no longer reported the finding and reported "
+        f"nothing new (flywheel-harness {__version__})."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -88,12 +90,16 @@ def format_patch(plan: FixPlan, repo_name: str) -> str:
     """The plan's change as one patch in `git format-patch` form (`git am`/`git apply`)."""
     subject, _, body = message(plan, repo_name).partition("\n\n")
     stat = [f" {path} | changed" for path in sorted(plan.changed)]
-    return (f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
-            f"From: flywheel-harness <flywheel-harness@localhost>\n"
-            f"Date: {email.utils.formatdate(usegmt=True)}\n"
-            f"Subject: [PATCH] {subject}\n\n{body}---\n"
-            + "\n".join(stat) + f"\n {len(stat)} file(s) changed\n\n"
-            + plan_diff(plan) + f"-- \nflywheel-harness {__version__}\n\n")
+    return (
+        f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+        f"From: flywheel-harness <flywheel-harness@localhost>\n"
+        f"Date: {email.utils.formatdate(usegmt=True)}\n"
+        f"Subject: [PATCH] {subject}\n\n{body}---\n"
+        + "\n".join(stat)
+        + f"\n {len(stat)} file(s) changed\n\n"
+        + plan_diff(plan)
+        + f"-- \nflywheel-harness {__version__}\n\n"
+    )
 
 
 def patch_name(repo_name: str) -> str:

@@ -37,8 +37,9 @@ def fix_heavy_on_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
     if not edits:
         raise NoFix("no variant of this job runs a heavy build off the heavy lane any more")
     where = {"runs-on": "runs-on", "matrix": "matrix entry", "with": "caller's `with:` input"}
-    return Candidate(f"{' and '.join(where[v] for v in sorted(vias))} -> `{heavy_lane}`",
-                     unique(edits))
+    return Candidate(
+        f"{' and '.join(where[v] for v in sorted(vias))} -> `{heavy_lane}`", unique(edits)
+    )
 
 
 def light_lane(ctx: FixContext, heavy_lane: str) -> str:
@@ -46,9 +47,13 @@ def light_lane(ctx: FixContext, heavy_lane: str) -> str:
     lanes = ctx.contract.lanes
     heavy = lanes[heavy_lane]
     platform = getattr(heavy, "platform", None)
-    found = sorted(name for name, lane in lanes.items()
-                   if lane.kind == heavy.kind and not lane.heavy
-                   and getattr(lane, "platform", None) == platform)
+    found = sorted(
+        name
+        for name, lane in lanes.items()
+        if lane.kind == heavy.kind
+        and not lane.heavy
+        and getattr(lane, "platform", None) == platform
+    )
     if len(found) != 1:
         raise NoFix(f"{len(found)} lanes of kind `{heavy.kind}` are not heavy; choose by hand")
     return found[0]
@@ -75,8 +80,16 @@ def fix_light_off_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
 
 
 FIXES = (
-    Fix("PLACE001", FixKind.UNSAFE, fix_heavy_on_heavy_lane,
-        "runs-on, the matrix entry, or the caller's `with:` input -> the heavy lane"),
-    Fix("PLACE002", FixKind.UNSAFE, fix_light_off_heavy_lane,
-        "the heavy lane -> the lane of the same kind (and platform) that is not heavy"),
+    Fix(
+        "PLACE001",
+        FixKind.UNSAFE,
+        fix_heavy_on_heavy_lane,
+        "runs-on, the matrix entry, or the caller's `with:` input -> the heavy lane",
+    ),
+    Fix(
+        "PLACE002",
+        FixKind.UNSAFE,
+        fix_light_off_heavy_lane,
+        "the heavy lane -> the lane of the same kind (and platform) that is not heavy",
+    ),
 )

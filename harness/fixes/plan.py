@@ -41,18 +41,24 @@ def select_rules(rules: Iterable[str]) -> set[str]:
     wanted = {rule.upper() for rule in rules}
     unknown = sorted(wanted - set(fixable))
     if unknown:
-        raise HarnessInputError(f"no fix for rule(s) {', '.join(unknown)}; rules with a fix: "
-                                f"{', '.join(fixable)}")
+        raise HarnessInputError(
+            f"no fix for rule(s) {', '.join(unknown)}; rules with a fix: {', '.join(fixable)}"
+        )
     return wanted or set(fixable)
 
 
 def _eligible(finding: Finding, rules: set[str]) -> bool:
-    return (finding.rule in rules and not finding.suppressed
-            and finding.severity is not Severity.NOTE)
+    return (
+        finding.rule in rules and not finding.suppressed and finding.severity is not Severity.NOTE
+    )
 
 
-def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
-               rules: Iterable[str] = (), unsafe: bool = False) -> FixPlan:
+def plan_fixes(
+    repo: Path | CheckContext,
+    contract: Path | None = None,
+    rules: Iterable[str] = (),
+    unsafe: bool = False,
+) -> FixPlan:
     """Propose, verify and apply (in memory) the fixes for a repository's findings."""
     from harness.engine import make_context
     from harness.suites import load_suites
@@ -94,15 +100,19 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
         outcome.description = candidate.description
         outcome.files = tuple(changes)
         if fix.kind is FixKind.UNSAFE and not unsafe:
-            outcome.why = "verified, not applied: an unsafe fix (it changes what runs); " \
-                          "pass --unsafe to apply it"
+            outcome.why = (
+                "verified, not applied: an unsafe fix (it changes what runs); "
+                "pass --unsafe to apply it"
+            )
             given_up[finding_key(target)] += 1
             continue
         outcome.applied = True
         outcome.why = "verified: the finding is gone and no finding is new"
-        outcome.also_fixed = [_as_first_reported(f, initial, plan.outcomes)
-                              for f in gone(findings, after)
-                              if finding_key(f) != finding_key(target)]
+        outcome.also_fixed = [
+            _as_first_reported(f, initial, plan.outcomes)
+            for f in gone(findings, after)
+            if finding_key(f) != finding_key(target)
+        ]
         texts.current.update(changes)
         state, findings = trial, after
     plan.before = dict(texts.original)
@@ -111,16 +121,16 @@ def plan_fixes(repo: Path | CheckContext, contract: Path | None = None,
     return plan
 
 
-def _as_first_reported(target: Finding, initial: list[Finding],
-                       outcomes: list[Outcome]) -> Finding:
+def _as_first_reported(target: Finding, initial: list[Finding], outcomes: list[Outcome]) -> Finding:
     """The finding as the unedited files report it (its line before earlier fixes moved it)."""
     key = finding_key(target)
     taken = {id(o.finding) for o in outcomes}
     return next((f for f in initial if finding_key(f) == key and id(f) not in taken), target)
 
 
-def _next_target(findings: list[Finding], rules: set[str],
-                 given_up: Counter[tuple[str, str, str, str]]) -> Finding | None:
+def _next_target(
+    findings: list[Finding], rules: set[str], given_up: Counter[tuple[str, str, str, str]]
+) -> Finding | None:
     """The first finding to try: occurrences of a key that were given up on come first in
     report order, so the next one of that key is the one after them."""
     seen: Counter[tuple[str, str, str, str]] = Counter()

@@ -18,8 +18,11 @@ from harness.results import Finding
 def _publish_job(ctx: FixContext, finding: Finding) -> tuple[Job, Workflow]:
     for site in publish_sites(ctx.model):
         step = site.step.step
-        if (site.instance.display_id, step.file, step.line) == (finding.job, finding.file,
-                                                                finding.line):
+        if (site.instance.display_id, step.file, step.line) == (
+            finding.job,
+            finding.file,
+            finding.line,
+        ):
             job = site.instance.job
             return job, ctx.model.workflows[job.file]
     raise NoFix(f"job `{finding.job}` no longer publishes at step {finding.step}")
@@ -46,9 +49,11 @@ def _provider(ctx: FixContext, workflow: Workflow, job: Job, roles: set[str]) ->
             continue
         if roles <= set(job_roles(ctx.model, other)):
             if other.id in job.needs:
-                raise NoFix(f"`{job.id}` already needs `{other.id}`, which does "
-                            f"{' + '.join(sorted(roles))}, but not certainly before it "
-                            "(its `if:`?); fix the condition by hand")
+                raise NoFix(
+                    f"`{job.id}` already needs `{other.id}`, which does "
+                    f"{' + '.join(sorted(roles))}, but not certainly before it "
+                    "(its `if:`?); fix the condition by hand"
+                )
             return other.id
     raise NoFix(f"no job of {workflow.file} does {' + '.join(sorted(roles))}; add one first")
 
@@ -71,7 +76,7 @@ def add_need(doc: Document, job_map: MappingNode, need: str) -> Edit:
     if value.flow_style:
         return Edit(doc.file, last_end, last_end, ", " + render_scalar(need))
     first = doc.own_start(value.value[-1])
-    prefix = doc.text[doc.line_start(first):first]
+    prefix = doc.text[doc.line_start(first) : first]
     return doc.insert_after_line(last_end, [prefix + render_scalar(need)])
 
 
@@ -81,13 +86,17 @@ def _new_needs(doc: Document, job_map: MappingNode, need: str) -> Edit:
         at = doc.own_start(job_map.value[0][0])
         return Edit(doc.file, at, at, line + ", ")
     steps = doc.entry(job_map, "steps")
-    anchor = steps[0] if steps is not None and steps[0] in (k for k, _ in job_map.value) \
+    anchor = (
+        steps[0]
+        if steps is not None and steps[0] in (k for k, _ in job_map.value)
         else job_map.value[0][0]
+    )
     start = doc.own_start(anchor)
-    indent = doc.text[doc.line_start(start):start]
+    indent = doc.text[doc.line_start(start) : start]
     if indent.strip():
-        raise NoFix(f"{doc.file}:{anchor.start_mark.line + 1}: the job's keys do not start "
-                    "their lines")
+        raise NoFix(
+            f"{doc.file}:{anchor.start_mark.line + 1}: the job's keys do not start their lines"
+        )
     at = doc.above_comments(start, indent)
     return Edit(doc.file, at, at, indent + line + doc.newline)
 
@@ -96,8 +105,10 @@ def _fix_needs(ctx: FixContext, finding: Finding, roles: set[str]) -> Candidate:
     job, workflow = _publish_job(ctx, finding)
     provider = _provider(ctx, workflow, job, roles)
     doc, job_map = job_mapping(ctx, job)
-    return Candidate(f"job `{job.id}` needs `{provider}` ({' + '.join(sorted(roles))})",
-                     (add_need(doc, job_map, provider),))
+    return Candidate(
+        f"job `{job.id}` needs `{provider}` ({' + '.join(sorted(roles))})",
+        (add_need(doc, job_map, provider),),
+    )
 
 
 def fix_validated_before(ctx: FixContext, finding: Finding) -> Candidate:
@@ -113,8 +124,16 @@ def fix_gate_before(ctx: FixContext, finding: Finding) -> Candidate:
 
 
 FIXES = (
-    Fix("PUB001", FixKind.UNSAFE, fix_validated_before,
-        "add `needs:` on the job of the same workflow that installs Nix and validates"),
-    Fix("PUB002", FixKind.UNSAFE, fix_gate_before,
-        "add `needs:` on the release gate job of the same workflow"),
+    Fix(
+        "PUB001",
+        FixKind.UNSAFE,
+        fix_validated_before,
+        "add `needs:` on the job of the same workflow that installs Nix and validates",
+    ),
+    Fix(
+        "PUB002",
+        FixKind.UNSAFE,
+        fix_gate_before,
+        "add `needs:` on the release gate job of the same workflow",
+    ),
 )

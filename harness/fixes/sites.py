@@ -47,15 +47,20 @@ class Site:
 
     def rename(self, old: str, new: str) -> list[Edit]:
         """Replace the label `old` (compared ignoring case) by `new`, wherever it is here."""
-        return [self.doc.replace_scalar(s, new) for s in scalar_values(self.node)
-                if str(s.value).lower() == old.lower()]
+        return [
+            self.doc.replace_scalar(s, new)
+            for s in scalar_values(self.node)
+            if str(s.value).lower() == old.lower()
+        ]
 
 
 def instance_of(ctx: FixContext, finding: Finding) -> JobInstance:
     """The job instance a lane or placement finding is about (by job id and location)."""
     for instance in ctx.model.instances:
-        if (instance.display_id == finding.job
-                and label_origin(instance) == (finding.file, finding.line)):
+        if instance.display_id == finding.job and label_origin(instance) == (
+            finding.file,
+            finding.line,
+        ):
             return instance
     raise NoFix(f"job `{finding.job}` is no longer at {finding.file}:{finding.line}")
 
@@ -75,15 +80,18 @@ def _value_entry(doc: Document, mapping: Node, key: str, what: str) -> tuple[Sca
         raise NoFix(f"{doc.file}: {what} has no `{key}`")
     key_node, value = entry
     if doc.is_alias(key_node, value):
-        raise NoFix(f"{doc.file}:{key_node.start_mark.line + 1}: `{key}` is an alias (*name) "
-                    "of a value written elsewhere; edit its anchor")
+        raise NoFix(
+            f"{doc.file}:{key_node.start_mark.line + 1}: `{key}` is an alias (*name) "
+            "of a value written elsewhere; edit its anchor"
+        )
     return key_node, value
 
 
 def _literal(node: Node) -> bool:
     return all("${{" not in str(s.value) for s in scalar_values(node)) and (
         isinstance(node, ScalarNode)
-        or (isinstance(node, SequenceNode) and len(scalar_values(node)) == len(node.value)))
+        or (isinstance(node, SequenceNode) and len(scalar_values(node)) == len(node.value))
+    )
 
 
 def _same(node: Node, wanted: Any) -> bool:
@@ -120,17 +128,28 @@ def _input_site(ctx: FixContext, instance: JobInstance, name: str) -> list[Site]
     with_map = doc.get(caller_map, "with")
     entry = doc.entry(with_map, name) if with_map is not None else None
     if entry is None:
-        raise NoFix(f"caller `{caller.id}` does not pass `{name}` in `with:` (the input's "
-                    "default applies); pass the lane there")
+        raise NoFix(
+            f"caller `{caller.id}` does not pass `{name}` in `with:` (the input's "
+            "default applies); pass the lane there"
+        )
     key_node, value = entry
     if not _literal(value):
-        raise NoFix(f"{doc.file}:{key_node.start_mark.line + 1}: `with: {name}` is an "
-                    "expression the fix does not rewrite")
+        raise NoFix(
+            f"{doc.file}:{key_node.start_mark.line + 1}: `with: {name}` is an "
+            "expression the fix does not rewrite"
+        )
     return [Site(doc, value, key_node, "with")]
 
 
-def _resolve(ctx: FixContext, instance: JobInstance, variant: Variant, *, doc: Document,
-             job_map: MappingNode, text: str) -> list[Site]:
+def _resolve(
+    ctx: FixContext,
+    instance: JobInstance,
+    variant: Variant,
+    *,
+    doc: Document,
+    job_map: MappingNode,
+    text: str,
+) -> list[Site]:
     match = _REFERENCE.match(text.strip())
     if match is None:
         raise NoFix(f"runs-on `{text}` is an expression the fix does not rewrite")
@@ -149,15 +168,15 @@ def label_sites(ctx: FixContext, instance: JobInstance, variant: Variant) -> lis
     if _literal(value):
         return [Site(doc, value, key_node, "runs-on")]
     if isinstance(value, ScalarNode):
-        return _resolve(ctx, instance, variant, doc=doc, job_map=job_map,
-                        text=str(value.value))
+        return _resolve(ctx, instance, variant, doc=doc, job_map=job_map, text=str(value.value))
     sites: list[Site] = []
     for item in value.value if isinstance(value, SequenceNode) else []:
         if _literal(item):
             sites.append(Site(doc, item, None, "runs-on"))
         elif isinstance(item, ScalarNode):
-            sites += _resolve(ctx, instance, variant, doc=doc, job_map=job_map,
-                             text=str(item.value))
+            sites += _resolve(
+                ctx, instance, variant, doc=doc, job_map=job_map, text=str(item.value)
+            )
         else:
             raise NoFix(f"{doc.file}: runs-on nests a collection the fix does not rewrite")
     return sites
@@ -170,8 +189,10 @@ def whole_sites(ctx: FixContext, instance: JobInstance, variant: Variant) -> lis
     sites = label_sites(ctx, instance, variant)
     wanted = [label.lower() for label in variant.labels.labels]
     if not sites or any([label.lower() for label in s.labels] != wanted for s in sites):
-        raise NoFix(f"job `{instance.display_id}` takes its labels from {len(sites)} places; "
-                    "edit runs-on by hand")
+        raise NoFix(
+            f"job `{instance.display_id}` takes its labels from {len(sites)} places; "
+            "edit runs-on by hand"
+        )
     return sites
 
 

@@ -22,8 +22,13 @@ def static_cases(suites: Iterable[Suite], names: Iterable[str]) -> list[tuple[st
     """(suite, case) for every static case of the suites named (a fix edits workflow and
     action files only, so no other suite's result can change)."""
     wanted = set(names)
-    return [(suite.name, case) for suite in suites if suite.name in wanted
-            for case in suite.cases if STATIC_MARK in (*suite.marks, *case.marks)]
+    return [
+        (suite.name, case)
+        for suite in suites
+        if suite.name in wanted
+        for case in suite.cases
+        if STATIC_MARK in (*suite.marks, *case.marks)
+    ]
 
 
 def run_static(ctx: CheckContext, cases: list[tuple[str, Case]]) -> list[Finding]:
@@ -45,8 +50,12 @@ def finding_key(finding: Finding) -> FindingKey:
     """What identifies a finding across an edit: rule, file and job (an edit may change
     what its message says: lines, step numbers, the jobs that ran before); for a finding
     on no job, the message with its numbers blanked."""
-    return (finding.rule, finding.file or "", finding.job or "",
-            "" if finding.job else _NUMBER.sub("#", finding.message))
+    return (
+        finding.rule,
+        finding.file or "",
+        finding.job or "",
+        "" if finding.job else _NUMBER.sub("#", finding.message),
+    )
 
 
 def judge(target: Finding, before: list[Finding], after: list[Finding]) -> str | None:
@@ -56,8 +65,7 @@ def judge(target: Finding, before: list[Finding], after: list[Finding]) -> str |
     new = now - was
     if new:
         added = [f for f in after if finding_key(f) in new]
-        shown = "; ".join(f"{f.rule} {f.file or ''}:{f.line or ''} {f.message}"
-                          for f in added[:2])
+        shown = "; ".join(f"{f.rule} {f.file or ''}:{f.line or ''} {f.message}" for f in added[:2])
         more = f" (and {len(added) - 2} more)" if len(added) > 2 else ""
         return f"verification failed: the edit adds a finding: {shown}{more}"
     key = finding_key(target)

@@ -19,8 +19,11 @@ def _workflow_files(repo: Path) -> list[str]:
     directory = repo / WORKFLOWS_DIR
     if not directory.is_dir():
         return []
-    return [p.relative_to(repo).as_posix() for p in directory.iterdir()
-            if p.suffix in (".yml", ".yaml") and p.is_file()]
+    return [
+        p.relative_to(repo).as_posix()
+        for p in directory.iterdir()
+        if p.suffix in (".yml", ".yaml") and p.is_file()
+    ]
 
 
 def fix_local_uses(ctx: FixContext, finding: Finding) -> Candidate:
@@ -36,8 +39,11 @@ def fix_local_uses(ctx: FixContext, finding: Finding) -> Candidate:
     path = local_path(old)
     if path is None:
         raise NoFix(f"`uses: {old}` is not a local reference")
-    known = _workflow_files(ctx.repo) if path.endswith((".yml", ".yaml")) \
+    known = (
+        _workflow_files(ctx.repo)
+        if path.endswith((".yml", ".yaml"))
         else action_directories(ctx.check)
+    )
     near = one_edit_away(path, known)
     if len(near) != 1:
         what = "no existing action or workflow is" if not near else f"{len(near)} are"
@@ -47,6 +53,10 @@ def fix_local_uses(ctx: FixContext, finding: Finding) -> Candidate:
 
 
 FIXES = (
-    Fix("WF002", FixKind.SAFE, fix_local_uses,
-        "a local `uses:` one edit away from exactly one existing action or workflow -> it"),
+    Fix(
+        "WF002",
+        FixKind.SAFE,
+        fix_local_uses,
+        "a local `uses:` one edit away from exactly one existing action or workflow -> it",
+    ),
 )

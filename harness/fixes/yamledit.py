@@ -44,8 +44,9 @@ class Document:
         try:
             root = yaml.compose(text, Loader=_Loader)
         except yaml.YAMLError as exc:
-            raise NoFix(f"{file} cannot be read as one YAML document: "
-                        f"{str(exc).splitlines()[0]}") from None
+            raise NoFix(
+                f"{file} cannot be read as one YAML document: {str(exc).splitlines()[0]}"
+            ) from None
         if not isinstance(root, MappingNode):
             raise NoFix(f"{file} is not a YAML mapping")
         self.root: MappingNode = root
@@ -67,8 +68,9 @@ class Document:
             if isinstance(key_node, ScalarNode) and key_node.value == key:
                 return key_node, value_node
             if isinstance(key_node, ScalarNode) and key_node.value == _MERGE:
-                merged.extend(value_node.value if isinstance(value_node, SequenceNode)
-                              else [value_node])
+                merged.extend(
+                    value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                )
         for source in merged:
             found = self.entry(source, key)
             if found is not None:
@@ -94,8 +96,11 @@ class Document:
             if not isinstance(node, MappingNode):
                 continue
             for key_node, value_node in node.value:
-                if (isinstance(key_node, ScalarNode) and key_node.value == key
-                        and key_node.start_mark.line + 1 == line):
+                if (
+                    isinstance(key_node, ScalarNode)
+                    and key_node.value == key
+                    and key_node.start_mark.line + 1 == line
+                ):
                     found.append((node, key_node, value_node))
         return found
 
@@ -130,7 +135,7 @@ class Document:
 
     def _block_scalar_end(self, node: ScalarNode, end: int) -> int:
         """A block scalar's own text ends at its last non-blank line."""
-        body = self.text[node.start_mark.index:end]
+        body = self.text[node.start_mark.index : end]
         stripped = body.rstrip(" \t\r\n")
         return int(node.start_mark.index) + len(stripped)
 
@@ -142,7 +147,7 @@ class Document:
         """The whole line holding offset `index`, without its line break."""
         start = self.line_start(index)
         end = self.text.find("\n", index)
-        return self.text[start:len(self.text) if end < 0 else end].rstrip("\r")
+        return self.text[start : len(self.text) if end < 0 else end].rstrip("\r")
 
     def above_comments(self, index: int, indent: str) -> int:
         """The start of the line holding `index`, moved up over the comment lines right
@@ -151,7 +156,7 @@ class Document:
         while start > 0:
             previous = self.line_start(start - 1)
             line = self.text[previous:start].rstrip("\r\n")
-            if not (line.startswith(indent) and line[len(indent):].startswith("#")):
+            if not (line.startswith(indent) and line[len(indent) :].startswith("#")):
                 break
             start = previous
         return start
@@ -181,7 +186,7 @@ class Document:
         first_line = self.text[colon:start].split("\n", 1)[0].rstrip("\r")
         comment = re.match(r"^([ \t]*)(#.*)$", first_line)
         tail = (comment.group(1) or " ") + comment.group(2) if comment else ""
-        properties = self.text[value_node.start_mark.index:start].strip()
+        properties = self.text[value_node.start_mark.index : start].strip()
         if properties:  # an anchor or a tag stays on the key's line
             new = f"{properties} {new}"
         return Edit(self.file, colon, self.own_end(value_node), f" {new}{tail}")
@@ -235,8 +240,11 @@ def render_flow(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(render_flow(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{render_flow(str(k))}: {render_flow(v)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{render_flow(str(k))}: {render_flow(v)}" for k, v in value.items())
+            + "}"
+        )
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -281,7 +289,7 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     out = []
     position = 0
     for edit in ordered:
-        out.append(text[position:edit.start])
+        out.append(text[position : edit.start])
         out.append(edit.new)
         position = edit.end
     out.append(text[position:])

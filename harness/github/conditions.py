@@ -28,8 +28,14 @@ from harness.github.expressions import (
     kleene_and,
 )
 
-__all__ = ["MAYBE", "can_be_true", "certainly_true", "embedded_values", "evaluate_condition",
-           "names_status_function"]
+__all__ = [
+    "MAYBE",
+    "can_be_true",
+    "certainly_true",
+    "embedded_values",
+    "evaluate_condition",
+    "names_status_function",
+]
 
 
 def _inner(condition: str) -> str:
@@ -47,9 +53,13 @@ def names_status_function(condition: str | None) -> bool:
         tokens = _tokens(_inner(condition))
     except Unknown:
         return any(f"{fn}(" in condition.lower() for fn in STATUS_FUNCTIONS)
-    return any(kind == "name" and value.lower() in STATUS_FUNCTIONS and index + 1 < len(tokens)
-               and tokens[index + 1][1] == "("
-               for index, (kind, value) in enumerate(tokens))
+    return any(
+        kind == "name"
+        and value.lower() in STATUS_FUNCTIONS
+        and index + 1 < len(tokens)
+        and tokens[index + 1][1] == "("
+        for index, (kind, value) in enumerate(tokens)
+    )
 
 
 def evaluate_condition(condition: str | None, context: Mapping[str, Any]) -> Any:
@@ -61,8 +71,10 @@ def evaluate_condition(condition: str | None, context: Mapping[str, Any]) -> Any
         text = str(condition)
         try:
             if "${{" in text and not _EMBEDDED.fullmatch(text.strip()):
-                parts = [evaluate_maybe(m.group(1), context, conditions=True)
-                         for m in _EMBEDDED.finditer(text)]
+                parts = [
+                    evaluate_maybe(m.group(1), context, conditions=True)
+                    for m in _EMBEDDED.finditer(text)
+                ]
                 value = MAYBE if any(p is MAYBE for p in parts) else True
             else:
                 value = evaluate_maybe(_inner(text), context, conditions=True)

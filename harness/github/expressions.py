@@ -37,7 +37,7 @@ def _tokens(text: str) -> tuple[tuple[str, str], ...]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
-            raise Unknown(f"cannot read expression at {text[position:position + 10]!r}")
+            raise Unknown(f"cannot read expression at {text[position : position + 10]!r}")
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
         position = match.end()
@@ -92,6 +92,7 @@ _FORMAT_PART = re.compile(r"\{\{|\}\}|\{(\d+)\}")
 
 def _format(template: str, args: list[str]) -> str:
     """GitHub's `format()`: `{N}` is argument N, `{{` and `}}` are literal braces."""
+
     def part(match: re.Match[str]) -> str:
         if match.group(1) is None:
             return match.group(0)[0]
@@ -301,8 +302,9 @@ def _function(fn: str, args: list[Any]) -> Any:
         return _format(_to_string(args[0]), [_to_string(a) for a in args[1:]])
     if fn in ("contains", "startswith", "endswith") and len(args) == 2:
         h, n = _to_string(args[0]).lower(), _to_string(args[1]).lower()
-        return n in h if fn == "contains" else h.startswith(n) if fn == "startswith" \
-            else h.endswith(n)
+        return (
+            n in h if fn == "contains" else h.startswith(n) if fn == "startswith" else h.endswith(n)
+        )
     if fn == "join" and args:
         separator = _to_string(args[1]) if len(args) > 1 else ","
         items = args[0] if isinstance(args[0], list) else [args[0]]
@@ -310,8 +312,7 @@ def _function(fn: str, args: list[Any]) -> Any:
     return MAYBE
 
 
-def evaluate_maybe(expression: str, context: Mapping[str, Any], *,
-                   conditions: bool = False) -> Any:
+def evaluate_maybe(expression: str, context: Mapping[str, Any], *, conditions: bool = False) -> Any:
     """Evaluate the inside of one `${{ }}`, three-valued: MAYBE where it cannot be known.
 
     Raises Unknown only for text that is not an expression.

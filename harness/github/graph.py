@@ -67,14 +67,21 @@ class JobNode:
     def to_json(self) -> dict[str, Any]:
         """As JSON."""
         return {
-            "id": self.id, "workflow": self.workflow, "file": self.file, "line": self.line,
-            "lanes": self.lanes, "other_labels": self.other_labels,
-            "unresolved": self.unresolved, "certainty": self.certainty,
+            "id": self.id,
+            "workflow": self.workflow,
+            "file": self.file,
+            "line": self.line,
+            "lanes": self.lanes,
+            "other_labels": self.other_labels,
+            "unresolved": self.unresolved,
+            "certainty": self.certainty,
             "did_you_mean": self.suggestions,
             "bootstrap": self.bootstrap.to_json() if self.bootstrap else None,
             "first_nix_use": self.first_nix_use.to_json() if self.first_nix_use else None,
-            "role": self.role, "roles": {k: v.to_json() for k, v in self.roles.items()},
-            "needs": self.needs, "calls": self.calls,
+            "role": self.role,
+            "roles": {k: v.to_json() for k, v in self.roles.items()},
+            "needs": self.needs,
+            "calls": self.calls,
         }
 
 
@@ -90,8 +97,13 @@ class PublishPath:
 
     def to_json(self) -> dict[str, Any]:
         """As JSON."""
-        return {"publish": self.publish, "path": self.path, "covered": self.covered,
-                "missing": self.missing, "ignored_edges": self.ignored_edges}
+        return {
+            "publish": self.publish,
+            "path": self.path,
+            "covered": self.covered,
+            "missing": self.missing,
+            "ignored_edges": self.ignored_edges,
+        }
 
 
 @dataclass
@@ -104,9 +116,11 @@ class JobGraph:
 
     def to_json(self) -> dict[str, Any]:
         """As JSON."""
-        return {"jobs": [j.to_json() for j in self.jobs],
-                "publish_paths": [p.to_json() for p in self.publish_paths],
-                "problems": self.problems}
+        return {
+            "jobs": [j.to_json() for j in self.jobs],
+            "publish_paths": [p.to_json() for p in self.publish_paths],
+            "problems": self.problems,
+        }
 
 
 def _certainty(instance: JobInstance) -> str:
@@ -122,16 +136,23 @@ def _merge_certainty(kinds: set[str]) -> str:
 
 
 def _roles(model: RepoModel, instance: JobInstance) -> dict[Role, Place]:
-    return {role: Place(rs.job_step, rs.file, rs.line, rs.what)
-            for role, rs in job_roles(model, instance.job).items()}
+    return {
+        role: Place(rs.job_step, rs.file, rs.line, rs.what)
+        for role, rs in job_roles(model, instance.job).items()
+    }
 
 
 def _node(model: RepoModel, instance: JobInstance, contract: Contract) -> JobNode:
     job = instance.job
     prefix = "/".join(c.id for c in instance.chain)
-    node = JobNode(id=instance.display_id, workflow=instance.entry_file, file=job.file,
-                   line=job.line, certainty=_certainty(instance),
-                   needs=[f"{prefix}/{n}" if prefix else n for n in job.needs])
+    node = JobNode(
+        id=instance.display_id,
+        workflow=instance.entry_file,
+        file=job.file,
+        line=job.line,
+        certainty=_certainty(instance),
+        needs=[f"{prefix}/{n}" if prefix else n for n in job.needs],
+    )
     known = sorted([*contract.lanes, *contract.hosted_labels])
     for variant in instance.variants:
         for label in variant.labels.labels:
@@ -147,8 +168,7 @@ def _node(model: RepoModel, instance: JobInstance, contract: Contract) -> JobNod
                 node.unresolved.append(part)
     for step in model.effective_steps(job):
         if node.bootstrap is None and installs_nix(step):
-            node.bootstrap = Place(step.job_step, step.step.file, step.step.line,
-                                   step.step.label)
+            node.bootstrap = Place(step.job_step, step.step.file, step.step.line, step.step.label)
         use = nix_use(step)
         if node.first_nix_use is None and use is not None:
             node.first_nix_use = Place(step.job_step, step.step.file, use.line, use.description)
@@ -156,8 +176,13 @@ def _node(model: RepoModel, instance: JobInstance, contract: Contract) -> JobNod
     return node
 
 
-def _publish_path(model: RepoModel, instance: JobInstance, node: JobNode,
-                  nodes: dict[tuple[str, str], JobNode], after: tuple[str, ...]) -> PublishPath:
+def _publish_path(
+    model: RepoModel,
+    instance: JobInstance,
+    node: JobNode,
+    nodes: dict[tuple[str, str], JobNode],
+    after: tuple[str, ...],
+) -> PublishPath:
     publish_step = node.roles[Role.PUBLISH].step
     covered: dict[str, list[str]] = {}
     for role, place in node.roles.items():
@@ -185,30 +210,44 @@ def build_graph(model: RepoModel, contract: Contract) -> JobGraph:
     """The job graph of a repository model under a contract."""
     instances = model.instances
     nodes = [_node(model, inst, contract) for inst in instances]
-    by_key = {(inst.job.file, inst.job.id): node for inst, node in zip(instances, nodes,
-                                                                        strict=True)}
+    by_key = {
+        (inst.job.file, inst.job.id): node for inst, node in zip(instances, nodes, strict=True)
+    }
     after = contract.flakehub.after if contract.flakehub else PREREQUISITES
-    paths = [_publish_path(model, inst, node, by_key, after)
-             for inst, node in zip(instances, nodes, strict=True) if Role.PUBLISH in node.roles]
+    paths = [
+        _publish_path(model, inst, node, by_key, after)
+        for inst, node in zip(instances, nodes, strict=True)
+        if Role.PUBLISH in node.roles
+    ]
     problems = [f"{p.file}:{p.line or '?'}: {p.message}" for p in model.problems]
     return JobGraph(_caller_nodes(model, instances, nodes) + nodes, paths, problems)
 
 
-def _caller_nodes(model: RepoModel, instances: list[JobInstance],
-                  nodes: list[JobNode]) -> list[JobNode]:
+def _caller_nodes(
+    model: RepoModel, instances: list[JobInstance], nodes: list[JobNode]
+) -> list[JobNode]:
     """A node per job that calls a local reusable workflow, with its callees' lanes and roles."""
     callers: list[JobNode] = []
     for workflow in model.workflows.values():
         for job in workflow.jobs.values():
             if model.callee(job) is None:
                 continue
-            inner = [n for inst, n in zip(instances, nodes, strict=True)
-                     if inst.chain and inst.chain[0] is job]
+            inner = [
+                n
+                for inst, n in zip(instances, nodes, strict=True)
+                if inst.chain and inst.chain[0] is job
+            ]
             if not inner:
                 continue
-            node = JobNode(id=job.id, workflow=workflow.file, file=job.file, line=job.line,
-                           needs=list(job.needs), calls=job.uses,
-                           certainty=_merge_certainty({n.certainty for n in inner}))
+            node = JobNode(
+                id=job.id,
+                workflow=workflow.file,
+                file=job.file,
+                line=job.line,
+                needs=list(job.needs),
+                calls=job.uses,
+                certainty=_merge_certainty({n.certainty for n in inner}),
+            )
             for other in inner:
                 node.lanes += [lane for lane in other.lanes if lane not in node.lanes]
                 node.unresolved += [u for u in other.unresolved if u not in node.unresolved]
@@ -235,11 +274,13 @@ def to_dot(graph: JobGraph) -> str:
             label.append(f"installs Nix at step {job.bootstrap.step}")
         style = ", style=bold" if job.id in on_path else ""
         text = "\\n".join(_dot_id(part)[1:-1] for part in label)
-        lines.append(f"  {_dot_id(job.workflow + '::' + job.id)} [label=\"{text}\"{style}];")
+        lines.append(f'  {_dot_id(job.workflow + "::" + job.id)} [label="{text}"{style}];')
     for job in graph.jobs:
         for need in job.needs:
-            lines.append(f"  {_dot_id(job.workflow + '::' + need)} -> "
-                         f"{_dot_id(job.workflow + '::' + job.id)};")
+            lines.append(
+                f"  {_dot_id(job.workflow + '::' + need)} -> "
+                f"{_dot_id(job.workflow + '::' + job.id)};"
+            )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -249,19 +290,24 @@ def to_text(graph: JobGraph) -> str:
     out: list[str] = []
     for job in graph.jobs:
         labels = ", ".join(job.lanes + job.other_labels + job.unresolved) or "?"
-        out.append(f"{job.workflow}::{job.id}  runs-on {labels} ({job.certainty})"
-                   f"  role: {job.role or '-'}")
+        out.append(
+            f"{job.workflow}::{job.id}  runs-on {labels} ({job.certainty})  role: {job.role or '-'}"
+        )
         if job.calls:
             out.append(f"    calls {job.calls} (its jobs are {job.id}/<job>)")
         for label, lane in job.suggestions.items():
             out.append(f"    label `{label}` is not a lane: did you mean `{lane}`?")
         if job.bootstrap:
-            out.append(f"    installs Nix at step {job.bootstrap.step} "
-                       f"({job.bootstrap.file}:{job.bootstrap.line})")
+            out.append(
+                f"    installs Nix at step {job.bootstrap.step} "
+                f"({job.bootstrap.file}:{job.bootstrap.line})"
+            )
         if job.first_nix_use:
-            out.append(f"    first uses Nix at step {job.first_nix_use.step} "
-                       f"({job.first_nix_use.file}:{job.first_nix_use.line}): "
-                       f"{job.first_nix_use.what}")
+            out.append(
+                f"    first uses Nix at step {job.first_nix_use.step} "
+                f"({job.first_nix_use.file}:{job.first_nix_use.line}): "
+                f"{job.first_nix_use.what}"
+            )
         if job.needs:
             out.append(f"    needs {', '.join(job.needs)}")
     for path in graph.publish_paths:

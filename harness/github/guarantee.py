@@ -99,8 +99,11 @@ def condition_of(model: RepoModel, step: EffectiveStep, context: Mapping[str, An
         if value is False:
             return False
         if outer is not step.step:
-            scope = {"matrix": context.get("matrix", {}),
-                     "inputs": _action_inputs(model, outer, scope), "__status__": OK_STATUS}
+            scope = {
+                "matrix": context.get("matrix", {}),
+                "inputs": _action_inputs(model, outer, scope),
+                "__status__": OK_STATUS,
+            }
     return value
 
 
@@ -116,7 +119,7 @@ def _negations(text: str) -> set[str]:
     out = {f"!{text}", f"!({text})", f"! {text}", f"! ({text})"}
     for bang in ("!(", "! ("):
         if text.startswith(bang) and text.endswith(")"):
-            out.add(text[len(bang):-1].strip())
+            out.add(text[len(bang) : -1].strip())
     if text.startswith("!") and not text.startswith("!("):
         out.add(text[1:].strip())
     for op, neg in ((" == ", " != "), (" != ", " == ")):
@@ -128,7 +131,7 @@ def _negations(text: str) -> set[str]:
 def complementary(conditions: list[str | None]) -> bool:
     """True when some two of the conditions always hold together (`X` and `!X`)."""
     texts = [_normal(c) for c in conditions if c]
-    return any(b in _negations(a) for i, a in enumerate(texts) for b in texts[i + 1:])
+    return any(b in _negations(a) for i, a in enumerate(texts) for b in texts[i + 1 :])
 
 
 def _guard(step: EffectiveStep) -> str | None:
@@ -139,8 +142,7 @@ def _guard(step: EffectiveStep) -> str | None:
     return None
 
 
-def verdict(model: RepoModel, steps: list[EffectiveStep], context: Mapping[str, Any]
-            ) -> Verdict:
+def verdict(model: RepoModel, steps: list[EffectiveStep], context: Mapping[str, Any]) -> Verdict:
     """The first Nix use of a job's steps in one variant, and what installed Nix before it."""
     uncertain: list[Uncertain] = []
     for position, step in enumerate(steps):
@@ -158,19 +160,23 @@ def verdict(model: RepoModel, steps: list[EffectiveStep], context: Mapping[str, 
             continue
         use = nix_use(step)
         if use is not None:
-            later = any(installs_nix(s) for s in steps[position + 1:])
+            later = any(installs_nix(s) for s in steps[position + 1 :])
             return Verdict(step, use, None, tuple(uncertain), later)
         if installs_nix(step) and runs is True and not fragile:
             return Verdict(None, None, step)
     return Verdict(None, None, None, tuple(uncertain))
 
 
-def certain_install(model: RepoModel, steps: list[EffectiveStep],
-                    context: Mapping[str, Any]) -> EffectiveStep | None:
+def certain_install(
+    model: RepoModel, steps: list[EffectiveStep], context: Mapping[str, Any]
+) -> EffectiveStep | None:
     """The step that certainly installs Nix in this context, else None."""
     for step in steps:
         runs = condition_of(model, step, context)
-        if runs is True and installs_nix(step) and \
-                not any(continue_on_error(s) for s in (*step.outer, step.step)):
+        if (
+            runs is True
+            and installs_nix(step)
+            and not any(continue_on_error(s) for s in (*step.outer, step.step))
+        ):
             return step
     return None

@@ -31,8 +31,9 @@ _FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("windows", r"windows-(11|latest)-arm(64)?", "windows/arm64"),
     ("windows", rf"windows-(latest|\d{{4}}){_CORES}", "windows/amd64"),
 )
-_COMPILED = tuple((family, re.compile(pattern), platform)
-                  for family, pattern, platform in _FAMILIES)
+_COMPILED = tuple(
+    (family, re.compile(pattern), platform) for family, pattern, platform in _FAMILIES
+)
 
 _SELF_HOSTED_OS = {"linux": "linux", "macos": "darwin", "windows": "windows"}
 _SELF_HOSTED_ARCH = {"x64": "amd64", "arm64": "arm64", "arm": "arm"}
@@ -84,8 +85,11 @@ class HostedCatalogue:
         for pattern, platform in self.extra.items():
             if lowered == pattern or fnmatchcase(lowered, pattern):
                 chosen = platform or (found.platform if found else DEFAULT_PLATFORM)
-                found = HostedLabel(label, found.family if found and not platform
-                                    else family_of_platform(chosen), chosen)
+                found = HostedLabel(
+                    label,
+                    found.family if found and not platform else family_of_platform(chosen),
+                    chosen,
+                )
                 break
         self._seen[lowered] = found
         return found

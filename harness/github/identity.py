@@ -50,8 +50,9 @@ def origin_repo_name(repo: Path) -> str | None:
     return parse_remote_url(url) if url else None
 
 
-def repo_identity(repo: Path, explicit: str | None = None,
-                  contract_repository: str | None = None) -> str | None:
+def repo_identity(
+    repo: Path, explicit: str | None = None, contract_repository: str | None = None
+) -> str | None:
     """The checkout's `OWNER/REPO`: explicit name, the contract's, else the origin remote's."""
     for candidate in (explicit, contract_repository):
         if candidate:

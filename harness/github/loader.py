@@ -62,21 +62,23 @@ def _steps(file: str, container: LMap, key: str) -> list[Step]:
             run_line = mark.line + 1 if mark.block else mark.line
         with_ = item.get("with")
         env = item.get("env")
-        steps.append(Step(
-            file=file,
-            line=line,
-            index=index + 1,
-            id=_str(item.get("id")),
-            name=_str(item.get("name")),
-            uses=_str(item.get("uses")),
-            run=_str(run),
-            run_line=run_line,
-            shell=_str(item.get("shell")),
-            with_=dict(with_) if isinstance(with_, dict) else {},
-            env=dict(env) if isinstance(env, dict) else {},
-            if_=_str(item.get("if")),
-            raw=item,
-        ))
+        steps.append(
+            Step(
+                file=file,
+                line=line,
+                index=index + 1,
+                id=_str(item.get("id")),
+                name=_str(item.get("name")),
+                uses=_str(item.get("uses")),
+                run=_str(run),
+                run_line=run_line,
+                shell=_str(item.get("shell")),
+                with_=dict(with_) if isinstance(with_, dict) else {},
+                env=dict(env) if isinstance(env, dict) else {},
+                if_=_str(item.get("if")),
+                raw=item,
+            )
+        )
     return steps
 
 
@@ -100,8 +102,13 @@ def _inputs(config: Any) -> dict[str, InputSpec]:
     out = {}
     for name, raw_spec in inputs.items():
         spec = raw_spec if isinstance(raw_spec, dict) else {}
-        out[name] = InputSpec(name, spec.get("default"), str(spec.get("type", "string")),
-                              bool(spec.get("required", False)), inputs.line_of(name))
+        out[name] = InputSpec(
+            name,
+            spec.get("default"),
+            str(spec.get("type", "string")),
+            bool(spec.get("required", False)),
+            inputs.line_of(name),
+        )
     return out
 
 
@@ -169,14 +176,25 @@ def workflow_of(raw: Any, file: str) -> Workflow:
     on = _triggers(raw)
     jobs_raw = raw.get("jobs")
     if not isinstance(jobs_raw, LMap) or not jobs_raw:
-        raise ShapeError(raw.line_of("jobs") if "jobs" in raw else 1,
-                         "workflow has no `jobs` mapping")
-    jobs = {str(job_id): _job(file, str(job_id), spec, jobs_raw.line_of(job_id))
-            for job_id, spec in jobs_raw.items()}
+        raise ShapeError(
+            raw.line_of("jobs") if "jobs" in raw else 1, "workflow has no `jobs` mapping"
+        )
+    jobs = {
+        str(job_id): _job(file, str(job_id), spec, jobs_raw.line_of(job_id))
+        for job_id, spec in jobs_raw.items()
+    }
     call_inputs = _inputs(on.get("workflow_call"))
-    return Workflow(file=file, line=1, name=_str(raw.get("name")), on=on,
-                    on_line=raw.line_of("on"), jobs=jobs, permissions=raw.get("permissions"),
-                    call_inputs=call_inputs, raw=raw)
+    return Workflow(
+        file=file,
+        line=1,
+        name=_str(raw.get("name")),
+        on=on,
+        on_line=raw.line_of("on"),
+        jobs=jobs,
+        permissions=raw.get("permissions"),
+        call_inputs=call_inputs,
+        raw=raw,
+    )
 
 
 def parse_action(path: Path, file: str, directory: str, root: Path | None = None) -> Action:
@@ -201,10 +219,19 @@ def action_of(raw: Any, file: str, directory: str) -> Action:
     inputs_raw = raw.get("inputs")
     inputs = {}
     if isinstance(inputs_raw, dict):
-        inputs = {k: (v.get("default") if isinstance(v, dict) else None)
-                  for k, v in inputs_raw.items()}
-    return Action(file=file, directory=directory, line=1, name=_str(raw.get("name")),
-                  using=using, steps=steps, inputs=inputs, raw=raw)
+        inputs = {
+            k: (v.get("default") if isinstance(v, dict) else None) for k, v in inputs_raw.items()
+        }
+    return Action(
+        file=file,
+        directory=directory,
+        line=1,
+        name=_str(raw.get("name")),
+        using=using,
+        steps=steps,
+        inputs=inputs,
+        raw=raw,
+    )
 
 
 def problem_of(file: str, exc: Exception) -> ParseProblem:

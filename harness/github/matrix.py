@@ -52,11 +52,11 @@ def expand_matrix(matrix: Any, context: Mapping[str, Any]) -> list[dict[str, Any
             raise Unknown(f"matrix axis {key!r} is not a list once resolved")
     if not axes:
         return [dict(entry) for entry in include if isinstance(entry, dict)] or [{}]
-    combos = [dict(zip(axes, values, strict=True))
-              for values in itertools.islice(itertools.product(*axes.values()),
-                                             MAX_COMBINATIONS * 4)]
-    combos = [c for c in combos
-              if not any(isinstance(e, dict) and _matches(c, e) for e in exclude)]
+    combos = [
+        dict(zip(axes, values, strict=True))
+        for values in itertools.islice(itertools.product(*axes.values()), MAX_COMBINATIONS * 4)
+    ]
+    combos = [c for c in combos if not any(isinstance(e, dict) and _matches(c, e) for e in exclude)]
     # An include entry extends every combination whose original values it does not
     # overwrite (values added by earlier entries may be overwritten); an entry that extends
     # none becomes a combination of its own, which later entries never extend.
@@ -128,9 +128,10 @@ def expand_for(matrix: Any, context: Mapping[str, Any], value: Any) -> list[dict
         include = _resolve(matrix.get("include") or [], context)
         if not isinstance(include, list):
             raise Unknown("matrix include is not a list once resolved") from None
-        combos = [dict(zip(axes, values, strict=True))
-                  for values in itertools.islice(itertools.product(*axes.values()),
-                                                 MAX_COMBINATIONS * 4)]
+        combos = [
+            dict(zip(axes, values, strict=True))
+            for values in itertools.islice(itertools.product(*axes.values()), MAX_COMBINATIONS * 4)
+        ]
         for entry in include:
             present = [key for key in keys if isinstance(entry, dict) and key in entry]
             if present and len(present) < len(keys):

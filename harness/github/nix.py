@@ -12,35 +12,61 @@ from dataclasses import dataclass
 from harness.github.repo import EffectiveStep
 from harness.github.shell import Command, commands
 
-NIX_COMMANDS = frozenset({
-    "nix", "nix-build", "nix-shell", "nix-store", "nix-env", "nix-instantiate", "nix-channel",
-    "nix-collect-garbage", "nix-copy-closure", "nix-prefetch-url", "nix-hash", "nix-daemon",
-    "nixos-rebuild", "home-manager", "attic", "cachix", "devenv", "nix-fast-build",
-    "nix-eval-jobs", "nom", "nom-build", "colmena", "nixos-generate", "nix-prefetch-git",
-})
+NIX_COMMANDS = frozenset(
+    {
+        "nix",
+        "nix-build",
+        "nix-shell",
+        "nix-store",
+        "nix-env",
+        "nix-instantiate",
+        "nix-channel",
+        "nix-collect-garbage",
+        "nix-copy-closure",
+        "nix-prefetch-url",
+        "nix-hash",
+        "nix-daemon",
+        "nixos-rebuild",
+        "home-manager",
+        "attic",
+        "cachix",
+        "devenv",
+        "nix-fast-build",
+        "nix-eval-jobs",
+        "nom",
+        "nom-build",
+        "colmena",
+        "nixos-generate",
+        "nix-prefetch-git",
+    }
+)
 """Command words that need a working Nix."""
 
-INSTALLER_ACTIONS = frozenset({
-    "cachix/install-nix-action",
-    "determinatesystems/nix-installer-action",
-    "determinatesystems/determinate-nix-action",
-    "nixbuild/nix-quick-install-action",
-    "samueldr/lix-gha-installer-action",
-})
+INSTALLER_ACTIONS = frozenset(
+    {
+        "cachix/install-nix-action",
+        "determinatesystems/nix-installer-action",
+        "determinatesystems/determinate-nix-action",
+        "nixbuild/nix-quick-install-action",
+        "samueldr/lix-gha-installer-action",
+    }
+)
 """Actions that install Nix on the runner."""
 
-NIX_ACTIONS = frozenset({
-    "determinatesystems/flakehub-push",
-    "determinatesystems/flakehub-cache-action",
-    "determinatesystems/magic-nix-cache-action",
-    "determinatesystems/flake-checker-action",
-    "determinatesystems/update-flake-lock",
-    "ryanccn/attic-action",
-    "cachix/cachix-action",
-    "nix-community/cache-nix-action",
-    "workflow/nix-shell-action",
-    "rrbutani/use-nix-shell-action",
-})
+NIX_ACTIONS = frozenset(
+    {
+        "determinatesystems/flakehub-push",
+        "determinatesystems/flakehub-cache-action",
+        "determinatesystems/magic-nix-cache-action",
+        "determinatesystems/flake-checker-action",
+        "determinatesystems/update-flake-lock",
+        "ryanccn/attic-action",
+        "cachix/cachix-action",
+        "nix-community/cache-nix-action",
+        "workflow/nix-shell-action",
+        "rrbutani/use-nix-shell-action",
+    }
+)
 """Actions that need Nix to be installed already."""
 
 _INSTALLER_URL = re.compile(

@@ -54,9 +54,13 @@ def known_by_name(ref: UsesRef) -> bool:
     from harness.github.roles import PUBLISH_ACTIONS
 
     name = ref.name.lower()
-    return ref.owner.lower() in KNOWN_OWNERS or name in INSTALLER_ACTIONS \
-        or name in NIX_ACTIONS or name in PUBLISH_ACTIONS \
+    return (
+        ref.owner.lower() in KNOWN_OWNERS
+        or name in INSTALLER_ACTIONS
+        or name in NIX_ACTIONS
+        or name in PUBLISH_ACTIONS
         or f"{name}/{ref.path}".lower() in INSTALLER_ACTIONS | NIX_ACTIONS
+    )
 
 
 def remote_action_key(uses: str | None) -> str | None:
@@ -168,8 +172,7 @@ class RemoteLoader:
             return
         self.model.actions[ref.display] = None
         resolver = self.model.resolver
-        candidates = [ref.at(f"{ref.path}/{name}" if ref.path else name)
-                      for name in ACTION_FILES]
+        candidates = [ref.at(f"{ref.path}/{name}" if ref.path else name) for name in ACTION_FILES]
         outcome = resolver.resolve_first(candidates) if resolver else None
         if not isinstance(outcome, Resolved):
             self.failed[ref.display] = outcome
@@ -189,9 +192,16 @@ class RemoteLoader:
         self.read += 1
         if self.read <= MAX_REMOTE_FILES:
             return True
-        self.model.unresolved.append(UnresolvedUse(
-            uses, file, line, "limit", f"more than {MAX_REMOTE_FILES} remote files are "
-                                       "reachable from this repository; not read"))
+        self.model.unresolved.append(
+            UnresolvedUse(
+                uses,
+                file,
+                line,
+                "limit",
+                f"more than {MAX_REMOTE_FILES} remote files are "
+                "reachable from this repository; not read",
+            )
+        )
         return False
 
     def _unresolved(self, uses: str, file: str, line: int, outcome: object) -> None:

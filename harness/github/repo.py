@@ -108,8 +108,12 @@ class JobInstance:
 class RepoModel:
     """All workflows and local actions of one repository, and the jobs they really run."""
 
-    def __init__(self, root: Path, resolver: UsesResolver | None = None,
-                 texts: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        resolver: UsesResolver | None = None,
+        texts: Mapping[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.resolver = resolver
         """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read)."""
@@ -141,8 +145,11 @@ class RepoModel:
                 rel = path.relative_to(self.root).as_posix()
                 try:
                     text = self.texts.get(rel)
-                    self.workflows[rel] = parse_workflow(path, rel, self.root) \
-                        if text is None else parse_workflow_text(text, rel)
+                    self.workflows[rel] = (
+                        parse_workflow(path, rel, self.root)
+                        if text is None
+                        else parse_workflow_text(text, rel)
+                    )
                 except Exception as exc:
                     self.problems.append(problem_of(rel, exc))
         actions_dir = self.root / ".github" / "actions"
@@ -150,8 +157,12 @@ class RepoModel:
             for path in sorted(actions_dir.rglob("action.y*ml")):
                 self.action(path.parent.relative_to(self.root).as_posix())
         # local actions elsewhere in the repository, so that WF001 sees all of them up front
-        pending = [step.uses for workflow in self.workflows.values()
-                   for job in workflow.jobs.values() for step in job.steps]
+        pending = [
+            step.uses
+            for workflow in self.workflows.values()
+            for job in workflow.jobs.values()
+            for step in job.steps
+        ]
         while pending:
             target = local_path(pending.pop())
             if target is None or target in self.actions:
@@ -174,8 +185,11 @@ class RepoModel:
                 rel = f"{directory}/{name}" if directory else name
                 try:
                     text = self.texts.get(rel)
-                    action = parse_action(path, rel, directory, self.root) \
-                        if text is None else parse_action_text(text, rel, directory)
+                    action = (
+                        parse_action(path, rel, directory, self.root)
+                        if text is None
+                        else parse_action_text(text, rel, directory)
+                    )
                 except Exception as exc:
                     self.problems.append(problem_of(rel, exc))
                 break
@@ -185,7 +199,8 @@ class RepoModel:
     def action_exists(self, directory: str) -> bool:
         """True when `directory` (inside the repository) holds an action file, readable or not."""
         return not self.escapes(directory) and any(
-            os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml"))
+            os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml")
+        )
 
     def escapes(self, path: str) -> bool:
         """True when the repository-relative `path` resolves (after symlinks) outside it."""
@@ -236,8 +251,14 @@ class RepoModel:
             cached = self._effective[id(job)] = (job, tuple(out))
         return list(cached[1])
 
-    def _expand_action(self, step: Step, job_step: int, via: tuple[str, ...],
-                       outer: tuple[Step, ...], out: list[EffectiveStep]) -> None:
+    def _expand_action(
+        self,
+        step: Step,
+        job_step: int,
+        via: tuple[str, ...],
+        outer: tuple[Step, ...],
+        out: list[EffectiveStep],
+    ) -> None:
         if step.uses is None or len(via) >= MAX_ACTION_DEPTH:
             return
         action = self.step_action(step)
@@ -267,8 +288,13 @@ class RepoModel:
                 out.extend(self._instances(workflow, job, (), [({}, inputs)]))
         return out
 
-    def _instances(self, workflow: Workflow, job: Job, chain: tuple[Job, ...],
-                   contexts: list[tuple[dict[str, Any], dict[str, Any]]]) -> Iterator[JobInstance]:
+    def _instances(
+        self,
+        workflow: Workflow,
+        job: Job,
+        chain: tuple[Job, ...],
+        contexts: list[tuple[dict[str, Any], dict[str, Any]]],
+    ) -> Iterator[JobInstance]:
         if job.uses is not None:
             callee = self.callee(job)
             if callee is None or not self._call_allowed(workflow, job, callee, chain):
@@ -296,10 +322,18 @@ class RepoModel:
             try:
                 combos = expand_for(job.matrix, {"inputs": inputs}, job.runs_on)
             except Unknown as exc:
-                unknown = LabelSet((), None, UNKNOWN, (str(job.runs_on),),
-                                   reason=f"the matrix is not static: {exc}")
-                labels = resolve_runs_on(job.runs_on, {"inputs": inputs}) \
-                    if not _mentions_matrix(job.runs_on) else unknown
+                unknown = LabelSet(
+                    (),
+                    None,
+                    UNKNOWN,
+                    (str(job.runs_on),),
+                    reason=f"the matrix is not static: {exc}",
+                )
+                labels = (
+                    resolve_runs_on(job.runs_on, {"inputs": inputs})
+                    if not _mentions_matrix(job.runs_on)
+                    else unknown
+                )
                 instance.variants.append(Variant({}, inputs, labels, caller_matrix))
                 continue
             for combo in combos:
@@ -308,18 +342,22 @@ class RepoModel:
         if instance.variants or not contexts:
             yield instance
 
-    def _call_allowed(self, workflow: Workflow, job: Job, callee: Workflow,
-                      chain: tuple[Job, ...]) -> bool:
+    def _call_allowed(
+        self, workflow: Workflow, job: Job, callee: Workflow, chain: tuple[Job, ...]
+    ) -> bool:
         """False (with a WF003 problem) for a call in a cycle or beyond GitHub's limits."""
         files = [c.file for c in chain] + [workflow.file]
         if callee.file in files:
-            cycle = " -> ".join([*files[files.index(callee.file):], callee.file])
+            cycle = " -> ".join([*files[files.index(callee.file) :], callee.file])
             self._call_problem(job, f"reusable workflows call each other in a cycle: {cycle}")
             return False
         if len(chain) + 2 > MAX_WORKFLOW_LEVELS:
-            self._call_problem(job, f"`{job.uses}` would be level {len(chain) + 2} of nested "
-                                    f"workflows; GitHub runs at most {MAX_WORKFLOW_LEVELS} "
-                                    "(the caller and nine reusable workflows)")
+            self._call_problem(
+                job,
+                f"`{job.uses}` would be level {len(chain) + 2} of nested "
+                f"workflows; GitHub runs at most {MAX_WORKFLOW_LEVELS} "
+                "(the caller and nine reusable workflows)",
+            )
             return False
         return True
 
@@ -384,8 +422,11 @@ def _mentions_matrix(value: Any) -> bool:
 
 
 def _default_inputs(workflow: Workflow) -> dict[str, Any]:
-    inputs = {name: spec.default for name, spec in workflow.call_inputs.items()
-              if spec.default is not None}
+    inputs = {
+        name: spec.default
+        for name, spec in workflow.call_inputs.items()
+        if spec.default is not None
+    }
     dispatch = workflow.on.get("workflow_dispatch")
     if isinstance(dispatch, dict) and isinstance(dispatch.get("inputs"), dict):
         for name, spec in dispatch["inputs"].items():
@@ -396,8 +437,9 @@ def _default_inputs(workflow: Workflow) -> dict[str, Any]:
 
 def _call_inputs(callee: Workflow, caller: Job, context: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs a caller passes: callee defaults, overridden by the caller's `with:`."""
-    inputs = {name: spec.default for name, spec in callee.call_inputs.items()
-              if spec.default is not None}
+    inputs = {
+        name: spec.default for name, spec in callee.call_inputs.items() if spec.default is not None
+    }
     for name, value in caller.with_.items():
         if has_expression(value):
             try:

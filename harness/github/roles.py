@@ -58,10 +58,13 @@ def _nox_sessions(command: Command) -> list[str]:
     sessions: list[str] = []
     args = list(command.args)
     for index, word in enumerate(args):
-        if word in ("-s", "--session", "--sessions", "-e") or \
-                (word.startswith("-") and not word.startswith("--") and word.endswith("s")
-                 and len(word) > 2):
-            for value in args[index + 1:]:
+        if word in ("-s", "--session", "--sessions", "-e") or (
+            word.startswith("-")
+            and not word.startswith("--")
+            and word.endswith("s")
+            and len(word) > 2
+        ):
+            for value in args[index + 1 :]:
                 if value.startswith("-"):
                     break
                 sessions.append(value)
@@ -95,7 +98,8 @@ def command_role(command: Command) -> Role | None:
         if "validate" in sessions:
             return Role.VALIDATE
     harness_cli = name == "flywheel-harness" or (
-        name.startswith("python") and command.args[:2] == ("-m", "harness"))
+        name.startswith("python") and command.args[:2] == ("-m", "harness")
+    )
     if harness_cli:
         sub = words[1:] if name.startswith("python") else words
         sub = [w for w in sub if w != "harness"]
@@ -146,20 +150,25 @@ def job_roles(model: RepoModel, job: Job, depth: int = 0) -> dict[Role, RoleStep
             del roles[Role.BOOTSTRAP]
         else:
             s = certain.step
-            roles[Role.BOOTSTRAP] = RoleStep(Role.BOOTSTRAP, certain.job_step, s.file, s.line,
-                                          f"installs Nix ({s.label})")
+            roles[Role.BOOTSTRAP] = RoleStep(
+                Role.BOOTSTRAP, certain.job_step, s.file, s.line, f"installs Nix ({s.label})"
+            )
     return roles
 
 
-def _certain_bootstrap(model: RepoModel, job: Job, steps: list[EffectiveStep]
-                       ) -> EffectiveStep | None:
+def _certain_bootstrap(
+    model: RepoModel, job: Job, steps: list[EffectiveStep]
+) -> EffectiveStep | None:
     """The step that certainly installs Nix in every variant of the job, else None (an
     install under a run-time condition or `continue-on-error` is no bootstrap)."""
     from harness.github.guarantee import certain_install
 
-    contexts = [{"matrix": v.matrix, "inputs": v.inputs}
-                for instance in model.instances if instance.job is job
-                for v in instance.variants] or [{}]
+    contexts = [
+        {"matrix": v.matrix, "inputs": v.inputs}
+        for instance in model.instances
+        if instance.job is job
+        for v in instance.variants
+    ] or [{}]
     found = [certain_install(model, steps, context) for context in contexts]
     return found[0] if all(step is not None for step in found) else None
 
@@ -178,11 +187,15 @@ def _needs_context(job: Job, failed: str, result: str) -> dict[str, Any]:
 def _fail_first(model: RepoModel, job: Job, before_step: int | None, need: str) -> bool:
     """True when a step before `before_step` fails whenever `need` failed or was cancelled."""
     for result in FAILED_NEED:
-        context: dict[str, Any] = {**_needs_context(job, need, result),
-                                   "__status__": {"success": True, "always": True,
-                                                  "failure": False, "cancelled": False}}
-        if not any(_fails_on(step, context) for step in model.effective_steps(job)
-                   if before_step is None or step.job_step < before_step):
+        context: dict[str, Any] = {
+            **_needs_context(job, need, result),
+            "__status__": {"success": True, "always": True, "failure": False, "cancelled": False},
+        }
+        if not any(
+            _fails_on(step, context)
+            for step in model.effective_steps(job)
+            if before_step is None or step.job_step < before_step
+        ):
             return False
     return True
 
@@ -204,17 +217,21 @@ def _fails_on(step: EffectiveStep, context: dict[str, Any]) -> bool:
         return evaluate_condition(s.if_, context) is True
     if s.if_ is not None and evaluate_condition(s.if_, context) is not True:
         return False
-    return any(v is True or v == "true" for v in embedded_values(s.run, context)
-               if v is not MAYBE)
+    return any(v is True or v == "true" for v in embedded_values(s.run, context) if v is not MAYBE)
 
 
 def edge_counts(model: RepoModel, job: Job, need: str, before_step: int | None = None) -> bool:
     """True when `job` cannot run (up to `before_step`) unless `need` succeeded."""
     for result in FAILED_NEED:
-        context: dict[str, Any] = {**_needs_context(job, need, result),
-                                   "__status__": {"success": False, "always": True,
-                                                  "failure": result == "failure",
-                                                  "cancelled": result == "cancelled"}}
+        context: dict[str, Any] = {
+            **_needs_context(job, need, result),
+            "__status__": {
+                "success": False,
+                "always": True,
+                "failure": result == "failure",
+                "cancelled": result == "cancelled",
+            },
+        }
         if can_be_true(job.if_, context):
             return _fail_first(model, job, before_step, need)
     return True
@@ -223,10 +240,13 @@ def edge_counts(model: RepoModel, job: Job, need: str, before_step: int | None =
 def workflow_run_gated(job: Job) -> bool:
     """True when the job's `if:` is false unless the triggering run concluded `success`."""
     for conclusion in ("failure", "cancelled", "skipped", "timed_out"):
-        context = {"github": {"event_name": "workflow_run",
-                              "event": {"workflow_run": {"conclusion": conclusion}}},
-                   "__status__": {"success": True, "always": True, "failure": False,
-                                  "cancelled": False}}
+        context = {
+            "github": {
+                "event_name": "workflow_run",
+                "event": {"workflow_run": {"conclusion": conclusion}},
+            },
+            "__status__": {"success": True, "always": True, "failure": False, "cancelled": False},
+        }
         if can_be_true(job.if_, context):
             return False
     return True
@@ -263,8 +283,11 @@ def run_sources(model: RepoModel, workflow: Workflow) -> list[Workflow]:
         return []
     wanted = config.get("workflows") or []
     wanted = [wanted] if isinstance(wanted, str) else wanted
-    return [w for w in model.workflows.values()
-            if w.file != workflow.file and _workflow_names(w) & {str(x) for x in wanted}]
+    return [
+        w
+        for w in model.workflows.values()
+        if w.file != workflow.file and _workflow_names(w) & {str(x) for x in wanted}
+    ]
 
 
 def precedence(model: RepoModel, instance: JobInstance, before_step: int | None) -> Precedence:
@@ -272,7 +295,8 @@ def precedence(model: RepoModel, instance: JobInstance, before_step: int | None)
     result = Precedence()
     seen: set[tuple[str, str]] = set()
     frames: list[tuple[Workflow, Job, tuple[Job, ...], int | None, tuple[str, ...]]] = [
-        (instance.workflow, instance.job, instance.chain, before_step, ())]
+        (instance.workflow, instance.job, instance.chain, before_step, ())
+    ]
     gated = False
     while frames:
         workflow, job, chain, step_bound, path = frames.pop()
@@ -284,7 +308,8 @@ def precedence(model: RepoModel, instance: JobInstance, before_step: int | None)
             if not edge_counts(model, job, need, step_bound):
                 result.ignored.append(
                     f"`{job.id}` needs `{need}` but its `if: {job.if_}` lets it run when "
-                    f"`{need}` failed, and no earlier step fails on `needs.*.result`")
+                    f"`{need}` failed, and no earlier step fails on `needs.*.result`"
+                )
                 continue
             key = (workflow.file, need)
             if key in seen:
@@ -305,6 +330,7 @@ def precedence(model: RepoModel, instance: JobInstance, before_step: int | None)
                 key = (source.file, other.id)
                 if key not in seen:
                     seen.add(key)
-                    result.before.append(Predecessor(
-                        source, other, (f"workflow_run:{source.file}", other.id)))
+                    result.before.append(
+                        Predecessor(source, other, (f"workflow_run:{source.file}", other.id))
+                    )
     return result

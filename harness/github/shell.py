@@ -112,8 +112,10 @@ def _heredoc(statement: Node) -> tuple[int, Node] | None:
 
 @lru_cache(maxsize=1)
 def _query() -> Query:
-    return Query(_parser().language,  # type: ignore[arg-type]
-                 "(command) @command (pipeline) @pipeline (redirected_statement) @redirected")
+    return Query(
+        _parser().language,  # type: ignore[arg-type]
+        "(command) @command (pipeline) @pipeline (redirected_statement) @redirected",
+    )
 
 
 def _walk(node: Node, base_line: int, found: list[Command]) -> None:
@@ -140,11 +142,15 @@ def _walk(node: Node, base_line: int, found: list[Command]) -> None:
         command_words = words(command)
         if command_words:
             body = heredocs.get(command.start_byte)
-            found.append(Command(
-                tuple(command_words), base_line + command.start_point[0],
-                piped_to=piped.get(command.start_byte),
-                stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
-                stdin_line=base_line + body.start_point[0] if body else 0))
+            found.append(
+                Command(
+                    tuple(command_words),
+                    base_line + command.start_point[0],
+                    piped_to=piped.get(command.start_byte),
+                    stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
+                    stdin_line=base_line + body.start_point[0] if body else 0,
+                )
+            )
 
 
 def _strip_options(words: list[str], with_value: frozenset[str]) -> list[str]:
@@ -163,8 +169,22 @@ def _strip_options(words: list[str], with_value: frozenset[str]) -> list[str]:
 _SUDO_VALUE = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group"})
 _NICE_VALUE = frozenset({"-n", "--adjustment"})
 _TIMEOUT_VALUE = frozenset({"-s", "-k", "--signal", "--kill-after"})
-_XARGS_VALUE = frozenset({"-n", "-I", "-P", "-L", "-d", "-a", "-s", "-E", "--max-args",
-                          "--max-procs", "--delimiter", "--arg-file"})
+_XARGS_VALUE = frozenset(
+    {
+        "-n",
+        "-I",
+        "-P",
+        "-L",
+        "-d",
+        "-a",
+        "-s",
+        "-E",
+        "--max-args",
+        "--max-procs",
+        "--delimiter",
+        "--arg-file",
+    }
+)
 _SHELL_NAMES = frozenset({"bash", "sh", "zsh", "dash"})
 
 
@@ -219,7 +239,7 @@ def _unwrap(words: list[str]) -> tuple[str, list[str] | str] | None:
     if name == "nix" and rest and rest[0] in ("develop", "shell", "run"):
         for index, word in enumerate(rest):
             if word in ("--command", "-c"):
-                return f"nix {rest[0]}", rest[index + 1:]
+                return f"nix {rest[0]}", rest[index + 1 :]
         return None
     if name == "nix-shell":
         for index, word in enumerate(rest):
@@ -248,8 +268,18 @@ def _expand(command: Command, depth: int) -> list[Command]:
         for nested in _parse(inner, command.line, depth + 1):
             out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
     elif inner:
-        out.extend(_expand(Command(tuple(inner), command.line, chain, stdin=command.stdin,
-                                   stdin_line=command.stdin_line), depth + 1))
+        out.extend(
+            _expand(
+                Command(
+                    tuple(inner),
+                    command.line,
+                    chain,
+                    stdin=command.stdin,
+                    stdin_line=command.stdin_line,
+                ),
+                depth + 1,
+            )
+        )
     return out
 
 
@@ -285,25 +315,49 @@ def commands(script: str, first_line: int = 1) -> list[Command]:
 def _filled(template: str, first_line: int, values: tuple[str, ...]) -> tuple[Command, ...]:
     """The commands of a slotted script with each slot replaced by its value (remembered:
     matrix variants that give a script the same values share one answer)."""
+
     def fill(text: str) -> str:
         return _SLOT.sub(lambda m: values[int(m.group(1))], text)
 
     out = []
     for parsed in _commands(template, first_line):
-        if any("__GHA_SLOT_" in w for w in parsed.words) or (
-                parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to) or (
-                parsed.stdin and "__GHA_SLOT_" in parsed.stdin):
+        if (
+            any("__GHA_SLOT_" in w for w in parsed.words)
+            or (parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to)
+            or (parsed.stdin and "__GHA_SLOT_" in parsed.stdin)
+        ):
             parsed = dataclasses.replace(  # noqa: PLW2901 - the filled copy replaces it
-                parsed, words=tuple(fill(w) for w in parsed.words),
+                parsed,
+                words=tuple(fill(w) for w in parsed.words),
                 piped_to=fill(parsed.piped_to) if parsed.piped_to else None,
-                stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin)
+                stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin,
+            )
         out.append(parsed)
     return tuple(out)
 
 
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/@%+-]+")
-_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "case", "esac", "for", "select",
-                       "while", "until", "do", "done", "in", "function", "time", "coproc"})
+_RESERVED = frozenset(
+    {
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "in",
+        "function",
+        "time",
+        "coproc",
+    }
+)
 _SLOT = re.compile(r"__GHA_SLOT_(\d+)__")
 
 
@@ -318,8 +372,9 @@ def _template(script: str) -> tuple[str, list[str]] | None:
     return text, [expression[3:-2] for expression in found]
 
 
-def substituted_commands(script: str, first_line: int,
-                         value_of: Callable[[str], str | None]) -> list[Command]:
+def substituted_commands(
+    script: str, first_line: int, value_of: Callable[[str], str | None]
+) -> list[Command]:
     """Commands of `script` once GitHub has substituted its `${{ }}` (`value_of` gives an
     expression's text, None when it is not known: such an expression stays as written).
 

@@ -71,10 +71,13 @@ class _Reader:
         while (end := self.buf.find(b"\r\n\r\n")) < 0:
             self.fill()
         head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
-        del self.buf[:end + 4]
+        del self.buf[: end + 4]
         status_line = head[0].split(" ", 2)
-        if len(status_line) < 2 or not status_line[0].startswith("HTTP/1.") \
-                or not status_line[1].isdigit():
+        if (
+            len(status_line) < 2
+            or not status_line[0].startswith("HTTP/1.")
+            or not status_line[1].isdigit()
+        ):
             raise ValueError(f"bad status line {head[0][:60]!r}")
         length = None
         for line in head[1:]:
@@ -89,8 +92,9 @@ class _Reader:
         if length is None:
             raise ValueError("answer without Content-Length")
         if length > self.max_body:
-            raise ValueError(f"an answer announces {length} bytes, over the "
-                             f"{self.max_body}-byte limit")
+            raise ValueError(
+                f"an answer announces {length} bytes, over the {self.max_body}-byte limit"
+            )
         while len(self.buf) < length:
             self.fill()
         body = bytes(self.buf[:length])
@@ -98,8 +102,15 @@ class _Reader:
         return Answer(int(status_line[1]), body)
 
 
-def pipelined_get(base_url: str, paths: Sequence[str], headers: Mapping[str, str],
-                  *, timeout: float, max_body: int, window: int = 64) -> list[Answer]:
+def pipelined_get(
+    base_url: str,
+    paths: Sequence[str],
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    max_body: int,
+    window: int = 64,
+) -> list[Answer]:
     """GET `base_url + path` for every path, in order, pipelined on one connection.
 
     Each read waits at most `timeout` (and the current deadlines, see `http_bounds`); an
@@ -111,8 +122,7 @@ def pipelined_get(base_url: str, paths: Sequence[str], headers: Mapping[str, str
     except OSError as exc:
         raise PipelineUnsupported(f"connect: {exc}", done) from None
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    requests = [f"GET {prefix}{p} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
-                for p in paths]
+    requests = [f"GET {prefix}{p} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode() for p in paths]
     reader = _Reader(sock, timeout, max_body)
     sent = 0
     try:

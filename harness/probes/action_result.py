@@ -57,6 +57,7 @@ class ActionResult:
 
 # --- encoding -------------------------------------------------------------------------------
 
+
 def _varint(value: int) -> bytes:
     if value < 0:
         value += 1 << 64  # int32/int64 negatives are ten-byte two's complement varints
@@ -109,6 +110,7 @@ def encode_action_result(result: ActionResult) -> bytes:
 
 # --- decoding -------------------------------------------------------------------------------
 
+
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
@@ -140,12 +142,12 @@ def iter_fields(data: bytes) -> list[tuple[int, int, int | bytes]]:
             size, pos = _read_varint(data, pos)
             if pos + size > len(data):
                 raise ProtoError(f"field {number} runs past the end of the message")
-            value, pos = data[pos:pos + size], pos + size
+            value, pos = data[pos : pos + size], pos + size
         elif wire in (_I64, _I32):
             width = 8 if wire == _I64 else 4
             if pos + width > len(data):
                 raise ProtoError(f"field {number} runs past the end of the message")
-            value, pos = int.from_bytes(data[pos:pos + width], "little"), pos + width
+            value, pos = int.from_bytes(data[pos : pos + width], "little"), pos + width
         else:
             raise ProtoError(f"unsupported wire type {wire} for field {number}")
         fields.append((number, wire, value))
@@ -212,8 +214,15 @@ def decode_action_result(data: bytes) -> ActionResult:
             stderr_digest = decode_digest(_as_bytes(number, value))
         else:
             unknown.append(number)
-    return ActionResult(tuple(files), exit_code, stdout_raw, stderr_raw, stdout_digest,
-                        stderr_digest, tuple(unknown))
+    return ActionResult(
+        tuple(files),
+        exit_code,
+        stdout_raw,
+        stderr_raw,
+        stdout_digest,
+        stderr_digest,
+        tuple(unknown),
+    )
 
 
 def compare_results(sent: ActionResult, got: ActionResult) -> list[str]:
@@ -226,9 +235,11 @@ def compare_results(sent: ActionResult, got: ActionResult) -> list[str]:
         if other is None:
             problems.append(f"output file {path!r} is missing")
         elif other.digest != item.digest:
-            problems.append(f"output file {path!r} has digest {other.digest.hash}/"
-                            f"{other.digest.size_bytes}, wrote {item.digest.hash}/"
-                            f"{item.digest.size_bytes}")
+            problems.append(
+                f"output file {path!r} has digest {other.digest.hash}/"
+                f"{other.digest.size_bytes}, wrote {item.digest.hash}/"
+                f"{item.digest.size_bytes}"
+            )
         elif other.is_executable != item.is_executable:
             problems.append(f"output file {path!r} lost its executable bit")
     extra = sorted(set(got_files) - set(sent_files))

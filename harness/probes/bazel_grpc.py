@@ -100,21 +100,24 @@ class _Calls:
         self.timeout = timeout
 
     def unary(self, method: str, request: bytes) -> bytes:
-        call = self.channel.unary_unary(method, request_serializer=_identity,
-                                        response_deserializer=_identity)
+        call = self.channel.unary_unary(
+            method, request_serializer=_identity, response_deserializer=_identity
+        )
         response: bytes = call(request, timeout=self.timeout)
         return response
 
     def write(self, requests: Iterator[bytes]) -> bytes:
-        call = self.channel.stream_unary(BYTESTREAM_WRITE, request_serializer=_identity,
-                                         response_deserializer=_identity)
+        call = self.channel.stream_unary(
+            BYTESTREAM_WRITE, request_serializer=_identity, response_deserializer=_identity
+        )
         response: bytes = call(requests, timeout=self.timeout)
         return response
 
     def read(self, request: bytes, cap: int) -> bytes:
         """ByteStream Read; stops (and cancels the stream) once more than `cap` bytes came."""
-        call = self.channel.unary_stream(BYTESTREAM_READ, request_serializer=_identity,
-                                         response_deserializer=_identity)
+        call = self.channel.unary_stream(
+            BYTESTREAM_READ, request_serializer=_identity, response_deserializer=_identity
+        )
         data = bytearray()
         stream = call(request, timeout=self.timeout)
         for message in stream:
@@ -173,6 +176,7 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
     channel, instance = _channel(url)
     calls = _Calls(channel, timeout)
     with channel:
+
         def health() -> tuple[bool, str]:
             try:
                 raw = calls.unary(HEALTH_CHECK, b"")
@@ -186,8 +190,9 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
             return False, f"health status is {status!r}, not SERVING"
 
         def capabilities() -> tuple[bool, str]:
-            raw = calls.unary(GET_CAPABILITIES, len_field(1, instance.encode()) if instance
-                              else b"")
+            raw = calls.unary(
+                GET_CAPABILITIES, len_field(1, instance.encode()) if instance else b""
+            )
             functions, update = _capabilities(raw)
             problems = []
             if SHA256 not in functions:
@@ -199,7 +204,8 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
             return True, "SHA256 supported, action-cache updates enabled"
 
         if _timed(report, "Health/Check", health) or report.steps[-1].detail.startswith(
-                "no grpc.health"):
+            "no grpc.health"
+        ):
             _timed(report, "GetCapabilities", capabilities)
     return report
 
@@ -215,16 +221,17 @@ class _RoundTrip:
         self.stdout = b"flywheel-harness round trip " + os.urandom(8).hex().encode()
         self.blob_d, self.stdout_d = Digest.of(self.blob), Digest.of(self.stdout)
         self.streamed_d = Digest.of(self.streamed)
-        self.sent = ActionResult(output_files=(OutputFile("bazel-out/probe/out.bin",
-                                                          self.blob_d),),
-                                 exit_code=0, stdout_digest=self.stdout_d)
+        self.sent = ActionResult(
+            output_files=(OutputFile("bazel-out/probe/out.bin", self.blob_d),),
+            exit_code=0,
+            stdout_digest=self.stdout_d,
+        )
         self.action = Digest(fresh_key(), 142)
 
     def _missing(self, digests: list[Digest]) -> list[Digest]:
         request = self.inst + b"".join(len_field(2, encode_digest(d)) for d in digests)
         raw = self.calls.unary(FIND_MISSING, request)
-        return [decode_digest(v) for n, _, v in iter_fields(raw)
-                if n == 2 and isinstance(v, bytes)]
+        return [decode_digest(v) for n, _, v in iter_fields(raw) if n == 2 and isinstance(v, bytes)]
 
     def find_before(self) -> tuple[bool, str]:
         absent = self._missing([self.blob_d, self.stdout_d])
@@ -235,7 +242,8 @@ class _RoundTrip:
     def batch_update(self) -> tuple[bool, str]:
         request = self.inst + b"".join(
             len_field(2, len_field(1, encode_digest(d)) + len_field(2, data))
-            for d, data in ((self.blob_d, self.blob), (self.stdout_d, self.stdout)))
+            for d, data in ((self.blob_d, self.blob), (self.stdout_d, self.stdout))
+        )
         raw = self.calls.unary(BATCH_UPDATE, request)
         problems, seen = [], 0
         for number, _, value in iter_fields(raw):
@@ -277,9 +285,12 @@ class _RoundTrip:
         def chunks() -> Iterator[bytes]:
             for offset in range(0, len(data), CHUNK):
                 last = offset + CHUNK >= len(data)
-                yield (len_field(1, resource) if offset == 0 else b"") + \
-                    int_field(2, offset) + int_field(3, int(last)) + \
-                    len_field(10, data[offset:offset + CHUNK])
+                yield (
+                    (len_field(1, resource) if offset == 0 else b"")
+                    + int_field(2, offset)
+                    + int_field(3, int(last))
+                    + len_field(10, data[offset : offset + CHUNK])
+                )
 
         committed = _field(self.calls.write(chunks()), 1)
         if committed != len(data):
@@ -290,21 +301,24 @@ class _RoundTrip:
         resource = _resource(self.instance, self.streamed_d, upload=False)
         data = self.calls.read(len_field(1, resource.encode()), cap=len(self.streamed))
         if len(data) > len(self.streamed):
-            return False, (f"ByteStream Read sent more than the {len(self.streamed)} bytes "
-                           "written")
+            return False, (f"ByteStream Read sent more than the {len(self.streamed)} bytes written")
         if data != self.streamed:
             return False, f"ByteStream Read returned {len(data)} bytes that differ"
         return True, "read back byte-equal"
 
     def update_ac(self) -> tuple[bool, str]:
-        self.calls.unary(UPDATE_ACTION_RESULT, self.inst +
-                         len_field(2, encode_digest(self.action)) +
-                         len_field(3, encode_action_result(self.sent)))
+        self.calls.unary(
+            UPDATE_ACTION_RESULT,
+            self.inst
+            + len_field(2, encode_digest(self.action))
+            + len_field(3, encode_action_result(self.sent)),
+        )
         return True, "stored"
 
     def get_ac(self) -> tuple[bool, str]:
-        raw = self.calls.unary(GET_ACTION_RESULT,
-                               self.inst + len_field(2, encode_digest(self.action)))
+        raw = self.calls.unary(
+            GET_ACTION_RESULT, self.inst + len_field(2, encode_digest(self.action))
+        )
         problems = compare_results(self.sent, decode_action_result(raw))
         if problems:
             return False, "the ActionResult read back differs: " + "; ".join(problems)
@@ -322,8 +336,9 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
     channel, instance = _channel(url)
     trip = _RoundTrip(_Calls(channel, timeout), instance, size)
     with channel:
-        if not _timed(report, "FindMissingBlobs (before)", trip.find_before) and \
-                report.steps[-1].detail.startswith(("UNAVAILABLE", "no answer")):
+        if not _timed(report, "FindMissingBlobs (before)", trip.find_before) and report.steps[
+            -1
+        ].detail.startswith(("UNAVAILABLE", "no answer")):
             return report
         if _timed(report, "BatchUpdateBlobs", trip.batch_update):
             _timed(report, "FindMissingBlobs (after)", trip.find_after)

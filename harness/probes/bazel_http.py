@@ -82,8 +82,9 @@ def make_client(url: str, timeout: float) -> tuple[httpx.Client, str]:
     return bounded_client(timeout=timeout, auth=auth), base
 
 
-def _get(client: httpx.Client, method: str, url: str, cap: int, what: str,
-         **kwargs: Any) -> httpx.Response:
+def _get(
+    client: httpx.Client, method: str, url: str, cap: int, what: str, **kwargs: Any
+) -> httpx.Response:
     """A request whose answer is read at most `cap` bytes, within the request deadline."""
     return read_capped(client, method, url, cap, what, **kwargs)
 
@@ -93,8 +94,7 @@ def fresh_key() -> str:
     return hashlib.sha256(os.urandom(32)).hexdigest()
 
 
-def _timed(report: ProbeReport, name: str,
-           fn: Callable[[], tuple[bool, str]]) -> bool:
+def _timed(report: ProbeReport, name: str, fn: Callable[[], tuple[bool, str]]) -> bool:
     started = time.perf_counter()
     try:
         ok, detail = fn()
@@ -106,8 +106,9 @@ def _timed(report: ProbeReport, name: str,
     return ok
 
 
-def _status_check(client: httpx.Client, base: str, report: ProbeReport) -> Callable[
-        [], tuple[bool, str]]:
+def _status_check(
+    client: httpx.Client, base: str, report: ProbeReport
+) -> Callable[[], tuple[bool, str]]:
     def run() -> tuple[bool, str]:
         response = _get(client, "GET", f"{base}/status", MAX_JSON_BYTES, "/status")
         if response.status_code != 200:
@@ -121,6 +122,7 @@ def _status_check(client: httpx.Client, base: str, report: ProbeReport) -> Calla
         report.status = data
         summary = ", ".join(f"{k}={data.get(k)}" for k in STATUS_KEYS if k in data)
         return True, f"bazel-remote /status: {summary}"
+
     return run
 
 
@@ -135,27 +137,36 @@ def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:
 
         def miss() -> tuple[bool, str]:
             key = fresh_key()
-            response = _get(client, "GET", f"{base}/ac/{key}", MAX_ERROR_BODY_BYTES,
-                            "a miss")
+            response = _get(client, "GET", f"{base}/ac/{key}", MAX_ERROR_BODY_BYTES, "a miss")
             if response.status_code == 404:
                 return True, "a miss is a clean 404"
             hint = _AUTH_HINT if response.status_code in (401, 403) else ""
-            return False, (f"GET /ac/<fresh key> answered HTTP {response.status_code}, "
-                           f"a miss must be 404{hint}")
+            return False, (
+                f"GET /ac/<fresh key> answered HTTP {response.status_code}, "
+                f"a miss must be 404{hint}"
+            )
 
         def empty(method: str) -> Callable[[], tuple[bool, str]]:
             def run() -> tuple[bool, str]:
-                response = _get(client, method, f"{base}/cas/{EMPTY_SHA256}",
-                                MAX_ERROR_BODY_BYTES, "the empty blob")
+                response = _get(
+                    client,
+                    method,
+                    f"{base}/cas/{EMPTY_SHA256}",
+                    MAX_ERROR_BODY_BYTES,
+                    "the empty blob",
+                )
                 code = response.status_code
                 if code == 404:
                     return True, "the empty blob is not stored (404); Bazel never asks for it"
                 if code == 200:
                     if method == "GET" and response.content:
-                        return False, (f"GET of the empty blob returned {len(response.content)} "
-                                       "bytes; it must return none")
+                        return False, (
+                            f"GET of the empty blob returned {len(response.content)} "
+                            "bytes; it must return none"
+                        )
                     return True, "the empty blob is served empty"
                 return False, f"{method} of the empty blob answered HTTP {code}"
+
             return run
 
         _timed(report, "GET /ac/<fresh key>", miss)
@@ -172,29 +183,41 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
     stdout = b"flywheel-harness round trip " + os.urandom(8).hex().encode()
     blob_d, stdout_d = Digest.of(blob), Digest.of(stdout)
     with client:
+
         def put(key: str, data: bytes, kind: str) -> Callable[[], tuple[bool, str]]:
             def run() -> tuple[bool, str]:
-                response = _get(client, "PUT", f"{base}/{kind}/{key}", MAX_ERROR_BODY_BYTES,
-                                "a PUT answer", content=data)
+                response = _get(
+                    client,
+                    "PUT",
+                    f"{base}/{kind}/{key}",
+                    MAX_ERROR_BODY_BYTES,
+                    "a PUT answer",
+                    content=data,
+                )
                 if response.status_code in _STORED:
                     return True, f"stored ({response.status_code})"
                 hint = _AUTH_HINT if response.status_code in (401, 403) else ""
                 return False, f"PUT /{kind}/ answered HTTP {response.status_code}{hint}"
+
             return run
 
         def get_equal() -> tuple[bool, str]:
-            response = _get(client, "GET", f"{base}/cas/{blob_d.hash}", len(blob),
-                            f"a {len(blob)}-byte blob")
+            response = _get(
+                client, "GET", f"{base}/cas/{blob_d.hash}", len(blob), f"a {len(blob)}-byte blob"
+            )
             if response.status_code != 200:
                 return False, f"GET of a blob just written answered HTTP {response.status_code}"
             if response.content != blob:
-                return False, (f"GET returned {len(response.content)} bytes that differ from the "
-                               f"{len(blob)} written")
+                return False, (
+                    f"GET returned {len(response.content)} bytes that differ from the "
+                    f"{len(blob)} written"
+                )
             return True, "read back byte-equal"
 
         def head() -> tuple[bool, str]:
-            response = _get(client, "HEAD", f"{base}/cas/{blob_d.hash}", MAX_ERROR_BODY_BYTES,
-                            "a HEAD answer")
+            response = _get(
+                client, "HEAD", f"{base}/cas/{blob_d.hash}", MAX_ERROR_BODY_BYTES, "a HEAD answer"
+            )
             if response.status_code == 200:
                 return True, "present"
             return False, f"HEAD of a blob just written answered HTTP {response.status_code}"
@@ -204,18 +227,23 @@ def probe_round_trip(url: str, *, timeout: float = 10.0, size: int = 4096) -> Pr
         _timed(report, "GET /cas/<blob>", get_equal)
         _timed(report, "HEAD /cas/<blob>", head)
         _timed(report, "PUT /cas/<stdout>", put(stdout_d.hash, stdout, "cas"))
-        sent = ActionResult(output_files=(OutputFile("bazel-out/probe/out.bin", blob_d),),
-                            exit_code=0, stdout_digest=stdout_d)
+        sent = ActionResult(
+            output_files=(OutputFile("bazel-out/probe/out.bin", blob_d),),
+            exit_code=0,
+            stdout_digest=stdout_d,
+        )
         key = fresh_key()
         if not _timed(report, "PUT /ac/<fresh key>", put(key, encode_action_result(sent), "ac")):
             return report
 
         def get_ac() -> tuple[bool, str]:
-            response = _get(client, "GET", f"{base}/ac/{key}", MAX_ACTION_RESULT_BYTES,
-                            "an ActionResult")
+            response = _get(
+                client, "GET", f"{base}/ac/{key}", MAX_ACTION_RESULT_BYTES, "an ActionResult"
+            )
             if response.status_code != 200:
-                return False, (f"GET of an ActionResult just written answered HTTP "
-                               f"{response.status_code}")
+                return False, (
+                    f"GET of an ActionResult just written answered HTTP {response.status_code}"
+                )
             try:
                 got = decode_action_result(response.content)
             except ProtoError as exc:

@@ -87,16 +87,24 @@ class Summary:
 
 
 def _spawn(obj: dict[str, Any]) -> Spawn:
-    env = {str(e.get("name")): str(e.get("value", ""))
-           for e in obj.get("environmentVariables", []) if isinstance(e, dict)}
+    env = {
+        str(e.get("name")): str(e.get("value", ""))
+        for e in obj.get("environmentVariables", [])
+        if isinstance(e, dict)
+    }
     hit = bool(obj.get("remoteCacheHit", False)) or bool(obj.get("cacheHit", False))
     inputs = tuple(str(i.get("path", "")) for i in obj.get("inputs", []) if isinstance(i, dict))
     outputs = tuple(str(o) for o in obj.get("listedOutputs", []))
-    return Spawn(mnemonic=str(obj.get("mnemonic", "")),
-                 progress=str(obj.get("progressMessage", "")),
-                 runner=str(obj.get("runner", "")),
-                 remote_cacheable=bool(obj.get("remoteCacheable", False)),
-                 cache_hit=hit, env=env, inputs=inputs, outputs=outputs)
+    return Spawn(
+        mnemonic=str(obj.get("mnemonic", "")),
+        progress=str(obj.get("progressMessage", "")),
+        runner=str(obj.get("runner", "")),
+        remote_cacheable=bool(obj.get("remoteCacheable", False)),
+        cache_hit=hit,
+        env=env,
+        inputs=inputs,
+        outputs=outputs,
+    )
 
 
 def parse_execution_log(text: str) -> list[Spawn]:
@@ -173,9 +181,13 @@ def hit_stats(spawns: list[Spawn]) -> HitStats:
     """Count hits among remote-cacheable spawns."""
     cacheable = [s for s in spawns if s.remote_cacheable]
     hits = [s for s in cacheable if s.cache_hit]
-    return HitStats(spawns=len(spawns), cacheable=len(cacheable), hits=len(hits),
-                    misses=tuple(s for s in cacheable if not s.cache_hit),
-                    not_cacheable=tuple(s for s in spawns if not s.remote_cacheable))
+    return HitStats(
+        spawns=len(spawns),
+        cacheable=len(cacheable),
+        hits=len(hits),
+        misses=tuple(s for s in cacheable if not s.cache_hit),
+        not_cacheable=tuple(s for s in spawns if not s.remote_cacheable),
+    )
 
 
 def leaked_path(spawns: list[Spawn]) -> str | None:
@@ -189,5 +201,8 @@ def leaked_path(spawns: list[Spawn]) -> str | None:
 
 def stamped(spawns: list[Spawn]) -> list[Spawn]:
     """Spawns that read the workspace status files (`--stamp`): their keys change every build."""
-    return [s for s in spawns
-            if any(i.endswith(("volatile-status.txt", "stable-status.txt")) for i in s.inputs)]
+    return [
+        s
+        for s in spawns
+        if any(i.endswith(("volatile-status.txt", "stable-status.txt")) for i in s.inputs)
+    ]

@@ -30,8 +30,13 @@ from harness.probes.bazel_log import (
     parse_summary,
 )
 
-QUIET_FLAGS = ("--color=no", "--curses=no", "--noshow_progress", "--symlink_prefix=/",
-               "--show_result=0")
+QUIET_FLAGS = (
+    "--color=no",
+    "--curses=no",
+    "--noshow_progress",
+    "--symlink_prefix=/",
+    "--show_result=0",
+)
 SILO_PROPERTY = "cache-silo-key"
 _USERINFO = re.compile(r"//[^/@\s]+@")
 STRICT_ENV_FLAG = "--incompatible_strict_action_env"
@@ -74,8 +79,11 @@ class BazelRun:
 
     def tail(self, lines: int = 5) -> str:
         """The last meaningful lines of Bazel's output (sandbox debug noise dropped)."""
-        kept = [ln for ln in self.output.splitlines()
-                if ln.strip() and "linux-sandbox" not in ln.split(" ", 1)[-1][:40]]
+        kept = [
+            ln
+            for ln in self.output.splitlines()
+            if ln.strip() and "linux-sandbox" not in ln.split(" ", 1)[-1][:40]
+        ]
         return _USERINFO.sub("//", "\n".join(kept[-lines:]))
 
 
@@ -99,15 +107,27 @@ class Bazel:
             self.home = self.output_user_root / "home"
         self.home.mkdir(parents=True, exist_ok=True)
 
-    def run(self, workspace: Path, args: Sequence[str], *, timeout: float,
-            env: Mapping[str, str] | None = None) -> BazelRun:
+    def run(
+        self,
+        workspace: Path,
+        args: Sequence[str],
+        *,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+    ) -> BazelRun:
         """Run `bazel ARGS` in `workspace`; the whole process group is killed at `timeout`."""
         argv = [self.binary, "--batch", f"--output_user_root={self.output_user_root}", *args]
         environ = {**os.environ, **self.env, **(env or {}), "HOME": str(self.home)}
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=workspace, env=environ, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=workspace,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         timed_out = False
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -120,15 +140,27 @@ class Bazel:
             except subprocess.TimeoutExpired:  # a child left the group and holds the pipe
                 proc.kill()
                 out = b""
-        return BazelRun(argv, proc.returncode, out.decode("utf-8", errors="replace"),
-                        time.perf_counter() - started, timed_out)
+        return BazelRun(
+            argv,
+            proc.returncode,
+            out.decode("utf-8", errors="replace"),
+            time.perf_counter() - started,
+            timed_out,
+        )
 
-    def build(self, workspace: Path, targets: Sequence[str], flags: Sequence[str], *,
-              log: Path, timeout: float, env: Mapping[str, str] | None = None) -> BazelRun:
+    def build(
+        self,
+        workspace: Path,
+        targets: Sequence[str],
+        flags: Sequence[str],
+        *,
+        log: Path,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+    ) -> BazelRun:
         """`bazel build` with a JSON execution log; the log's spawns are parsed into the run."""
         log.unlink(missing_ok=True)
-        args = ["build", *QUIET_FLAGS, f"--execution_log_json_file={log}", *flags, "--",
-                *targets]
+        args = ["build", *QUIET_FLAGS, f"--execution_log_json_file={log}", *flags, "--", *targets]
         run = self.run(workspace, args, timeout=timeout, env=env)
         if log.exists():
             run.spawns = parse_execution_log(log.read_text(encoding="utf-8", errors="replace"))
@@ -141,9 +173,13 @@ class Bazel:
     def version(self, *, timeout: float = 60.0) -> str:
         """`bazel --version` (Debian's bazel-bootstrap prints `bazel no_version`)."""
         try:
-            done = subprocess.run([self.binary, "--version"], capture_output=True,
-                                  timeout=timeout, check=False,
-                                  env={**os.environ, "HOME": str(self.home)})
+            done = subprocess.run(
+                [self.binary, "--version"],
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                env={**os.environ, "HOME": str(self.home)},
+            )
         except subprocess.TimeoutExpired:
             return "unknown"
         return done.stdout.decode(errors="replace").strip() or "unknown"
@@ -185,30 +221,39 @@ def cache_flags(cache_url: str, *, silo: str | None, extra: Sequence[str] = ()) 
     return [*flags, *extra]
 
 
-def warm_build(bazel: Bazel, workspace: Path, targets: Sequence[str], cache_url: str, *,
-               scratch: Path, timeout: float, silo: str | None = None,
-               extra_flags: Sequence[str] = (),
-               between: Callable[[], None] | None = None,
-               cold_env: Mapping[str, str] | None = None,
-               warm_env: Mapping[str, str] | None = None) -> WarmResult:
+def warm_build(
+    bazel: Bazel,
+    workspace: Path,
+    targets: Sequence[str],
+    cache_url: str,
+    *,
+    scratch: Path,
+    timeout: float,
+    silo: str | None = None,
+    extra_flags: Sequence[str] = (),
+    between: Callable[[], None] | None = None,
+    cold_env: Mapping[str, str] | None = None,
+    warm_env: Mapping[str, str] | None = None,
+) -> WarmResult:
     """Cold build into the cache, `bazel clean`, warm build; hit ratio from the warm log.
 
     `between` runs after the clean (change an input to see a partial hit); `warm_env`
     changes the client environment of the warm build (PATH leakage).
     """
     scratch.mkdir(parents=True, exist_ok=True)
-    flags = cache_flags(cache_url, silo=silo if silo is not None else new_silo(),
-                        extra=extra_flags)
+    flags = cache_flags(cache_url, silo=silo if silo is not None else new_silo(), extra=extra_flags)
     bazel.clean(workspace, timeout=timeout)
-    cold = bazel.build(workspace, targets, flags, log=scratch / "cold.exec.json",
-                       timeout=timeout, env=cold_env)
+    cold = bazel.build(
+        workspace, targets, flags, log=scratch / "cold.exec.json", timeout=timeout, env=cold_env
+    )
     if not cold.ok:
         return WarmResult(cold, None, None, flags)
     bazel.clean(workspace, timeout=timeout)
     if between is not None:
         between()
-    warm = bazel.build(workspace, targets, flags, log=scratch / "warm.exec.json",
-                       timeout=timeout, env=warm_env)
+    warm = bazel.build(
+        workspace, targets, flags, log=scratch / "warm.exec.json", timeout=timeout, env=warm_env
+    )
     stats = hit_stats(warm.spawns) if warm.ok else None
     return WarmResult(cold, warm, stats, flags)
 
@@ -217,8 +262,9 @@ def copy_workspace(source: Path, dest: Path) -> Path:
     """A private copy of a workspace (bundled workspaces may live on a read-only path)."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(source, dest, symlinks=True,
-                    ignore=shutil.ignore_patterns("bazel-*", "__pycache__"))
+    shutil.copytree(
+        source, dest, symlinks=True, ignore=shutil.ignore_patterns("bazel-*", "__pycache__")
+    )
     for path in [dest, *dest.rglob("*")]:
         with contextlib.suppress(OSError):
             path.chmod(path.stat().st_mode | 0o200)

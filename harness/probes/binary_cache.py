@@ -85,9 +85,9 @@ class Presence(StrEnum):
     """What the cache said about one store path."""
 
     HIT = "hit"
-    MISS = "miss"          # 404
-    AUTH = "auth"          # 401/403: a finding, never a miss
-    ERROR = "error"        # timeout, refused, 5xx after retries, malformed narinfo
+    MISS = "miss"  # 404
+    AUTH = "auth"  # 401/403: a finding, never a miss
+    ERROR = "error"  # timeout, refused, 5xx after retries, malformed narinfo
 
 
 @dataclass
@@ -105,10 +105,18 @@ class Lookup:
 class CacheClient:
     """A binary cache at `base_url`, or Attic cache `cache` under an Attic server's URL."""
 
-    def __init__(self, base_url: str, cache: str | None = None, *, token: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES,
-                 workers: int = 4, pipeline: bool = True,
-                 deadline: float = REQUEST_DEADLINE) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        cache: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        workers: int = 4,
+        pipeline: bool = True,
+        deadline: float = REQUEST_DEADLINE,
+    ) -> None:
         self.server = base_url.rstrip("/")
         self.cache = cache
         self.url = f"{self.server}/{cache}" if cache else self.server
@@ -126,9 +134,14 @@ class CacheClient:
     def _client(self) -> httpx.Client:
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
-            client = bounded_client(headers=self._headers, timeout=self.timeout,
-                                    deadline=self.deadline, follow_redirects=True,
-                                    max_connections=1, trust_env=True)
+            client = bounded_client(
+                headers=self._headers,
+                timeout=self.timeout,
+                deadline=self.deadline,
+                follow_redirects=True,
+                max_connections=1,
+                trust_env=True,
+            )
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
@@ -147,8 +160,7 @@ class CacheClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, url: str, cap: int, what: str,
-                **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, url: str, cap: int, what: str, **kwargs: Any) -> httpx.Response:
         """One request with bounded retries on connect errors and 5xx; CacheError otherwise.
 
         The body is read streaming, at most `cap` bytes (`what` names the kind in the
@@ -159,14 +171,17 @@ class CacheClient:
             if attempt:
                 time.sleep(RETRY_BACKOFF * attempt)
             try:
-                response = read_capped(self._client(), method, url, cap, what,
-                                       deadline=self.deadline, **kwargs)
+                response = read_capped(
+                    self._client(), method, url, cap, what, deadline=self.deadline, **kwargs
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 last, status = f"{type(exc).__name__}: {exc or 'connection failed'}", None
                 continue
             except httpx.TimeoutException:
-                raise CacheError(f"{method} {url}: no answer within {self.timeout:g}s per "
-                                 f"read, {self.deadline:g}s in total") from None
+                raise CacheError(
+                    f"{method} {url}: no answer within {self.timeout:g}s per "
+                    f"read, {self.deadline:g}s in total"
+                ) from None
             except BodyTooLarge as exc:
                 raise CacheError(f"{method} {exc}", exc.status) from None
             except httpx.HTTPError as exc:
@@ -181,23 +196,29 @@ class CacheClient:
     def cache_info(self) -> CacheInfo:
         """GET `nix-cache-info`; CacheError when it does not answer 200 with key/value lines."""
         started = time.perf_counter()
-        response = self.request("GET", f"{self.url}/nix-cache-info", MAX_CACHE_INFO_BYTES,
-                                "nix-cache-info")
+        response = self.request(
+            "GET", f"{self.url}/nix-cache-info", MAX_CACHE_INFO_BYTES, "nix-cache-info"
+        )
         latency = time.perf_counter() - started
         if response.status_code in (401, 403):
-            raise AuthError(f"{self.url}/nix-cache-info answered {response.status_code}",
-                            response.status_code)
+            raise AuthError(
+                f"{self.url}/nix-cache-info answered {response.status_code}", response.status_code
+            )
         if response.status_code != 200:
-            raise CacheError(f"{self.url}/nix-cache-info answered HTTP {response.status_code}",
-                             response.status_code)
+            raise CacheError(
+                f"{self.url}/nix-cache-info answered HTTP {response.status_code}",
+                response.status_code,
+            )
         fields: dict[str, str] = {}
         for line in response.text.splitlines():
             key, sep, value = line.partition(":")
             if sep:
                 fields[key.strip()] = value.strip()
         if "StoreDir" not in fields:
-            raise CacheError(f"{self.url}/nix-cache-info has no StoreDir line "
-                             f"(is this a Nix binary cache?)", response.status_code)
+            raise CacheError(
+                f"{self.url}/nix-cache-info has no StoreDir line (is this a Nix binary cache?)",
+                response.status_code,
+            )
         priority = fields.get("Priority")
         return CacheInfo(
             store_dir=fields.get("StoreDir"),
@@ -215,26 +236,32 @@ class CacheClient:
         try:
             response = self.request("GET", url, MAX_NARINFO_BYTES, "a narinfo")
         except CacheError as exc:
-            return Lookup(hash_part, Presence.ERROR, time.perf_counter() - started,
-                          error=str(exc))
-        return self._lookup(hash_part, url, response.status_code, response.text,
-                            time.perf_counter() - started)
+            return Lookup(hash_part, Presence.ERROR, time.perf_counter() - started, error=str(exc))
+        return self._lookup(
+            hash_part, url, response.status_code, response.text, time.perf_counter() - started
+        )
 
-    def _lookup(self, hash_part: str, url: str, status: int, text: str,
-                latency: float) -> Lookup:
+    def _lookup(self, hash_part: str, url: str, status: int, text: str, latency: float) -> Lookup:
         if status == 404:
             return Lookup(hash_part, Presence.MISS, latency, status=status)
         if status in (401, 403):
-            return Lookup(hash_part, Presence.AUTH, latency, status=status,
-                          error=f"{url} answered {status}")
+            return Lookup(
+                hash_part, Presence.AUTH, latency, status=status, error=f"{url} answered {status}"
+            )
         if status != 200:
-            return Lookup(hash_part, Presence.ERROR, latency, status=status,
-                          error=f"{url} answered HTTP {status}")
+            return Lookup(
+                hash_part,
+                Presence.ERROR,
+                latency,
+                status=status,
+                error=f"{url} answered HTTP {status}",
+            )
         try:
             info = parse_narinfo(text, url)
         except NarInfoError as exc:
-            return Lookup(hash_part, Presence.ERROR, latency, status=status,
-                          error=f"malformed narinfo: {exc}")
+            return Lookup(
+                hash_part, Presence.ERROR, latency, status=status, error=f"malformed narinfo: {exc}"
+            )
         return Lookup(hash_part, Presence.HIT, latency, info=info, status=status)
 
     def narinfos(self, hash_parts: Sequence[str]) -> list[Lookup]:
@@ -251,9 +278,13 @@ class CacheClient:
         failure = ""
         try:
             with request_deadline(self.deadline):
-                answers = pipelined_get(self.url, [f"/{h}.narinfo" for h in hash_parts],
-                                        self._headers, timeout=self.timeout,
-                                        max_body=MAX_NARINFO_BYTES)
+                answers = pipelined_get(
+                    self.url,
+                    [f"/{h}.narinfo" for h in hash_parts],
+                    self._headers,
+                    timeout=self.timeout,
+                    max_body=MAX_NARINFO_BYTES,
+                )
         except PipelineUnsupported as exc:
             answers, failure = exc.done, str(exc)
         per = (time.perf_counter() - started) / max(1, len(answers))
@@ -262,14 +293,25 @@ class CacheClient:
             if answer.status >= 500:
                 results.append(None)
                 continue
-            results.append(self._lookup(hash_part, f"{self.url}/{hash_part}.narinfo",
-                                        answer.status, answer.body.decode("utf-8", "replace"),
-                                        per))
-        rest = hash_parts[len(answers):]
+            results.append(
+                self._lookup(
+                    hash_part,
+                    f"{self.url}/{hash_part}.narinfo",
+                    answer.status,
+                    answer.body.decode("utf-8", "replace"),
+                    per,
+                )
+            )
+        rest = hash_parts[len(answers) :]
         if rest and "timed out" in failure:
-            results.append(Lookup(rest[0], Presence.ERROR, self.timeout,
-                                  error=f"GET {self.url}/{rest[0]}.narinfo: no answer within "
-                                        f"{self.timeout:g}s"))
+            results.append(
+                Lookup(
+                    rest[0],
+                    Presence.ERROR,
+                    self.timeout,
+                    error=f"GET {self.url}/{rest[0]}.narinfo: no answer within {self.timeout:g}s",
+                )
+            )
             rest = rest[1:]
         results.extend([None] * len(rest))
         again = [h for h, r in zip(hash_parts, results, strict=True) if r is None]
@@ -292,8 +334,7 @@ class CacheClient:
         url = info.url if "://" in info.url else f"{self.url}/{info.url}"
         digest = hashlib.sha256()
         size = 0
-        cap = min(info.file_size, MAX_NAR_BYTES) if info.file_size is not None \
-            else MAX_NAR_BYTES
+        cap = min(info.file_size, MAX_NAR_BYTES) if info.file_size is not None else MAX_NAR_BYTES
         deadline = self.deadline + cap / NAR_BYTES_PER_SECOND
         try:
             with request_deadline(deadline), self._client().stream("GET", url) as response:
@@ -304,13 +345,17 @@ class CacheClient:
                     digest.update(chunk)
                     size += len(chunk)
                     if size > cap:
-                        return size, (f"{url}: sent more than {cap} bytes, the narinfo's "
-                                      f"FileSize (or the {MAX_NAR_BYTES}-byte limit)")
+                        return size, (
+                            f"{url}: sent more than {cap} bytes, the narinfo's "
+                            f"FileSize (or the {MAX_NAR_BYTES}-byte limit)"
+                        )
         except BodyTooLarge as exc:
             return size, str(exc)
         except httpx.TimeoutException:
-            return size, (f"{url}: body stalled after {size} bytes (timeout {self.timeout:g}s "
-                          f"per read, {deadline:g}s in total)")
+            return size, (
+                f"{url}: body stalled after {size} bytes (timeout {self.timeout:g}s "
+                f"per read, {deadline:g}s in total)"
+            )
         except httpx.HTTPError as exc:
             return size, f"{url}: body broken after {size} bytes ({type(exc).__name__})"
         if info.file_size is not None and size != info.file_size:
@@ -331,8 +376,12 @@ class CacheClient:
         if not self.cache:
             return None
         try:
-            response = self.request("GET", f"{self.server}/_api/v1/cache-config/{self.cache}",
-                                    MAX_JSON_BYTES, "Attic's cache config")
+            response = self.request(
+                "GET",
+                f"{self.server}/_api/v1/cache-config/{self.cache}",
+                MAX_JSON_BYTES,
+                "Attic's cache config",
+            )
         except CacheError:
             return None
         if response.status_code != 200:
@@ -343,8 +392,9 @@ class CacheClient:
             return None
         return data if isinstance(data, dict) else None
 
-    def attic_missing(self, hash_parts: Iterable[str],
-                      batch: int = MISSING_PATHS_BATCH) -> set[str]:
+    def attic_missing(
+        self, hash_parts: Iterable[str], batch: int = MISSING_PATHS_BATCH
+    ) -> set[str]:
         """Which hashes the Attic cache lacks (`POST /_api/v1/get-missing-paths`, batched).
 
         AuthError on 401/403 (the token may not push); CacheError when the answer has
@@ -356,9 +406,14 @@ class CacheClient:
         missing: set[str] = set()
         url = f"{self.server}/_api/v1/get-missing-paths"
         for start in range(0, len(hashes), batch):
-            chunk = hashes[start:start + batch]
-            response = self.request("POST", url, MAX_JSON_BYTES, "get-missing-paths",
-                                    json={"cache": self.cache, "store_path_hashes": chunk})
+            chunk = hashes[start : start + batch]
+            response = self.request(
+                "POST",
+                url,
+                MAX_JSON_BYTES,
+                "get-missing-paths",
+                json={"cache": self.cache, "store_path_hashes": chunk},
+            )
             if response.status_code in (401, 403):
                 raise AuthError(f"{url} answered {response.status_code}", response.status_code)
             if response.status_code != 200:

@@ -58,8 +58,10 @@ def check_budget() -> None:
     """BudgetExceeded, naming the endpoint, once the current case's budget is spent."""
     case = _case.get("deadline")
     if case is not None and time.monotonic() >= case:
-        raise BudgetExceeded(f"{local_deadlines.endpoint or 'the endpoint'}: the case's budget "
-                             f"of {_case['seconds']:g}s is spent (a slow or endless answer)")
+        raise BudgetExceeded(
+            f"{local_deadlines.endpoint or 'the endpoint'}: the case's budget "
+            f"of {_case['seconds']:g}s is spent (a slow or endless answer)"
+        )
 
 
 def remaining(timeout: float | None, error: type[Exception]) -> float | None:

@@ -85,8 +85,12 @@ def parse_proc_cgroup(text: str) -> dict[str, str]:
     return paths
 
 
-def own_memory_cgroup(proc_text: str | None = None, *, v1_mount: Path = V1_MOUNT,
-                      v2_mounts: tuple[Path, ...] = V2_MOUNTS) -> CgroupRef | None:
+def own_memory_cgroup(
+    proc_text: str | None = None,
+    *,
+    v1_mount: Path = V1_MOUNT,
+    v2_mounts: tuple[Path, ...] = V2_MOUNTS,
+) -> CgroupRef | None:
     """The memory cgroup this process is in, or None when no memory controller is mounted.
 
     In a container the path in /proc may not exist under the mount (cgroup namespaces
@@ -146,16 +150,24 @@ def read_memory(directory: Path, version: Version) -> MemoryReading:
         limit = _read_int(directory / "memory.limit_in_bytes")
         oom = _read_keyed(directory / "memory.oom_control")
         return MemoryReading(
-            "v1", usage=_read_int(directory / "memory.usage_in_bytes") or 0,
+            "v1",
+            usage=_read_int(directory / "memory.usage_in_bytes") or 0,
             peak=_read_int(directory / "memory.max_usage_in_bytes"),
             limit=None if limit is None or limit >= UNLIMITED_V1 else limit,
-            oom_kills=oom.get("oom_kill", 0), oom_events=oom.get("under_oom", 0), stat=stat)
+            oom_kills=oom.get("oom_kill", 0),
+            oom_events=oom.get("under_oom", 0),
+            stat=stat,
+        )
     events = _read_keyed(directory / "memory.events")
     return MemoryReading(
-        "v2", usage=_read_int(directory / "memory.current") or 0,
+        "v2",
+        usage=_read_int(directory / "memory.current") or 0,
         peak=_read_int(directory / "memory.peak"),
         limit=_read_int(directory / "memory.max"),
-        oom_kills=events.get("oom_kill", 0), oom_events=events.get("oom", 0), stat=stat)
+        oom_kills=events.get("oom_kill", 0),
+        oom_events=events.get("oom", 0),
+        stat=stat,
+    )
 
 
 def read_usage_fast(directory: Path, version: Version) -> tuple[int, int, int]:
@@ -171,9 +183,9 @@ def read_usage_fast(directory: Path, version: Version) -> tuple[int, int, int]:
         return usage, 0, 0
     for line in data.splitlines():
         if line.startswith(inactive_key):
-            inactive = int(line[len(inactive_key):])
+            inactive = int(line[len(inactive_key) :])
         elif line.startswith(anon_key):
-            anon = int(line[len(anon_key):])
+            anon = int(line[len(anon_key) :])
     return usage, inactive, anon
 
 
@@ -208,8 +220,9 @@ def child_parent(own: CgroupRef | None = None) -> tuple[CgroupRef | None, str]:
             continue
         if "memory" in enabled and os.access(candidate, os.W_OK):
             return CgroupRef("v2", own.path, candidate), ""
-    return None, (f"{own.directory}: no delegated cgroup v2 subtree with the memory "
-                  "controller enabled")
+    return None, (
+        f"{own.directory}: no delegated cgroup v2 subtree with the memory controller enabled"
+    )
 
 
 class ChildCgroup:
@@ -224,8 +237,9 @@ class ChildCgroup:
     while the kernel finishes the kills), also after an exception or KeyboardInterrupt.
     """
 
-    def __init__(self, parent: CgroupRef, limit: int | None, prefix: str = "flywheel-harness"
-                 ) -> None:
+    def __init__(
+        self, parent: CgroupRef, limit: int | None, prefix: str = "flywheel-harness"
+    ) -> None:
         self.parent = parent
         self.version: Version = parent.version
         self.limit = limit
@@ -237,8 +251,12 @@ class ChildCgroup:
         self.create()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.destroy()
 
     def create(self) -> None:
@@ -256,8 +274,7 @@ class ChildCgroup:
                 if self.version == "v1":
                     (self.directory / "memory.limit_in_bytes").write_text(str(self.limit))
                     with contextlib.suppress(OSError):
-                        (self.directory / "memory.memsw.limit_in_bytes").write_text(
-                            str(self.limit))
+                        (self.directory / "memory.memsw.limit_in_bytes").write_text(str(self.limit))
                 else:
                     (self.directory / "memory.max").write_text(str(self.limit))
                     with contextlib.suppress(OSError):
@@ -341,7 +358,7 @@ def sweep_stale(parent: CgroupRef, prefix: str = "flywheel-harness") -> list[Pat
     removed = []
     with contextlib.suppress(OSError):
         for directory in sorted(parent.directory.glob(f"{prefix}-*-*")):
-            pid = directory.name[len(prefix) + 1:].split("-", 1)[0]
+            pid = directory.name[len(prefix) + 1 :].split("-", 1)[0]
             if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
                 continue
             stale = ChildCgroup(parent, None, prefix)

@@ -37,16 +37,17 @@ from typing import Self
 
 from harness.probes.ports import closed_port
 
-FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed", "endless", "huge",
-          "slowloris")
+FAULTS = ("ok", "refuse", "500", "slow", "truncate", "malformed", "endless", "huge", "slowloris")
 MALFORMED_BODY = b"\x00this is not what you asked for\xff\n{{{"
 SLOW_LIMIT = 120.0
-HUGE_LENGTH = 10 * 1024 ** 3
+HUGE_LENGTH = 10 * 1024**3
 SLOWLORIS_INTERVAL = 0.2
 STREAM_CHUNK = 64 * 1024
 _HTTP2_PREFACE = b"PRI * HTTP/2.0"
-_RAW_500 = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
-            b"Content-Length: 13\r\nConnection: close\r\n\r\ncache is down")
+_RAW_500 = (
+    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 13\r\nConnection: close\r\n\r\ncache is down"
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,11 @@ NOT_FOUND = Reply(404, b"not found\n", {"Content-Type": "text/plain"})
 class FaultServer:
     """Serves `routes` (path -> Reply or handler) with faults; `default` for other paths."""
 
-    def __init__(self, routes: Mapping[str, Reply | Handler] | None = None,
-                 default: Reply | Handler = NOT_FOUND) -> None:
+    def __init__(
+        self,
+        routes: Mapping[str, Reply | Handler] | None = None,
+        default: Reply | Handler = NOT_FOUND,
+    ) -> None:
         self.routes: dict[str, Reply | Handler] = dict(routes or {})
         self.default = default
         self.requests: list[Request] = []
@@ -92,15 +96,20 @@ class FaultServer:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_directory(cls, root: Path, faults: Mapping[str, str] | None = None,
-                       headers: Mapping[str, str] | None = None) -> FaultServer:
+    def from_directory(
+        cls,
+        root: Path,
+        faults: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FaultServer:
         """Serve the files under `root` as `/relative/path`, with `faults` per path."""
         faults = dict(faults or {})
         routes: dict[str, Reply | Handler] = {}
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
             path = "/" + file.relative_to(root).as_posix()
-            routes[path] = Reply(200, file.read_bytes(), dict(headers or {}),
-                                 faults.get(path, "ok"))
+            routes[path] = Reply(
+                200, file.read_bytes(), dict(headers or {}), faults.get(path, "ok")
+            )
         return cls(routes)
 
     @property
@@ -123,8 +132,9 @@ class FaultServer:
         """Serve in a background thread (once; starting again is a no-op)."""
         if self._thread is not None:
             return self
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -211,10 +221,12 @@ class FaultServer:
             def _hostile(self, fault: str, reply: Reply) -> None:
                 """Stream without end (or one byte at a time) until the client or `stop()` quits."""
                 self.close_connection = True
-                head = [f"HTTP/1.1 {reply.status} OK\r\n",
-                        *(f"{k}: {v}\r\n" for k, v in reply.headers.items()),
-                        f"Content-Length: {HUGE_LENGTH}\r\n" if fault == "huge" else "",
-                        "Connection: close\r\n\r\n"]
+                head = [
+                    f"HTTP/1.1 {reply.status} OK\r\n",
+                    *(f"{k}: {v}\r\n" for k, v in reply.headers.items()),
+                    f"Content-Length: {HUGE_LENGTH}\r\n" if fault == "huge" else "",
+                    "Connection: close\r\n\r\n",
+                ]
                 body = reply.body or b"x" * 1024
                 try:
                     if fault == "slowloris":

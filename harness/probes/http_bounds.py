@@ -73,10 +73,14 @@ class _Stream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname,
-                                             remaining(timeout, httpcore.ConnectTimeout)))
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _Stream(
+            self._inner.start_tls(
+                ssl_context, server_hostname, remaining(timeout, httpcore.ConnectTimeout)
+            )
+        )
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -86,18 +90,32 @@ class _Backend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_tcp(
-            host, port, remaining(timeout, httpcore.ConnectTimeout), local_address,
-            socket_options))
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return _Stream(
+            self._inner.connect_tcp(
+                host,
+                port,
+                remaining(timeout, httpcore.ConnectTimeout),
+                local_address,
+                socket_options,
+            )
+        )
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None
-                            ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_unix_socket(
-            path, remaining(timeout, httpcore.ConnectTimeout), socket_options))
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _Stream(
+            self._inner.connect_unix_socket(
+                path, remaining(timeout, httpcore.ConnectTimeout), socket_options
+            )
+        )
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -113,7 +131,9 @@ class _Transport(httpx.HTTPTransport):
         self._pool = httpcore.ConnectionPool(
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=_Backend())
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_Backend(),
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         local_deadlines.endpoint = redact_url(str(request.url))
@@ -126,10 +146,16 @@ class _Transport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-def bounded_client(*, timeout: float, deadline: float = REQUEST_DEADLINE,
-                   headers: dict[str, str] | None = None, auth: httpx.Auth | None = None,
-                   follow_redirects: bool = False, max_connections: int | None = None,
-                   trust_env: bool = False) -> httpx.Client:
+def bounded_client(
+    *,
+    timeout: float,
+    deadline: float = REQUEST_DEADLINE,
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | None = None,
+    follow_redirects: bool = False,
+    max_connections: int | None = None,
+    trust_env: bool = False,
+) -> httpx.Client:
     """An httpx client whose requests end within `deadline` seconds each, and the case's budget.
 
     The request deadline covers the headers; wrap the reading of a streamed body in
@@ -137,23 +163,40 @@ def bounded_client(*, timeout: float, deadline: float = REQUEST_DEADLINE,
     requests through a proxy from the environment keep the size caps but only the
     per-read timeout.
     """
-    limits = httpx.Limits(max_connections=max_connections,
-                          max_keepalive_connections=max_connections)
-    return httpx.Client(headers=headers, auth=auth, timeout=httpx.Timeout(timeout),
-                        follow_redirects=follow_redirects, trust_env=trust_env,
-                        transport=_Transport(limits=limits, deadline=deadline))
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return httpx.Client(
+        headers=headers,
+        auth=auth,
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=follow_redirects,
+        trust_env=trust_env,
+        transport=_Transport(limits=limits, deadline=deadline),
+    )
 
 
 def check_announced(response: httpx.Response, cap: int, what: str) -> None:
     """BodyTooLarge when the answer announces more than `cap` bytes."""
     announced = response.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > cap:
-        raise BodyTooLarge(f"{redact_url(str(response.request.url))} announces {announced} "
-                           f"bytes, over the {cap}-byte limit for {what}", response.status_code)
+        raise BodyTooLarge(
+            f"{redact_url(str(response.request.url))} announces {announced} "
+            f"bytes, over the {cap}-byte limit for {what}",
+            response.status_code,
+        )
 
 
-def read_capped(client: httpx.Client, method: str, url: str, cap: int, what: str, *,
-                deadline: float = REQUEST_DEADLINE, **kwargs: Any) -> httpx.Response:
+def read_capped(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    cap: int,
+    what: str,
+    *,
+    deadline: float = REQUEST_DEADLINE,
+    **kwargs: Any,
+) -> httpx.Response:
     """One request whose body is read streaming, at most `cap` bytes, within `deadline`.
 
     An answer that is not 2xx gets at most `MAX_ERROR_BODY_BYTES`. Returns a complete,
@@ -166,13 +209,15 @@ def read_capped(client: httpx.Client, method: str, url: str, cap: int, what: str
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > limit:
-                raise BodyTooLarge(f"{redact_url(url)} sent more than {limit} bytes, the "
-                                   f"limit for {what}", response.status_code)
+                raise BodyTooLarge(
+                    f"{redact_url(url)} sent more than {limit} bytes, the limit for {what}",
+                    response.status_code,
+                )
             chunks.append(chunk)
-    headers = [(k, v) for k, v in response.headers.multi_items()
-               if k.lower() not in _DECODED_AWAY]
-    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
-                          request=response.request)
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED_AWAY]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request
+    )
 
 
 _DECODED_AWAY = frozenset({"content-encoding", "content-length", "transfer-encoding"})

@@ -84,41 +84,57 @@ class LoopbackCache:
         return self.paths[TOP]
 
 
-def build_fixture_store(workdir: Path, *, salt: str = "",
-                        timeout: float = BUILD_TIMEOUT) -> tuple[Path, dict[str, str]]:
+def build_fixture_store(
+    workdir: Path, *, salt: str = "", timeout: float = BUILD_TIMEOUT
+) -> tuple[Path, dict[str, str]]:
     """Build the bundled derivation into a scratch store under `workdir`; store and outputs."""
     store = workdir / "store"
-    settings = {"substituters": "",
-                "sandbox-paths": " ".join(p for p in HOST_SANDBOX_PATHS if Path(p).exists())}
+    settings = {
+        "substituters": "",
+        "sandbox-paths": " ".join(p for p in HOST_SANDBOX_PATHS if Path(p).exists()),
+    }
     args = ["nix", "build", "--no-link", "--json", "--store", str(store), "-f", str(NIX_FILE)]
     if salt:
         args += ["--argstr", "salt", salt]
-    run = run_nix([*args, *ATTRS], settings=settings, cache_home=workdir / "xdg-cache",
-                  timeout=timeout)
+    run = run_nix(
+        [*args, *ATTRS], settings=settings, cache_home=workdir / "xdg-cache", timeout=timeout
+    )
     try:
         built = json.loads(run.stdout)
         outputs = [item["outputs"]["out"] for item in built]
     except (json.JSONDecodeError, KeyError, TypeError):
         raise NixError(f"nix build printed no usable JSON: {run.stdout[:200]!r}") from None
-    by_attr = {attr: next((o for o in outputs if o.endswith(f"-flywheel-{attr}")), "")
-               for attr in ATTRS}
+    by_attr = {
+        attr: next((o for o in outputs if o.endswith(f"-flywheel-{attr}")), "") for attr in ATTRS
+    }
     if not all(by_attr.values()):
         raise NixError(f"nix build did not report every fixture output: {outputs}")
     return store, by_attr
 
 
-def publish(store: Path, paths: list[str], directory: Path, secret_key: Path | None,
-            *, cache_home: Path, timeout: float = BUILD_TIMEOUT) -> None:
+def publish(
+    store: Path,
+    paths: list[str],
+    directory: Path,
+    secret_key: Path | None,
+    *,
+    cache_home: Path,
+    timeout: float = BUILD_TIMEOUT,
+) -> None:
     """`nix copy` the closure of `paths` from `store` to a file:// binary cache, signed."""
     target = f"file://{directory}?compression=none"
     if secret_key is not None:
         target += f"&secret-key={secret_key}"
-    run_nix(["nix", "copy", "--store", str(store), "--to", target, *paths],
-            cache_home=cache_home, timeout=timeout)
+    run_nix(
+        ["nix", "copy", "--store", str(store), "--to", target, *paths],
+        cache_home=cache_home,
+        timeout=timeout,
+    )
 
 
-def build_loopback_cache(workdir: Path, *, salt: str = "",
-                         timeout: float = BUILD_TIMEOUT) -> tuple[LoopbackCache, Nginx]:
+def build_loopback_cache(
+    workdir: Path, *, salt: str = "", timeout: float = BUILD_TIMEOUT
+) -> tuple[LoopbackCache, Nginx]:
     """Build store, key and caches under `workdir` and start nginx; the caller stops it."""
     reason = loopback_missing_reason()
     if reason:
@@ -128,20 +144,36 @@ def build_loopback_cache(workdir: Path, *, salt: str = "",
     secret, public = signing_key(workdir / "keys", KEY_NAME)
     cache_home = workdir / "xdg-cache"
     docroot = workdir / "www"
-    published = {"main": [paths[TOP]], "partial": [paths[PARTIAL_TOP]],
-                 "unsigned": [paths[TOP]]}
+    published = {"main": [paths[TOP]], "partial": [paths[PARTIAL_TOP]], "unsigned": [paths[TOP]]}
     for name, tops in published.items():
-        publish(store, tops, docroot / name, None if name == "unsigned" else secret,
-                cache_home=cache_home, timeout=timeout)
-    infos = run_nix(["nix", "path-info", "-r", "--json", "--store", str(store), paths[TOP]],
-                    cache_home=cache_home, timeout=timeout)
+        publish(
+            store,
+            tops,
+            docroot / name,
+            None if name == "unsigned" else secret,
+            cache_home=cache_home,
+            timeout=timeout,
+        )
+    infos = run_nix(
+        ["nix", "path-info", "-r", "--json", "--store", str(store), paths[TOP]],
+        cache_home=cache_home,
+        timeout=timeout,
+    )
     closure = {item["path"]: int(item["narSize"]) for item in json.loads(infos.stdout)}
-    caches = {name: sorted(p for p in closure if _in_cache(docroot / name, p))
-              for name in published}
+    caches = {
+        name: sorted(p for p in closure if _in_cache(docroot / name, p)) for name in published
+    }
     server = serve_directory(docroot, workdir / "nginx")
-    cache = LoopbackCache(root=workdir, url=server.url, public_key=public,
-                          secret_key_file=secret, store=store, paths=paths, closure=closure,
-                          caches=caches)
+    cache = LoopbackCache(
+        root=workdir,
+        url=server.url,
+        public_key=public,
+        secret_key_file=secret,
+        store=store,
+        paths=paths,
+        closure=closure,
+        caches=caches,
+    )
     return cache, server
 
 
@@ -151,8 +183,9 @@ def _in_cache(directory: Path, path: str) -> bool:
 
 
 @contextlib.contextmanager
-def loopback_cache(workdir: Path, *, salt: str = "",
-                   timeout: float = BUILD_TIMEOUT) -> Iterator[LoopbackCache]:
+def loopback_cache(
+    workdir: Path, *, salt: str = "", timeout: float = BUILD_TIMEOUT
+) -> Iterator[LoopbackCache]:
     """Build and serve a loopback cache for the duration of a `with` block."""
     cache, server = build_loopback_cache(workdir, salt=salt, timeout=timeout)
     try:

@@ -92,8 +92,12 @@ def hash_bytes(text: str) -> tuple[str, bytes]:
 
 def normalise_hash(text: str) -> str:
     """`algo:<nix32>`, the form Nix signs, from any accepted hash form."""
-    if text.startswith("sha256:") and len(text) == 59 and text[7] in "01" \
-            and _NIX32_SET.issuperset(text[7:]):
+    if (
+        text.startswith("sha256:")
+        and len(text) == 59
+        and text[7] in "01"
+        and _NIX32_SET.issuperset(text[7:])
+    ):
         return text  # already nix32 (what Nix writes): the common case, kept fast
     algo, digest = hash_bytes(text)
     return f"{algo}:{nix32_encode(digest)}"
@@ -171,16 +175,32 @@ def parse_narinfo(text: str, source: str = "<narinfo>") -> NarInfo:
         store_path_hash(fields["StorePath"])
     except NarInfoError as exc:
         raise NarInfoError(f"{source}: {exc}") from None
-    known = {"StorePath", "URL", "NarHash", "NarSize", "References", "Compression",
-             "FileHash", "FileSize", "Deriver", "CA"}
+    known = {
+        "StorePath",
+        "URL",
+        "NarHash",
+        "NarSize",
+        "References",
+        "Compression",
+        "FileHash",
+        "FileSize",
+        "Deriver",
+        "CA",
+    }
     refs = tuple(sorted(r for r in fields.get("References", "").split() if r))
     deriver = fields.get("Deriver")
     return NarInfo(
-        store_path=fields["StorePath"], url=fields["URL"], nar_hash=fields["NarHash"],
-        nar_size=nar_size, references=refs, compression=fields.get("Compression", "bzip2"),
-        file_hash=fields.get("FileHash"), file_size=file_size,
+        store_path=fields["StorePath"],
+        url=fields["URL"],
+        nar_hash=fields["NarHash"],
+        nar_size=nar_size,
+        references=refs,
+        compression=fields.get("Compression", "bzip2"),
+        file_hash=fields.get("FileHash"),
+        file_size=file_size,
         deriver=None if deriver in (None, "unknown-deriver") else deriver,
-        sigs=tuple(sigs), ca=fields.get("CA"),
+        sigs=tuple(sigs),
+        ca=fields.get("CA"),
         extra={k: v for k, v in fields.items() if k not in known},
     )
 
@@ -219,10 +239,10 @@ class PublicKey:
 class Trust(StrEnum):
     """What a narinfo's signatures amount to for a client trusting some keys."""
 
-    TRUSTED = "trusted"      # a signature by a trusted key verifies
-    UNSIGNED = "unsigned"    # no Sig line at all
+    TRUSTED = "trusted"  # a signature by a trusted key verifies
+    UNSIGNED = "unsigned"  # no Sig line at all
     UNTRUSTED = "untrusted"  # signed, but by no trusted key
-    INVALID = "invalid"      # signed by a trusted key name, but the signature does not verify
+    INVALID = "invalid"  # signed by a trusted key name, but the signature does not verify
 
 
 @dataclass(frozen=True)
@@ -266,8 +286,9 @@ def check_signatures(info: NarInfo, keys: Iterable[PublicKey]) -> SigCheck:
     return SigCheck(Trust.INVALID if bad else Trust.UNTRUSTED, tuple(names))
 
 
-def check_many(infos: Sequence[NarInfo], keys: Iterable[PublicKey],
-               workers: int = 2) -> list[SigCheck]:
+def check_many(
+    infos: Sequence[NarInfo], keys: Iterable[PublicKey], workers: int = 2
+) -> list[SigCheck]:
     """`check_signatures` of each narinfo, in order, on up to `workers` threads.
 
     libsodium runs without Python's lock, so on a machine with idle cores a closure's
@@ -279,7 +300,7 @@ def check_many(infos: Sequence[NarInfo], keys: Iterable[PublicKey],
     from concurrent.futures import ThreadPoolExecutor
 
     size = -(-len(infos) // workers)
-    chunks = [infos[i:i + size] for i in range(0, len(infos), size)]
+    chunks = [infos[i : i + size] for i in range(0, len(infos), size)]
     with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="narinfo-sig") as pool:
         parts = pool.map(lambda chunk: [check_signatures(i, trusted) for i in chunk], chunks)
         return [result for part in parts for result in part]

@@ -98,8 +98,10 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> bool:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
-        with contextlib.suppress(OSError), \
-                socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.5),
+        ):
             return True
         time.sleep(0.02)
     return False
@@ -114,8 +116,9 @@ def _last_error(root: Path) -> str:
     return lines[-1] if lines else "no output"
 
 
-def start_nginx(root: Path, server: str, *, http: str = "", modules: bool = False,
-                attempts: int = 5) -> Nginx:
+def start_nginx(
+    root: Path, server: str, *, http: str = "", modules: bool = False, attempts: int = 5
+) -> Nginx:
     """Start nginx with `server` (directives inside `server {}`) under `root`.
 
     `http` adds directives to the `http {}` block; `modules` loads the distribution's
@@ -127,19 +130,25 @@ def start_nginx(root: Path, server: str, *, http: str = "", modules: bool = Fals
         raise ToolMissing(INSTALL_HINT)
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (root / "tmp" / name).mkdir(parents=True, exist_ok=True)
-    include = (f"include {MODULES_ENABLED}/*.conf;\n"
-               if modules and MODULES_ENABLED.is_dir() else "")
+    include = f"include {MODULES_ENABLED}/*.conf;\n" if modules and MODULES_ENABLED.is_dir() else ""
     user = "user root;\n" if os.geteuid() == 0 else ""
     conf = root / "nginx.conf"
     for _ in range(attempts):
         port = free_port()
-        conf.write_text(_CONF.format(modules=include, user=user, root=root, port=port,
-                                     http=http, server=server), encoding="utf-8")
+        conf.write_text(
+            _CONF.format(
+                modules=include, user=user, root=root, port=port, http=http, server=server
+            ),
+            encoding="utf-8",
+        )
         with (root / "nginx.out").open("wb") as out:
             process = subprocess.Popen(
                 [binary, "-c", str(conf), "-e", str(root / "error.log")],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started = Nginx(root, port, process)
         if _wait_listening(port, process):
             return started

@@ -80,9 +80,15 @@ class NixRun:
         return " | ".join(text[-lines:])
 
 
-def run_nix(args: Sequence[str], *, settings: Mapping[str, str] | None = None,
-            cache_home: Path | None = None, timeout: float = DEFAULT_TIMEOUT,
-            check: bool = True, cwd: Path | None = None) -> NixRun:
+def run_nix(
+    args: Sequence[str],
+    *,
+    settings: Mapping[str, str] | None = None,
+    cache_home: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = True,
+    cwd: Path | None = None,
+) -> NixRun:
     """Run a Nix command with single-user settings and a timeout.
 
     NixError on timeout, and (with `check`) on a non-zero exit.
@@ -95,12 +101,20 @@ def run_nix(args: Sequence[str], *, settings: Mapping[str, str] | None = None,
         env["XDG_CACHE_HOME"] = str(cache_home)
     started = time.perf_counter()
     try:
-        proc = subprocess.run(list(args), env=env, cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            list(args),
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise NixError(f"`{' '.join(args[:3])} ...` timed out after {timeout:g}s") from None
-    run = NixRun(list(args), proc.returncode, proc.stdout, proc.stderr,
-                 time.perf_counter() - started)
+    run = NixRun(
+        list(args), proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started
+    )
     if check and not run.ok:
         raise NixError(f"`{' '.join(args[:3])} ...` exited {run.returncode}: {run.tail()}")
     return run
@@ -120,13 +134,22 @@ class PathInfo:
     references: tuple[str, ...] = ()
 
 
-def closure(paths: Sequence[str], *, store: Path | str | None = None,
-            cache_home: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[PathInfo]:
+def closure(
+    paths: Sequence[str],
+    *,
+    store: Path | str | None = None,
+    cache_home: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[PathInfo]:
     """The closure of store paths or installables, with NAR sizes (`nix path-info -r --json`)."""
     if not paths:
         return []
-    run = run_nix(["nix", "path-info", "-r", "--json", *store_args(store), *paths],
-                  settings={"substituters": ""}, cache_home=cache_home, timeout=timeout)
+    run = run_nix(
+        ["nix", "path-info", "-r", "--json", *store_args(store), *paths],
+        settings={"substituters": ""},
+        cache_home=cache_home,
+        timeout=timeout,
+    )
     try:
         data = json.loads(run.stdout)
     except json.JSONDecodeError:
@@ -135,8 +158,9 @@ def closure(paths: Sequence[str], *, store: Path | str | None = None,
     for item in data:
         if not item.get("valid", True):
             raise NixError(f"{item.get('path')} is not valid in the store")
-        infos.append(PathInfo(item["path"], int(item.get("narSize", 0)),
-                              tuple(item.get("references", ()))))
+        infos.append(
+            PathInfo(item["path"], int(item.get("narSize", 0)), tuple(item.get("references", ())))
+        )
     return sorted(infos, key=lambda p: p.path)
 
 
@@ -144,8 +168,10 @@ def signing_key(directory: Path, name: str, *, timeout: float = 30.0) -> tuple[P
     """Generate a signing key pair in `directory`; the secret key file and the public key."""
     directory.mkdir(parents=True, exist_ok=True)
     secret, public = directory / f"{name}.sec", directory / f"{name}.pub"
-    run_nix(["nix-store", "--generate-binary-cache-key", name, str(secret), str(public)],
-            timeout=timeout)
+    run_nix(
+        ["nix-store", "--generate-binary-cache-key", name, str(secret), str(public)],
+        timeout=timeout,
+    )
     return secret, public.read_text().strip()
 
 
@@ -201,11 +227,17 @@ class Realisation:
     events: BuildEvents
 
 
-def realise(installables: Sequence[str], *, store: Path | str | None,
-            substituters: Sequence[str], trusted_keys: Sequence[str],
-            cache_home: Path, file: Path | None = None,
-            settings: Mapping[str, str] | None = None,
-            timeout: float = DEFAULT_TIMEOUT) -> Realisation:
+def realise(
+    installables: Sequence[str],
+    *,
+    store: Path | str | None,
+    substituters: Sequence[str],
+    trusted_keys: Sequence[str],
+    cache_home: Path,
+    file: Path | None = None,
+    settings: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Realisation:
     """`nix build --no-link` with only the given substituters, logging internal-json events.
 
     With `file`, the installables are attributes of that Nix file (`nix build -f FILE`).
@@ -218,12 +250,12 @@ def realise(installables: Sequence[str], *, store: Path | str | None,
         "sandbox-paths": " ".join(p for p in HOST_SANDBOX_PATHS if Path(p).exists()),
     }
     config.update(settings or {})
-    args = ["nix", "build", "--no-link", "--log-format", "internal-json", "-v",
-            *store_args(store)]
+    args = ["nix", "build", "--no-link", "--log-format", "internal-json", "-v", *store_args(store)]
     if file is not None:
         args += ["-f", str(file)]
-    run = run_nix([*args, *installables], settings=config, cache_home=cache_home,
-                  timeout=timeout, check=False)
+    run = run_nix(
+        [*args, *installables], settings=config, cache_home=cache_home, timeout=timeout, check=False
+    )
     return Realisation(run, parse_events(run.stderr))
 
 
@@ -232,9 +264,14 @@ def show_config(*, timeout: float = 30.0) -> dict[str, str]:
     run_env = dict(os.environ)
     run_env.pop("NIX_CONFIG", None)
     try:
-        proc = subprocess.run(["nix", "--extra-experimental-features", "nix-command",
-                               "show-config"], env=run_env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            ["nix", "--extra-experimental-features", "nix-command", "show-config"],
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise NixError(f"nix show-config failed: {exc}") from None
     settings = {}

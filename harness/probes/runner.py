@@ -47,8 +47,10 @@ def probe_absent(root: Path = Path("/"), path: str | None = None) -> AbsenceProb
         probe.found.append(f"{store} exists")
     receipt = root / "nix" / "receipt.json"
     if receipt.exists():
-        probe.found.append(f"{receipt} exists (a Determinate installer receipt: the installer "
-                           "would reuse this Nix instead of installing)")
+        probe.found.append(
+            f"{receipt} exists (a Determinate installer receipt: the installer "
+            "would reuse this Nix instead of installing)"
+        )
     nix = shutil.which("nix", path=search)
     if nix:
         probe.found.append(f"`nix` is on PATH at {nix}")
@@ -73,8 +75,9 @@ def _run(args: list[str], path: str, timeout: float) -> Run:
     env = dict(os.environ)
     env["PATH"] = path
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env,
-                              check=False)
+        done = subprocess.run(
+            args, capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
     except subprocess.TimeoutExpired:
         return Run(False, "", f"timed out after {timeout:.0f}s: {' '.join(args)}")
     except OSError as exc:
@@ -142,17 +145,21 @@ def _trust(probe: PresenceProbe, nix: str, path: str, timeout: float) -> None:
     trusted_users = probe.setting("trusted-users")
     if probe.store_url == "local" and probe.store_writable:
         probe.trusted = True
-        probe.trust_source = (f"inferred: Nix {probe.version or '?'} does not report trust; the "
-                              "store is local (no daemon) and writable by this user")
+        probe.trust_source = (
+            f"inferred: Nix {probe.version or '?'} does not report trust; the "
+            "store is local (no daemon) and writable by this user"
+        )
     elif "*" in trusted_users or (user and user in trusted_users):
         probe.trusted = True
         probe.trust_source = f"inferred from trusted-users = {' '.join(trusted_users)}"
     else:
         probe.trusted = None
-        probe.trust_source = (f"unknown: Nix {probe.version or '?'} does not report trust, the "
-                              f"store is `{probe.store_url}` and trusted-users "
-                              f"({' '.join(trusted_users) or 'empty'}) does not name "
-                              f"{user or 'this user'} (groups are not resolved)")
+        probe.trust_source = (
+            f"unknown: Nix {probe.version or '?'} does not report trust, the "
+            f"store is `{probe.store_url}` and trusted-users "
+            f"({' '.join(trusted_users) or 'empty'}) does not name "
+            f"{user or 'this user'} (groups are not resolved)"
+        )
 
 
 def _whoami() -> str:
@@ -182,14 +189,18 @@ def probe_present(path: str | None = None, *, timeout: float = TIMEOUT) -> Prese
         probe.problems.append(f"`nix --version` fails: {run.tail()}")
     probe.config, source = _config(probe.nix, search, timeout)
     if not source:
-        probe.problems.append("the effective configuration cannot be read "
-                              "(`nix config show` and `nix show-config` fail)")
+        probe.problems.append(
+            "the effective configuration cannot be read "
+            "(`nix config show` and `nix show-config` fail)"
+        )
     else:
         probe.notes.append(f"configuration read with `nix {source}`")
-    getflake = _run([probe.nix, *NIX_COMMAND, "eval", "--expr", "builtins ? getFlake"],
-                    search, timeout)
-    probe.flakes = "flakes" in probe.setting("experimental-features") or \
-        (getflake.ok and getflake.stdout.strip() == "true")
+    getflake = _run(
+        [probe.nix, *NIX_COMMAND, "eval", "--expr", "builtins ? getFlake"], search, timeout
+    )
+    probe.flakes = "flakes" in probe.setting("experimental-features") or (
+        getflake.ok and getflake.stdout.strip() == "true"
+    )
     store_add = shutil.which("nix-store", path=search)
     with tempfile.TemporaryDirectory(prefix="harness-store-probe-") as scratch:
         marker = Path(scratch) / "flywheel-harness-store-probe"
@@ -197,8 +208,9 @@ def probe_present(path: str | None = None, *, timeout: float = TIMEOUT) -> Prese
         if store_add:
             added = _run([store_add, "--add", str(marker)], search, timeout)
         else:
-            added = _run([probe.nix, *NIX_COMMAND, "store", "add-file", str(marker)],
-                         search, timeout)
+            added = _run(
+                [probe.nix, *NIX_COMMAND, "store", "add-file", str(marker)], search, timeout
+            )
         probe.store_writable = added.ok and "/nix/store/" in added.stdout
         if not probe.store_writable:
             probe.problems.append(f"cannot add a file to the store: {added.tail()}")

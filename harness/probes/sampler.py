@@ -45,8 +45,14 @@ class ProcessPeak:
 
     def to_json(self) -> dict[str, object]:
         """The process as a JSON object."""
-        return {"pid": self.pid, "name": self.name, "cmdline": self.cmdline, "rss": self.rss,
-                "uss": self.uss, "pss": self.pss}
+        return {
+            "pid": self.pid,
+            "name": self.name,
+            "cmdline": self.cmdline,
+            "rss": self.rss,
+            "uss": self.uss,
+            "pss": self.pss,
+        }
 
 
 @dataclass
@@ -155,8 +161,9 @@ class Sampler:
                 peak = self.peaks[pid] = _describe(proc)
             peak.rss = max(peak.rss, rss)
         since = self._ticks - self._full_tick
-        if since >= self.full_every * 5 or (since >= self.full_every
-                                             and total > self._full_total * 1.25):
+        if since >= self.full_every * 5 or (
+            since >= self.full_every and total > self._full_total * 1.25
+        ):
             self._full_total = max(self._full_total, total)
             self._full_tick = self._ticks
             for _, pid in sorted(sizes, reverse=True)[:2]:
@@ -202,8 +209,10 @@ def _descendants(root: int) -> list[int] | None:
         except OSError:  # gone since its parent listed it
             continue
         for tid in tasks:
-            with contextlib.suppress(OSError, ValueError), \
-                    open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:  # noqa: PTH123
+            with (
+                contextlib.suppress(OSError, ValueError),
+                open(f"/proc/{pid}/task/{tid}/children", "rb") as handle,  # noqa: PTH123 - hot path
+            ):
                 todo.extend(int(c) for c in handle.read().split())
     return pids
 

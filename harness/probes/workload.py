@@ -54,9 +54,16 @@ class WorkloadRun:
         return self.mode.startswith("cgroup")
 
 
-def run_workload(command: Sequence[str] | str, limit: int | None, *, interval: float = 0.1,
-                 timeout: float = 3600.0, cwd: Path | None = None,
-                 parent: CgroupRef | None = None, use_cgroup: bool = True) -> WorkloadRun:
+def run_workload(
+    command: Sequence[str] | str,
+    limit: int | None,
+    *,
+    interval: float = 0.1,
+    timeout: float = 3600.0,
+    cwd: Path | None = None,
+    parent: CgroupRef | None = None,
+    use_cgroup: bool = True,
+) -> WorkloadRun:
     """Run `command` (argv, or a string for `sh -c`) under `limit` bytes and sample it.
 
     `parent` overrides where the child cgroup is made (tests); `use_cgroup=False` forces
@@ -74,16 +81,25 @@ def run_workload(command: Sequence[str] | str, limit: int | None, *, interval: f
                 run = _run(argv, limit, interval, timeout, cwd=cwd, child=child)
                 effective = child.effective_limit()
                 if limit is not None and effective is not None and effective < limit:
-                    run.note = (f"the enclosing cgroup limits this run to {format_bytes(effective)}"
-                                f", below the {format_bytes(limit)} asked for")
+                    run.note = (
+                        f"the enclosing cgroup limits this run to {format_bytes(effective)}"
+                        f", below the {format_bytes(limit)} asked for"
+                    )
                 return run
     run = _run(argv, limit, interval, timeout, cwd=cwd, child=None)
     run.note = f"measured the process tree only: {reason}"
     return run
 
 
-def _run(argv: list[str], limit: int | None, interval: float, timeout: float, *,
-         cwd: Path | None, child: ChildCgroup | None) -> WorkloadRun:
+def _run(
+    argv: list[str],
+    limit: int | None,
+    interval: float,
+    timeout: float,
+    *,
+    cwd: Path | None,
+    child: ChildCgroup | None,
+) -> WorkloadRun:
     env = dict(os.environ)
     full = argv
     if child is not None:
@@ -91,13 +107,17 @@ def _run(argv: list[str], limit: int | None, interval: float, timeout: float, *,
         full = ["/bin/sh", "-c", _JOIN, "sh", *argv]
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(full, cwd=cwd, env=env, start_new_session=True,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            full, cwd=cwd, env=env, start_new_session=True, stdin=subprocess.DEVNULL
+        )
     except OSError as exc:
         raise ValueError(f"cannot start {shlex.join(argv)}: {exc.strerror}") from None
-    sampler = Sampler(proc.pid, interval=interval,
-                      cgroup_dir=child.directory if child else None,
-                      version=child.version if child else "v1")
+    sampler = Sampler(
+        proc.pid,
+        interval=interval,
+        cgroup_dir=child.directory if child else None,
+        version=child.version if child else "v1",
+    )
     sampler.start()
     timed_out = False
     try:
@@ -130,11 +150,22 @@ def _run(argv: list[str], limit: int | None, interval: float, timeout: float, *,
             working = max(working, min(peak_usage or limit, limit))
     else:
         working, anon, mode, oom, peak_usage = rss_peak, 0, "process-tree", 0, None
-    return WorkloadRun(command=argv, mode=mode, limit=limit, exit_code=exit_code,
-                       wall_seconds=round(wall, 3), timed_out=timed_out, oom_kills=oom,
-                       peak_working_set=working, peak_anon=anon, peak_rss_tree=rss_peak,
-                       peak_usage=peak_usage, samples=samples, top=sampler.top(),
-                       sampler_cpu_seconds=round(sampler.cpu_seconds, 4))
+    return WorkloadRun(
+        command=argv,
+        mode=mode,
+        limit=limit,
+        exit_code=exit_code,
+        wall_seconds=round(wall, 3),
+        timed_out=timed_out,
+        oom_kills=oom,
+        peak_working_set=working,
+        peak_anon=anon,
+        peak_rss_tree=rss_peak,
+        peak_usage=peak_usage,
+        samples=samples,
+        top=sampler.top(),
+        sampler_cpu_seconds=round(sampler.cpu_seconds, 4),
+    )
 
 
 def _kill_group(pid: int) -> None:

@@ -23,8 +23,13 @@ def now_iso() -> str:
 
 def build_report(ctx: CheckContext, results: list[CaseResult]) -> Report:
     """The report of a run against `ctx`."""
-    report = Report(repo=RepoInfo.of(ctx.repo), contract_path=ctx.contract.path,
-                    contract_sha256=ctx.contract.sha256, results=results, created=now_iso())
+    report = Report(
+        repo=RepoInfo.of(ctx.repo),
+        contract_path=ctx.contract.path,
+        contract_sha256=ctx.contract.sha256,
+        results=results,
+        created=now_iso(),
+    )
     model = ctx.__dict__.get("workflows")  # only when a check built the workflow model
     if model is not None and model.resolver is not None:
         report.extra["sources"] = [r.to_json() for r in model.resolver.resolved]
@@ -45,15 +50,32 @@ def merge_reports(reports: list[tuple[Path, Report]]) -> Report:
     problems: list[Problem] = []
     for path, report in reports[1:]:
         if report.repo.commit != first.repo.commit:
-            problems.append(Problem(str(path), None, f"commit {report.repo.commit} differs "
-                                                     f"from {first.repo.commit} in {first_path}"))
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    f"commit {report.repo.commit} differs from {first.repo.commit} in {first_path}",
+                )
+            )
         if report.repo.dirty != first.repo.dirty:
-            problems.append(Problem(str(path), None, f"dirty={report.repo.dirty} differs from "
-                                                     f"dirty={first.repo.dirty} in {first_path}"))
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    f"dirty={report.repo.dirty} differs from "
+                    f"dirty={first.repo.dirty} in {first_path}",
+                )
+            )
         if report.contract_sha256 != first.contract_sha256:
-            problems.append(Problem(str(path), None, "made against another contract (sha256 "
-                                                     f"{report.contract_sha256[:12]} vs "
-                                                     f"{first.contract_sha256[:12]})"))
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "made against another contract (sha256 "
+                    f"{report.contract_sha256[:12]} vs "
+                    f"{first.contract_sha256[:12]})",
+                )
+            )
     if problems:
         raise HarnessInputError(problems)
     cases: dict[str, CaseResult] = {}
@@ -62,8 +84,16 @@ def merge_reports(reports: list[tuple[Path, Report]]) -> Report:
             known = cases.get(result.node_id)
             cases[result.node_id] = result if known is None else _worse(known, result)
     created = [r.created for _, r in reports if r.created]
-    extra: dict[str, Any] = {"merged_from": [{"file": str(p), "created": r.created,
-                                              "cases": len(r.results)} for p, r in reports]}
-    return Report(repo=first.repo, contract_path=first.contract_path,
-                  contract_sha256=first.contract_sha256, results=list(cases.values()),
-                  created=min(created) if len(created) == len(reports) else None, extra=extra)
+    extra: dict[str, Any] = {
+        "merged_from": [
+            {"file": str(p), "created": r.created, "cases": len(r.results)} for p, r in reports
+        ]
+    }
+    return Report(
+        repo=first.repo,
+        contract_path=first.contract_path,
+        contract_sha256=first.contract_sha256,
+        results=list(cases.values()),
+        created=min(created) if len(created) == len(reports) else None,
+        extra=extra,
+    )

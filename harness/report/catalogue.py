@@ -30,13 +30,31 @@ def _cell(text: str) -> str:
 
 def catalogue_markdown(rules: Sequence[Rule]) -> str:
     """A table of `rules` (id, severity, suite, module, summary), then each with its example."""
-    lines = [HEADER, "| rule | severity | suite | module | what it catches |",
-             "| --- | --- | --- | --- | --- |"]
-    lines += [f"| [{r.id}](#{r.id.lower()}) | {r.severity} | {r.suite} | "
-              f"`{_module_path(r.module)}` | {_cell(r.summary)} |" for r in rules]
+    lines = [
+        HEADER,
+        "| rule | severity | suite | module | what it catches |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| [{r.id}](#{r.id.lower()}) | {r.severity} | {r.suite} | "
+        f"`{_module_path(r.module)}` | {_cell(r.summary)} |"
+        for r in rules
+    ]
     for rule in rules:
-        lines += ["", f"## {rule.id}", "",
-                  f"{rule.severity}, suite `{rule.suite}`, `{_module_path(rule.module)}`", "",
-                  rule.summary, "", "Violation:", "", "```yaml", rule.example, "```", "",
-                  f"Fix: {rule.fix}"]
+        lines += [
+            "",
+            f"## {rule.id}",
+            "",
+            f"{rule.severity}, suite `{rule.suite}`, `{_module_path(rule.module)}`",
+            "",
+            rule.summary,
+            "",
+            "Violation:",
+            "",
+            "```yaml",
+            rule.example,
+            "```",
+            "",
+            f"Fix: {rule.fix}",
+        ]
     return "\n".join(lines) + "\n"

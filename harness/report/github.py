@@ -40,19 +40,27 @@ def render(report: Report) -> str:
     GitHub shows 10 error, 10 warning and 10 notice annotations per step (50 per job); what
     does not fit is counted in one closing notice, which keeps a notice slot for itself.
     """
-    findings = sorted((f for r in report.results for f in r.findings if not f.suppressed),
-                      key=lambda f: (f.severity is not Severity.ERROR, *f.sort_key()))
+    findings = sorted(
+        (f for r in report.results for f in r.findings if not f.suppressed),
+        key=lambda f: (f.severity is not Severity.ERROR, *f.sort_key()),
+    )
     candidates: list[tuple[str, str]] = [
         ("error", f"::error title={_escape_property(r.node_id)}::{_escape_data(r.reason)}")
-        for r in report.sorted_results() if r.status is Status.ERROR or (
-            r.status is Status.FAILED and not any(f.fails for f in r.findings))]
+        for r in report.sorted_results()
+        if r.status is Status.ERROR
+        or (r.status is Status.FAILED and not any(f.fails for f in r.findings))
+    ]
     candidates += [(_LEVEL[f.severity], annotation(f)) for f in findings]
     total_notices = sum(1 for level, _ in candidates if level == "notice")
     overflow = total_notices > MAX_PER_LEVEL or any(
         sum(1 for level, _ in candidates if level == name) > MAX_PER_LEVEL
-        for name in ("error", "warning"))
-    budget = {"error": MAX_PER_LEVEL, "warning": MAX_PER_LEVEL,
-              "notice": MAX_PER_LEVEL - (1 if overflow else 0)}
+        for name in ("error", "warning")
+    )
+    budget = {
+        "error": MAX_PER_LEVEL,
+        "warning": MAX_PER_LEVEL,
+        "notice": MAX_PER_LEVEL - (1 if overflow else 0),
+    }
     lines: list[str] = []
     left_out: dict[str, int] = {}
     for level, text in candidates:
@@ -63,10 +71,14 @@ def render(report: Report) -> str:
         lines.append(text)
     if left_out:
         counts = ", ".join(f"{count} {level}" for level, count in sorted(left_out.items()))
-        lines.append(f"::notice title=flywheel-harness::{counts} annotation(s) left out "
-                     f"(GitHub shows {MAX_PER_LEVEL} per level per step); see the text, JSON "
-                     "or SARIF report")
+        lines.append(
+            f"::notice title=flywheel-harness::{counts} annotation(s) left out "
+            f"(GitHub shows {MAX_PER_LEVEL} per level per step); see the text, JSON "
+            "or SARIF report"
+        )
     summary = report.summary()
-    lines.append(f"{summary['passed']} passed, {summary['failed']} failed, "
-                 f"{summary['skipped']} skipped, {summary['errors']} errors")
+    lines.append(
+        f"{summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped, {summary['errors']} errors"
+    )
     return "\n".join(lines) + "\n"

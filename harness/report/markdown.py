@@ -16,8 +16,12 @@ from harness.results import CaseResult, Measurement, Severity, Status
 TOP_FINDINGS = 15
 MAX_MEASUREMENTS = 60
 ALL_CASES_UP_TO = 40
-_ICON = {Status.PASSED: "✅ passed", Status.FAILED: "❌ failed", Status.SKIPPED: "⏭️ skipped",
-         Status.ERROR: "💥 error"}
+_ICON = {
+    Status.PASSED: "✅ passed",
+    Status.FAILED: "❌ failed",
+    Status.SKIPPED: "⏭️ skipped",
+    Status.ERROR: "💥 error",
+}
 
 
 def cell(text: object) -> str:
@@ -44,12 +48,16 @@ def _suite_table(report: Report) -> list[str]:
     counts: dict[str, dict[Status, int]] = defaultdict(lambda: dict.fromkeys(Status, 0))
     for result in report.results:
         counts[result.suite][result.status] += 1
-    lines = ["| suite | passed | failed | skipped | errors |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| suite | passed | failed | skipped | errors |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for suite in sorted(counts):
         c = counts[suite]
-        lines.append(f"| {cell(suite)} | {c[Status.PASSED]} | {c[Status.FAILED]} | "
-                     f"{c[Status.SKIPPED]} | {c[Status.ERROR]} |")
+        lines.append(
+            f"| {cell(suite)} | {c[Status.PASSED]} | {c[Status.FAILED]} | "
+            f"{c[Status.SKIPPED]} | {c[Status.ERROR]} |"
+        )
     return lines
 
 
@@ -57,8 +65,9 @@ def _case_table(results: list[CaseResult]) -> list[str]:
     lines = ["| suite | case | status | reason |", "| --- | --- | --- | --- |"]
     for r in results:
         live = " (live)" if r.live and r.status is Status.SKIPPED else ""
-        lines.append(f"| {cell(r.suite)} | {cell(r.case)} | {_ICON[r.status]}{live} | "
-                     f"{cell(r.reason)} |")
+        lines.append(
+            f"| {cell(r.suite)} | {cell(r.case)} | {_ICON[r.status]}{live} | {cell(r.reason)} |"
+        )
     return lines
 
 
@@ -73,8 +82,10 @@ def _key_measurements(report: Report) -> list[str]:
         limit = by_name.get("memory.limit_bytes")
         if peak is not None and limit is not None and limit.value:
             share = peak.value / limit.value * 100
-            lines.append(f"- **peak memory** ({cell(r.node_id)}): {format_bytes(peak.value)} "
-                         f"of the {format_bytes(limit.value)} envelope ({share:.0f}%)")
+            lines.append(
+                f"- **peak memory** ({cell(r.node_id)}): {format_bytes(peak.value)} "
+                f"of the {format_bytes(limit.value)} envelope ({share:.0f}%)"
+            )
     return lines
 
 
@@ -114,10 +125,14 @@ def render(report: Report) -> str:
     dirty = " (dirty tree)" if report.repo.dirty else ""
     if report.repo.dirty is None and report.repo.commit:
         dirty = " (tree state unknown)"
-    out = [f"## flywheel-harness: {verdict}", "",
-           f"{summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} "
-           f"skipped, {summary['errors']} errors — commit `{commit}`{dirty}, contract "
-           f"`{cell(report.contract_path)}` (sha256 `{report.contract_sha256[:12]}`)", ""]
+    out = [
+        f"## flywheel-harness: {verdict}",
+        "",
+        f"{summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} "
+        f"skipped, {summary['errors']} errors — commit `{commit}`{dirty}, contract "
+        f"`{cell(report.contract_path)}` (sha256 `{report.contract_sha256[:12]}`)",
+        "",
+    ]
     if report.results:
         out += ["### Suites", "", *_suite_table(report), ""]
         results = report.sorted_results()

@@ -49,16 +49,17 @@ def _polyline(points: Sequence[tuple[float, float]], colour: str, dash: str = ""
         return ""
     coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     extra = f' stroke-dasharray="{dash}"' if dash else ""
-    return (f'<polyline fill="none" stroke="{colour}" stroke-width="2"{extra} '
-            f'points="{coords}"/>')
+    return f'<polyline fill="none" stroke="{colour}" stroke-width="2"{extra} points="{coords}"/>'
 
 
 def short_command(command: Sequence[str] | str, width: int = 60) -> str:
     """A command as a chart label: paths shortened to their last part (`/venv/bin/python
     /src/x.py --anon 1Gi` -> `python x.py --anon 1Gi`), clipped to `width`."""
     words = command.split() if isinstance(command, str) else list(command)
-    short = [PurePath(w).name if "/" in w and not w.startswith("-") and PurePath(w).name
-             else w for w in words]
+    short = [
+        PurePath(w).name if "/" in w and not w.startswith("-") and PurePath(w).name else w
+        for w in words
+    ]
     return _clip(" ".join(short), width)
 
 
@@ -95,83 +96,110 @@ def timeline_svg(run: WorkloadRun, title: str, limit_label: str = "limit") -> st
     def y(v: float) -> float:
         return TOP + plot_h * (1 - v / top)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
-             f"<title>{escape(title)}</title>",
-             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-             f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">'
-             f"{escape(_clip(title, 80))}</text>",
-             f'<text x="{LEFT}" y="38" fill="#57606a">{escape(_subtitle(run))}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">'
+        f"{escape(_clip(title, 80))}</text>",
+        f'<text x="{LEFT}" y="38" fill="#57606a">{escape(_subtitle(run))}</text>',
+    ]
     tick = 0.0
     while tick <= top:
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
-                     f'y2="{y(tick):.1f}" stroke="#eaeef2"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-                     f'fill="#57606a">{_tick_label(tick, unit)}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
+            f'y2="{y(tick):.1f}" stroke="#eaeef2"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+            f'fill="#57606a">{_tick_label(tick, unit)}</text>'
+        )
         tick += step
     t_step = _nice_step(duration)
     t = 0.0
     while t <= duration + 1e-9:
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                     f'fill="#57606a">{t:g}s</text>')
+        parts.append(
+            f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+            f'fill="#57606a">{t:g}s</text>'
+        )
         t += t_step
-    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
-                 f'y2="{TOP + plot_h}" stroke="#57606a"/>')
-    parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" '
-                 'stroke="#57606a"/>')
+    parts.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
+        f'y2="{TOP + plot_h}" stroke="#57606a"/>'
+    )
+    parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#57606a"/>')
     if run.limit:
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(run.limit):.1f}" '
-                     f'y2="{y(run.limit):.1f}" stroke="{LIMIT}" stroke-width="2" '
-                     'stroke-dasharray="8 4"/>')
-        parts.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y(run.limit) - 6:.1f}" '
-                     f'text-anchor="end" fill="{LIMIT}">'
-                     f'{escape(limit_label)} {format_bytes(run.limit)}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(run.limit):.1f}" '
+            f'y2="{y(run.limit):.1f}" stroke="{LIMIT}" stroke-width="2" '
+            'stroke-dasharray="8 4"/>'
+        )
+        parts.append(
+            f'<text x="{WIDTH - RIGHT - 4}" y="{y(run.limit) - 6:.1f}" '
+            f'text-anchor="end" fill="{LIMIT}">'
+            f"{escape(limit_label)} {format_bytes(run.limit)}</text>"
+        )
     legend = []
     if run.kernel_judged:
         parts.append(_polyline([(x(s.t), y(s.usage or 0)) for s in samples], USAGE, "2 2"))
-        parts.append(_polyline([(x(s.t), y(s.working_set or 0)) for s in samples],
-                               WORKING_SET))
-        legend += [(WORKING_SET, "working set (usage - inactive file)"),
-                   (USAGE, "usage incl. page cache")]
+        parts.append(_polyline([(x(s.t), y(s.working_set or 0)) for s in samples], WORKING_SET))
+        legend += [
+            (WORKING_SET, "working set (usage - inactive file)"),
+            (USAGE, "usage incl. page cache"),
+        ]
     parts.append(_polyline([(x(s.t), y(s.tree_rss)) for s in samples], RSS, "4 3"))
     legend += [(RSS, "tree RSS"), (LIMIT, limit_label)]
     parts += _kernel_marks(run, x, y, plot_h)
     lx = 20
     for colour, text in legend:
         ly = HEIGHT - 14
-        parts.append(f'<line x1="{lx}" x2="{lx + 22}" y1="{ly - 4}" y2="{ly - 4}" '
-                     f'stroke="{colour}" stroke-width="3"/>')
+        parts.append(
+            f'<line x1="{lx}" x2="{lx + 22}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="3"/>'
+        )
         parts.append(f'<text x="{lx + 28}" y="{ly}">{escape(text)}</text>')
         lx += 38 + int(6.4 * len(text))
     parts.append("</svg>")
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def _kernel_marks(run: WorkloadRun, x: Callable[[float], float], y: Callable[[float], float],
-                  plot_h: float) -> list[str]:
+def _kernel_marks(
+    run: WorkloadRun, x: Callable[[float], float], y: Callable[[float], float], plot_h: float
+) -> list[str]:
     """The kernel's peak (when no sample caught it) and the OOM kill, drawn on the chart."""
     marks = []
     peak = run.peak_working_set
     if peak > _peak_seen(run):
-        marks.append(f'<line class="kernel-peak" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
-                     f'y1="{y(peak):.1f}" y2="{y(peak):.1f}" stroke="{WORKING_SET}" '
-                     'stroke-width="1.5" stroke-dasharray="1 3"/>')
-        marks.append(f'<text x="{LEFT + 6}" y="{y(peak) - 5:.1f}" fill="{WORKING_SET}">'
-                     f"kernel peak {format_bytes(peak)} (between samples)</text>")
+        marks.append(
+            f'<line class="kernel-peak" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
+            f'y1="{y(peak):.1f}" y2="{y(peak):.1f}" stroke="{WORKING_SET}" '
+            'stroke-width="1.5" stroke-dasharray="1 3"/>'
+        )
+        marks.append(
+            f'<text x="{LEFT + 6}" y="{y(peak) - 5:.1f}" fill="{WORKING_SET}">'
+            f"kernel peak {format_bytes(peak)} (between samples)</text>"
+        )
     if run.oom_kills:
         at = x(_oom_time(run))
-        marks.append(f'<line class="oom-kill" x1="{at:.1f}" x2="{at:.1f}" y1="{TOP}" '
-                     f'y2="{TOP + plot_h}" stroke="{LIMIT}" stroke-width="2"/>')
-        marks.append(f'<text x="{at - 4:.1f}" y="{TOP + 14}" text-anchor="end" '
-                     f'fill="{LIMIT}" font-weight="bold">OOM kill'
-                     f"{f' x{run.oom_kills}' if run.oom_kills > 1 else ''}</text>")
+        marks.append(
+            f'<line class="oom-kill" x1="{at:.1f}" x2="{at:.1f}" y1="{TOP}" '
+            f'y2="{TOP + plot_h}" stroke="{LIMIT}" stroke-width="2"/>'
+        )
+        marks.append(
+            f'<text x="{at - 4:.1f}" y="{TOP + 14}" text-anchor="end" '
+            f'fill="{LIMIT}" font-weight="bold">OOM kill'
+            f"{f' x{run.oom_kills}' if run.oom_kills > 1 else ''}</text>"
+        )
     return marks
 
 
 def _subtitle(run: WorkloadRun) -> str:
-    bits = [f"peak working set {format_bytes(run.peak_working_set)}",
-            f"peak tree RSS {format_bytes(run.peak_rss_tree)}",
-            f"{run.wall_seconds:g}s"]
+    bits = [
+        f"peak working set {format_bytes(run.peak_working_set)}",
+        f"peak tree RSS {format_bytes(run.peak_rss_tree)}",
+        f"{run.wall_seconds:g}s",
+    ]
     if run.oom_kills:
         bits.append(f"OOM kills: {run.oom_kills}")
     if not run.kernel_judged:

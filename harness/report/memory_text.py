@@ -31,16 +31,21 @@ def render_text(run: WorkloadRun, verdict: Verdict) -> str:
     if verdict.headroom is not None:
         lines.append(f"headroom:          {verdict.headroom:.0%} (margin {verdict.margin:.0%})")
     lines.append(f"OOM kills:         {run.oom_kills}")
-    fit = f", smallest lane that fits: {verdict.fitting_lane}" if verdict.fitting_lane else \
-        ", no contract lane fits"
+    fit = (
+        f", smallest lane that fits: {verdict.fitting_lane}"
+        if verdict.fitting_lane
+        else ", no contract lane fits"
+    )
     lines.append(f"recommended:       {format_bytes(verdict.recommended)}{fit}")
     if run.top:
         lines.append("top processes (peak RSS / USS / PSS):")
         for proc in run.top:
             uss = format_bytes(proc.uss) if proc.uss is not None else "-"
             pss = format_bytes(proc.pss) if proc.pss is not None else "-"
-            lines.append(f"  {proc.pid:>7}  {format_bytes(proc.rss):>8}  {uss:>8}  {pss:>8}  "
-                         f"{proc.cmdline or proc.name}")
+            lines.append(
+                f"  {proc.pid:>7}  {format_bytes(proc.rss):>8}  {uss:>8}  {pss:>8}  "
+                f"{proc.cmdline or proc.name}"
+            )
     if run.note:
         lines.append(f"note: {run.note}")
     for finding in verdict.findings:

@@ -103,8 +103,7 @@ class Report:
         """Rebuild a report from its JSON object."""
         repo = data.get("repo", {})
         contract = data.get("contract", {})
-        known = {"schema", "tool", "repo", "contract", "results", "summary", "created",
-                 "scenarios"}
+        known = {"schema", "tool", "repo", "contract", "results", "summary", "created", "scenarios"}
         return cls(
             repo=RepoInfo(repo.get("path", ""), repo.get("commit"), _dirty(repo.get("dirty"))),
             contract_path=contract.get("path", ""),

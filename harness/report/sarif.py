@@ -30,17 +30,20 @@ def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
     for rule in all_rules():
         index[rule.id] = len(descriptors)
         help_text = f"{rule.summary}\n\nViolation:\n{rule.example}\n\nFix: {rule.fix}"
-        help_markdown = (f"{rule.summary}\n\nViolation:\n\n```yaml\n{rule.example}\n```\n\n"
-                         f"Fix: {rule.fix}")
-        descriptors.append({
-            "id": rule.id,
-            "name": rule.id,
-            "shortDescription": {"text": rule.summary},
-            "fullDescription": {"text": rule.summary},
-            "help": {"text": help_text, "markdown": help_markdown},
-            "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-            "properties": {"suite": rule.suite, "module": rule.module},
-        })
+        help_markdown = (
+            f"{rule.summary}\n\nViolation:\n\n```yaml\n{rule.example}\n```\n\nFix: {rule.fix}"
+        )
+        descriptors.append(
+            {
+                "id": rule.id,
+                "name": rule.id,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.summary},
+                "help": {"text": help_text, "markdown": help_markdown},
+                "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+                "properties": {"suite": rule.suite, "module": rule.module},
+            }
+        )
     return descriptors, index
 
 
@@ -57,18 +60,22 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
             "artifactLocation": {"uri": finding.file, "uriBaseId": "%SRCROOT%"},
         }
         if finding.line:
-            physical["region"] = {"startLine": finding.line,
-                                  "startColumn": finding.column or 1}
+            physical["region"] = {"startLine": finding.line, "startColumn": finding.column or 1}
         location: dict[str, Any] = {"physicalLocation": physical}
         if finding.job:
-            location["logicalLocations"] = [{"name": finding.job, "kind": "function",
-                                             "fullyQualifiedName": finding.job}]
+            location["logicalLocations"] = [
+                {"name": finding.job, "kind": "function", "fullyQualifiedName": finding.job}
+            ]
         result["locations"] = [location]
     if finding.suppressed:
-        kind = "external" if (finding.suppression or "").startswith("ignored by contract") \
+        kind = (
+            "external"
+            if (finding.suppression or "").startswith("ignored by contract")
             else "inSource"
-        result["suppressions"] = [{"kind": kind,
-                                   "justification": finding.suppression or "suppressed"}]
+        )
+        result["suppressions"] = [
+            {"kind": kind, "justification": finding.suppression or "suppressed"}
+        ]
     props = {k: v for k, v in (("job", finding.job), ("step", finding.step)) if v is not None}
     if props:
         result["properties"] = props
@@ -78,23 +85,36 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 def sarif_log(report: Report) -> dict[str, Any]:
     """The SARIF log object of a report."""
     rules, index = _rules()
-    results = [_result(f, index) for r in report.sorted_results()
-               for f in sorted(r.findings, key=Finding.sort_key)]
-    notifications = [{"level": "error", "message": {"text": f"{r.node_id}: {r.reason}"}}
-                     for r in report.sorted_results() if r.status is Status.ERROR]
+    results = [
+        _result(f, index)
+        for r in report.sorted_results()
+        for f in sorted(r.findings, key=Finding.sort_key)
+    ]
+    notifications = [
+        {"level": "error", "message": {"text": f"{r.node_id}: {r.reason}"}}
+        for r in report.sorted_results()
+        if r.status is Status.ERROR
+    ]
     invocation: dict[str, Any] = {"executionSuccessful": not notifications}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "flywheel-harness", "version": __version__,
-                            "semanticVersion": __version__,
-                            "informationUri": INFORMATION_URI, "rules": rules}},
+        "tool": {
+            "driver": {
+                "name": "flywheel-harness",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
         "invocations": [invocation],
         "results": results,
-        "properties": {"contract": {"path": report.contract_path,
-                                    "sha256": report.contract_sha256},
-                       "summary": report.summary()},
+        "properties": {
+            "contract": {"path": report.contract_path, "sha256": report.contract_sha256},
+            "summary": report.summary(),
+        },
     }
     if report.repo.commit:
         run["properties"]["commit"] = report.repo.commit

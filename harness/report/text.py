@@ -31,6 +31,8 @@ def render(report: Report) -> str:
         elif result.loopback:
             lines.append(f"PASSED {result.node_id}: {LOOPBACK}")
     summary = report.summary()
-    lines.append(f"{summary['passed']} passed, {summary['failed']} failed, "
-                 f"{summary['skipped']} skipped, {summary['errors']} errors")
+    lines.append(
+        f"{summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped, {summary['errors']} errors"
+    )
     return "\n".join(lines) + "\n"

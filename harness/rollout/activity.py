@@ -91,8 +91,9 @@ def _values(text: str, name: str) -> Iterator[Any]:
         try:
             value, index = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
-            raise HarnessInputError(Problem(name, exc.lineno, f"not gh api JSON: {exc.msg}")) \
-                from None
+            raise HarnessInputError(
+                Problem(name, exc.lineno, f"not gh api JSON: {exc.msg}")
+            ) from None
         yield value
 
 
@@ -109,15 +110,23 @@ class Activity:
         try:
             text = read_text(path, MAX_JSON_BYTES)
         except (UnsafeFile, OSError) as exc:
-            raise HarnessInputError(Problem(str(path), None, f"cannot read activity: {exc}")) \
-                from None
+            raise HarnessInputError(
+                Problem(str(path), None, f"cannot read activity: {exc}")
+            ) from None
         before = len(self.runs) + len(self.jobs)
         for value in _values(text, str(path)):
             self._take(value, str(path))
         if len(self.runs) + len(self.jobs) == before:
-            raise HarnessInputError(Problem(str(path), None, (
-                "no workflow runs or jobs here: expected the output of gh api "
-                "repos/OWNER/REPO/actions/runs or .../actions/runs/ID/jobs")))
+            raise HarnessInputError(
+                Problem(
+                    str(path),
+                    None,
+                    (
+                        "no workflow runs or jobs here: expected the output of gh api "
+                        "repos/OWNER/REPO/actions/runs or .../actions/runs/ID/jobs"
+                    ),
+                )
+            )
         self.files.append(str(path))
 
     def _take(self, value: Any, name: str) -> None:
@@ -146,8 +155,9 @@ class Activity:
         created = _time(item.get("created_at"))
         repo = repo or _repo_of_url(item.get("url"), item.get("html_url"))
         if repo and created:
-            self.runs.append(Run(repo, str(item.get("name") or ""), created,
-                                 item.get("conclusion")))
+            self.runs.append(
+                Run(repo, str(item.get("name") or ""), created, item.get("conclusion"))
+            )
 
     def _job(self, item: Any) -> None:
         if not isinstance(item, dict):
@@ -157,17 +167,25 @@ class Activity:
         if not repo or created is None:
             return
         labels = item.get("labels") or []
-        self.jobs.append(Job(
-            repo=repo, name=str(item.get("name") or ""),
-            labels=tuple(str(label) for label in labels if isinstance(label, str)),
-            runner_name=item.get("runner_name"), runner_group=item.get("runner_group_name"),
-            created_at=created, started_at=_time(item.get("started_at")),
-            completed_at=_time(item.get("completed_at")), conclusion=item.get("conclusion")))
+        self.jobs.append(
+            Job(
+                repo=repo,
+                name=str(item.get("name") or ""),
+                labels=tuple(str(label) for label in labels if isinstance(label, str)),
+                runner_name=item.get("runner_name"),
+                runner_group=item.get("runner_group_name"),
+                created_at=created,
+                started_at=_time(item.get("started_at")),
+                completed_at=_time(item.get("completed_at")),
+                conclusion=item.get("conclusion"),
+            )
+        )
 
     def as_of(self) -> datetime | None:
         """The latest time the files mention: "now" for jobs still queued."""
-        times = [t for job in self.jobs for t in (job.created_at, job.started_at,
-                                                   job.completed_at) if t]
+        times = [
+            t for job in self.jobs for t in (job.created_at, job.started_at, job.completed_at) if t
+        ]
         times += [run.created_at for run in self.runs]
         return max(times) if times else None
 
@@ -187,16 +205,21 @@ def is_hosted(job: Job, contract: Contract) -> bool:
     lanes = {lane.lower() for lane in contract.lanes}
     if any(label.lower() in lanes for label in job.labels):
         return False
-    return job.runner_group == HOSTED_GROUP or \
-        contract.hosted_catalogue.hosted(job.labels) is not None
+    return (
+        job.runner_group == HOSTED_GROUP or contract.hosted_catalogue.hosted(job.labels) is not None
+    )
 
 
 def _stamp(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def join(activity: Activity, contract: Contract, rows: list[dict[str, Any]],
-         threshold: float = DEFAULT_QUEUE_THRESHOLD) -> dict[str, Any]:
+def join(
+    activity: Activity,
+    contract: Contract,
+    rows: list[dict[str, Any]],
+    threshold: float = DEFAULT_QUEUE_THRESHOLD,
+) -> dict[str, Any]:
     """Attach per-repository activity to `rows` and return the fleet's activity section."""
     lanes = {lane.lower() for lane in contract.lanes}
     as_of = activity.as_of()
@@ -204,9 +227,19 @@ def join(activity: Activity, contract: Contract, rows: list[dict[str, Any]],
     per_repo: dict[str, dict[str, Any]] = {}
 
     def entry(repo: str) -> dict[str, Any]:
-        return per_repo.setdefault(repo.lower(), {
-            "repo": repo, "runs": 0, "jobs": 0, "hosted_jobs": 0, "lane_jobs": 0,
-            "slow_queues": 0, "last_run": None, "hosted_labels": set()})
+        return per_repo.setdefault(
+            repo.lower(),
+            {
+                "repo": repo,
+                "runs": 0,
+                "jobs": 0,
+                "hosted_jobs": 0,
+                "lane_jobs": 0,
+                "slow_queues": 0,
+                "last_run": None,
+                "hosted_labels": set(),
+            },
+        )
 
     for run in activity.runs:
         item = entry(run.repo)
@@ -227,28 +260,53 @@ def join(activity: Activity, contract: Contract, rows: list[dict[str, Any]],
             waited = queued_seconds(job, as_of)
             if waited > threshold:
                 item["slow_queues"] += 1
-                slow.append({"repo": job.repo, "job": job.name, "labels": list(job.labels),
-                             "queued_seconds": round(waited), "runner_name": job.runner_name,
-                             "conclusion": job.conclusion,
-                             "created_at": _stamp(job.created_at)})
+                slow.append(
+                    {
+                        "repo": job.repo,
+                        "job": job.name,
+                        "labels": list(job.labels),
+                        "queued_seconds": round(waited),
+                        "runner_name": job.runner_name,
+                        "conclusion": job.conclusion,
+                        "created_at": _stamp(job.created_at),
+                    }
+                )
     for item in per_repo.values():
         item["last_run"] = _stamp(item["last_run"])
         item["hosted_labels"] = sorted(item["hosted_labels"])
     for row in rows:
         found = per_repo.get(row["repo"].lower())
-        row["activity"] = ({k: v for k, v in found.items() if k != "repo"} if found else
-                           {"runs": 0, "jobs": 0, "hosted_jobs": 0, "lane_jobs": 0,
-                            "slow_queues": 0, "last_run": None, "hosted_labels": []})
-    hosted = [{"repo": i["repo"], "hosted_jobs": i["hosted_jobs"],
-               "labels": i["hosted_labels"]}
-              for i in per_repo.values()
-              if i["hosted_jobs"] and contract.enrollment is not None
-              and contract.enrollment.tranche_of(i["repo"]) is not None]
-    idle = [{"repo": i["repo"], "runs": i["runs"], "jobs": i["jobs"], "last_run": i["last_run"],
-             "in_fleet": i["repo"].lower() in in_fleet}
-            for i in per_repo.values()
-            if contract.enrollment is not None
-            and contract.enrollment.tranche_of(i["repo"]) is None]
+        row["activity"] = (
+            {k: v for k, v in found.items() if k != "repo"}
+            if found
+            else {
+                "runs": 0,
+                "jobs": 0,
+                "hosted_jobs": 0,
+                "lane_jobs": 0,
+                "slow_queues": 0,
+                "last_run": None,
+                "hosted_labels": [],
+            }
+        )
+    hosted = [
+        {"repo": i["repo"], "hosted_jobs": i["hosted_jobs"], "labels": i["hosted_labels"]}
+        for i in per_repo.values()
+        if i["hosted_jobs"]
+        and contract.enrollment is not None
+        and contract.enrollment.tranche_of(i["repo"]) is not None
+    ]
+    idle = [
+        {
+            "repo": i["repo"],
+            "runs": i["runs"],
+            "jobs": i["jobs"],
+            "last_run": i["last_run"],
+            "in_fleet": i["repo"].lower() in in_fleet,
+        }
+        for i in per_repo.values()
+        if contract.enrollment is not None and contract.enrollment.tranche_of(i["repo"]) is None
+    ]
     return {
         "files": list(activity.files),
         "runs": len(activity.runs),

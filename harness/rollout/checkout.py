@@ -26,8 +26,9 @@ def default_cache() -> Path:
 
 def _git(clone: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(["git", "-C", str(clone), *args], capture_output=True,
-                              timeout=GIT_TIMEOUT, check=False)
+        return subprocess.run(
+            ["git", "-C", str(clone), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise HarnessInputError(f"git in {clone}: {exc}") from None
 
@@ -35,9 +36,12 @@ def _git(clone: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 def _archive(clone: Path, sha: str, what: str) -> bytes:
     """`git archive` of `.github` at `sha`, read up to MAX_ARCHIVE_BYTES and no further."""
     try:
-        proc = subprocess.Popen(["git", "-C", str(clone), "archive", "--format=tar", sha, "--",
-                                 ".github"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            ["git", "-C", str(clone), "archive", "--format=tar", sha, "--", ".github"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
     except OSError as exc:
         raise HarnessInputError(f"git in {clone}: {exc}") from None
     assert proc.stdout is not None and proc.stderr is not None
@@ -47,8 +51,9 @@ def _archive(clone: Path, sha: str, what: str) -> bytes:
         data = proc.stdout.read(MAX_ARCHIVE_BYTES + 1)
         if len(data) > MAX_ARCHIVE_BYTES:
             proc.kill()
-            raise HarnessInputError(f"{what}: .github at {sha[:12]} is over "
-                                    f"{MAX_ARCHIVE_BYTES} bytes")
+            raise HarnessInputError(
+                f"{what}: .github at {sha[:12]} is over {MAX_ARCHIVE_BYTES} bytes"
+            )
         error = proc.stderr.read(4096)
         code = proc.wait(timeout=GIT_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -73,11 +78,11 @@ def materialize(repo: str, ref: str, sources: Mapping[str, Path], cache: Path) -
     if clone is None:
         raise HarnessInputError(
             f"{repo}@{ref}: no --uses-source {repo}=DIR names a local clone to read {ref} "
-            "from (list a checkout as OWNER/REPO=PATH instead)")
+            "from (list a checkout as OWNER/REPO=PATH instead)"
+        )
     found = _git(clone, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found.returncode != 0:
-        raise HarnessInputError(f"{repo}@{ref}: {ref} is not a commit, tag or branch of "
-                                f"{clone}")
+        raise HarnessInputError(f"{repo}@{ref}: {ref} is not a commit, tag or branch of {clone}")
     sha = found.stdout.decode().strip()
     target = cache / repo.replace("/", "__") / sha
     if target.is_dir():

@@ -44,8 +44,9 @@ def _work(target: Target) -> dict[str, Any]:
     return check_repo(_WORKER["setup"], target)
 
 
-def run_rows(setup: FleetSetup, targets: Sequence[Target],
-             jobs: int | None) -> list[dict[str, Any]]:
+def run_rows(
+    setup: FleetSetup, targets: Sequence[Target], jobs: int | None
+) -> list[dict[str, Any]]:
     """One row per repository, checked in `jobs` worker processes (default: one per CPU)."""
     workers = min(jobs or os.cpu_count() or 1, len(targets))
     if workers <= 1:
@@ -58,8 +59,9 @@ def run_rows(setup: FleetSetup, targets: Sequence[Target],
     gc.set_threshold(50_000, 20, 100)
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(targets) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
-                             initargs=(setup,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init, initargs=(setup,)
+    ) as pool:
         return list(pool.map(_work, targets, chunksize=chunk))
 
 
@@ -70,8 +72,9 @@ def tranche_order(contract: Contract) -> dict[str, list[str]]:
     return {name: list(repos) for name, repos in contract.enrollment.tranches.items()}
 
 
-def summarise(rows: Iterable[dict[str, Any]], tranches: dict[str, list[str]],
-              tranche: str | None) -> tuple[dict[str, Any], list[str]]:
+def summarise(
+    rows: Iterable[dict[str, Any]], tranches: dict[str, list[str]], tranche: str | None
+) -> tuple[dict[str, Any], list[str]]:
     """Per-tranche readiness and the promotion candidates for `tranche` (any when None)."""
     by_name = {row["repo"].lower(): row for row in rows}
     summary: dict[str, Any] = {}
@@ -86,15 +89,24 @@ def summarise(rows: Iterable[dict[str, Any]], tranches: dict[str, list[str]],
             "repos": list(repos),
         }
     names = list(tranches)
-    settled = set(names[:names.index(tranche) + 1]) if tranche in tranches else set(names)
-    candidates = sorted(row["repo"] for row in by_name.values()
-                        if row["promotion"]["passes"] and row["tranche"] not in settled)
+    settled = set(names[: names.index(tranche) + 1]) if tranche in tranches else set(names)
+    candidates = sorted(
+        row["repo"]
+        for row in by_name.values()
+        if row["promotion"]["passes"] and row["tranche"] not in settled
+    )
     return summary, candidates
 
 
-def fleet_document(rows: list[dict[str, Any]], tranches: dict[str, list[str]],
-                   tranche: str | None, contract: dict[str, str], *,
-                   created: str, activity: dict[str, Any] | None = None) -> dict[str, Any]:
+def fleet_document(
+    rows: list[dict[str, Any]],
+    tranches: dict[str, list[str]],
+    tranche: str | None,
+    contract: dict[str, str],
+    *,
+    created: str,
+    activity: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The `flywheel-harness/fleet@1` document."""
     rows = sorted(rows, key=lambda row: row["repo"].lower())
     summary, candidates = summarise(rows, tranches, tranche)

@@ -85,37 +85,49 @@ def _findings(row: dict[str, Any]) -> list[str]:
     for result in row["report"].get("results", []):
         for f in result.get("findings", []):
             where = f"{f.get('file') or 'repository'}:{f.get('line') or ''}".rstrip(":")
-            items.append(f'<li><span class="{_e(f["severity"])}">{_e(f["severity"])}</span> '
-                         f'<b>{_e(f["rule"])}</b> <code>{_e(where)}</code> {_e(f["message"])}'
-                         "</li>")
+            items.append(
+                f'<li><span class="{_e(f["severity"])}">{_e(f["severity"])}</span> '
+                f"<b>{_e(f['rule'])}</b> <code>{_e(where)}</code> {_e(f['message'])}"
+                "</li>"
+            )
     return ["<ul>", *items, "</ul>"] if items else ["<p class=muted>No findings.</p>"]
 
 
 def _drill_down(row: dict[str, Any]) -> list[str]:
-    summary = (f'<span class="v {_e(row["verdict"])}">{_e(row["verdict"])}</span> '
-               f'{_e(row["repo"])}')
-    out = [f'<details id="{_e(_anchor(row))}"><summary>{summary}</summary>',
-           "<ul>", *(f"<li>{_e(reason)}</li>" for reason in row["reasons"]), "</ul>",
-           f"<p><b>Tranche</b> {_e(row['tranche'] or 'none')} · <b>ownership</b> "
-           f"{_e(row['ownership'])} · <b>path</b> <code>{_e(row['path'])}</code></p>"]
+    summary = f'<span class="v {_e(row["verdict"])}">{_e(row["verdict"])}</span> {_e(row["repo"])}'
+    out = [
+        f'<details id="{_e(_anchor(row))}"><summary>{summary}</summary>',
+        "<ul>",
+        *(f"<li>{_e(reason)}</li>" for reason in row["reasons"]),
+        "</ul>",
+        f"<p><b>Tranche</b> {_e(row['tranche'] or 'none')} · <b>ownership</b> "
+        f"{_e(row['ownership'])} · <b>path</b> <code>{_e(row['path'])}</code></p>",
+    ]
     if row["hosted"]:
         out.append("<p><b>Hosted jobs</b></p><ul>")
-        out += [f"<li>{_e(platform)}: {_e(', '.join(jobs))}</li>"
-                for platform, jobs in row["hosted"].items()]
+        out += [
+            f"<li>{_e(platform)}: {_e(', '.join(jobs))}</li>"
+            for platform, jobs in row["hosted"].items()
+        ]
         out.append("</ul>")
     for exception in row["exceptions"]:
-        out.append(f"<p><b>Hosted exception</b> ({_e(exception['state'])}): "
-                   f"{_e(exception['reason'])}; allows {_e(', '.join(exception['allow']))} "
-                   f"until {_e(exception['until'])}</p>")
+        out.append(
+            f"<p><b>Hosted exception</b> ({_e(exception['state'])}): "
+            f"{_e(exception['reason'])}; allows {_e(', '.join(exception['allow']))} "
+            f"until {_e(exception['until'])}</p>"
+        )
     promotion = row["promotion"]
-    verdict = "passes" if promotion["passes"] else "does not pass: " + \
-        "; ".join(promotion["reasons"])
+    verdict = (
+        "passes" if promotion["passes"] else "does not pass: " + "; ".join(promotion["reasons"])
+    )
     out.append(f"<p><b>Promotion</b> {_e(verdict)}</p>")
     if "activity" in row:
         a = row["activity"]
-        out.append(f"<p><b>Activity</b> {a['runs']} run(s), {a['jobs']} job(s), "
-                   f"{a['hosted_jobs']} on hosted runners, {a['slow_queues']} slow lane "
-                   f"queue(s), last run {_e(a['last_run'] or 'never')}</p>")
+        out.append(
+            f"<p><b>Activity</b> {a['runs']} run(s), {a['jobs']} job(s), "
+            f"{a['hosted_jobs']} on hosted runners, {a['slow_queues']} slow lane "
+            f"queue(s), last run {_e(a['last_run'] or 'never')}</p>"
+        )
     out += ["<p><b>Findings</b></p>", *_findings(row), "</details>"]
     return out
 
@@ -123,21 +135,33 @@ def _drill_down(row: dict[str, Any]) -> list[str]:
 def render_html(document: dict[str, Any]) -> str:
     """The whole page."""
     contract = document.get("contract", {})
-    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-           "<title>flywheel-harness fleet</title>", f"<style>{_STYLE}</style></head><body>",
-           "<h1>flywheel-harness fleet</h1>",
-           f'<p class="muted">{_e(headline(document))} · contract '
-           f'<code>{_e(contract.get("path", "?"))}</code> · {_e(document.get("created", ""))}'
-           "</p>", *_table(document)]
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>flywheel-harness fleet</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>flywheel-harness fleet</h1>",
+        f'<p class="muted">{_e(headline(document))} · contract '
+        f"<code>{_e(contract.get('path', '?'))}</code> · {_e(document.get('created', ''))}"
+        "</p>",
+        *_table(document),
+    ]
     if document["tranches"]:
-        out += ["<h2>Tranches</h2>", "<ul>",
-                *(f"<li>{_e(line)}</li>" for line in tranche_lines(document)), "</ul>",
-                "<p><b>Promotion candidates:</b> "
-                f"{_e(', '.join(document['promotion_candidates']) or 'none')}</p>"]
+        out += [
+            "<h2>Tranches</h2>",
+            "<ul>",
+            *(f"<li>{_e(line)}</li>" for line in tranche_lines(document)),
+            "</ul>",
+            "<p><b>Promotion candidates:</b> "
+            f"{_e(', '.join(document['promotion_candidates']) or 'none')}</p>",
+        ]
     if "activity" in document:
-        out += ["<h2>Activity</h2>", "<ul>",
-                *(f"<li>{_e(line)}</li>" for line in activity_lines(document["activity"])),
-                "</ul>"]
+        out += [
+            "<h2>Activity</h2>",
+            "<ul>",
+            *(f"<li>{_e(line)}</li>" for line in activity_lines(document["activity"])),
+            "</ul>",
+        ]
     out += ["<h2>Repositories</h2>"]
     for row in document["repos"]:
         out += _drill_down(row)

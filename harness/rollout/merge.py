@@ -15,12 +15,14 @@ def merge_documents(documents: list[dict[str, Any]], tranche: str | None) -> dic
         raise HarnessInputError("fleet merge needs at least one report")
     for index, document in enumerate(documents, start=1):
         if document.get("schema") != SCHEMA:
-            raise HarnessInputError(f"report {index} is not a {SCHEMA} document "
-                                    f"(schema {document.get('schema')!r})")
+            raise HarnessInputError(
+                f"report {index} is not a {SCHEMA} document (schema {document.get('schema')!r})"
+            )
     contracts = {d["contract"].get("sha256") for d in documents}
     if len(contracts) != 1:
-        raise HarnessInputError("the reports were made against different contracts "
-                                "(contract.sha256 differs)")
+        raise HarnessInputError(
+            "the reports were made against different contracts (contract.sha256 differs)"
+        )
     rows: dict[str, dict[str, Any]] = {}
     for document in documents:
         for row in document["repos"]:
@@ -33,5 +35,11 @@ def merge_documents(documents: list[dict[str, Any]], tranche: str | None) -> dic
     check_tranche(tranches, tranche)
     activities = [d.get("activity") for d in documents]
     activity = activities[0] if all(a == activities[0] for a in activities) else None
-    return fleet_document(list(rows.values()), tranches, tranche, first["contract"],
-                          created=now_iso(), activity=activity)
+    return fleet_document(
+        list(rows.values()),
+        tranches,
+        tranche,
+        first["contract"],
+        created=now_iso(),
+        activity=activity,
+    )

@@ -23,9 +23,15 @@ def hosted_text(row: dict[str, Any]) -> str:
 
 def cells(row: dict[str, Any]) -> list[str]:
     """The table cells of one row, in COLUMNS order."""
-    return [row["repo"], row["tranche"] or "-", row["ownership"], row["verdict"],
-            ",".join(row["lanes"]) or "-", hosted_text(row),
-            *(str(row["counts"][area]) for area in AREA_NAMES)]
+    return [
+        row["repo"],
+        row["tranche"] or "-",
+        row["ownership"],
+        row["verdict"],
+        ",".join(row["lanes"]) or "-",
+        hosted_text(row),
+        *(str(row["counts"][area]) for area in AREA_NAMES),
+    ]
 
 
 def headline(document: dict[str, Any]) -> str:
@@ -51,19 +57,27 @@ def tranche_lines(document: dict[str, Any]) -> list[str]:
 
 def activity_lines(activity: dict[str, Any]) -> list[str]:
     """The activity section's three findings, one line each item."""
-    lines = [f"{activity['runs']} run(s), {activity['jobs']} job(s) as of "
-             f"{activity['as_of']} from {', '.join(activity['files'])}"]
+    lines = [
+        f"{activity['runs']} run(s), {activity['jobs']} job(s) as of "
+        f"{activity['as_of']} from {', '.join(activity['files'])}"
+    ]
     for item in activity["enrolled_on_hosted"]:
-        lines.append(f"enrolled but ran on hosted runners: {item['repo']} "
-                     f"({item['hosted_jobs']} job(s) on {', '.join(item['labels']) or '?'})")
+        lines.append(
+            f"enrolled but ran on hosted runners: {item['repo']} "
+            f"({item['hosted_jobs']} job(s) on {', '.join(item['labels']) or '?'})"
+        )
     for item in activity["slow_lane_queues"]:
-        lines.append(f"queued {item['queued_seconds']} s for a lane: {item['repo']} job "
-                     f"`{item['job']}` on {json.dumps(item['labels'])} "
-                     f"({item['conclusion'] or 'still queued'})")
+        lines.append(
+            f"queued {item['queued_seconds']} s for a lane: {item['repo']} job "
+            f"`{item['job']}` on {json.dumps(item['labels'])} "
+            f"({item['conclusion'] or 'still queued'})"
+        )
     for item in activity["active_not_enrolled"]:
         where = "" if item["in_fleet"] else ", not in this fleet run"
-        lines.append(f"active but not enrolled: {item['repo']} ({item['runs']} run(s), "
-                     f"last {item['last_run']}{where})")
+        lines.append(
+            f"active but not enrolled: {item['repo']} ({item['runs']} run(s), "
+            f"last {item['last_run']}{where})"
+        )
     return lines
 
 
@@ -73,15 +87,20 @@ def render_text(document: dict[str, Any]) -> str:
     table = [header, *(cells(row) for row in document["repos"])]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = [f"fleet: {headline(document)}", ""]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-              for r in table]
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table
+    ]
     lines += ["", "Verdicts:"]
     for row in document["repos"]:
         lines.append(f"  {row['repo']}: {row['verdict']}: {'; '.join(row['reasons'])}")
     if document["tranches"]:
         lines += ["", "Tranches:", *(f"  {line}" for line in tranche_lines(document))]
-        lines += ["", f"Promotion candidates: {', '.join(document['promotion_candidates'])}"
-                  if document["promotion_candidates"] else "Promotion candidates: none"]
+        lines += [
+            "",
+            f"Promotion candidates: {', '.join(document['promotion_candidates'])}"
+            if document["promotion_candidates"]
+            else "Promotion candidates: none",
+        ]
     if "activity" in document:
         lines += ["", "Activity:", *(f"  {line}" for line in activity_lines(document["activity"]))]
     return "\n".join(lines) + "\n"
@@ -94,23 +113,31 @@ def _md(text: object) -> str:
 def render_markdown(document: dict[str, Any]) -> str:
     """The fleet report as GitHub-flavoured Markdown."""
     out = ["## flywheel-harness fleet", "", headline(document), ""]
-    out += ["| " + " | ".join(COLUMNS) + " |",
-            "| " + " | ".join(["---"] * len(TEXT_COLUMNS) + ["---:"] * len(AREA_NAMES)) + " |"]
+    out += [
+        "| " + " | ".join(COLUMNS) + " |",
+        "| " + " | ".join(["---"] * len(TEXT_COLUMNS) + ["---:"] * len(AREA_NAMES)) + " |",
+    ]
     for row in document["repos"]:
         values = cells(row)
         values[3] = f"{_ICONS.get(row['verdict'], '')} {row['verdict']}"
         out.append("| " + " | ".join(_md(v) for v in values) + " |")
     out += ["", "<details><summary>Why each verdict</summary>", ""]
-    out += [f"- **{_md(row['repo'])}** {row['verdict']}: {_md('; '.join(row['reasons']))}"
-            for row in document["repos"]]
+    out += [
+        f"- **{_md(row['repo'])}** {row['verdict']}: {_md('; '.join(row['reasons']))}"
+        for row in document["repos"]
+    ]
     out += ["", "</details>", ""]
     if document["tranches"]:
         out += ["### Tranches", "", *(f"- {_md(line)}" for line in tranche_lines(document)), ""]
         candidates = ", ".join(document["promotion_candidates"]) or "none"
         out += [f"**Promotion candidates:** {_md(candidates)}", ""]
     if "activity" in document:
-        out += ["### Activity", "",
-                *(f"- {_md(line)}" for line in activity_lines(document["activity"])), ""]
+        out += [
+            "### Activity",
+            "",
+            *(f"- {_md(line)}" for line in activity_lines(document["activity"])),
+            "",
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -25,8 +25,13 @@ from harness.rollout.guidance import is_guidance_rule
 from harness.rollout.targets import Target
 from harness.scenario import Suite
 
-AREAS = {"BOOT": "bootstrap", "PLACE": "placement", "LANE": "lanes", "PUB": "publication",
-         "WF": "workflows"}
+AREAS = {
+    "BOOT": "bootstrap",
+    "PLACE": "placement",
+    "LANE": "lanes",
+    "PUB": "publication",
+    "WF": "workflows",
+}
 """Rule prefix -> the area a fleet row counts its findings under (else `other`)."""
 AREA_NAMES = (*AREAS.values(), "other")
 READY, BLOCKED, EXCEPTED, NOT_ENROLLED = "ready", "blocked", "excepted", "not-enrolled"
@@ -94,7 +99,8 @@ def _runner_facts(ctx: CheckContext) -> tuple[list[str], dict[str, list[str]]]:
             entry = None if on_lanes else catalogue.hosted(labels)
             if entry is not None:
                 hosted.setdefault(entry.platform, set()).add(
-                    f"{instance.display_id} ({entry.label})")
+                    f"{instance.display_id} ({entry.label})"
+                )
     return sorted(used), {platform: sorted(jobs) for platform, jobs in sorted(hosted.items())}
 
 
@@ -108,11 +114,16 @@ def _exception_json(exception: HostedException | None, today: date) -> list[dict
 def _failures(results: list[CaseResult]) -> list[str]:
     """Why the repository is blocked: its error findings by rule, and errored cases."""
     rules = Counter(f.rule for r in results for f in r.findings if f.fails)
-    reasons = [f"{count} error finding(s) of {rule} ({area_of(rule)})"
-               for rule, count in sorted(rules.items())]
+    reasons = [
+        f"{count} error finding(s) of {rule} ({area_of(rule)})"
+        for rule, count in sorted(rules.items())
+    ]
     reasons += [f"{r.node_id} errored: {r.reason}" for r in results if r.status is Status.ERROR]
-    reasons += [f"{r.node_id} failed: {r.reason}" for r in results
-                if r.status is Status.FAILED and not any(f.fails for f in r.findings)]
+    reasons += [
+        f"{r.node_id} failed: {r.reason}"
+        for r in results
+        if r.status is Status.FAILED and not any(f.fails for f in r.findings)
+    ]
     return reasons
 
 
@@ -127,42 +138,70 @@ def _promotion(setup: FleetSetup, results: list[CaseResult], enrolled: bool) -> 
     passed = [r for r in chosen if r.status is Status.PASSED]
     if not passed:
         reasons.append(f"no case of {', '.join(rule.suites)} passed (nothing examined)")
-    errors = Counter(f.rule for r in chosen for f in r.findings
-                     if not f.suppressed and as_enrolled(f, enrolled) is Severity.ERROR)
+    errors = Counter(
+        f.rule
+        for r in chosen
+        for f in r.findings
+        if not f.suppressed and as_enrolled(f, enrolled) is Severity.ERROR
+    )
     reasons += [f"{count} error finding(s) of {name}" for name, count in sorted(errors.items())]
     reasons += [f"{r.node_id} errored" for r in chosen if r.status is Status.ERROR]
-    warnings = sum(1 for r in chosen for f in r.findings
-                   if not f.suppressed and as_enrolled(f, enrolled) is Severity.WARNING)
+    warnings = sum(
+        1
+        for r in chosen
+        for f in r.findings
+        if not f.suppressed and as_enrolled(f, enrolled) is Severity.WARNING
+    )
     if warnings > rule.max_warnings:
         reasons.append(f"{warnings} warning(s), more than max_warnings {rule.max_warnings}")
     return {"passes": not reasons, "reasons": reasons}
 
 
-def _verdict(ctx: CheckContext, results: list[CaseResult], hosted: dict[str, list[str]],
-             exception: list[dict[str, Any]]) -> tuple[str, list[str]]:
+def _verdict(
+    ctx: CheckContext,
+    results: list[CaseResult],
+    hosted: dict[str, list[str]],
+    exception: list[dict[str, Any]],
+) -> tuple[str, list[str]]:
     examined = [r for r in results if r.status is not Status.SKIPPED]
-    notes = sum(1 for r in results for f in r.findings
-                if f.severity is Severity.NOTE and is_guidance_rule(f.rule) and not f.suppressed)
+    notes = sum(
+        1
+        for r in results
+        for f in r.findings
+        if f.severity is Severity.NOTE and is_guidance_rule(f.rule) and not f.suppressed
+    )
     if not ctx.enrolled:
         if not examined:
             return NOT_ENROLLED, ["in no tranche; nothing was examined (no workflows?)"]
-        first = (f"in no tranche; {notes} lane/placement finding(s) shown as guidance"
-                 if notes else "in no tranche; no lane or placement findings")
+        first = (
+            f"in no tranche; {notes} lane/placement finding(s) shown as guidance"
+            if notes
+            else "in no tranche; no lane or placement findings"
+        )
         return NOT_ENROLLED, [first, *_failures(results)]
     failures = _failures(results)
     if not examined:
         failures.append("nothing was examined: every case skipped (no workflows?)")
     if failures:
-        return BLOCKED, failures + [f"hosted exception expired on {e['until']} ({e['reason']})"
-                                    for e in exception if e["state"] == "expired"]
+        return BLOCKED, failures + [
+            f"hosted exception expired on {e['until']} ({e['reason']})"
+            for e in exception
+            if e["state"] == "expired"
+        ]
     in_force = [e for e in exception if e["state"] == "in force"]
-    covered = sorted(job for jobs in hosted.values() for job in jobs
-                     if any(_glob_covers(label_of(job), e["allow"]) for e in in_force))
+    covered = sorted(
+        job
+        for jobs in hosted.values()
+        for job in jobs
+        if any(_glob_covers(label_of(job), e["allow"]) for e in in_force)
+    )
     passed = sum(1 for r in results if r.status is Status.PASSED)
     if covered:
         e = in_force[0]
-        return EXCEPTED, [f"hosted exception until {e['until']} ({e['reason']}) covers "
-                          f"{', '.join(covered)}; {passed} case(s) passed"]
+        return EXCEPTED, [
+            f"hosted exception until {e['until']} ({e['reason']}) covers "
+            f"{', '.join(covered)}; {passed} case(s) passed"
+        ]
     linux = sum(len(jobs) for platform, jobs in hosted.items() if platform.startswith("linux"))
     tail = "" if not hosted else f"; hosted jobs on {', '.join(hosted)}"
     return READY, [f"{passed} case(s) passed, {linux} hosted Linux job(s){tail}"]
@@ -187,14 +226,21 @@ def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
     except Exception as exc:
         enrollment = setup.contract.enrollment
         reason = f"could not be checked: {type(exc).__name__}: {exc}".splitlines()[0]
-        return {"repo": target.repo, "path": str(target.path),
-                "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
-                "ownership": enrollment.ownership_of(target.repo) if enrollment
-                else "repo-owned",
-                "enrolled": setup.contract.enrolled(target.repo), "verdict": BLOCKED,
-                "reasons": [reason], "lanes": [], "hosted": {}, "exceptions": [],
-                "counts": dict.fromkeys((*AREA_NAMES, "error", "warning", "note"), 0),
-                "promotion": {"passes": False, "reasons": [reason]}, "report": {}}
+        return {
+            "repo": target.repo,
+            "path": str(target.path),
+            "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
+            "ownership": enrollment.ownership_of(target.repo) if enrollment else "repo-owned",
+            "enrolled": setup.contract.enrolled(target.repo),
+            "verdict": BLOCKED,
+            "reasons": [reason],
+            "lanes": [],
+            "hosted": {},
+            "exceptions": [],
+            "counts": dict.fromkeys((*AREA_NAMES, "error", "warning", "note"), 0),
+            "promotion": {"passes": False, "reasons": [reason]},
+            "report": {},
+        }
 
 
 def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
@@ -202,14 +248,18 @@ def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
     from harness.report.build import build_report
     from harness.scheduler import run_suites
 
-    ctx = CheckContext(repo=target.path, contract=setup.contract,
-                       options=replace(setup.options, repo_name=target.repo))
+    ctx = CheckContext(
+        repo=target.path,
+        contract=setup.contract,
+        options=replace(setup.options, repo_name=target.repo),
+    )
     results = run_suites(ctx, setup.suites)
     report = build_report(ctx, results)
     enrollment = setup.contract.enrollment
     lanes, hosted = _runner_facts(ctx)
-    exception = _exception_json(enrollment.exception_of(target.repo) if enrollment else None,
-                                setup.today)
+    exception = _exception_json(
+        enrollment.exception_of(target.repo) if enrollment else None, setup.today
+    )
     verdict, reasons = _verdict(ctx, results, hosted, exception)
     return {
         "repo": target.repo,

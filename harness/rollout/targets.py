@@ -39,8 +39,14 @@ def from_folder(folder: Path) -> list[Target]:
             continue
         name = origin_repo_name(path)
         if name is None:
-            problems.append(Problem(str(path), None, "no origin remote names a GitHub "
-                                    "repository; list it as OWNER/REPO=PATH in --repo-list"))
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "no origin remote names a GitHub "
+                    "repository; list it as OWNER/REPO=PATH in --repo-list",
+                )
+            )
             continue
         targets.append(Target(name, path.resolve()))
         if len(targets) > MAX_REPOS:
@@ -52,15 +58,15 @@ def from_folder(folder: Path) -> list[Target]:
     return _unique(targets, str(folder))
 
 
-def from_list(path: Path, sources: Mapping[str, Path] | None = None,
-              cache: Path | None = None) -> list[Target]:
+def from_list(
+    path: Path, sources: Mapping[str, Path] | None = None, cache: Path | None = None
+) -> list[Target]:
     """The repositories of a repo list; every bad line is reported at once. `OWNER/REPO@REF`
     lines are read at REF from the local clones in `sources` (`--uses-source`)."""
     try:
         text = read_text(path, MAX_LIST_BYTES)
     except (UnsafeFile, OSError) as exc:
-        raise HarnessInputError(Problem(str(path), None, f"cannot read repo list: {exc}")) \
-            from None
+        raise HarnessInputError(Problem(str(path), None, f"cannot read repo list: {exc}")) from None
     targets: list[Target] = []
     problems: list[Problem] = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -84,8 +90,11 @@ def from_list(path: Path, sources: Mapping[str, Path] | None = None,
                     continue
                 targets.append(Target(repo, where_at))
             else:
-                problems.append(Problem(str(path), number,
-                                        f"{line!r}: expected OWNER/REPO=PATH or OWNER/REPO@REF"))
+                problems.append(
+                    Problem(
+                        str(path), number, f"{line!r}: expected OWNER/REPO=PATH or OWNER/REPO@REF"
+                    )
+                )
             continue
         if not valid_repo_name(name):
             problems.append(Problem(str(path), number, f"{name!r} is not OWNER/REPO"))
@@ -94,8 +103,9 @@ def from_list(path: Path, sources: Mapping[str, Path] | None = None,
         if not checkout.is_absolute():
             checkout = path.parent / checkout
         if not checkout.is_dir():
-            problems.append(Problem(str(path), number, f"{name}: {where.strip()} is not a "
-                                                       "directory"))
+            problems.append(
+                Problem(str(path), number, f"{name}: {where.strip()} is not a directory")
+            )
             continue
         targets.append(Target(name, checkout.resolve()))
     if problems:
@@ -110,8 +120,9 @@ def _unique(targets: list[Target], source: str) -> list[Target]:
     for target in targets:
         key = target.repo.lower()
         if key in seen:
-            raise HarnessInputError(f"{source}: {target.repo} is listed twice "
-                                    f"({seen[key].path} and {target.path})")
+            raise HarnessInputError(
+                f"{source}: {target.repo} is listed twice ({seen[key].path} and {target.path})"
+            )
         seen[key] = target
     return targets
 
@@ -119,7 +130,7 @@ def _unique(targets: list[Target], source: str) -> list[Target]:
 def shard(targets: list[Target], index: int, count: int) -> list[Target]:
     """Shard `index` (1-based) of `count`: every count-th repository in name order."""
     ordered = sorted(targets, key=lambda t: t.repo.lower())
-    return ordered[index - 1::count]
+    return ordered[index - 1 :: count]
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -5,7 +5,21 @@ from harness.tofu.stacks import Backend, Setting, Stack, TofuDir, TofuRepo, load
 from harness.tofu.values import Origin, Resolved, Scope, resolve
 
 __all__ = [
-    "Attribute", "Backend", "Block", "Expr", "HclFile", "HclProblem", "Origin", "Resolved",
-    "Scope", "Setting", "Stack", "Template", "TofuDir", "TofuRepo", "load_tofu", "read_hcl",
+    "Attribute",
+    "Backend",
+    "Block",
+    "Expr",
+    "HclFile",
+    "HclProblem",
+    "Origin",
+    "Resolved",
+    "Scope",
+    "Setting",
+    "Stack",
+    "Template",
+    "TofuDir",
+    "TofuRepo",
+    "load_tofu",
+    "read_hcl",
     "resolve",
 ]

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
 
-
 @dataclass(frozen=True)
 class Expr:
     """An HCL expression that is not a literal (`var.x`, `each.value.y`, a conditional...)."""
@@ -50,9 +49,14 @@ class Attribute:
 
     __slots__ = ("_defaults", "_lines", "_node", "_source", "_value", "line", "name")
 
-    def __init__(self, name: str, value: Any, line: int,
-                 optional_defaults: dict[str, Any] | None = None,
-                 key_lines: dict[tuple[str, ...], int] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        value: Any,
+        line: int,
+        optional_defaults: dict[str, Any] | None = None,
+        key_lines: dict[tuple[str, ...], int] | None = None,
+    ) -> None:
         self.name = name
         self.line = line
         self._value = value
@@ -74,8 +78,7 @@ class Attribute:
             return
         try:
             value = source.value(node)
-            defaults = (_optional_defaults(source, node) or None) if self.name == "type" \
-                else None
+            defaults = (_optional_defaults(source, node) or None) if self.name == "type" else None
             lines = (_key_lines(source, node) or None) if isinstance(value, dict) else None
         except RecursionError:  # nested past Python's stack: keep it opaque
             value, defaults, lines = Expr("<unreadable expression>"), None, None
@@ -110,8 +113,10 @@ class Attribute:
         return hash((self.name, self.line))
 
     def __repr__(self) -> str:
-        return (f"Attribute(name={self.name!r}, value={self.value!r}, line={self.line}, "
-                f"optional_defaults={self.optional_defaults!r}, key_lines={self.key_lines!r})")
+        return (
+            f"Attribute(name={self.name!r}, value={self.value!r}, line={self.line}, "
+            f"optional_defaults={self.optional_defaults!r}, key_lines={self.key_lines!r})"
+        )
 
 
 @dataclass
@@ -168,7 +173,7 @@ class HclSyntaxError(ValueError):
 
 
 _PARSER: list[Parser] = []
-_ESCAPES = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))|\$\$\{|%%\{', re.DOTALL)
+_ESCAPES = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))|\$\$\{|%%\{", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _WRAPPED = re.compile(r"\s*\n\s*")
 _DEPTH = 12
@@ -192,7 +197,7 @@ class _Source:
         self.data = data
 
     def text(self, node: Node) -> str:
-        return self.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def expr(self, node: Node) -> Expr:
         """An expression kept as its source text, on one line."""
@@ -200,19 +205,24 @@ class _Source:
 
     def string(self, node: Node) -> str:
         """A `string_lit` label or literal -> its value (escapes decoded)."""
-        return _unescape("".join(self.text(c) for c in node.named_children
-                                 if c.type == "template_literal"))
+        return _unescape(
+            "".join(self.text(c) for c in node.named_children if c.type == "template_literal")
+        )
 
     def template(self, node: Node) -> str | Template:
         """A quoted or heredoc template: a `Template` when it interpolates, else a string."""
         if node.type == "heredoc_template":
             return self._heredoc(node)
-        parts = [c for c in node.named_children if c.type not in (
-            "quoted_template_start", "quoted_template_end")]
+        parts = [
+            c
+            for c in node.named_children
+            if c.type not in ("quoted_template_start", "quoted_template_end")
+        ]
         if not parts:
             return ""
-        inner = self.data[parts[0].start_byte:parts[-1].end_byte].decode(
-            "utf-8", errors="replace")
+        inner = self.data[parts[0].start_byte : parts[-1].end_byte].decode(
+            "utf-8", errors="replace"
+        )
         if any(c.type == "template_interpolation" for c in parts):
             return Template(inner)
         if all(c.type == "template_literal" for c in parts):
@@ -256,13 +266,20 @@ class _Source:
             if collection.type == "tuple":
                 return [self.value(c) for c in _named(collection) if c.type == "expression"]
             if collection.type == "object":
-                return {self.key(elem): self.value(elem.child_by_field_name("val") or elem)
-                        for elem in _named(collection) if elem.type == "object_elem"}
+                return {
+                    self.key(elem): self.value(elem.child_by_field_name("val") or elem)
+                    for elem in _named(collection)
+                    if elem.type == "object_elem"
+                }
         if kind == "operation":
             unary = inner.named_children[0] if inner.named_children else None
-            if unary is not None and unary.type == "unary_operation" and \
-                    self.text(unary).startswith("-") and unary.named_children and \
-                    unary.named_children[0].type == "literal_value":
+            if (
+                unary is not None
+                and unary.type == "unary_operation"
+                and self.text(unary).startswith("-")
+                and unary.named_children
+                and unary.named_children[0].type == "literal_value"
+            ):
                 number = self._literal(unary.named_children[0])
                 if isinstance(number, int | float) and not isinstance(number, bool):
                     return -number
@@ -347,19 +364,22 @@ def _optional_defaults(source: _Source, expression: Node) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for elem, value in _elements(expression):
         call = _first(value, "function_call")
-        if call is None or not call.named_children or \
-                source.text(call.named_children[0]) != "optional":
+        if (
+            call is None
+            or not call.named_children
+            or source.text(call.named_children[0]) != "optional"
+        ):
             continue
-        arguments = next((c for c in call.named_children if c.type == "function_arguments"),
-                         None)
+        arguments = next((c for c in call.named_children if c.type == "function_arguments"), None)
         values = [c for c in _named(arguments) if c.type == "expression"] if arguments else []
         if len(values) >= 2:
             out[source.key(elem)] = source.value(values[1])
     return out
 
 
-def _key_lines(source: _Source, expression: Node, prefix: tuple[str, ...] = (),
-               depth: int = 0) -> dict[tuple[str, ...], int]:
+def _key_lines(
+    source: _Source, expression: Node, prefix: tuple[str, ...] = (), depth: int = 0
+) -> dict[tuple[str, ...], int]:
     """Lines of the keys of an object expression (nested objects too), by key path."""
     out: dict[tuple[str, ...], int] = {}
     if depth >= 8:
@@ -372,8 +392,9 @@ def _key_lines(source: _Source, expression: Node, prefix: tuple[str, ...] = (),
     return out
 
 
-def _body(source: _Source, body: Node | None, file: str
-          ) -> tuple[dict[str, Attribute], list[Block]]:
+def _body(
+    source: _Source, body: Node | None, file: str
+) -> tuple[dict[str, Attribute], list[Block]]:
     attributes: dict[str, Attribute] = {}
     blocks: list[Block] = []
     for child in body.named_children if body is not None else []:
@@ -381,8 +402,9 @@ def _body(source: _Source, body: Node | None, file: str
             parts = _named(child)
             if len(parts) >= 2:
                 name = source.text(parts[0])
-                attributes[name] = Attribute.of_node(name, child.start_point[0] + 1, source,
-                                                     parts[-1])
+                attributes[name] = Attribute.of_node(
+                    name, child.start_point[0] + 1, source, parts[-1]
+                )
         elif child.type == "block":
             blocks.append(_block(source, child, file))
     return attributes, blocks
@@ -399,8 +421,14 @@ def _block(source: _Source, node: Node, file: str) -> Block:
         elif child.type == "body":
             body = child
     attributes, blocks = _body(source, body, file)
-    return Block(labels[0] if labels else "", tuple(labels[1:]), file,
-                 node.start_point[0] + 1, attributes, blocks)
+    return Block(
+        labels[0] if labels else "",
+        tuple(labels[1:]),
+        file,
+        node.start_point[0] + 1,
+        attributes,
+        blocks,
+    )
 
 
 def _first_error(node: Node) -> Node | None:
@@ -421,7 +449,7 @@ def parse_text(text: str, file: str) -> HclFile:
     root = _parser().parse(data).root_node
     if root.has_error:
         error = _first_error(root) or root
-        near = data[error.start_byte:error.end_byte].decode("utf-8", errors="replace")
+        near = data[error.start_byte : error.end_byte].decode("utf-8", errors="replace")
         near = near.strip().splitlines()[0][:30] if near.strip() else ""
         if error.is_missing:
             near = f"missing {error.type}"

@@ -22,8 +22,18 @@ from typing import Any
 from harness.tofu.hcl import Block, HclFile, HclProblem, read_hcl
 from harness.tofu.values import Origin, Resolved, Scope, contains_expression
 
-SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", "fixtures", "testdata",
-                       "__pycache__", ".direnv", "result"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".terraform",
+        "node_modules",
+        "fixtures",
+        "testdata",
+        "__pycache__",
+        ".direnv",
+        "result",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,16 @@ class TofuDir:
                     out[name] = Resolved(problem=f"the default of var.{name} is an expression")
                 else:
                     attribute = block.attributes["default"]
-                    out[name] = Resolved(value, Origin(block.file, attribute.line,
-                                                       f"default of var.{name}"),
-                                         lines=attribute.key_lines)
+                    out[name] = Resolved(
+                        value,
+                        Origin(block.file, attribute.line, f"default of var.{name}"),
+                        lines=attribute.key_lines,
+                    )
             else:
-                out[name] = Resolved(problem=f"var.{name} has no default and no tfvars value "
-                                             f"({block.file}:{block.line})")
+                out[name] = Resolved(
+                    problem=f"var.{name} has no default and no tfvars value "
+                    f"({block.file}:{block.line})"
+                )
         return out
 
     def literal_locals(self) -> dict[str, Resolved]:
@@ -81,8 +95,9 @@ class TofuDir:
         for block in self.blocks("locals"):
             for name, attribute in block.attributes.items():
                 if not contains_expression(attribute.value):
-                    out[name] = Resolved(attribute.value,
-                                         Origin(block.file, attribute.line, f"local.{name}"))
+                    out[name] = Resolved(
+                        attribute.value, Origin(block.file, attribute.line, f"local.{name}")
+                    )
         return out
 
 
@@ -100,10 +115,11 @@ class Stack(TofuDir):
         variables = self.variable_defaults()
         for tfvars in [*self.tfvars, *([var_file] if var_file else [])]:
             for name, attribute in tfvars.attributes.items():
-                variables[name] = Resolved(attribute.value,
-                                           Origin(tfvars.path, attribute.line,
-                                                  f"{PurePosixPath(tfvars.path).name}"),
-                                           lines=attribute.key_lines)
+                variables[name] = Resolved(
+                    attribute.value,
+                    Origin(tfvars.path, attribute.line, f"{PurePosixPath(tfvars.path).name}"),
+                    lines=attribute.key_lines,
+                )
         return Scope(variables=variables, locals=self.literal_locals())
 
 
@@ -153,32 +169,40 @@ def _read_dir(root: Path, rel: str, paths: Iterable[Path]) -> TofuDir:
 
 
 def _tfvars_paths(directory: Path) -> list[Path]:
-    names = [n for n in ("terraform.tfvars", "terraform.tfvars.json")
-             if (directory / n).is_file()]
-    auto = sorted(p.name for p in directory.iterdir() if p.is_file()
-                  and p.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    names = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (directory / n).is_file()]
+    auto = sorted(
+        p.name
+        for p in directory.iterdir()
+        if p.is_file() and p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+    )
     return [directory / n for n in (*names, *auto)]
 
 
 def _var_file_paths(directory: Path) -> list[Path]:
     auto = {p.name for p in _tfvars_paths(directory)}
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.name not in auto
-                  and p.name.endswith((".tfvars", ".tfvars.json")))
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.name not in auto and p.name.endswith((".tfvars", ".tfvars.json"))
+    )
 
 
 def _backend(stack: Stack, root: Path) -> Backend | None:
     for block in stack.blocks("terraform"):
         for inner in block.children("backend"):
-            backend = Backend(inner.labels[0] if inner.labels else "", inner,
-                              {n: Setting(a.value, inner.file, a.line)
-                               for n, a in inner.attributes.items()})
+            backend = Backend(
+                inner.labels[0] if inner.labels else "",
+                inner,
+                {n: Setting(a.value, inner.file, a.line) for n, a in inner.attributes.items()},
+            )
             directory = root / stack.path
             for path in sorted(directory.glob("*.tfbackend")):
                 parsed = read_hcl(path, path.relative_to(root).as_posix(), root)
                 if isinstance(parsed, HclFile):
                     for name, attribute in parsed.attributes.items():
                         backend.settings.setdefault(
-                            name, Setting(attribute.value, parsed.path, attribute.line))
+                            name, Setting(attribute.value, parsed.path, attribute.line)
+                        )
                 else:
                     stack.problems.append(parsed)
             return backend
@@ -208,8 +232,9 @@ def _tf_dirs(root: Path) -> tuple[dict[str, list[str]], float]:
 
 
 @lru_cache(maxsize=8)
-def _load_cached(root: Path, stamp: float,
-                 found: tuple[tuple[str, tuple[str, ...]], ...]) -> TofuRepo:
+def _load_cached(
+    root: Path, stamp: float, found: tuple[tuple[str, tuple[str, ...]], ...]
+) -> TofuRepo:
     repo = TofuRepo(root)
     dirs = {rel: _read_dir(root, rel, [Path(p) for p in paths]) for rel, paths in found}
     referenced: set[str] = set()
@@ -224,12 +249,16 @@ def _load_cached(root: Path, stamp: float,
             repo.modules[rel] = directory
             continue
         stack = Stack(rel, directory.files, [])
-        stack.tfvars = [f for p in _tfvars_paths(root / rel)
-                        if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root),
-                                      HclFile)]
-        stack.var_files = [f for p in _var_file_paths(root / rel)
-                           if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(),
-                                                       root), HclFile)]
+        stack.tfvars = [
+            f
+            for p in _tfvars_paths(root / rel)
+            if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root), HclFile)
+        ]
+        stack.var_files = [
+            f
+            for p in _var_file_paths(root / rel)
+            if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root), HclFile)
+        ]
         stack.backend = _backend(stack, root)
         repo.problems.extend(stack.problems)
         repo.stacks.append(stack)

@@ -48,8 +48,11 @@ class Resolved:
         lines = self.lines or {}
         origin = self.origin
         if origin is not None and (key,) in lines:
-            how = origin.how[:-1] + f".{key}]" if origin.how.endswith("]") \
+            how = (
+                origin.how[:-1] + f".{key}]"
+                if origin.how.endswith("]")
                 else f"{origin.how} [{key}]"
+            )
             origin = Origin(origin.file, lines[(key,)], how)
         sub = {path[1:]: line for path, line in lines.items() if path[:1] == (key,) and path[1:]}
         return Resolved(value, origin, lines=sub or None)
@@ -87,8 +90,10 @@ def _walk(base: Resolved, parts: list[str], text: str) -> Resolved:
         if isinstance(current.value, Mapping) and part in current.value:
             current = current.child(part, current.value[part])
         else:
-            return Resolved(problem=f"`{text}`: no key `{part}` in the value from "
-                                    f"{base.origin.text() if base.origin else 'its source'}")
+            return Resolved(
+                problem=f"`{text}`: no key `{part}` in the value from "
+                f"{base.origin.text() if base.origin else 'its source'}"
+            )
     return current
 
 
@@ -98,7 +103,7 @@ def resolve_reference(text: str, scope: Scope) -> Resolved:
     if not _REFERENCE.match(text):
         return Resolved(problem=f"expression `{text}` is not evaluated statically")
     head = text.split(".", 1)[0].split("[", 1)[0]
-    parts = [a or b for a, b in _PART.findall(text[len(head):])]
+    parts = [a or b for a, b in _PART.findall(text[len(head) :])]
     if head == "var" and parts:
         base = scope.variables.get(parts[0])
         if base is None:
@@ -131,7 +136,7 @@ def resolve(value: Any, origin: Origin, scope: Scope) -> Resolved:
             got = resolve_reference(match.group(1), scope)
             if not got.known:
                 return got
-            pieces.append(value.text[last:match.start()])
+            pieces.append(value.text[last : match.start()])
             pieces.append(str(got.value))
             source = got.origin or source
             last = match.end()

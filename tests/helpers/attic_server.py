@@ -35,7 +35,7 @@ def _hex_nar_hash(text: str) -> str:
     lines = []
     for line in text.splitlines():
         if line.startswith("NarHash: "):
-            algo, digest = hash_bytes(line[len("NarHash: "):])
+            algo, digest = hash_bytes(line[len("NarHash: ") :])
             lines.append(f"NarHash: {algo}:{digest.hex()}")
         else:
             lines.append(line)
@@ -45,8 +45,15 @@ def _hex_nar_hash(text: str) -> str:
 class AtticShapedServer(FaultServer):
     """Serve `cache_dir` as Attic cache `cache` (start/stop or `with`, like FaultServer)."""
 
-    def __init__(self, cache_dir: Path, cache: str, public_key: str,
-                 tokens: Mapping[str, str] | None = None, *, private: bool = False) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        cache: str,
+        public_key: str,
+        tokens: Mapping[str, str] | None = None,
+        *,
+        private: bool = False,
+    ) -> None:
         super().__init__(default=self._route)
         self.cache_dir = cache_dir
         self.cache = cache
@@ -58,10 +65,10 @@ class AtticShapedServer(FaultServer):
     def _permission(self, request: Request) -> str | None:
         auth = request.headers.get("Authorization") or request.headers.get("authorization")
         if auth and auth.startswith("Bearer "):
-            return self.tokens.get(auth[len("Bearer "):], "none")
+            return self.tokens.get(auth[len("Bearer ") :], "none")
         if auth and auth.startswith("Basic "):  # Nix with a netrc: the token is the password
             try:
-                decoded = base64.b64decode(auth[len("Basic "):]).decode()
+                decoded = base64.b64decode(auth[len("Basic ") :]).decode()
             except ValueError:
                 return "none"
             return self.tokens.get(decoded.partition(":")[2], "none")
@@ -72,15 +79,22 @@ class AtticShapedServer(FaultServer):
         if path == "/_api/v1/get-missing-paths" and request.method == "POST":
             return self._missing(request)
         if path == f"/_api/v1/cache-config/{self.cache}":
-            return _json(200, {"public_key": self.public_key, "is_public": not self.private,
-                               "store_dir": "/nix/store", "priority": 41,
-                               "upstream_cache_key_names": ["cache.nixos.org-1"]})
+            return _json(
+                200,
+                {
+                    "public_key": self.public_key,
+                    "is_public": not self.private,
+                    "store_dir": "/nix/store",
+                    "priority": 41,
+                    "upstream_cache_key_names": ["cache.nixos.org-1"],
+                },
+            )
         prefix = f"/{self.cache}/"
         if not path.startswith(prefix):
             return _json(404, {"code": 404, "error": "NoSuchCache"})
         if self.private and self._permission(request) not in ("pull", "push"):
             return _json(401, {"code": 401, "error": "Unauthorized"})
-        name = path[len(prefix):]
+        name = path[len(prefix) :]
         visibility = {HEADER: "private" if self.private else "public"}
         if name == "nix-cache-info":
             body = b"StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 41\n"
@@ -105,8 +119,11 @@ class AtticShapedServer(FaultServer):
             return _json(400, {"code": 400, "error": "InvalidJson"})
         self.missing_requests.append(data)
         hashes = data.get("store_path_hashes") if isinstance(data, dict) else None
-        if (not isinstance(data, dict) or set(data) != {"cache", "store_path_hashes"}
-                or not isinstance(hashes, list)):
+        if (
+            not isinstance(data, dict)
+            or set(data) != {"cache", "store_path_hashes"}
+            or not isinstance(hashes, list)
+        ):
             return _json(400, {"code": 400, "error": "BadRequest"})
         if data["cache"] != self.cache:
             return _json(404, {"code": 404, "error": "NoSuchCache"})

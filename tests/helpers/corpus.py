@@ -30,8 +30,9 @@ def parse_txtar(text: str) -> tuple[str, dict[str, str]]:
     """The description and the files (path -> text) of a txtar archive."""
     parts = _MARKER.split(text)
     description, rest = parts[0], parts[1:]
-    return description, {rest[i].strip(): rest[i + 1].removeprefix("\n")
-                         for i in range(0, len(rest), 2)}
+    return description, {
+        rest[i].strip(): rest[i + 1].removeprefix("\n") for i in range(0, len(rest), 2)
+    }
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ def examples() -> list[Example]:
         rule, kind = path.parent.parent.name, path.parent.name
         assert kind in ("bad", "good"), f"{path}: examples live in bad/ or good/"
         _, files = parse_txtar(path.read_text(encoding="utf-8"))
-        found.append(Example(path=path, rule=rule, kind=kind, suite=suites.get(rule, ""),
-                             files=files))
+        found.append(
+            Example(path=path, rule=rule, kind=kind, suite=suites.get(rule, ""), files=files)
+        )
     return found
 
 
@@ -100,7 +102,7 @@ def finding_lines(rule: str, report: dict[str, Any], repo: Path) -> list[str]:
                 continue
             where = finding["file"] or "-"
             if where.startswith(f"{repo}/"):
-                where = where[len(f"{repo}/"):]
+                where = where[len(f"{repo}/") :]
             if finding["file"] and finding["line"]:
                 where += f":{finding['line']}"
             lines.append(f"{where}: {rule}")

@@ -72,20 +72,38 @@ REPO_SHAPED = _wf("""\
     """)
 
 REPOS: dict[str, str | None] = {
-    "a": LANE_ONLY, "mac-app": RELEASE_MAC_WIN, "b": HEAVY_ON_LIGHT, "docs": HOSTED_LINUX,
-    "c": LANE_ONLY, "arm": ARM,
-    "legacy": HOSTED_LINUX, "boot": NIX_UNINSTALLED, "repo-shaped": REPO_SHAPED,
-    "user-tool": HOSTED_LINUX, "candidate": LANE_ONLY, "heavy-out": HEAVY_ON_LIGHT,
-    "win-only": WINDOWS_ONLY, "empty": None,
+    "a": LANE_ONLY,
+    "mac-app": RELEASE_MAC_WIN,
+    "b": HEAVY_ON_LIGHT,
+    "docs": HOSTED_LINUX,
+    "c": LANE_ONLY,
+    "arm": ARM,
+    "legacy": HOSTED_LINUX,
+    "boot": NIX_UNINSTALLED,
+    "repo-shaped": REPO_SHAPED,
+    "user-tool": HOSTED_LINUX,
+    "candidate": LANE_ONLY,
+    "heavy-out": HEAVY_ON_LIGHT,
+    "win-only": WINDOWS_ONLY,
+    "empty": None,
 }
 """Checkout name -> its one workflow (None: no workflows)."""
 
 EXPECTED = {
-    "a": "ready", "mac-app": "excepted", "b": "blocked", "docs": "blocked",
-    "c": "ready", "arm": "excepted",
-    "legacy": "blocked", "boot": "blocked", "repo-shaped": "blocked",
-    "user-tool": "not-enrolled", "candidate": "not-enrolled", "heavy-out": "not-enrolled",
-    "win-only": "not-enrolled", "empty": "not-enrolled",
+    "a": "ready",
+    "mac-app": "excepted",
+    "b": "blocked",
+    "docs": "blocked",
+    "c": "ready",
+    "arm": "excepted",
+    "legacy": "blocked",
+    "boot": "blocked",
+    "repo-shaped": "blocked",
+    "user-tool": "not-enrolled",
+    "candidate": "not-enrolled",
+    "heavy-out": "not-enrolled",
+    "win-only": "not-enrolled",
+    "empty": "not-enrolled",
 }
 
 

@@ -56,10 +56,18 @@ class ReapiCache:
     def capabilities(self, request: bytes, context: Any) -> bytes:
         self.calls.append("GetCapabilities")
         packed = b"".join(bytes([f]) for f in self.digest_functions)
-        cache = (len_field(1, packed) + len_field(2, int_field(1, int(self.update_enabled)))
-                 + int_field(4, 4 * 1024 * 1024) + int_field(5, 1))
-        return (len_field(1, cache) + len_field(3, _semver(2, 0)) + len_field(4, _semver(2, 0))
-                + len_field(5, _semver(2, 0)))
+        cache = (
+            len_field(1, packed)
+            + len_field(2, int_field(1, int(self.update_enabled)))
+            + int_field(4, 4 * 1024 * 1024)
+            + int_field(5, 1)
+        )
+        return (
+            len_field(1, cache)
+            + len_field(3, _semver(2, 0))
+            + len_field(4, _semver(2, 0))
+            + len_field(5, _semver(2, 0))
+        )
 
     def find_missing(self, request: bytes, context: Any) -> bytes:
         self.calls.append("FindMissingBlobs")
@@ -101,8 +109,9 @@ class ReapiCache:
             digest = decode_digest(value)
             data = self.blobs.get(digest.hash)
             status = b"" if data is not None else int_field(1, 5)  # NOT_FOUND
-            out += len_field(1, len_field(1, value) + len_field(2, data or b"") +
-                             len_field(3, status))
+            out += len_field(
+                1, len_field(1, value) + len_field(2, data or b"") + len_field(3, status)
+            )
         return out
 
     def get_result(self, request: bytes, context: Any) -> bytes:
@@ -130,7 +139,7 @@ class ReapiCache:
             context.abort(grpc.StatusCode.NOT_FOUND, "no such blob")
             return
         for offset in range(0, max(len(data), 1), 32 * 1024):
-            yield len_field(10, data[offset:offset + 32 * 1024])
+            yield len_field(10, data[offset : offset + 32 * 1024])
 
     def write(self, requests: Iterator[bytes], context: Any) -> bytes:
         self.calls.append("Write")
@@ -157,21 +166,34 @@ def _first(message: bytes, number: int) -> bytes:
 
 def start_reapi_server(cache: ReapiCache) -> tuple[grpc.Server, int]:
     """Serve `cache` on a free 127.0.0.1 port; returns the server and its port."""
-    uu, us, su = (grpc.unary_unary_rpc_method_handler, grpc.unary_stream_rpc_method_handler,
-                  grpc.stream_unary_rpc_method_handler)
+    uu, us, su = (
+        grpc.unary_unary_rpc_method_handler,
+        grpc.unary_stream_rpc_method_handler,
+        grpc.stream_unary_rpc_method_handler,
+    )
     handlers = [
         grpc.method_handlers_generic_handler("grpc.health.v1.Health", {"Check": uu(cache.check)}),
-        grpc.method_handlers_generic_handler(f"{_V2}.Capabilities",
-                                             {"GetCapabilities": uu(cache.capabilities)}),
-        grpc.method_handlers_generic_handler(f"{_V2}.ContentAddressableStorage", {
-            "FindMissingBlobs": uu(cache.find_missing),
-            "BatchUpdateBlobs": uu(cache.batch_update),
-            "BatchReadBlobs": uu(cache.batch_read)}),
-        grpc.method_handlers_generic_handler(f"{_V2}.ActionCache", {
-            "GetActionResult": uu(cache.get_result),
-            "UpdateActionResult": uu(cache.update_result)}),
-        grpc.method_handlers_generic_handler("google.bytestream.ByteStream", {
-            "Read": us(cache.read), "Write": su(cache.write)}),
+        grpc.method_handlers_generic_handler(
+            f"{_V2}.Capabilities", {"GetCapabilities": uu(cache.capabilities)}
+        ),
+        grpc.method_handlers_generic_handler(
+            f"{_V2}.ContentAddressableStorage",
+            {
+                "FindMissingBlobs": uu(cache.find_missing),
+                "BatchUpdateBlobs": uu(cache.batch_update),
+                "BatchReadBlobs": uu(cache.batch_read),
+            },
+        ),
+        grpc.method_handlers_generic_handler(
+            f"{_V2}.ActionCache",
+            {
+                "GetActionResult": uu(cache.get_result),
+                "UpdateActionResult": uu(cache.update_result),
+            },
+        ),
+        grpc.method_handlers_generic_handler(
+            "google.bytestream.ByteStream", {"Read": us(cache.read), "Write": su(cache.write)}
+        ),
     ]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), handlers=handlers)
     port = server.add_insecure_port("127.0.0.1:0")

@@ -33,8 +33,10 @@ def require_marker(marker: str, item: pytest.Item | None = None) -> None:
     """Fail the running test (or `item`) unless it carries `marker`: marks drive the skips."""
     node = item or (_running[0] if _running else None)
     if node is not None and node.get_closest_marker(marker) is None:
-        pytest.fail(f"{node.nodeid} needs what `{marker}` stands for: mark it "
-                    f"@pytest.mark.{marker}", pytrace=False)
+        pytest.fail(
+            f"{node.nodeid} needs what `{marker}` stands for: mark it @pytest.mark.{marker}",
+            pytrace=False,
+        )
 
 
 def in_ci() -> bool:

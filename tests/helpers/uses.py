@@ -15,15 +15,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-           "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/nonexistent",
+}
 
 
 def git(repo: Path, *args: str) -> str:
     """Run git in `repo`; its stripped output."""
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          check=True, timeout=30, env={**os.environ, **GIT_ENV})
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        env={**os.environ, **GIT_ENV},
+    )
     return done.stdout.strip()
 
 
@@ -77,8 +88,9 @@ def contents_api() -> Iterator[ContentsServer]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def _send(self, status: int, body: bytes, kind: str,
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -92,15 +104,19 @@ def contents_api() -> Iterator[ContentsServer]:
             state.requests.append(self.path)
             state.authorizations.append(self.headers.get("Authorization"))
             if state.status == 403:
-                self._send(403, b'{"message": "API rate limit exceeded"}', "application/json",
-                           {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1900000000"})
+                self._send(
+                    403,
+                    b'{"message": "API rate limit exceeded"}',
+                    "application/json",
+                    {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1900000000"},
+                )
                 return
             if state.status is not None:
                 self._send(state.status, b'{"message": "Bad credentials"}', "application/json")
                 return
             all_segments = unquote(parts.path).split("/")
             # .../repos/{o}/{r}/contents/{path...} or .../repos/{o}/{r}/commits/{ref}
-            segments = all_segments[all_segments.index("repos") - 1:]
+            segments = all_segments[all_segments.index("repos") - 1 :]
             name = "/".join(segments[2:4])
             if segments[4] == "commits":
                 sha = state.commits.get((name, segments[5]))
@@ -115,8 +131,12 @@ def contents_api() -> Iterator[ContentsServer]:
             if text is None:
                 self._send(404, b'{"message": "Not Found"}', "application/json")
             elif state.json_answers:
-                body = {"type": "file", "encoding": "base64", "path": path,
-                        "content": base64.encodebytes(text.encode()).decode()}
+                body = {
+                    "type": "file",
+                    "encoding": "base64",
+                    "path": path,
+                    "content": base64.encodebytes(text.encode()).decode(),
+                }
                 self._send(200, json.dumps(body).encode(), "application/json; charset=utf-8")
             else:
                 self._send(200, text.encode(), "application/vnd.github.raw+json")

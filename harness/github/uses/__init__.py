@@ -20,5 +20,16 @@ from harness.github.uses.ref import UsesRef, is_full_sha, parse_uses
 from harness.github.uses.resolver import Resolved, Unresolved, UsesResolver
 from harness.github.uses.sources import LocalSource
 
-__all__ = ["ApiFailure", "ContentsApi", "LocalSource", "Resolved", "Unresolved", "UsesCache",
-           "UsesRef", "UsesResolver", "default_cache_dir", "is_full_sha", "parse_uses"]
+__all__ = [
+    "ApiFailure",
+    "ContentsApi",
+    "LocalSource",
+    "Resolved",
+    "Unresolved",
+    "UsesCache",
+    "UsesRef",
+    "UsesResolver",
+    "default_cache_dir",
+    "is_full_sha",
+    "parse_uses",
+]

@@ -58,8 +58,9 @@ class ContentsApi:
     """A client of the contents API at `url` (GitHub Enterprise: `https://HOST/api/v3`)."""
 
     url: str = field(default_factory=default_api_url)
-    token: str | None = field(default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None,
-                              repr=False)
+    token: str | None = field(
+        default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None, repr=False
+    )
     timeout: float = TIMEOUT
     retries: int = RETRIES
     requests: int = 0
@@ -91,8 +92,10 @@ class ContentsApi:
             return ref.ref
         key = (ref.name.lower(), ref.ref)
         if key not in self._commits:
-            url = f"{self.url.rstrip('/')}/repos/{ref.owner}/{ref.repo}/commits/" \
-                  f"{quote(ref.ref, safe='')}"
+            url = (
+                f"{self.url.rstrip('/')}/repos/{ref.owner}/{ref.repo}/commits/"
+                f"{quote(ref.ref, safe='')}"
+            )
             try:
                 status, _headers, body = self._get(url, {}, "application/vnd.github.sha")
             except ApiFailure:
@@ -101,8 +104,9 @@ class ContentsApi:
             self._commits[key] = sha if is_full_sha(sha) else None
         return self._commits[key]
 
-    def _get(self, url: str, params: dict[str, str], accept: str
-             ) -> tuple[int, dict[str, str], bytes]:
+    def _get(
+        self, url: str, params: dict[str, str], accept: str
+    ) -> tuple[int, dict[str, str], bytes]:
         import httpx
 
         if self._down is not None:
@@ -111,8 +115,11 @@ class ContentsApi:
             from harness.probes.http_bounds import bounded_client
 
             self._client = bounded_client(timeout=self.timeout, trust_env=True)
-        headers = {"Accept": accept, "X-GitHub-Api-Version": "2022-11-28",
-                   "User-Agent": "flywheel-harness"}
+        headers = {
+            "Accept": accept,
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "flywheel-harness",
+        }
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         last = ""
@@ -126,12 +133,14 @@ class ContentsApi:
                     if answer.status_code >= 500:
                         last = f"HTTP {answer.status_code}"
                         continue
-                    return answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, \
-                        body
+                    return (
+                        answer.status_code,
+                        {k.lower(): v for k, v in answer.headers.items()},
+                        body,
+                    )
             except httpx.HTTPError as exc:
                 last = type(exc).__name__
-        message = f"the GitHub API at {self.url} failed after {self.retries + 1} attempts " \
-                  f"({last})"
+        message = f"the GitHub API at {self.url} failed after {self.retries + 1} attempts ({last})"
         if not last.startswith("HTTP"):
             self._down = message
         raise ApiFailure("error", message)
@@ -154,13 +163,18 @@ def _failure(ref: UsesRef, status: int, headers: dict[str, str]) -> ApiFailure:
         when = ""
         if reset.isdigit():
             when = " until " + datetime.fromtimestamp(int(reset), UTC).strftime(
-                "%Y-%m-%d %H:%M:%S UTC")
-        return ApiFailure("rate-limited", f"GitHub API rate limit exhausted{when}; set "
-                                          "GITHUB_TOKEN, or give --uses-source for "
-                                          f"{ref.name}")
+                "%Y-%m-%d %H:%M:%S UTC"
+            )
+        return ApiFailure(
+            "rate-limited",
+            f"GitHub API rate limit exhausted{when}; set "
+            "GITHUB_TOKEN, or give --uses-source for "
+            f"{ref.name}",
+        )
     if status == 404:
-        return ApiFailure("not-found", f"{ref.path or 'the file'} is not in {ref.name} at "
-                                       f"{ref.ref} (HTTP 404)")
+        return ApiFailure(
+            "not-found", f"{ref.path or 'the file'} is not in {ref.name} at {ref.ref} (HTTP 404)"
+        )
     if status == 401:
         return ApiFailure("unauthorized", "the GitHub API refused the token (HTTP 401)")
     if status == 403:
@@ -176,10 +190,12 @@ def _file_text(ref: UsesRef, content_type: str, body: bytes) -> str:
         except ValueError:
             raise ApiFailure("error", "the GitHub API answered malformed JSON") from None
         if isinstance(data, list) or (isinstance(data, dict) and data.get("type") == "dir"):
-            raise ApiFailure("not-found", f"{ref.path} in {ref.name} at {ref.ref} is a "
-                                          "directory")
-        if not isinstance(data, dict) or data.get("encoding") != "base64" \
-                or not isinstance(data.get("content"), str):
+            raise ApiFailure("not-found", f"{ref.path} in {ref.name} at {ref.ref} is a directory")
+        if (
+            not isinstance(data, dict)
+            or data.get("encoding") != "base64"
+            or not isinstance(data.get("content"), str)
+        ):
             raise ApiFailure("error", "the GitHub API answered JSON without base64 `content`")
         try:
             body = base64.b64decode(data["content"])

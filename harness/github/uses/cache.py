@@ -57,8 +57,11 @@ class UsesCache:
             data = json.loads(read_text(path, MAX_WORKFLOW_BYTES * 2))
         except (OSError, UnsafeFile, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("uses") != ref.display \
-                or not isinstance(data.get("text"), str):
+        if (
+            not isinstance(data, dict)
+            or data.get("uses") != ref.display
+            or not isinstance(data.get("text"), str)
+        ):
             return None
         fetched = float(data.get("fetched", 0))
         if not is_full_sha(ref.ref) and (now or time.time()) - fetched > self.ttl:

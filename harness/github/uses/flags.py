@@ -42,14 +42,14 @@ def parse_ttl(value: str | float | None) -> float:
         return 3600.0
     match = _DURATION.match(str(value).strip())
     if match is None:
-        raise HarnessInputError(f"--uses-ttl must be seconds or a duration such as 30m, 1h "
-                                f"or 2d, got {value!r}")
+        raise HarnessInputError(
+            f"--uses-ttl must be seconds or a duration such as 30m, 1h or 2d, got {value!r}"
+        )
     return float(match[1]) * _UNITS[match[2]]
 
 
 def parse_api(value: str | None) -> str | None:
     """`--github-api`: an http(s) URL."""
     if value is not None and not value.lower().startswith(("http://", "https://")):
-        raise HarnessInputError(f"--github-api must start with http:// or https://, got "
-                                f"{value!r}")
+        raise HarnessInputError(f"--github-api must start with http:// or https://, got {value!r}")
     return value.rstrip("/") if value else None

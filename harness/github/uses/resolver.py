@@ -31,8 +31,11 @@ class Resolved:
 
     def to_json(self) -> dict[str, Any]:
         """The report's `sources` entry."""
-        data: dict[str, Any] = {"uses": self.ref.display, "resolved_commit": self.commit,
-                                "from": self.origin}
+        data: dict[str, Any] = {
+            "uses": self.ref.display,
+            "resolved_commit": self.commit,
+            "from": self.origin,
+        }
         if self.note:
             data["note"] = self.note
         return data
@@ -62,12 +65,12 @@ class UsesResolver:
     offline: bool = False
     _memo: dict[str, Resolved | Unresolved] = field(default_factory=dict, repr=False)
 
-    def for_repository(self, name: str | None, root: Path | None,
-                       sources: Iterable[LocalSource] = ()) -> UsesResolver:
+    def for_repository(
+        self, name: str | None, root: Path | None, sources: Iterable[LocalSource] = ()
+    ) -> UsesResolver:
         """A resolver for one checked repository sharing this one's cache and API client."""
         own = [LocalSource(name, root, SELF)] if name and root is not None else []
-        return UsesResolver([*own, *sources, *self.sources], self.cache, self.api,
-                            self.offline)
+        return UsesResolver([*own, *sources, *self.sources], self.cache, self.api, self.offline)
 
     @property
     def resolved(self) -> list[Resolved]:
@@ -108,10 +111,14 @@ class UsesResolver:
             if entry is not None:
                 return Resolved(ref, entry.text, entry.commit, "cache")
         if self.offline or self.api is None:
-            why = "offline (--offline): the GitHub API was not asked" if self.offline \
+            why = (
+                "offline (--offline): the GitHub API was not asked"
+                if self.offline
                 else "no GitHub API configured"
-            return Unresolved(ref, "offline" if self.offline else "not-at-ref",
-                              "; ".join([*reasons, why]))
+            )
+            return Unresolved(
+                ref, "offline" if self.offline else "not-at-ref", "; ".join([*reasons, why])
+            )
         try:
             text, commit = self.api.fetch(ref)
         except ApiFailure as exc:

@@ -17,10 +17,15 @@ def resolver_for(repo: Path, contract: Contract, options: Options) -> UsesResolv
     """Sources in order: the repository itself, `--uses-source` clones, the contract's
     `sources:`, then the cache and the API (not when offline)."""
     name = repo_identity(repo, options.repo_name, contract.forge_repository)
-    sources = [LocalSource(n, d if d.is_absolute() else Path.cwd() / d, DIR)
-               for n, d in options.uses_sources]
+    sources = [
+        LocalSource(n, d if d.is_absolute() else Path.cwd() / d, DIR)
+        for n, d in options.uses_sources
+    ]
     sources += [LocalSource(n, (repo / d).resolve(), DIR) for n, d in contract.sources.items()]
-    base = UsesResolver(sources, UsesCache(default_cache_dir(), options.uses_ttl),
-                        ContentsApi((options.github_api or default_api_url()).rstrip("/")),
-                        options.offline)
+    base = UsesResolver(
+        sources,
+        UsesCache(default_cache_dir(), options.uses_ttl),
+        ContentsApi((options.github_api or default_api_url()).rstrip("/")),
+        options.offline,
+    )
     return base.for_repository(name, repo)

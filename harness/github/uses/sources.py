@@ -55,8 +55,9 @@ class LocalSource:
         if ref not in self._commits:
             found = None
             for candidate in (ref, f"origin/{ref}"):
-                result = run_git(self.root, "rev-parse", "--verify", "--quiet",
-                                 f"{candidate}^{{commit}}")
+                result = run_git(
+                    self.root, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"
+                )
                 if result.ok and result.stdout.strip():
                     found = result.stdout.strip()
                     break
@@ -66,13 +67,15 @@ class LocalSource:
     def read(self, ref: UsesRef) -> SourceRead | str:
         """The file at `ref`, or why not (one line)."""
         if not self.is_git:
-            return self._working_tree(ref, f"{self.root} is not a git repository: read its "
-                                           "working tree, not the ref")
+            return self._working_tree(
+                ref, f"{self.root} is not a git repository: read its working tree, not the ref"
+            )
         commit = self.commit(ref.ref)
         if commit is None:
             if self.origin == SELF:
-                return self._working_tree(ref, f"{ref.ref} is not in the clone: read the "
-                                               "working tree instead")
+                return self._working_tree(
+                    ref, f"{ref.ref} is not in the clone: read the working tree instead"
+                )
             return f"{ref.ref} is not in {self.root}"
         size = run_git(self.root, "cat-file", "-s", f"{commit}:{ref.path}")
         if not size.ok:
