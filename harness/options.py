@@ -249,6 +249,18 @@ class Options:
         "--offline",
         help="never ask the GitHub API for remote `uses:` (unresolved ones are WF004)",
     )
+    static: bool = option(
+        False,
+        "--static",
+        help="run only the static cases: no network, no Nix, Bazel or nginx, "
+        "no cgroups (the fast repository check)",
+    )
+    progress: bool = option(
+        False,
+        "--progress",
+        help="print a line per case as it finishes and what was proven, to stderr "
+        "(`check`: also when stderr is a terminal; pytest: the closing summary)",
+    )
     runner_phase: str | None = None
     """`before` or `after` the workflow's Nix install (set by the `runner` command)."""
 

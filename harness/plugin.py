@@ -10,6 +10,7 @@ Measurements become JUnit `<property>` elements; `--evidence FILE` writes the JS
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from harness.errors import HarnessInputError
 from harness.options import OPTION_TABLE, options_from, resolve
 from harness.results import CaseResult, Finding, Status
 from harness.scenario import SUFFIX, Case, Suite, load_suite, suite_name_of, valid_mark
+from harness.scheduler import is_static
 
 RESULT_PROPERTY = "flywheel-harness.result"
 _CONTEXT_KEY = pytest.StashKey[CheckContext | HarnessInputError]()
@@ -166,7 +168,10 @@ class ScenarioFile(pytest.File):
             return
         if wanted and suite.name not in wanted:
             return
+        static = _option(self.config, "static")
         for case in suite.cases:
+            if static and not is_static(suite, case):
+                continue
             item = CaseItem.from_parent(self, name=case.name, suite=suite, case=case)
             for mark in (suite.name, *suite.marks, *case.marks):
                 if valid_mark(mark):
@@ -270,6 +275,7 @@ class _Recorder:
         self.config = config
         self.on_worker = hasattr(config, "workerinput")
         self.results: list[CaseResult] = []
+        self.started = time.perf_counter()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -287,6 +293,18 @@ class _Recorder:
             else:
                 kept.append((name, value))
         report.user_properties = kept
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """With `--progress` (or the ini key `harness_progress`): what the run proved."""
+        if self.on_worker or not self.results or not _option(self.config, "progress"):
+            return
+        from harness.progress import summary_text
+
+        unique = list({r.node_id: r for r in self.results}.values())
+        seconds = time.perf_counter() - self.started
+        terminalreporter.section("flywheel-harness")
+        for line in summary_text(unique, seconds).splitlines():
+            terminalreporter.write_line(line)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """On the controller (or without xdist), write the evidence file when asked to."""

@@ -193,3 +193,29 @@ def test_bad_contract_fails_every_case_with_its_lines(project: pytest.Pytester) 
     result = project.runpytest(*repo_args(), f"--contract={contract}")
     result.assert_outcomes(failed=3)
     assert f"{contract}:3: unknown key 'what'" in result.stdout.str()
+
+
+@pytest.mark.parametrize("how", ["flag", "ini"])
+def test_static_collects_only_static_cases(project: pytest.Pytester, how: str) -> None:
+    """`--static` (or `harness_static = true`) leaves out the cases not marked static."""
+    if how == "ini":
+        project.makeini("[pytest]\nharness_static = true\n")
+    extra = ["--static"] if how == "flag" else []
+    result = project.runpytest(*repo_args(), "--collect-only", "-q", *extra)
+    assert collected(result) == [
+        "scenarios/workflows.scenario.yaml::files-readable",
+        "scenarios/workflows.scenario.yaml::needs-graph",
+    ]
+
+
+def test_progress_prints_what_was_proven(project: pytest.Pytester) -> None:
+    """`--progress` closes the run with the summary `check --progress` prints."""
+    result = project.runpytest(*repo_args(), "--progress")
+    result.stdout.fnmatch_lines(
+        [
+            "*flywheel-harness*",
+            "3 cases in *s: 2 passed, 1 failed, 0 skipped, 0 errors",
+            "*not proven: workflows::needs-graph (failed)*",
+        ]
+    )
+    assert "cases in" not in project.runpytest(*repo_args()).stdout.str()

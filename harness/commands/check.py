@@ -27,18 +27,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         help="directory of *.scenario.yaml suites (default: the bundled ones)",
     )
-    parser.add_argument(
-        "--static",
-        action="store_true",
-        help="run only the static cases: no network, no Nix, Bazel or nginx, "
-        "no cgroups (the fast repository check)",
-    )
-    parser.add_argument(
-        "--progress",
-        action="store_true",
-        help="print a line per case as it finishes, and what was proven, to "
-        "stderr (default when stderr is a terminal)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     options = cli_options(args)
     key = evidence_key() if options.evidence is not None else None  # bad key: exit 2 up front
     suites = select_suites(load_suites(args.scenarios, options.suites), options.suites)
-    if args.static:
+    if options.static:
         kept = static_only(suites)
         if not kept:  # nothing to examine is bad input, never a pass
             raise HarnessInputError(
@@ -72,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     repo = repo_to_check(options.repo or Path(), reads_repo=bool(static_only(suites)))
     ctx = make_context(repo, options.contract, options)
     progress = None
-    if wanted(args.progress):
+    if wanted(options.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
     results = run_suites(ctx, suites, progress.case_done if progress else None)
     if progress is not None:
