@@ -124,10 +124,20 @@ def test_credentials_never_appear_in_messages(tmp_path: Path) -> None:
     with outage("http500") as server:
         url = server.url.replace("http://", "http://ci:s3cret@")
         case = Case("bazel-round-trip", "bazel.round_trip", 1, params={"timeout": 2})
-        result = run_case(_ctx(tmp_path, url), "caches", case)
+        down = run_case(_ctx(tmp_path, url), "caches", case)
     # the named cache answers 500: BAZEL001 (from this case, as no answers case runs)
-    assert [f.rule for f in result.findings] == ["BAZEL001"]
-    assert all("s3cret" not in text for text in (result.reason, result.findings[0].message))
+    assert [f.rule for f in down.findings] == ["BAZEL001"]
+    assert all("s3cret" not in text for text in (down.reason, down.findings[0].message))
+
+    def read_only(request: Request) -> Reply:
+        return Reply(403) if request.method == "PUT" else Reply(404)
+
+    with FaultServer(default=read_only) as cache:
+        url = cache.url.replace("http://", "http://ci:s3cret@")
+        out = check_round_trip(_ctx(tmp_path, url), {"timeout": 2})
+    assert [f.rule for f in out.findings] == ["BAZEL002"]
+    assert "answered HTTP 403" in out.findings[0].message
+    assert "s3cret" not in out.findings[0].message
 
 
 def _ctx(tmp: Path, url: str | None) -> CheckContext:
