@@ -10,6 +10,7 @@ from typing import Any
 from harness.checks import resolve_check
 from harness.checks.api import CheckContext, CheckFn, Skip
 from harness.contract import BUNDLED_CONTRACT, find_contract, load_contract
+from harness.demand import EndpointDown
 from harness.errors import HarnessError, HarnessInputError
 from harness.options import Options
 from harness.probes.budget import CASE_BUDGET, case_budget
@@ -55,9 +56,12 @@ def run_case(
         status=Status.PASSED,
         scenario_sha256=None if isinstance(suite, str) else suite.sha256 or None,
     )
+    output: CheckOutput | None
     try:
         with case_budget(_budget(case)):  # every request of the case ends within it
             output = (check or resolve_check(case.check))(ctx, case.params)
+    except EndpointDown as down:
+        output = _down(ctx, result, case, down)
     except Skip as skip:
         result.live = skip.live
         if skip.live and ctx.options.require_live:
@@ -87,6 +91,19 @@ def run_case(
         finding.message = scrub_credentials(finding.message)
     result.duration = time.perf_counter() - started
     return result
+
+
+def _down(
+    ctx: CheckContext, result: CaseResult, case: Case, down: EndpointDown
+) -> CheckOutput | None:
+    """A named endpoint does not serve: the one finding of its rule from the case that
+    reports it; every other case skips, pointing at that rule (not a live skip: the
+    demand has failed already)."""
+    if ctx.demands.reports(down.rule, case.check, result.node_id):
+        return CheckOutput(findings=[Finding(down.rule, down.message)], examined={"endpoints": 1})
+    result.status = Status.SKIPPED
+    result.reason = f"see {down.rule}: {down.endpoint} does not serve"
+    return None
 
 
 def _budget(case: Case) -> float:

@@ -27,6 +27,7 @@ from harness.scheduler import is_static
 
 RESULT_PROPERTY = "flywheel-harness.result"
 _CONTEXT_KEY = pytest.StashKey[CheckContext | HarnessInputError]()
+_CHECKS_KEY = pytest.StashKey[frozenset[str]]()
 KNOWN_MARKS: dict[str, str] = {**suite_marks(), **MARKS}
 """Every mark registered up front: the suites of the check registry and their other marks."""
 
@@ -137,12 +138,21 @@ def _context(config: pytest.Config) -> CheckContext:
                 {name: _ini(config, name) for name in OPTION_TABLE},
             )
             cached = make_context(options.repo or config.rootpath, options.contract, options)
+            planned: frozenset[str] = config.stash.get(_CHECKS_KEY, frozenset())
+            cached.demands.plan(planned)
         except HarnessInputError as exc:
             cached = exc
         config.stash[_CONTEXT_KEY] = cached
     if isinstance(cached, HarnessInputError):
         raise cached
     return cached
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember the checks of the selected cases (on every xdist worker): a named endpoint
+    that does not serve is then reported by its rule's own case (see harness.demand)."""
+    checks = frozenset(item.case.check for item in session.items if isinstance(item, CaseItem))
+    session.config.stash[_CHECKS_KEY] = checks
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -58,6 +58,7 @@ def run_suites(
     from harness.engine import run_case
 
     order = [(suite, case) for suite in suites for case in suite.cases]
+    ctx.demands.plan(case.check for _, case in order)
     lock = threading.Lock()
 
     def run(suite: Suite, case: Case) -> CaseResult:

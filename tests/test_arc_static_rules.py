@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from harness.arc import read_arc
+from harness.arc.tofu import MAX_FOR_EACH_INSTANCES
 from harness.checks.api import Skip
 from harness.checks.arc import check_capacity, check_envelope, check_lanes
 from harness.engine import make_context
 from harness.options import Options
 from harness.quantity import parse_quantity
 from harness.results import CheckOutput, Severity
+from tests.helpers.paths import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
 FLEET = FIXTURES / "tofu_fleet"
@@ -237,3 +243,39 @@ resource "helm_release" "off" {
     ]
     out = check_envelope(make_context(tmp_path), {})
     assert summary(out) == [("ARC001", "runners/main.tf", 17)]  # the `value = "48Gi"` line
+
+
+def test_a_for_each_over_100k_entries_is_capped_with_a_note(tmp_path: Path) -> None:
+    """A 100,000-entry map expands `MAX_FOR_EACH_INSTANCES` scale sets, says so once per
+    case naming the block's file and line and the value's, and ends in seconds (the
+    subprocess timeout is a guard against hanging, not a speed check)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FLEET, repo)
+    entries = "\n".join(f"l{i} = {{}}" for i in range(100_000))
+    tfvars = repo / "tofu/stacks/arc-runners/lanes.auto.tfvars"
+    tfvars.write_text(f"extra_lanes = {{\n{entries}\n}}\n")
+    argv = ["check", "--suite", "arc", "--static", "--repo", str(repo), "--format", "json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", *argv],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    results = {r["case"]: r for r in json.loads(done.stdout)["results"]}
+    note = (
+        "module.lanes (tofu/stacks/arc-runners/main.tf:42): for_each makes 100000 "
+        "instances, the value from tofu/stacks/arc-runners/lanes.auto.tfvars:1"
+    )
+    for result in results.values():
+        assert result["reason"].count(note) <= 1
+    assert note in results["envelope-per-lane"]["reason"]
+    assert (
+        f"only the first {MAX_FOR_EACH_INSTANCES} are checked"
+        in (results["envelope-per-lane"]["reason"])
+    )
+    lanes = [f for f in results["one-scale-set-per-lane"]["findings"] if "lanes[" in f["message"]]
+    assert len(lanes) == MAX_FOR_EACH_INSTANCES

@@ -84,24 +84,3 @@ def test_bad_input_exits_2(tmp_path: os.PathLike[str]) -> None:
     assert "--public-key" in done.stderr and "Traceback" not in done.stderr
     done = harness("--url", "ftp://x", cwd=str(tmp_path))
     assert done.returncode == 2 and "--url must start with http:// or https://" in done.stderr
-
-
-def test_unreachable_url_skips_unless_required(tmp_path: os.PathLike[str]) -> None:
-    from harness.probes.faultserver import refused_url
-
-    url = refused_url()
-    done = harness(
-        "--url",
-        url,
-        "--case",
-        "reachable",
-        "--format",
-        "json",
-        "/nix/store/ihqwg8cvbjn2j1ijjjpnnbbqfq2xpjvw-flywheel-app",
-        cwd=str(tmp_path),
-    )
-    assert done.returncode == 0
-    [result] = json.loads(done.stdout)["results"]
-    assert result["status"] == "skipped" and "unreachable" in result["reason"]
-    strict = harness("--url", url, "--case", "reachable", "--require-live", cwd=str(tmp_path))
-    assert strict.returncode == 1

@@ -196,17 +196,31 @@ def test_hung_cache_build_still_succeeds_and_slow_settings_fail(tmp_path: Path) 
     assert "hung the build took" in tight.findings[0].message
 
 
-def test_unreachable_live_endpoint_is_a_live_skip(tmp_path: Path) -> None:
+def test_unreachable_contract_endpoint_is_a_live_skip(tmp_path: Path) -> None:
+    """Only a named endpoint (--attic-url) is a demand; the contract's stays a live skip."""
     from harness.probes.faultserver import refused_url
 
-    url = refused_url()
+    def contract_only(require_live: bool = False) -> CheckContext:
+        ctx = ctx_for(tmp_path, refused_url(), require_live=require_live)
+        return dataclasses.replace(ctx, options=dataclasses.replace(ctx.options, attic_url=None))
+
     with pytest.raises(Skip) as skip:
-        attic.check_reachable(ctx_for(tmp_path, url), {})
+        attic.check_reachable(contract_only(), {})
     assert skip.value.live and "unreachable" in skip.value.reason
     case = Case("attic-reachable", "attic.reachable", 1)
-    assert run_case(ctx_for(tmp_path, url), "caches", case).status is Status.SKIPPED
-    strict = run_case(ctx_for(tmp_path, url, require_live=True), "caches", case)
+    assert run_case(contract_only(), "caches", case).status is Status.SKIPPED
+    strict = run_case(contract_only(require_live=True), "caches", case)
     assert strict.status is Status.FAILED and "require-live" in strict.reason
+
+
+def test_named_endpoint_that_does_not_answer_fails_attic001(tmp_path: Path) -> None:
+    from harness.probes.faultserver import refused_url
+
+    ctx = ctx_for(tmp_path, refused_url())
+    result = run_case(ctx, "caches", Case("attic-reachable", "attic.reachable", 1))
+    assert result.status is Status.FAILED
+    assert [f.rule for f in result.findings] == ["ATTIC001"]
+    assert "does not serve" in result.findings[0].message
 
 
 @pytest.mark.needs_nix

@@ -41,7 +41,7 @@ def test_probe_cases_against_the_loopback_default(
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     assert [(r["case"], r["status"]) for r in report["results"]] == [
-        ("bazel-answers", "passed"),
+        ("bazel-cache-answers", "passed"),
         ("bazel-round-trip", "passed"),
     ]
     assert report["summary"]["passed"] == 2
@@ -64,7 +64,7 @@ def test_dead_cache_exits_1_with_the_rule(
         )
     out = capsys.readouterr().out
     assert code == 1
-    assert "FAILED  bazel-answers" in out and "[BAZEL001]" in out
+    assert "FAILED  bazel-cache-answers" in out and "[BAZEL001]" in out
 
 
 @pytest.mark.parametrize(

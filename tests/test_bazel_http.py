@@ -12,12 +12,14 @@ import pytest
 from harness.checks.api import CheckContext
 from harness.checks.bazel import check_cache_answers, check_round_trip
 from harness.contract import find_contract, load_contract
+from harness.engine import run_case
 from harness.options import Options
 from harness.probes.bazel_http import EMPTY_SHA256, probe_answers, probe_round_trip
 from harness.probes.faultserver import FaultServer, Reply, Request
 from harness.probes.loopback_http_cache import LoopbackHttpCache, start_cache
 from harness.probes.outage import outage
 from harness.redact import redact_url as redact
+from harness.scenario import Case
 from tests.helpers.tools import require_tool
 
 
@@ -121,10 +123,21 @@ def test_credentials_never_appear_in_messages(tmp_path: Path) -> None:
     )
     with outage("http500") as server:
         url = server.url.replace("http://", "http://ci:s3cret@")
-        ctx = _ctx(tmp_path, url)
-        out = check_round_trip(ctx, {"timeout": 2})
-    assert out.findings and all("s3cret" not in f.message for f in out.findings)
-    assert out.findings[0].rule == "BAZEL002"
+        case = Case("bazel-round-trip", "bazel.round_trip", 1, params={"timeout": 2})
+        down = run_case(_ctx(tmp_path, url), "caches", case)
+    # the named cache answers 500: BAZEL001 (from this case, as no answers case runs)
+    assert [f.rule for f in down.findings] == ["BAZEL001"]
+    assert all("s3cret" not in text for text in (down.reason, down.findings[0].message))
+
+    def read_only(request: Request) -> Reply:
+        return Reply(403) if request.method == "PUT" else Reply(404)
+
+    with FaultServer(default=read_only) as cache:
+        url = cache.url.replace("http://", "http://ci:s3cret@")
+        out = check_round_trip(_ctx(tmp_path, url), {"timeout": 2})
+    assert [f.rule for f in out.findings] == ["BAZEL002"]
+    assert "answered HTTP 403" in out.findings[0].message
+    assert "s3cret" not in out.findings[0].message
 
 
 def _ctx(tmp: Path, url: str | None) -> CheckContext:
@@ -150,9 +163,10 @@ def test_checks_on_the_embedded_default(tmp_path: Path) -> None:
 
 def test_check_reports_a_dead_cache_from_the_option(tmp_path: Path) -> None:
     with outage("refuse") as server:
-        out = check_cache_answers(_ctx(tmp_path, server.url), {"timeout": 2})
-    assert [f.rule for f in out.findings] == ["BAZEL001"]
-    assert "(option)" in out.findings[0].message
+        case = Case("bazel-cache-answers", "bazel.cache_answers", 1, params={"timeout": 2})
+        result = run_case(_ctx(tmp_path, server.url), "caches", case)
+    assert [f.rule for f in result.findings] == ["BAZEL001"]
+    assert f"Bazel cache {server.url} does not serve" in result.findings[0].message
 
 
 def test_truncated_blobs_and_malformed_results_are_caught() -> None:

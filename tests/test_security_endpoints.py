@@ -169,12 +169,15 @@ def test_hostile_narinfo_and_nar_are_bounded(fault: str, tmp_path: Path) -> None
 
 
 def _bazel_cache(fault: str) -> FaultServer:
-    """A Bazel HTTP cache that stores PUTs and answers every GET with `fault`."""
+    """A Bazel HTTP cache that stores PUTs and answers every GET of a stored key with
+    `fault` (a key never stored is a clean 404, so the cache serves its first request)."""
+    stored: set[str] = set()
 
     def answer(request: Request) -> Reply:
         if request.method == "PUT":
+            stored.add(request.path)
             return Reply(200)
-        if request.path.startswith("/status"):
+        if request.path not in stored:
             return Reply(404)
         return Reply(200, b"b" * 64, fault=fault)
 

@@ -53,8 +53,11 @@ def read_arc(repo: Path, kubectl_files: Iterable[Path] = ()) -> ArcConfig:
     tofu = load_tofu(repo)
     config = ArcConfig(problems=list(tofu.problems))
     if "arc.scale_sets" not in tofu.memo:  # every ARC case reads the same stacks
-        tofu.memo["arc.scale_sets"] = scale_sets_from_tofu(tofu)
-    for scale_set in tofu.memo["arc.scale_sets"]:
+        notes: list[str] = []
+        tofu.memo["arc.scale_sets"] = (scale_sets_from_tofu(tofu, notes), notes)
+    scale_sets, notes = tofu.memo["arc.scale_sets"]
+    config.notes.extend(notes)
+    for scale_set in scale_sets:
         (config.disabled if scale_set.disabled else config.scale_sets).append(scale_set)
     config.scale_sets.extend(scale_sets_from_helm(repo))
     for path in kubectl_files:

@@ -8,14 +8,15 @@ the `gha-runner-scale-set` chart, or (for remote sources) when its source names
 `arc-runner` or `runner-scale-set`. Inputs resolve through `var.*` -> `variables.tf`
 defaults -> `terraform.tfvars` / `*.auto.tfvars`; inputs a block does not pass take the
 module's own variable defaults. `count = 0` (also `var.flag ? 1 : 0` with the flag false)
-deploys nothing; `for_each` over a map variable gives one scale set per key, with
-`optional(type, default)` attributes of the variable's object type filled in. An empty
-`container_mode` with `runner_type = "dind"` means dind (the arc-runner module derives the
-mode from the runner type).
+deploys nothing; `for_each` over a map variable gives one scale set per key (at most
+`MAX_FOR_EACH_INSTANCES` per block), with `optional(type, default)` attributes of the
+variable's object type filled in. An empty `container_mode` with `runner_type = "dind"`
+means dind (the arc-runner module derives the mode from the runner type).
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from harness.arc.model import ScaleSet, count, quantity
@@ -24,6 +25,10 @@ from harness.tofu.hcl import Expr
 from harness.tofu.values import resolve_reference
 
 CHART = "gha-runner-scale-set"
+MAX_FOR_EACH_INSTANCES = 256
+"""Most `for_each` instances of one module block expanded into scale sets (a real fleet
+has tens; a 100,000-entry map must not cost minutes): the rest are left out, said in a
+note naming the block's file and line."""
 INPUTS: dict[str, tuple[str, ...]] = {
     "label": ("runner_label", "runner_scale_set_name", "scale_set_name", "runs_on_label"),
     "min_runners": ("min_runners",),
@@ -88,10 +93,25 @@ def _deployed(module: Block, scope: Scope) -> tuple[bool, str | None]:
     return True, f"count `{raw}` not evaluated; assumed deployed"
 
 
+def _capped(module: Block, got: Resolved, size: int, notes: list[str]) -> int:
+    """How many of `size` for_each instances to expand; a note naming the block and the
+    value when `MAX_FOR_EACH_INSTANCES` cuts them short."""
+    if size <= MAX_FOR_EACH_INSTANCES:
+        return size
+    source = f", the value from {got.origin.text()}" if got.origin else ""
+    notes.append(
+        f"module.{module.labels[0]} ({module.file}:{module.line_of('for_each')}): for_each "
+        f"makes {size} instances{source}; only the first {MAX_FOR_EACH_INSTANCES} are "
+        "checked (MAX_FOR_EACH_INSTANCES)"
+    )
+    return MAX_FOR_EACH_INSTANCES
+
+
 def _for_each(
-    module: Block, stack: Stack, scope: Scope
+    module: Block, stack: Stack, scope: Scope, notes: list[str]
 ) -> list[tuple[str | None, Resolved | None]] | str:
-    """(each.key, each.value) pairs; a problem string when for_each cannot be resolved."""
+    """(each.key, each.value) pairs, at most `MAX_FOR_EACH_INSTANCES` (a note in `notes`
+    when there are more); a problem string when for_each cannot be resolved."""
     raw = module.get("for_each")
     if raw is None:
         return [(None, None)]
@@ -99,6 +119,8 @@ def _for_each(
     got = resolve(raw, origin, scope)
     if not got.known:
         return f"for_each not resolved: {got.problem}"
+    if isinstance(got.value, dict | list):
+        kept = _capped(module, got, len(got.value), notes)
     defaults: dict[str, Any] = {}
     if isinstance(raw, Expr) and raw.text.startswith("var."):
         variable = next(
@@ -108,14 +130,14 @@ def _for_each(
             defaults = variable.attributes["type"].optional_defaults or {}
     if isinstance(got.value, dict):
         out: list[tuple[str | None, Resolved | None]] = []
-        for key, value in got.value.items():
+        for key, value in itertools.islice(got.value.items(), kept):
             entry = got.child(str(key), value)
             if isinstance(value, dict):
                 entry = Resolved({**defaults, **value}, entry.origin, lines=entry.lines)
             out.append((str(key), entry))
         return out
     if isinstance(got.value, list):
-        return [(str(item), Resolved(item, got.origin)) for item in got.value]
+        return [(str(item), Resolved(item, got.origin)) for item in got.value[:kept]]
     return f"for_each value {got.value!r} is neither a map nor a set"
 
 
@@ -215,8 +237,10 @@ def _releases(stack: Stack, scope: Scope) -> list[ScaleSet]:
     return out
 
 
-def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
-    """Every ARC runner module instance and chart release of every stack."""
+def scale_sets_from_tofu(tofu: TofuRepo, notes: list[str] | None = None) -> list[ScaleSet]:
+    """Every ARC runner module instance and chart release of every stack; what was left
+    out (`MAX_FOR_EACH_INSTANCES`) is said in `notes`."""
+    notes = [] if notes is None else notes
     out: list[ScaleSet] = []
     for stack in tofu.stacks:
         scope = stack.scope()
@@ -234,7 +258,7 @@ def scale_sets_from_tofu(tofu: TofuRepo) -> list[ScaleSet]:
                 label = _input(module, INPUTS["label"], scope, defaults)
                 out.append(ScaleSet("tofu", name, where, label, disabled=note))
                 continue
-            pairs = _for_each(module, stack, scope)
+            pairs = _for_each(module, stack, scope, notes)
             if isinstance(pairs, str):
                 failed = ScaleSet(
                     "tofu", f"{name}[*]", where, Resolved(problem=pairs), notes=[pairs]

@@ -2,7 +2,9 @@
 
 A live endpoint comes from `--attic-url` or the contract's `caches.attic.url`; without
 one, the cases build the loopback cache (real Nix, real nginx) and prove the hit path
-against it. Parameters of a case may override the cache name, keys and paths.
+against it. Parameters of a case may override the cache name, keys and paths. An endpoint
+named by `--attic-url` is a demand (`require_named`, see harness.demand): when it does not
+serve, ATTIC001 fails once and every other Attic case skips.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from typing import Any
 
 from harness.checks.api import CheckContext, Skip
 from harness.contract.model import AtticCache
+from harness.demand import FIRST_CONTACT_SECONDS
 from harness.errors import HarnessInputError, ToolMissing
-from harness.probes.binary_cache import CacheClient, CacheError, CacheInfo, Presence
+from harness.probes.binary_cache import AuthError, CacheClient, CacheError, CacheInfo, Presence
+from harness.probes.budget import request_deadline
 from harness.probes.http_bounds import REQUEST_DEADLINE
 from harness.probes.loopback_cache import loopback_cache, loopback_missing_reason
 from harness.probes.narinfo import NarInfoError, PublicKey, store_path_hash
 from harness.probes.nix import NixError, closure, nix_missing_reason, remove_tree
+from harness.redact import redact_url
 
 MAX_CLOSURE_PATHS = 200_000
 """Most store paths a closure walked through a cache's narinfos may have."""
@@ -86,11 +91,47 @@ def scratch_dir(ctx: CheckContext, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
 
 
+def require_named(ctx: CheckContext, params: Mapping[str, Any]) -> None:
+    """When `--attic-url` names the endpoint: EndpointDown (ATTIC001) unless its
+    `nix-cache-info` answers, asked once per run within `FIRST_CONTACT_SECONDS` (or the
+    case's shorter `http_timeout` / `http_deadline`)."""
+    url = ctx.options.attic_url
+    if not url:
+        return
+    attic = ctx.contract.attic or AtticCache(cache="main")
+    cache = str(params.get("cache") or ctx.options.attic_cache or attic.cache)
+    token_env = attic.token_env
+    timeout = min(FIRST_CONTACT_SECONDS, float(params.get("http_timeout", FIRST_CONTACT_SECONDS)))
+    deadline = min(FIRST_CONTACT_SECONDS, float(params.get("http_deadline", FIRST_CONTACT_SECONDS)))
+
+    def first_contact() -> str | None:
+        client = CacheClient(
+            url,
+            cache,
+            token=os.environ.get(token_env) or None,
+            timeout=timeout,
+            deadline=deadline,
+        )
+        with client, request_deadline(deadline):
+            try:
+                client.cache_info()
+            except AuthError as exc:
+                return f"{exc}: set {token_env} to a token that may pull"
+            except CacheError as exc:
+                return str(exc)
+        return None
+
+    where = f"Attic at {redact_url(url)} (cache {cache})"
+    ctx.demands.require("ATTIC001", where, first_contact)
+
+
 @contextlib.contextmanager
 def open_target(
     ctx: CheckContext, params: Mapping[str, Any], prefix: str = "case-"
 ) -> Iterator[Target]:
-    """The live Attic cache, or a loopback cache built for this case (Skip when impossible)."""
+    """The live Attic cache, or a loopback cache built for this case (Skip when impossible;
+    EndpointDown when the named one does not serve)."""
+    require_named(ctx, params)
     attic = ctx.contract.attic or AtticCache(cache="main")
     url = ctx.options.attic_url or attic.url
     cache = params.get("cache") or ctx.options.attic_cache or attic.cache

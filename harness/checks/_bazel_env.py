@@ -1,7 +1,9 @@
 """Where the Bazel cases get their cache, workspace, targets and scratch space from.
 
 Cache: `--bazel-cache` (Options.bazel_cache), else the contract's `caches.bazel.url`, else
-the embedded default: a loopback nginx WebDAV cache started for the case. Workspace:
+the embedded default: a loopback nginx WebDAV cache started for the case. A cache named by
+`--bazel-cache` is a demand (`require_named`, see harness.demand): when it does not serve,
+BAZEL001 fails once and every other Bazel case skips. Workspace:
 the case's `workspace` parameter (relative to the repository), else the contract's
 `caches.bazel.workspace`, else the bundled sample workspace.
 """
@@ -18,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
+from harness.demand import FIRST_CONTACT_SECONDS
 from harness.errors import HarnessInputError, ToolMissing
 from harness.probes.bazel_run import Bazel, BazelError, bazel_binary, copy_workspace
+from harness.redact import redact_url
 from harness.urls import BAZEL, require_scheme
 
 SAMPLE_WORKSPACE = Path(__file__).resolve().parent.parent / "data" / "bazel_sample"
@@ -54,9 +58,50 @@ def configured_url(ctx: CheckContext) -> tuple[str | None, str]:
     return None, "embedded"
 
 
+_GRPC_DOWN = ("no answer", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED")
+"""How a gRPC probe step that means "does not serve" begins."""
+
+
+def first_contact(cache: CacheTarget, seconds: float) -> str | None:
+    """Why the cache does not serve the first request Bazel makes, or None when it does.
+
+    HTTP: a GET of a fresh `/ac/` key gets no answer, a 5xx, 401 or 403 (a 404 serves).
+    gRPC: the health check or GetCapabilities gets no answer, UNAVAILABLE,
+    UNAUTHENTICATED or PERMISSION_DENIED (without the grpc extra nothing is known: None).
+    """
+    if cache.is_grpc:
+        try:
+            from harness.probes.bazel_grpc import probe_answers
+        except ImportError:
+            return None
+        steps = probe_answers(cache.url, timeout=seconds).steps
+        down = [s for s in steps if not s.ok and s.detail.startswith(_GRPC_DOWN)]
+        return f"{down[0].name}: {down[0].detail}" if down else None
+    from harness.probes.bazel_http import first_answer
+
+    return first_answer(cache.url, seconds)
+
+
+def require_named(ctx: CheckContext) -> None:
+    """When `--bazel-cache` names the cache: EndpointDown (BAZEL001) unless it serves,
+    asked once per run within `FIRST_CONTACT_SECONDS`."""
+    url = ctx.options.bazel_cache
+    if not url:
+        return
+    require_scheme(url, BAZEL, "--bazel-cache")
+    cache = CacheTarget(url, "option")
+    ctx.demands.require(
+        "BAZEL001",
+        f"Bazel cache {redact_url(url)}",
+        lambda: first_contact(cache, FIRST_CONTACT_SECONDS),
+    )
+
+
 @contextlib.contextmanager
 def cache_for(ctx: CheckContext) -> Iterator[CacheTarget]:
-    """The configured cache, or a loopback nginx cache that lives as long as the block."""
+    """The configured cache, or a loopback nginx cache that lives as long as the block
+    (EndpointDown when the named cache does not serve)."""
+    require_named(ctx)
     url, source = configured_url(ctx)
     if url is not None:
         require_scheme(url, BAZEL, f"the Bazel cache URL (from the {source})")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.contract.model import Contract
+from harness.demand import Demands
 from harness.errors import HarnessError
 from harness.options import Options
 from harness.results import CheckOutput
@@ -38,6 +39,8 @@ class CheckContext:
     repo: Path
     contract: Contract
     options: Options = field(default_factory=Options)
+    demands: Demands = field(default_factory=Demands)
+    """The endpoints the user named: one verdict each per run (see harness.demand)."""
 
     @cached_property
     def workflows(self) -> RepoModel:

@@ -17,6 +17,7 @@ from harness.checks._attic_target import (
     Target,
     open_target,
     reachable_info,
+    require_named,
     scratch_dir,
     target_closure,
 )
@@ -37,10 +38,12 @@ RULES = (
         "ATTIC001",
         "the Attic cache answers nix-cache-info for the client's store, and its "
         "public key is trusted by the contract (and the runner)",
-        "nix-cache-info says StoreDir: /gnu/store, or Attic's key main:AAAA... is not in "
-        "caches.attic.public_keys",
-        "point caches.attic.url at the right server and cache; add the key from "
-        "`attic cache info main` to public_keys and to the runners' trusted-public-keys",
+        "--attic-url names a cache that does not serve (connection refused, HTTP 500, no "
+        "answer); nix-cache-info says StoreDir: /gnu/store; or Attic's key "
+        "main:AAAA... is not in caches.attic.public_keys",
+        "bring the cache up, or point --attic-url / caches.attic.url at the right server "
+        "and cache; add the key from `attic cache info main` to public_keys and to the "
+        "runners' trusted-public-keys",
     ),
     Rule(
         "ATTIC002",
@@ -452,7 +455,12 @@ def _fetch_biggest(client: CacheClient, paths: list[str], out: CheckOutput) -> N
 
 # -- ATTIC005 ---------------------------------------------------------------------------
 def check_outage(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """ATTIC005: with the cache unreachable or hung, a build still succeeds within a bound."""
+    """ATTIC005: with the cache unreachable or hung, a build still succeeds within a bound.
+
+    It builds against caches of its own, never the named one; yet when the named one
+    does not serve, it skips like every other Attic case (see ATTIC001).
+    """
+    require_named(ctx, params)
     out = CheckOutput(examined={"endpoints": 1})
     reason = nix_missing_reason()
     if reason:

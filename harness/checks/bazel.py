@@ -17,7 +17,9 @@ from harness.checks._bazel_env import (
     build_setup,
     cache_for,
     configured_url,
+    first_contact,
     float_param,
+    require_named,
     str_list_param,
 )
 from harness.checks.api import CheckContext, Skip
@@ -36,7 +38,9 @@ RULES = (
         "BAZEL001",
         "the Bazel remote cache answers: /status or a clean 404 on a miss "
         "(HTTP), health and capabilities (gRPC)",
-        "GET /ac/<fresh key> answers HTTP 502 (the proxy in front of bazel-remote is down)",
+        "--bazel-cache names a cache that does not serve (connection refused, no answer), "
+        "or GET /ac/<fresh key> answers HTTP 502 (the proxy in front of "
+        "bazel-remote is down)",
         "bring the cache back, or point caches.bazel.url / --bazel-cache at a live one",
     ),
     Rule(
@@ -257,36 +261,17 @@ def remote_bounds(budget: float, grpc: bool) -> tuple[float, list[str]]:
     return remote, flags
 
 
-def _unreachable(cache: CacheTarget, timeout: float) -> str | None:
-    """Why the cache does not answer at all (what BAZEL001 reports), or None."""
-    report = (
-        _grpc_probes("answers", cache, timeout)
-        if cache.is_grpc
-        else probe_answers(cache.url, timeout=timeout)
-    )
-    first = report.steps[0] if report.steps else None
-    if (
-        first is not None
-        and not first.ok
-        and first.detail.startswith(
-            ("ConnectError", "ConnectTimeout", "no answer", "UNAVAILABLE", "DEADLINE")
-        )
-    ):
-        return first.detail
-    return None
-
-
 def check_warm_hit_ratio(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     """BAZEL003: build twice (cold, clean, warm) and measure the warm remote hit ratio.
 
-    Skipped when the cache does not answer at all (BAZEL001 reports that). The remote
+    Skipped when the cache does not serve (BAZEL001 reports that). The remote
     timeout, retries and gRPC keepalive come from the case's budget (`remote_bounds`).
     """
     contract_min = ctx.contract.bazel.min_hit_ratio if ctx.contract.bazel else 0.8
     min_ratio = float_param(params, "min_hit_ratio", contract_min)
     budget = seconds_left() or CASE_BUDGET
     with cache_for(ctx) as cache, build_setup(ctx, params, "warm") as setup:
-        why = _unreachable(cache, min(10.0, budget / 10))
+        why = first_contact(cache, min(10.0, budget / 10))
         if why is not None:
             raise Skip(f"{redact(cache.url)} is unreachable ({why}): see BAZEL001")
         remote, bounds = remote_bounds(budget, cache.is_grpc)
@@ -321,7 +306,11 @@ def outage_bound(
 
 
 def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """BAZEL004: builds still succeed, within a bound, with the cache down three ways."""
+    """BAZEL004: builds still succeed, within a bound, with the cache down three ways.
+
+    It builds against caches of its own, never the named one; yet when the named one
+    does not serve, it skips like every other Bazel case (see BAZEL001).
+    """
     from harness.probes.outage import MODES, start_outage
 
     remote_timeout = float_param(params, "remote_timeout", 2.0)
@@ -334,6 +323,7 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
             f"outage parameters: modes must be among {', '.join(MODES)}, "
             "remote_timeout > 0 and remote_retries >= 0"
         )
+    require_named(ctx)
     out = CheckOutput(examined={"endpoints": 1})
     url, _ = configured_url(ctx)
     with build_setup(ctx, params, "outage") as setup:

@@ -4,7 +4,9 @@
         --public-key main:BASE64 --min-hit-ratio 0.9 /nix/store/...-app --format json
 
 Without `--url` the cases build the loopback cache (real Nix and nginx) and run against
-it. The token comes from `ATTIC_TOKEN` and never appears in any output.
+it; a `--url` that does not serve fails ATTIC001 once and the other cases skip. The token
+comes from `ATTIC_TOKEN` and never appears in any output. Cases, layout and exit codes
+are shared with `flywheel-harness bazel` (harness.commands.cache_cases).
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from harness.commands.common import command_parser, emit
+from harness.commands.cache_cases import add_output_arguments
+from harness.commands.common import command_parser
 from harness.options import add_cli_options
 
-CASES: dict[str, tuple[str, str]] = {
-    "reachable": ("attic.reachable", "nix-cache-info answers; the cache's key is trusted"),
-    "signatures": ("attic.signatures", "narinfos carry a trusted signature that verifies"),
-    "hit-ratio": ("attic.hit_ratio", "the closure hits the cache at least min_hit_ratio"),
-    "substitution": ("attic.substitution", "a fresh store realises the target from the cache"),
-    "outage": ("attic.outage", "builds still succeed with the cache unreachable"),
+CASES: dict[str, str] = {
+    "reachable": "attic-reachable",
+    "signatures": "attic-signatures",
+    "hit-ratio": "attic-hit-ratio",
+    "substitution": "attic-substitution",
+    "outage": "attic-outage",
 }
+"""`--case` choice -> the case of the bundled `caches` suite it runs."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,23 +81,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="ATTIC_TOKEN",
         help="environment variable holding the token (default: ATTIC_TOKEN)",
     )
-    parser.add_argument("--format", choices=["text", "json", "github"], default="text")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    add_output_arguments(parser)
     add_cli_options(parser, "require_live", "artifacts_dir")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected Attic cases and print the report; 1 when a case failed."""
     from harness.checks.api import CheckContext
+    from harness.commands.cache_cases import bundled_cases, run_cases
     from harness.contract import BUNDLED_CONTRACT, load_contract
     from harness.contract.model import AtticCache
-    from harness.engine import run_case
     from harness.errors import HarnessInputError
     from harness.options import Options
     from harness.probes.narinfo import NarInfoError, PublicKey
-    from harness.report import renderer
-    from harness.report.build import build_report
-    from harness.scenario import Case
     from harness.urls import HTTP, require_scheme
 
     if not 0.0 <= args.min_hit_ratio <= 1.0:
@@ -126,28 +126,6 @@ def run(args: argparse.Namespace) -> int:
         params["store_paths"] = list(args.paths)
     if args.url and args.installable:
         params["installables"] = list(args.installable)
-    results = []
-    for name in args.case or list(CASES):
-        check, description = CASES[name]
-        case = Case(
-            name=f"attic-{name}", check=check, line=0, description=description, params=dict(params)
-        )
-        results.append(run_case(ctx, "attic", case))
-    report = build_report(ctx, results)
-    text = renderer(args.format)(report)
-    if args.format == "text":
-        text += _measurements_text(results)
-    emit(text, args.output)
-    return 1 if report.failed else 0
-
-
-def _measurements_text(results: list[Any]) -> str:
-    """Each case's status, reason and measurements, for the text format."""
-    lines = ["", "Measurements:"]
-    for result in results:
-        reason = f" ({result.reason})" if result.reason else ""
-        lines.append(f"  {result.case}: {result.status}{reason}")
-        for m in result.measurements:
-            value = f"{m.value:g}" if isinstance(m.value, float) else str(m.value)
-            lines.append(f"    {m.name} = {value}{' ' + m.unit if m.unit else ''}")
-    return "\n".join(lines) + "\n"
+    cases = bundled_cases(CASES)
+    chosen = [cases[name] for name in dict.fromkeys(args.case or CASES)]
+    return run_cases(ctx, chosen, {c.name: params for c in chosen}, args.format, args.output)

@@ -4,7 +4,9 @@
         --target //app:all --min-hit-ratio 0.9 --format json
 
 Without `--url` the cases use a loopback nginx cache; without `--workspace`, the bundled
-sample workspace. Exit codes as for `check`: 0 passed, 1 a rule failed, 2 bad input.
+sample workspace. A `--url` that does not serve fails BAZEL001 once and the other cases
+skip. Cases, layout and exit codes are shared with `flywheel-harness attic`
+(harness.commands.cache_cases): 0 passed, 1 a rule failed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.commands.common import command_parser, emit
+from harness.commands.cache_cases import add_output_arguments
+from harness.commands.common import command_parser
 from harness.errors import HarnessInputError
 from harness.options import add_cli_options
-from harness.report.model import Report
 
-CASES: dict[str, tuple[str, str]] = {
-    "answers": ("bazel.cache_answers", "the cache answers (BAZEL001)"),
-    "round-trip": ("bazel.round_trip", "CAS and AC round trip (BAZEL002)"),
-    "hit-ratio": ("bazel.warm_hit_ratio", "cold -> warm remote hit ratio (BAZEL003)"),
-    "outage": ("bazel.outage_tolerance", "builds survive a cache outage (BAZEL004)"),
+CASES: dict[str, str] = {
+    "answers": "bazel-cache-answers",
+    "round-trip": "bazel-round-trip",
+    "hit-ratio": "bazel-warm-hit-ratio",
+    "outage": "bazel-outage-tolerance",
 }
+"""`--case` choice -> the case of the bundled `caches` suite it runs."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,8 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds per bazel invocation (default 600)"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    add_output_arguments(parser)
     add_cli_options(parser, "require_live", "artifacts_dir")
 
 
@@ -98,11 +100,9 @@ def case_params(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected Bazel cases and print the report."""
-    from harness.engine import make_context, run_case
+    from harness.commands.cache_cases import bundled_cases, run_cases
+    from harness.engine import make_context
     from harness.options import Options
-    from harness.report import renderer
-    from harness.report.build import build_report
-    from harness.scenario import Case
     from harness.urls import BAZEL, require_scheme
 
     if not 0.0 <= args.min_hit_ratio <= 1.0:
@@ -118,34 +118,8 @@ def run(args: argparse.Namespace) -> int:
     )
     repo = args.workspace if args.workspace is not None else Path.cwd()
     ctx = make_context(repo, None, options)
+    cases = bundled_cases(CASES)
     names = list(dict.fromkeys(args.case)) or list(CASES)
-    results = []
-    for index, name in enumerate(names):
-        check, description = CASES[name]
-        case = Case(
-            name=f"bazel-{name}",
-            check=check,
-            line=index + 1,
-            description=description,
-            params=case_params(args, name),
-        )
-        results.append(run_case(ctx, "bazel", case))
-    report = build_report(ctx, results)
-    text = renderer("json")(report) if args.format == "json" else render_text(report)
-    emit(text, args.output)
-    return 1 if report.failed else 0
-
-
-def render_text(report: Report) -> str:
-    """One block per case: status, measurements, findings; then the standard report."""
-    from harness.report import renderer
-
-    lines: list[str] = []
-    for result in report.results:
-        reason = f" ({result.reason})" if result.reason and result.status != "passed" else ""
-        lines.append(f"{result.status.upper():7} {result.case}{reason}")
-        lines.extend(
-            f"    {m.name} = {m.value:g}{' ' + m.unit if m.unit else ''}"
-            for m in result.measurements
-        )
-    return "\n".join(lines) + "\n" + renderer("text")(report)
+    chosen = [cases[name] for name in names]
+    params = {cases[name].name: case_params(args, name) for name in names}
+    return run_cases(ctx, chosen, params, args.format, args.output)

@@ -31,6 +31,7 @@ from harness.probes.http_bounds import (
     MAX_ACTION_RESULT_BYTES,
     MAX_ERROR_BODY_BYTES,
     MAX_JSON_BYTES,
+    BodyTooLarge,
     bounded_client,
     read_capped,
 )
@@ -124,6 +125,33 @@ def _status_check(
         return True, f"bazel-remote /status: {summary}"
 
     return run
+
+
+def first_answer(url: str, seconds: float) -> str | None:
+    """Why the cache does not serve a GET of a fresh `/ac/` key within `seconds` (no
+    answer, 5xx, 401 or 403), or None when it does (a 404 is the answer of a cache)."""
+    client, base = make_client(url, seconds)
+    with client:
+        try:
+            response = _get(
+                client,
+                "GET",
+                f"{base}/ac/{fresh_key()}",
+                MAX_ERROR_BODY_BYTES,
+                "a miss",
+                deadline=seconds,
+            )
+        except httpx.TimeoutException:
+            return f"GET /ac/<fresh key>: no answer within {seconds:g}s"
+        except BodyTooLarge:
+            return None  # it answers (too much): the probes of BAZEL001/002 say how
+        except httpx.HTTPError as exc:
+            return f"GET /ac/<fresh key>: {type(exc).__name__}: {exc}".splitlines()[0]
+    code = response.status_code
+    if code >= 500 or code in (401, 403):
+        hint = _AUTH_HINT if code in (401, 403) else ""
+        return f"GET /ac/<fresh key> answered HTTP {code}{hint}"
+    return None
 
 
 def probe_answers(url: str, *, timeout: float = 10.0) -> ProbeReport:

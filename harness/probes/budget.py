@@ -45,9 +45,11 @@ def case_budget(seconds: float) -> Iterator[None]:
 
 @contextlib.contextmanager
 def request_deadline(seconds: float) -> Iterator[None]:
-    """Within the block, requests on this thread end within `seconds` in total."""
+    """Within the block, requests on this thread end within `seconds` in total (an inner
+    block never outlasts an outer one)."""
     previous = local_deadlines.request
-    local_deadlines.request = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
+    local_deadlines.request = deadline if previous is None else min(previous, deadline)
     try:
         yield
     finally:

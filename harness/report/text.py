@@ -18,21 +18,32 @@ def finding_line(finding: Finding) -> str:
     return f"{where}: {finding.severity}: {finding.message} [{finding.rule}]{note}"
 
 
-def render(report: Report) -> str:
-    """Findings first, then one line per case that did not pass (or passed against a
-    loopback cache), then the counts."""
+def finding_lines(report: Report) -> list[str]:
+    """Every finding's problem-matcher line, case by case."""
     lines: list[str] = []
     for result in report.sorted_results():
         lines.extend(finding_line(f) for f in sorted(result.findings, key=Finding.sort_key))
+    return lines
+
+
+def counts_line(report: Report) -> str:
+    """`N passed, N failed, N skipped, N errors`."""
+    summary = report.summary()
+    return (
+        f"{summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped, {summary['errors']} errors"
+    )
+
+
+def render(report: Report) -> str:
+    """Findings first, then one line per case that did not pass (or passed against a
+    loopback cache), then the counts."""
+    lines = finding_lines(report)
     for result in report.sorted_results():
         if result.status is not Status.PASSED:
             reason = f": {result.reason}" if result.reason else ""
             lines.append(f"{result.status.upper()} {result.node_id}{reason}")
         elif result.loopback:
             lines.append(f"PASSED {result.node_id}: {LOOPBACK}")
-    summary = report.summary()
-    lines.append(
-        f"{summary['passed']} passed, {summary['failed']} failed, "
-        f"{summary['skipped']} skipped, {summary['errors']} errors"
-    )
+    lines.append(counts_line(report))
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from harness.tofu.hcl import Expr, Template
@@ -54,8 +55,17 @@ class Resolved:
                 else f"{origin.how} [{key}]"
             )
             origin = Origin(origin.file, lines[(key,)], how)
-        sub = {path[1:]: line for path, line in lines.items() if path[:1] == (key,) and path[1:]}
-        return Resolved(value, origin, lines=sub or None)
+        return Resolved(value, origin, lines=self._lines_under.get(key))
+
+    @cached_property
+    def _lines_under(self) -> dict[str, dict[tuple[str, ...], int]]:
+        """`lines` grouped by their first key, each without it: built once, so that the
+        children of a map with many keys cost one pass, not one pass each."""
+        grouped: dict[str, dict[tuple[str, ...], int]] = {}
+        for path, line in (self.lines or {}).items():
+            if len(path) > 1:
+                grouped.setdefault(path[0], {})[path[1:]] = line
+        return grouped
 
     @property
     def known(self) -> bool:
