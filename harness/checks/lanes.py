@@ -3,14 +3,15 @@ enrolled repository Linux jobs run on lanes unless a hosted exception covers the
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
+from harness.contract.model import Contract
 from harness.github.labels import RESOLVED
-from harness.github.repo import JobInstance
+from harness.github.repo import JobInstance, Variant
+from harness.github.suggest import suggest_label
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
@@ -50,16 +51,6 @@ RULES = (
     ),
 )
 
-_SUGGESTIONS = (
-    "ubuntu-latest",
-    "ubuntu-24.04",
-    "ubuntu-24.04-arm",
-    "macos-latest",
-    "windows-latest",
-)
-"""Hosted labels offered when a label is a near miss of one."""
-
-
 _LANE_SUFFIXES = ("-nix", "-nix-heavy", "-docker", "-dind", "-kvm", "-gpu")
 
 
@@ -75,20 +66,19 @@ def label_origin(instance: JobInstance) -> tuple[str, int]:
     return job.file, job.runs_on_line
 
 
-def _suggest(label: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def _unknown_message(job: str, asked: str, unknown: tuple[str, ...], known: list[str]) -> str:
+def _unknown_message(
+    contract: Contract, job: str, variant: Variant, unknown: tuple[str, ...]
+) -> str:
     names = ", ".join(f"`{label}`" for label in unknown)
     verb = "is" if len(unknown) == 1 else "are"
-    hints = "".join(_suggest(label, known) for label in unknown)
+    labels = variant.labels.labels
+    close = [suggest_label(contract, label, labels, variant.matrix) for label in unknown]
+    hints = "".join(f" (did you mean `{name}`?)" for name in close if name)
     shaped = [label for label in unknown if label.endswith(_LANE_SUFFIXES)]
     residue = " (a repo-shaped label: lanes are capability classes)" if shaped and not hints else ""
     return (
-        f"job `{job}` runs on `{asked}`: {names} {verb} neither a lane of the contract "
-        f"nor a known hosted label{hints}{residue}"
+        f"job `{job}` runs on `{variant.labels.text()}`: {names} {verb} neither a lane of the "
+        f"contract nor a known hosted label{hints}{residue}"
     )
 
 
@@ -103,7 +93,6 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     """LANE001 and LANE003: labels are contract lanes or hosted labels; unresolved ones noted."""
     out = CheckOutput(examined=ctx.workflow_inputs())
     contract = ctx.contract
-    known = sorted({*contract.lanes, *contract.hosted_labels, *_SUGGESTIONS})
     lanes = {lane.lower() for lane in contract.lanes}  # GitHub matches labels ignoring case
     catalogue = contract.hosted_catalogue
     for instance in _instances(ctx):
@@ -138,7 +127,7 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
             out.add(
                 Finding(
                     "LANE001",
-                    _unknown_message(instance.display_id, labels.text(), unknown, known),
+                    _unknown_message(contract, instance.display_id, variant, unknown),
                     file=file,
                     line=line,
                     job=instance.display_id,

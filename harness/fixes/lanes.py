@@ -6,6 +6,8 @@ from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
 from harness.fixes.sites import instance_of, label_sites, unique, whole_sites
 from harness.github.labels import RESOLVED
+from harness.github.repo import Variant
+from harness.github.suggest import label_candidates, label_hint
 from harness.nearmiss import one_edit_away
 from harness.results import Finding
 
@@ -29,11 +31,11 @@ def fix_lane_alone(ctx: FixContext, finding: Finding) -> Candidate:
 
 
 def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
-    """LANE001: a label one edit away from exactly one lane or hosted label -> that label."""
+    """LANE001: a label one edit away from exactly one lane or hosted label of its platform
+    -> that label."""
     instance = instance_of(ctx, finding)
     contract = ctx.contract
-    known = [*contract.lanes, *contract.hosted_labels]
-    lower = {label.lower() for label in known}
+    catalogue = contract.hosted_catalogue
     lanes = {lane.lower() for lane in contract.lanes}
     edits: list[Edit] = []
     shown: dict[str, str] = {}
@@ -41,11 +43,11 @@ def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
         labels = variant.labels
         if labels.certainty != RESOLVED or any(label.lower() in lanes for label in labels.labels):
             continue
-        unknown = [label for label in labels.labels if label.lower() not in lower]
+        unknown = [label for label in labels.labels if catalogue.lookup(label) is None]
         if not unknown:
             continue
         for label in unknown:
-            shown[label] = _only_candidate(label, known)
+            shown[label] = _only_candidate(ctx, label, variant)
         for site in label_sites(ctx, instance, variant):
             for label in unknown:
                 edits += site.rename(label, shown[label])
@@ -56,9 +58,11 @@ def fix_unknown_label(ctx: FixContext, finding: Finding) -> Candidate:
     )
 
 
-def _only_candidate(label: str, known: list[str]) -> str:
-    """The one lane or hosted label one edit from `label` (GitHub ignores case)."""
-    by_lower = {name.lower(): name for name in known}
+def _only_candidate(ctx: FixContext, label: str, variant: Variant) -> str:
+    """The one lane or hosted label of the label's platform one edit from `label` (GitHub
+    ignores case)."""
+    hint = label_hint(ctx.contract, label, variant.labels.labels, variant.matrix)
+    by_lower = {name.lower(): name for name in label_candidates(ctx.contract, hint)}
     found = one_edit_away(label.lower(), by_lower)
     if len(found) == 1:
         return by_lower[found[0]]
