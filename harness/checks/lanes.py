@@ -166,11 +166,25 @@ def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     return out
 
 
-def _lane_for(ctx: CheckContext, platform: str) -> str | None:
-    """The lane to suggest for a hosted job of `platform`: a light Nix lane first."""
-    lanes = [lane for lane in ctx.contract.lanes.values() if lane.platform == platform]
-    lanes.sort(key=lambda lane: (lane.heavy, lane.kind != "nix"))
-    return lanes[0].name if lanes else None
+def lanes_for_platform(contract: Contract, platform: str) -> list[str]:
+    """The lanes a hosted job of `platform` belongs on: of that platform, light before heavy,
+    Nix before other kinds; every lane of the best such rank (more than one when the contract
+    has equally good ones), none when no lane serves the platform."""
+    lanes = [lane for lane in contract.lanes.values() if lane.platform == platform]
+    if not lanes:
+        return []
+    best = min((lane.heavy, lane.kind != "nix") for lane in lanes)
+    return sorted(lane.name for lane in lanes if (lane.heavy, lane.kind != "nix") == best)
+
+
+def _move_to(contract: Contract, platform: str) -> str:
+    """What LANE004 asks: the lane to move to, or a hosted exception."""
+    lanes = lanes_for_platform(contract, platform)
+    if not lanes:
+        return f"no lane serves {platform}: record a hosted exception"
+    if len(lanes) > 1:
+        return "move it to one of the lanes " + ", ".join(f"`{lane}`" for lane in lanes)
+    return f"move it to the lane `{lanes[0]}`"
 
 
 def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
@@ -208,16 +222,10 @@ def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                     f"{exception.reason})"
                 )
             else:
-                lane = _lane_for(ctx, hosted.platform)
-                where = (
-                    f"move it to the lane `{lane}`"
-                    if lane
-                    else f"no lane serves {hosted.platform}: record a hosted exception"
-                )
                 message = (
                     f"job `{job}` runs on the GitHub-hosted Linux runner "
                     f"`{variant.labels.text()}` ({hosted.platform}) in an enrolled "
-                    f"repository: {where}"
+                    f"repository: {_move_to(ctx.contract, hosted.platform)}"
                 )
             out.add(Finding("LANE004", message, file=file, line=line, job=job))
     if expired and exception is not None and not covered:
