@@ -19,9 +19,11 @@ RULES = (
     Rule(
         "LANE001",
         "A `runs-on` label is neither a contract lane nor a known hosted label "
-        "(GitHub's hosted labels, or the contract's `hosted_labels`).",
+        "(GitHub's hosted labels, or the contract's `hosted_labels`). Its \"did you mean\" "
+        "names only a lane or hosted label of the label's platform.",
         example="runs-on: myapp-nix   # repo-shaped label, not a lane",
-        fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...).",
+        fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...); "
+        "`flywheel-harness fix --unsafe` rewrites a label one edit from exactly one.",
     ),
     Rule(
         "LANE002",
@@ -45,7 +47,8 @@ RULES = (
         "and no hosted exception in force covers it (an expired exception is a "
         "finding too). Only checked when the contract has an `enrollment` section.",
         example="runs-on: ubuntu-latest   # in a repository of tranche-1",
-        fix="runs-on: tinyland-nix; or, with a reason and a date, "
+        fix="runs-on: tinyland-nix (the contract's lane of the label's platform; "
+        "`flywheel-harness fix --unsafe` rewrites it); or, with a reason and a date, "
         "enrollment.exceptions.OWNER/REPO: {reason: ..., allow: [ubuntu-latest], "
         "until: 2027-03-01}",
     ),
