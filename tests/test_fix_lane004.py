@@ -148,3 +148,27 @@ def test_a_job_under_an_expired_exception_waits_for_the_contract(tmp_path: Path)
     plan = plan_fixes(repo, unsafe=True)
     assert [o.finding.rule for o in plan.applied] == ["LANE004"]
     assert plan.remaining == []
+
+
+def test_the_repository_name_brings_its_exception(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a name (no origin, no forge.repository) the repository counts as enrolled
+    with no exception; named, its exception in force keeps the job on the hosted runner."""
+    contract = CONTRACT.replace("{extra}", "").replace(", repository: tinyland-inc/app", "")
+    contract += (
+        "  exceptions:\n    tinyland-inc/app: {reason: deploy keys, allow: [ubuntu-latest], "
+        'until: "2099-12-31"}\n'
+    )
+    repo = write_repo(
+        tmp_path,
+        {
+            "fleet.yaml": contract,
+            **workflow("on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps: []\n"),
+        },
+    )
+    named = ["fix", "--repo", str(repo), "--unsafe", "--repo-name", "tinyland-inc/app"]
+    assert main(named) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["fix", "--repo", str(repo), "--unsafe"]) == 1
+    assert "+    runs-on: tinyland-nix" in capsys.readouterr().out
