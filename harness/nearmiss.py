@@ -1,14 +1,20 @@
-"""Near misses: the one existing name a mistyped name is one edit away from.
+"""Near misses: the existing name a mistyped name was meant to be.
 
-Used by messages ("did you mean ...?") and by fixes, which may rewrite a name only when
-exactly one candidate is one edit (insert, delete or substitute one character) away.
+Fixes may rewrite a name only when exactly one candidate is one edit (insert, delete or
+substitute one character) away (`one_edit_away`, `single_near_miss`). Messages name the
+single near miss (`did_you_mean`), or, for a runner label, the most similar candidate
+(`closest`: a label may differ by a whole word, `macos-14-arm` for `macos-14`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
+
+CLOSE_ENOUGH = 75.0
+"""The least similarity (0-100, `fuzz.ratio`) at which `closest` names a candidate."""
 
 
 def one_edit_away(name: str, candidates: Iterable[str]) -> list[str]:
@@ -28,3 +34,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """` (did you mean `X`?)` for the single near miss, else an empty string."""
     found = single_near_miss(name, candidates)
     return f" (did you mean `{found}`?)" if found else ""
+
+
+def closest(name: str, candidates: Iterable[str], cutoff: float = CLOSE_ENOUGH) -> str | None:
+    """The candidate most similar to `name` (ties: the first in sorted order), if it is at
+    least `cutoff` similar; None otherwise, and for `name` itself."""
+    choices = sorted({c for c in candidates if c != name})
+    found = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+    return None if found is None else str(found[0])

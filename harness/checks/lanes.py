@@ -3,14 +3,15 @@ enrolled repository Linux jobs run on lanes unless a hosted exception covers the
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
+from harness.contract.model import Contract
 from harness.github.labels import RESOLVED
-from harness.github.repo import JobInstance
+from harness.github.repo import JobInstance, Variant
+from harness.github.suggest import suggest_label
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
@@ -18,9 +19,11 @@ RULES = (
     Rule(
         "LANE001",
         "A `runs-on` label is neither a contract lane nor a known hosted label "
-        "(GitHub's hosted labels, or the contract's `hosted_labels`).",
+        "(GitHub's hosted labels, or the contract's `hosted_labels`). Its \"did you mean\" "
+        "names only a lane or hosted label of the label's platform.",
         example="runs-on: myapp-nix   # repo-shaped label, not a lane",
-        fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...).",
+        fix="Use a lane of the contract (`tinyland-nix`, `tinyland-nix-heavy`, ...); "
+        "`flywheel-harness fix --unsafe` rewrites a label one edit from exactly one.",
     ),
     Rule(
         "LANE002",
@@ -44,21 +47,12 @@ RULES = (
         "and no hosted exception in force covers it (an expired exception is a "
         "finding too). Only checked when the contract has an `enrollment` section.",
         example="runs-on: ubuntu-latest   # in a repository of tranche-1",
-        fix="runs-on: tinyland-nix; or, with a reason and a date, "
+        fix="runs-on: tinyland-nix (the contract's lane of the label's platform; "
+        "`flywheel-harness fix --unsafe` rewrites it); or, with a reason and a date, "
         "enrollment.exceptions.OWNER/REPO: {reason: ..., allow: [ubuntu-latest], "
         "until: 2027-03-01}",
     ),
 )
-
-_SUGGESTIONS = (
-    "ubuntu-latest",
-    "ubuntu-24.04",
-    "ubuntu-24.04-arm",
-    "macos-latest",
-    "windows-latest",
-)
-"""Hosted labels offered when a label is a near miss of one."""
-
 
 _LANE_SUFFIXES = ("-nix", "-nix-heavy", "-docker", "-dind", "-kvm", "-gpu")
 
@@ -75,20 +69,19 @@ def label_origin(instance: JobInstance) -> tuple[str, int]:
     return job.file, job.runs_on_line
 
 
-def _suggest(label: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def _unknown_message(job: str, asked: str, unknown: tuple[str, ...], known: list[str]) -> str:
+def _unknown_message(
+    contract: Contract, job: str, variant: Variant, unknown: tuple[str, ...]
+) -> str:
     names = ", ".join(f"`{label}`" for label in unknown)
     verb = "is" if len(unknown) == 1 else "are"
-    hints = "".join(_suggest(label, known) for label in unknown)
+    labels = variant.labels.labels
+    close = [suggest_label(contract, label, labels, variant.matrix) for label in unknown]
+    hints = "".join(f" (did you mean `{name}`?)" for name in close if name)
     shaped = [label for label in unknown if label.endswith(_LANE_SUFFIXES)]
     residue = " (a repo-shaped label: lanes are capability classes)" if shaped and not hints else ""
     return (
-        f"job `{job}` runs on `{asked}`: {names} {verb} neither a lane of the contract "
-        f"nor a known hosted label{hints}{residue}"
+        f"job `{job}` runs on `{variant.labels.text()}`: {names} {verb} neither a lane of the "
+        f"contract nor a known hosted label{hints}{residue}"
     )
 
 
@@ -103,7 +96,6 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
     """LANE001 and LANE003: labels are contract lanes or hosted labels; unresolved ones noted."""
     out = CheckOutput(examined=ctx.workflow_inputs())
     contract = ctx.contract
-    known = sorted({*contract.lanes, *contract.hosted_labels, *_SUGGESTIONS})
     lanes = {lane.lower() for lane in contract.lanes}  # GitHub matches labels ignoring case
     catalogue = contract.hosted_catalogue
     for instance in _instances(ctx):
@@ -138,7 +130,7 @@ def check_known_labels(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
             out.add(
                 Finding(
                     "LANE001",
-                    _unknown_message(instance.display_id, labels.text(), unknown, known),
+                    _unknown_message(contract, instance.display_id, variant, unknown),
                     file=file,
                     line=line,
                     job=instance.display_id,
@@ -177,11 +169,25 @@ def check_label_alone(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
     return out
 
 
-def _lane_for(ctx: CheckContext, platform: str) -> str | None:
-    """The lane to suggest for a hosted job of `platform`: a light Nix lane first."""
-    lanes = [lane for lane in ctx.contract.lanes.values() if lane.platform == platform]
-    lanes.sort(key=lambda lane: (lane.heavy, lane.kind != "nix"))
-    return lanes[0].name if lanes else None
+def lanes_for_platform(contract: Contract, platform: str) -> list[str]:
+    """The lanes a hosted job of `platform` belongs on: of that platform, light before heavy,
+    Nix before other kinds; every lane of the best such rank (more than one when the contract
+    has equally good ones), none when no lane serves the platform."""
+    lanes = [lane for lane in contract.lanes.values() if lane.platform == platform]
+    if not lanes:
+        return []
+    best = min((lane.heavy, lane.kind != "nix") for lane in lanes)
+    return sorted(lane.name for lane in lanes if (lane.heavy, lane.kind != "nix") == best)
+
+
+def _move_to(contract: Contract, platform: str) -> str:
+    """What LANE004 asks: the lane to move to, or a hosted exception."""
+    lanes = lanes_for_platform(contract, platform)
+    if not lanes:
+        return f"no lane serves {platform}: record a hosted exception"
+    if len(lanes) > 1:
+        return "move it to one of the lanes " + ", ".join(f"`{lane}`" for lane in lanes)
+    return f"move it to the lane `{lanes[0]}`"
 
 
 def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
@@ -219,16 +225,10 @@ def check_hosted_linux(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOut
                     f"{exception.reason})"
                 )
             else:
-                lane = _lane_for(ctx, hosted.platform)
-                where = (
-                    f"move it to the lane `{lane}`"
-                    if lane
-                    else f"no lane serves {hosted.platform}: record a hosted exception"
-                )
                 message = (
                     f"job `{job}` runs on the GitHub-hosted Linux runner "
                     f"`{variant.labels.text()}` ({hosted.platform}) in an enrolled "
-                    f"repository: {where}"
+                    f"repository: {_move_to(ctx.contract, hosted.platform)}"
                 )
             out.add(Finding("LANE004", message, file=file, line=line, job=job))
     if expired and exception is not None and not covered:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.options import add_cli_options
+from harness.options import USES_OPTIONS, add_cli_options, cli_options
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "it. Exit 0: done (with --diff: nothing to change); 1: --diff has "
         "changes to show; 2: bad input.",
     )
-    add_cli_options(parser, "repo", "contract")
+    add_cli_options(parser, "repo", "contract", *USES_OPTIONS)
     parser.add_argument(
         "--rule",
         action="append",
@@ -54,9 +54,12 @@ def _status(applied: bool, offered: bool, write: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Plan the fixes; print the diff or write the files; report every outcome."""
+    from harness.engine import make_context
     from harness.fixes import plan_diff, plan_fixes, write_changes
 
-    plan = plan_fixes(args.repo or Path(), args.contract, args.rule, args.unsafe)
+    options = cli_options(args)
+    ctx = make_context(options.repo or Path(), options.contract, options)
+    plan = plan_fixes(ctx, rules=args.rule, unsafe=args.unsafe)
     diff = plan_diff(plan)
     written = write_changes(plan) if args.write else []
     if args.format == "json":

@@ -123,6 +123,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="K/N",
         help="check only shard K of N (as `matrix --fleet FILE --shards N` splits the list)",
     )
+    parser.add_argument(
+        "--patches",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write DIR/OWNER__REPO.patch (git format-patch) for each repository with "
+        "fixes, naming every finding it fixes and every one it leaves; with --shard, the "
+        "shard's repositories",
+    )
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="with --patches: unsafe fixes go into the patches too (they change what runs)",
+    )
     _output_arguments(parser)
     commands = parser.add_subparsers(dest="fleet_command", metavar="merge")
     merge = commands.add_parser(
@@ -142,6 +156,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.fleet_command == "merge":
         from harness.rollout.merge import merge_documents
+
+        if args.patches is not None or args.unsafe:
+            raise HarnessInputError(
+                "--patches is written by each shard's own run (`fleet --shard K/N --patches "
+                "DIR`); `fleet merge` only combines reports, and lists the shards' patches"
+            )
 
         document = merge_documents([_read_report(p) for p in args.reports], args.tranche)
     else:
@@ -195,6 +215,12 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
         raise HarnessInputError(
             "fleet needs --repos DIR or --repo-list FILE (or `fleet merge FILE...`)"
         )
+    if args.unsafe and args.patches is None:
+        raise HarnessInputError("--unsafe chooses the fixes of --patches DIR; give --patches")
+    if args.patches is not None:
+        from harness.rollout.patches import check_patch_dir
+
+        check_patch_dir(args.patches)
     if args.jobs is not None and args.jobs < 1:
         raise HarnessInputError("--jobs must be at least 1")
     path = args.contract or BUNDLED_CONTRACT
@@ -219,7 +245,14 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
         activity = Activity()
         for file in args.activity:
             activity.read(file)
-    setup = FleetSetup(contract, suites, options, date.today())
+    setup = FleetSetup(
+        contract,
+        suites,
+        options,
+        date.today(),
+        patches=None if args.patches is None else args.patches.resolve(),
+        unsafe=args.unsafe,
+    )
     rows = run_rows(setup, targets, args.jobs)
     joined = None
     if activity is not None:

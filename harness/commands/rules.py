@@ -6,6 +6,7 @@ import argparse
 import json
 
 from harness.commands.common import command_parser
+from harness.corpus import documented_examples
 from harness.errors import HarnessInputError
 from harness.rules import all_rules
 
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                         "fix": r.fix,
                         "module": r.module,
                         "checks": list(r.checks),
+                        "examples": [e.to_json() for e in documented_examples(r.id)],
                     }
                     for r in rules
                 ],
@@ -60,5 +62,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{rule.id}  [{rule.severity}] {rule.summary}")
         print("    example: " + rule.example.replace("\n", "\n             "))
         print(f"    fix:     {rule.fix}")
-        print(f"    where:   {rule.module} ({', '.join(rule.checks)})\n")
+        print(f"    where:   {rule.module} ({', '.join(rule.checks)})")
+        for example in documented_examples(rule.id):
+            print(f"    corpus:  {example.name}: {example.description}")
+            for line in [*example.expected, *example.reasons]:
+                print(f"             {line}")
+        print()
     return 0

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from harness import __version__
-from harness.fixes.model import FixPlan, Outcome
+from harness.fixes.model import FixPlan
 from harness.fixes.verify import finding_key
 from harness.results import Finding
 
@@ -44,14 +44,16 @@ def plan_diff(plan: FixPlan) -> str:
     )
 
 
-def _where(finding: Finding) -> str:
+def where(finding: Finding) -> str:
+    """`RULE file:line (job J)`: a finding as a patch message names it."""
     location = finding.file or "?"
     if finding.line:
         location += f":{finding.line}"
     return f"{finding.rule} {location}" + (f" (job {finding.job})" if finding.job else "")
 
 
-def _left_reason(plan: FixPlan, finding: Finding) -> str:
+def left_reason(plan: FixPlan, finding: Finding) -> str:
+    """Why the plan leaves `finding`: its outcome's reason, else no fix or not selected."""
     key = finding_key(finding)
     for outcome in reversed(plan.outcomes):
         if finding_key(outcome.finding) == key and not outcome.applied:
@@ -63,21 +65,29 @@ def _left_reason(plan: FixPlan, finding: Finding) -> str:
     return f"{finding.rule} was not selected"
 
 
+def fixed_lines(plan: FixPlan) -> list[str]:
+    """Every finding the plan's change fixes, with the fix and its kind."""
+    lines = []
+    for outcome in plan.applied:
+        lines.append(f"{where(outcome.finding)}: {outcome.description} [{outcome.kind}]")
+        lines += [f"{where(f)}: fixed by the same edit" for f in outcome.also_fixed]
+    return lines
+
+
+def left_lines(plan: FixPlan) -> list[str]:
+    """Every finding still reported after the change, with the reason it is left."""
+    return [f"{where(f)}: {left_reason(plan, f)}" for f in plan.remaining]
+
+
 def message(plan: FixPlan, repo_name: str) -> str:
     """The commit message: every finding fixed and every one left, with the reason."""
-    applied: list[Outcome] = plan.applied
-    fixed = len(applied) + sum(len(o.also_fixed) for o in applied)
-    lines = [f"Fix {fixed} flywheel-harness finding(s) in {repo_name}", ""]
-    if applied:
-        lines.append("Fixed:")
-        for outcome in applied:
-            lines.append(f"- {_where(outcome.finding)}: {outcome.description} [{outcome.kind}]")
-            lines += [f"- {_where(f)}: fixed by the same edit" for f in outcome.also_fixed]
-        lines.append("")
-    if plan.remaining:
-        lines.append("Left:")
-        lines += [f"- {_where(f)}: {_left_reason(plan, f)}" for f in plan.remaining]
-        lines.append("")
+    fixed = fixed_lines(plan)
+    lines = [f"Fix {len(fixed)} flywheel-harness finding(s) in {repo_name}", ""]
+    if fixed:
+        lines += ["Fixed:", *(f"- {line}" for line in fixed), ""]
+    left = left_lines(plan)
+    if left:
+        lines += ["Left:", *(f"- {line}" for line in left), ""]
     lines.append(
         f"Each fix was verified before it was offered: the file parsed again and "
         f"the static suites, re-run, no longer reported the finding and reported "

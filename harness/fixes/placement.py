@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness.checks.placement import heavy_hits, patterns_of
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
-from harness.fixes.sites import instance_of, label_sites, unique, whole_sites
+from harness.fixes.sites import WHERE, instance_of, label_sites, unique, whole_sites
 from harness.github.labels import UNKNOWN
 from harness.results import Finding
 
@@ -36,9 +36,8 @@ def fix_heavy_on_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
             vias.add(site.via)
     if not edits:
         raise NoFix("no variant of this job runs a heavy build off the heavy lane any more")
-    where = {"runs-on": "runs-on", "matrix": "matrix entry", "with": "caller's `with:` input"}
     return Candidate(
-        f"{' and '.join(where[v] for v in sorted(vias))} -> `{heavy_lane}`", unique(edits)
+        f"{' and '.join(WHERE[v] for v in sorted(vias))} -> `{heavy_lane}`", unique(edits)
     )
 
 
@@ -46,13 +45,10 @@ def light_lane(ctx: FixContext, heavy_lane: str) -> str:
     """The one lane of the heavy lane's kind (and platform) that is not heavy."""
     lanes = ctx.contract.lanes
     heavy = lanes[heavy_lane]
-    platform = getattr(heavy, "platform", None)
     found = sorted(
         name
         for name, lane in lanes.items()
-        if lane.kind == heavy.kind
-        and not lane.heavy
-        and getattr(lane, "platform", None) == platform
+        if lane.kind == heavy.kind and not lane.heavy and lane.platform == heavy.platform
     )
     if len(found) != 1:
         raise NoFix(f"{len(found)} lanes of kind `{heavy.kind}` are not heavy; choose by hand")

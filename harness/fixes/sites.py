@@ -17,6 +17,9 @@ from harness.github.model import Job
 from harness.github.repo import JobInstance, Variant
 from harness.results import Finding
 
+WHERE = {"runs-on": "runs-on", "matrix": "matrix entry", "with": "caller's `with:` input"}
+"""How a description names each kind of site."""
+
 _REFERENCE = re.compile(r"^\$\{\{\s*(matrix|inputs)\.([A-Za-z_][\w-]*)\s*\}\}$")
 
 

@@ -12,7 +12,6 @@ For each job instance (reusable workflows expanded per caller, matrices per comb
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from harness.github.labels import PARTIAL, RESOLVED, UNKNOWN
 from harness.github.nix import installs_nix, nix_use
 from harness.github.repo import JobInstance, RepoModel
 from harness.github.roles import job_roles, precedence
+from harness.github.suggest import suggest_label
 
 ROLE_ORDER = (Role.PUBLISH, Role.GATE, Role.VALIDATE, Role.BOOTSTRAP)
 
@@ -153,16 +153,17 @@ def _node(model: RepoModel, instance: JobInstance, contract: Contract) -> JobNod
         certainty=_certainty(instance),
         needs=[f"{prefix}/{n}" if prefix else n for n in job.needs],
     )
-    known = sorted([*contract.lanes, *contract.hosted_labels])
+    catalogue = contract.hosted_catalogue
     for variant in instance.variants:
         for label in variant.labels.labels:
             bucket = node.lanes if label in contract.lanes else node.other_labels
             if label not in bucket:
                 bucket.append(label)
-            if label not in known and label not in node.suggestions:
-                close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
+            known = label in contract.lanes or catalogue.lookup(label) is not None
+            if not known and label not in node.suggestions:
+                close = suggest_label(contract, label, variant.labels.labels, variant.matrix)
                 if close:
-                    node.suggestions[label] = close[0]
+                    node.suggestions[label] = close
         for part in variant.labels.unresolved:
             if part not in node.unresolved:
                 node.unresolved.append(part)

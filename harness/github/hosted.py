@@ -38,6 +38,47 @@ _COMPILED = tuple(
 _SELF_HOSTED_OS = {"linux": "linux", "macos": "darwin", "windows": "windows"}
 _SELF_HOSTED_ARCH = {"x64": "amd64", "arm64": "arm64", "arm": "arm"}
 
+COMMON_LABELS: tuple[str, ...] = (
+    "ubuntu-latest",
+    "ubuntu-24.04",
+    "ubuntu-22.04",
+    "ubuntu-slim",
+    "ubuntu-24.04-arm",
+    "ubuntu-22.04-arm",
+    "macos-latest",
+    "macos-14",
+    "macos-15",
+    "macos-26",
+    "macos-13",
+    "macos-15-intel",
+    "windows-latest",
+    "windows-2025",
+    "windows-2022",
+    "windows-11-arm",
+)
+"""GitHub's standard hosted labels: the ones a near-miss hint ("did you mean ...") names."""
+
+_HINT_OS = {
+    "linux": "linux",
+    "ubuntu": "linux",
+    "macos": "darwin",
+    "darwin": "darwin",
+    "osx": "darwin",
+    "mac": "darwin",
+    "windows": "windows",
+    "win": "windows",
+}
+_HINT_ARCH = {
+    "x64": "amd64",
+    "amd64": "amd64",
+    "x86_64": "amd64",
+    "intel": "amd64",
+    "arm64": "arm64",
+    "aarch64": "arm64",
+    "arm": "arm64",
+}
+_WORD = re.compile(r"([a-z]+?)\d*")
+
 
 @dataclass(frozen=True)
 class HostedLabel:
@@ -51,6 +92,43 @@ class HostedLabel:
     def os(self) -> str:
         """The operating system part of the platform (`linux`, `darwin`, `windows`)."""
         return self.platform.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class PlatformHint:
+    """What a text tells of a platform: its operating system, its architecture, or both."""
+
+    os: str | None
+    arch: str | None
+
+    @classmethod
+    def of(cls, platform: str) -> PlatformHint:
+        """The hint a known platform (`OS/ARCH`) gives."""
+        os_name, _, arch = platform.partition("/")
+        return cls(os_name or None, arch or None)
+
+    def matches(self, platform: str) -> bool:
+        """True when `platform` (`OS/ARCH`) agrees with every part the hint knows."""
+        os_name, _, arch = platform.partition("/")
+        return self.os in (None, os_name) and self.arch in (None, arch)
+
+    def merged(self, other: PlatformHint | None) -> PlatformHint:
+        """This hint with the parts it lacks taken from `other`."""
+        if other is None:
+            return self
+        return PlatformHint(self.os or other.os, self.arch or other.arch)
+
+
+def platform_hint(text: str) -> PlatformHint | None:
+    """The platform words of a label or a matrix value name (`macos-14-arm` is darwin/arm64,
+    `aarch64-linux` linux/arm64, `my-windows-box` windows), or None when it names none."""
+    os_name = arch = None
+    for token in re.split(r"[^a-z0-9_]+", text.lower()):
+        word = _WORD.fullmatch(token)
+        key = token if token in _HINT_ARCH else (word.group(1) if word else token)
+        os_name = os_name or _HINT_OS.get(key)
+        arch = arch or _HINT_ARCH.get(key)
+    return None if os_name is None and arch is None else PlatformHint(os_name, arch)
 
 
 def builtin_label(label: str) -> HostedLabel | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.corpus import CorpusExample, documented_examples, language
 from harness.rules import Rule
 
 HEADER = """# Rule catalogue
@@ -17,6 +18,10 @@ Every rule the harness reports, with an example violation and its fix. This page
 `flywheel-harness rules --format markdown > docs/rules.md`; a test keeps them equal). How the
 rules read workflows, OpenTofu and ARC configuration, caches and memory is explained in the
 pages linked from [index.md](index.md).
+
+The worked examples under a rule come from the rule corpus (`tests/rules/<RULE>/`): each is a
+small repository, and `tests/test_rule_corpus.py` checks that the harness reports exactly the
+findings (and case reasons) shown.
 """
 
 
@@ -57,4 +62,25 @@ def catalogue_markdown(rules: Sequence[Rule]) -> str:
             "",
             f"Fix: {rule.fix}",
         ]
+        for example in documented_examples(rule.id):
+            lines += example_markdown(example, rule.suite)
     return "\n".join(lines) + "\n"
+
+
+def command_line(example: CorpusExample, suite: str) -> str:
+    """The `check` command the corpus test runs on an example (in its repository)."""
+    args = example.arguments
+    words = ["flywheel-harness", "check", *([] if "--suite" in args else ["--suite", suite])]
+    return " ".join([*words, *args])
+
+
+def example_markdown(example: CorpusExample, suite: str) -> list[str]:
+    """One corpus example: what it shows, its files, the command, and what is reported."""
+    lines = ["", f"Example `{example.name}`: {example.description}", ""]
+    for path, text in example.repository.items():
+        lines += [f"`{path}`:", "", f"```{language(path)}", text.rstrip("\n"), "```", ""]
+    lines += [f"`{command_line(example, suite)}` reports:", "", "```text"]
+    lines += example.expected or [f"no {example.rule} finding"]
+    lines += example.reasons
+    lines.append("```")
+    return lines

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from harness.rollout.patches import patch_lines
 from harness.rollout.render import (
     COLUMNS,
     TEXT_COLUMNS,
@@ -162,6 +163,9 @@ def render_html(document: dict[str, Any]) -> str:
             *(f"<li>{_e(line)}</li>" for line in activity_lines(document["activity"])),
             "</ul>",
         ]
+    patches = patch_lines(document["repos"])
+    if patches:
+        out += ["<h2>Patches</h2>", "<ul>", *(f"<li>{_e(line)}</li>" for line in patches), "</ul>"]
     out += ["<h2>Repositories</h2>"]
     for row in document["repos"]:
         out += _drill_down(row)

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from harness.rollout.patches import patch_lines
 from harness.rollout.row import AREA_NAMES, VERDICTS
 
 TEXT_COLUMNS = ("repo", "tranche", "ownership", "verdict", "enrolled lanes", "hosted")
@@ -103,6 +104,9 @@ def render_text(document: dict[str, Any]) -> str:
         ]
     if "activity" in document:
         lines += ["", "Activity:", *(f"  {line}" for line in activity_lines(document["activity"]))]
+    patches = patch_lines(document["repos"])
+    if patches:
+        lines += ["", "Patches:", *(f"  {line}" for line in patches)]
     return "\n".join(lines) + "\n"
 
 
@@ -138,6 +142,9 @@ def render_markdown(document: dict[str, Any]) -> str:
             *(f"- {_md(line)}" for line in activity_lines(document["activity"])),
             "",
         ]
+    patches = patch_lines(document["repos"])
+    if patches:
+        out += ["### Patches", "", *(f"- {_md(line)}" for line in patches), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from harness.checks.api import CheckContext
@@ -46,6 +47,10 @@ class FleetSetup:
     suites: tuple[Suite, ...]
     options: Options
     today: date
+    patches: Path | None = None
+    """`--patches DIR`: write each repository's fixes there as a patch."""
+    unsafe: bool = False
+    """Unsafe fixes go into the patches too."""
 
 
 def area_of(rule: str) -> str:
@@ -226,7 +231,7 @@ def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
     except Exception as exc:
         enrollment = setup.contract.enrollment
         reason = f"could not be checked: {type(exc).__name__}: {exc}".splitlines()[0]
-        return {
+        row = {
             "repo": target.repo,
             "path": str(target.path),
             "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
@@ -241,6 +246,11 @@ def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
             "promotion": {"passes": False, "reasons": [reason]},
             "report": {},
         }
+        if setup.patches is not None:
+            from harness.rollout.patches import failed
+
+            row["patch"] = failed(reason)
+        return row
 
 
 def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
@@ -261,7 +271,7 @@ def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
         enrollment.exception_of(target.repo) if enrollment else None, setup.today
     )
     verdict, reasons = _verdict(ctx, results, hosted, exception)
-    return {
+    row = {
         "repo": target.repo,
         "path": str(target.path),
         "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
@@ -276,3 +286,8 @@ def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
         "promotion": _promotion(setup, results, ctx.enrolled),
         "report": report.to_json(),
     }
+    if setup.patches is not None:
+        from harness.rollout.patches import repo_patch
+
+        row["patch"] = repo_patch(ctx, setup.patches, target.repo, setup.unsafe)
+    return row

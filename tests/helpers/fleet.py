@@ -139,13 +139,23 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, timeout=30)
 
 
-def write_fleet(folder: Path) -> Path:
-    """Fourteen checkouts under `folder`, each with an origin remote on github.com."""
+def write_fleet(folder: Path, *, commit: bool = False) -> Path:
+    """Fourteen checkouts under `folder`, each with an origin remote on github.com (and,
+    with `commit`, its files committed on `main`)."""
     for name, workflow in REPOS.items():
         root = folder / name
         (root / ".github" / "workflows").mkdir(parents=True)
         if workflow is not None:
             (root / ".github" / "workflows" / "ci.yml").write_text(workflow, encoding="utf-8")
-        _git(root, "init", "-q")
+        _git(root, "init", "-q", "-b", "main")
         _git(root, "remote", "add", "origin", f"https://github.com/{ORG}/{name}.git")
+        if commit:
+            _git(root, "config", "core.autocrlf", "false")
+            (root / "README.md").write_text(f"# {name}\n", encoding="utf-8")
+            _git(root, "add", "-A")
+            _git(root, *COMMITTER, "commit", "-qm", "init")
     return folder
+
+
+COMMITTER = ("-c", "user.name=t", "-c", "user.email=t@example.com")
+"""A committer for test repositories (no global git configuration is assumed)."""
