@@ -4,7 +4,6 @@ reports the fixed findings and reports nothing new; DIR is checked before any wo
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 from pathlib import Path
@@ -12,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.cli import build_parser, main
+from harness.cli import main
 from tests.helpers.fleet import COMMITTER, ORG, write_contract, write_fleet
-from tests.helpers.paths import ROOT
 
 FIXED = {"b": "PLACE001", "boot": "BOOT001", "docs": "LANE004"}
 """Checkout -> the finding its patch fixes (with --unsafe); every other one has no patch."""
@@ -200,15 +198,3 @@ def test_unsafe_needs_patches_and_merge_takes_none(
         ["fleet", "--patches", str(tmp_path / "p"), "merge", str(tmp_path / "r.json")], capsys
     )
     assert "written by each shard's own run" in err
-
-
-def test_every_fleet_flag_has_a_row_in_the_cli_page() -> None:
-    parser = build_parser("fleet")
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    fleet = action.choices["fleet"]
-    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    section = page.split("## `flywheel-harness fleet`", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| `")]
-    flags = [flag for a in fleet._actions for flag in a.option_strings if flag.startswith("--")]
-    missing = [f for f in flags if f != "--help" and not any(f"`{f}" in row for row in rows)]
-    assert missing == []

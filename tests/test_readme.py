@@ -48,6 +48,15 @@ def test_every_command_is_documented_with_its_help() -> None:
     assert missing == [], "add a row `| `flywheel-harness NAME` | HELP | link |` to docs/cli.md"
 
 
+def test_the_flag_reference_is_generated_from_the_parsers() -> None:
+    from harness.cliref import rewritten
+
+    page = doc("cli.md")
+    assert page == rewritten(page), (
+        "docs/cli.md's flag reference is out of date: run `python -m harness.cliref`"
+    )
+
+
 def test_the_two_commands_and_every_session_are_shown() -> None:
     noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
     sessions = re.findall(r"^@nox.session[^\n]*\ndef (\w+)\(", noxfile, re.MULTILINE)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.commands.common import emit
+from harness.commands.common import add_report_arguments, emit
 from harness.report import FORMATS
 
 if TYPE_CHECKING:
@@ -30,8 +30,7 @@ SUITE = "caches"
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     """`--format` and `--output`, as `check` has them."""
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    add_report_arguments(parser, list(FORMATS))
 
 
 def bundled_cases(choices: Mapping[str, str]) -> dict[str, Case]:

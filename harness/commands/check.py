@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import command_parser, emit
+from harness.commands.common import (
+    add_report_arguments,
+    add_scenarios_argument,
+    command_parser,
+    emit,
+)
 from harness.options import add_cli_options, cli_options
 from harness.report import FORMATS, renderer
 
@@ -19,14 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "nothing failed; 1: a rule failed; 2: bad input.",
     )
     add_cli_options(parser)
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
-    parser.add_argument(
-        "--scenarios",
-        type=Path,
-        default=None,
-        help="directory of *.scenario.yaml suites (default: the bundled ones)",
-    )
+    add_report_arguments(parser, list(FORMATS))
+    add_scenarios_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.commands import COMMANDS
@@ -34,3 +35,41 @@ def emit(text: str, output: Path | None) -> None:
         from harness.atomic import write_text_atomic
 
         write_text_atomic(output, text)
+
+
+def add_report_arguments(
+    parser: argparse.ArgumentParser,
+    formats: Sequence[str],
+    what: str = "the report",
+    output: Sequence[str] = ("--output",),
+) -> None:
+    """`--format` (the first of `formats` is the default) and `--output FILE` (none when
+    `output` is empty)."""
+    parser.add_argument(
+        "--format",
+        choices=list(formats),
+        default=formats[0],
+        help=f"how to print {what}: "
+        + ", ".join(f"`{f}`" for f in formats)
+        + f" (default `{formats[0]}`)",
+    )
+    if not output:
+        return
+    parser.add_argument(
+        *output,
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"write {what} to FILE instead of standard output (missing folders are created)",
+    )
+
+
+def add_scenarios_argument(parser: argparse.ArgumentParser) -> None:
+    """`--scenarios DIR`: the suites to run instead of the bundled ones."""
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="directory of *.scenario.yaml suites (default: the bundled ones)",
+    )

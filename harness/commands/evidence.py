@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import command_parser
+from harness.commands.common import add_report_arguments, command_parser
 from harness.errors import HarnessInputError, Problem
+from harness.report import FORMATS
 from harness.report.model import Report
 
 
@@ -30,19 +31,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="merge evidence files into one",
         description="Merge evidence from several matrix jobs (same commit and contract required).",
     )
-    merge.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
-    merge.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    merge.add_argument(
+        "inputs", nargs="+", type=Path, metavar="FILE", help="evidence files of matrix jobs"
+    )
+    merge.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE", help="the merged evidence file"
+    )
     render = actions.add_parser(
         "render",
         help="render an evidence file in another format",
         description="Render evidence as text, github, markdown, "
         "sarif or json (e.g. SARIF for code scanning).",
     )
-    render.add_argument("input", type=Path, metavar="FILE")
-    render.add_argument(
-        "--format", default="text", choices=["text", "json", "github", "markdown", "sarif"]
-    )
-    render.add_argument("-o", "--output", type=Path, default=None, metavar="FILE")
+    render.add_argument("input", type=Path, metavar="FILE", help="the evidence file to render")
+    add_report_arguments(render, list(FORMATS), "the evidence", output=("-o", "--output"))
 
 
 def run(args: argparse.Namespace) -> int:

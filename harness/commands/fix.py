@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from harness.commands.common import add_report_arguments
 from harness.options import USES_OPTIONS, add_cli_options, cli_options
 
 
@@ -43,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--unsafe", action="store_true", help="also apply unsafe fixes (they change what runs)"
     )
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_report_arguments(parser, ["text", "json"], "the fixes", output=())
 
 
 def _status(applied: bool, offered: bool, write: bool) -> str:

@@ -12,10 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.commands.common import emit
+from harness.commands.common import add_report_arguments, add_scenarios_argument, emit
 from harness.errors import HarnessInputError, Problem
-from harness.options import Options
+from harness.options import USES_OPTIONS, Options, add_cli_options, cli_options
 from harness.rollout.render import FORMATS
+
+FLEET_USES_OPTIONS = tuple(name for name in USES_OPTIONS if name != "repo_name")
+"""How remote `uses:` (and `OWNER/REPO@REF` lines) are read: as for `check`."""
 
 
 def _output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +30,7 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
         "blocked or was not checked; promotion candidates are the "
         "repositories outside it and the tranches before it",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    add_report_arguments(parser, FORMATS)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,24 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the fleet contract (default: the bundled honey contract; "
         "repositories' own fleet.yaml files are not read)",
     )
-    from harness.options import OPTION_TABLE
-
-    FLAG_HELP = {o.flag: o.help for o in OPTION_TABLE.values()}
-
-    parser.add_argument(
-        "--uses-source",
-        dest="uses_sources",
-        action="append",
-        default=[],
-        metavar="OWNER/REPO=DIR",
-        help=FLAG_HELP["--uses-source"] + "; `OWNER/REPO@REF` lines of "
-        "--repo-list are read from these clones at REF",
-    )
-    parser.add_argument(
-        "--uses-ttl", default=None, metavar="DURATION", help=FLAG_HELP["--uses-ttl"]
-    )
-    parser.add_argument("--github-api", default=None, metavar="URL", help=FLAG_HELP["--github-api"])
-    parser.add_argument("--offline", action="store_true", help=FLAG_HELP["--offline"])
+    add_cli_options(parser, *FLEET_USES_OPTIONS)
     parser.add_argument(
         "--jobs",
         type=int,
@@ -111,12 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="suites to run (repeatable; default: workflows, placement, "
         "bootstrap, publication; only their static cases run)",
     )
-    parser.add_argument(
-        "--scenarios",
-        type=Path,
-        default=None,
-        help="directory of *.scenario.yaml suites (default: the bundled ones)",
-    )
+    add_scenarios_argument(parser)
     parser.add_argument(
         "--shard",
         default=None,
@@ -145,7 +125,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Combine the JSON fleet reports of shards into "
         "one report (and judge --tranche over all).",
     )
-    merge.add_argument("reports", type=Path, nargs="+", metavar="FILE")
+    merge.add_argument(
+        "reports", type=Path, nargs="+", metavar="FILE", help="JSON fleet reports of the shards"
+    )
     _output_arguments(merge)
 
 
@@ -183,15 +165,9 @@ def _read_report(path: Path) -> dict[str, Any]:
 
 
 def _options(args: argparse.Namespace) -> Options:
-    """How every repository is checked: the remote-uses flags, as for `check`."""
-    from harness.github.uses.flags import parse_api, parse_sources, parse_ttl
-
-    return Options(
-        uses_sources=parse_sources(args.uses_sources),
-        uses_ttl=parse_ttl(args.uses_ttl),
-        github_api=parse_api(args.github_api),
-        offline=args.offline,
-    )
+    """How every repository is checked: the remote-uses flags, as for `check` (each
+    repository's name comes from its row, never from a flag)."""
+    return cli_options(argparse.Namespace(**{n: getattr(args, n) for n in FLEET_USES_OPTIONS}))
 
 
 def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.commands.common import command_parser
+from harness.commands.common import add_report_arguments, command_parser
 from harness.options import add_cli_options
 
 
@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "default when the contract has publication.flakehub, unless it "
         "sets require_signature: false)",
     )
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_report_arguments(parser, ["text", "json"], "the verdict", output=())
 
 
 def run(args: argparse.Namespace) -> int:

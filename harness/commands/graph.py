@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from harness.commands.common import command_parser, emit
+from harness.commands.common import add_report_arguments, command_parser, emit
 from harness.options import USES_OPTIONS, add_cli_options, cli_options
 
 
@@ -19,8 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "installed, its role, and the path from bootstrap to publish.",
     )
     add_cli_options(parser, "repo", "contract", *USES_OPTIONS)
-    parser.add_argument("--format", choices=["json", "dot", "text"], default="json")
-    parser.add_argument("--output", type=Path, default=None, help="write it here")
+    add_report_arguments(parser, ["json", "dot", "text"], "the graph")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.commands.common import command_parser
+from harness.commands.common import add_scenarios_argument, command_parser
 from harness.contract.model import Contract
 from harness.errors import HarnessInputError
 from harness.options import add_cli_options
@@ -56,12 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         subparsers, "matrix", "Print the matrix (JSON for fromJSON) mapping each suite to its lane."
     )
     add_cli_options(parser, "repo", "contract", "suites")
-    parser.add_argument(
-        "--scenarios",
-        type=Path,
-        default=None,
-        help="directory of *.scenario.yaml suites (default: the bundled ones)",
-    )
+    add_scenarios_argument(parser)
     parser.add_argument("--pretty", action="store_true", help="indented JSON")
     parser.add_argument(
         "--fleet",

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.commands.common import command_parser, emit
+from harness.commands.common import add_report_arguments, command_parser, emit
 from harness.errors import HarnessInputError
 
 if TYPE_CHECKING:
@@ -38,8 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--lane", help="contract lane whose memory_limit is the envelope")
     where.add_argument("--limit", help="an explicit envelope, e.g. 8Gi")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    add_report_arguments(parser, ["text", "json"])
     parser.add_argument(
         "--chart",
         type=Path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from harness.commands.common import command_parser
+from harness.commands.common import add_report_arguments, command_parser
 from harness.corpus import documented_examples
 from harness.errors import HarnessInputError
 from harness.rules import all_rules
@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "The rule catalogue: each rule with an example violation, its fix, "
         "and the module and checks that implement it.",
     )
-    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    add_report_arguments(parser, ["text", "json", "markdown"], "the catalogue", output=())
     parser.add_argument("rule", nargs="*", help="show only these rule ids")
 
 

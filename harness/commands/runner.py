@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import command_parser, emit
+from harness.commands.common import add_report_arguments, command_parser, emit
 from harness.options import add_cli_options, cli_options
+from harness.report import FORMATS
 
 _CASES = {
     "before": ("runner-nix-absent-before-install", "runner.nix_absent"),
@@ -28,11 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "on, store writable, user trusted, Attic configured (NIX002).",
     )
     add_cli_options(parser, "repo", "contract", "evidence", "attic_url", "artifacts_dir")
-    parser.add_argument("--phase", choices=sorted(_CASES), required=True)
     parser.add_argument(
-        "--format", choices=["text", "json", "github", "markdown", "sarif"], default="text"
+        "--phase",
+        choices=sorted(_CASES),
+        required=True,
+        help="`before` or `after` the workflow's own Nix install step",
     )
-    parser.add_argument("--output", type=Path, default=None, help="write the report here")
+    add_report_arguments(parser, list(FORMATS))
     parser.add_argument(
         "--root",
         type=Path,
