@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,15 @@ def make_context(
     )
 
 
+def _declared(case: Case) -> Mapping[str, Any]:
+    """The case's params, readable only as its check's registration declares them."""
+    from harness.checks.declared import DeclaredParams
+    from harness.checks.registry import CHECKS
+
+    spec = CHECKS.get(case.check)
+    return case.params if spec is None else DeclaredParams(spec.name, case.params, spec.declared)
+
+
 def run_case(
     ctx: CheckContext, suite: Suite | str, case: Case, check: CheckFn | None = None
 ) -> CaseResult:
@@ -59,7 +69,7 @@ def run_case(
     output: CheckOutput | None
     try:
         with case_budget(_budget(case)):  # every request of the case ends within it
-            output = (check or resolve_check(case.check))(ctx, case.params)
+            output = (check or resolve_check(case.check))(ctx, _declared(case))
     except EndpointDown as down:
         output = _down(ctx, result, case, down)
     except Skip as skip:

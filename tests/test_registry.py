@@ -7,7 +7,9 @@ import dataclasses
 import importlib
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,3 +129,30 @@ def test_loading_a_scenario_imports_no_check_module(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.strip() == "['harness.checks.api', 'harness.checks.registry']"
+
+
+def test_a_check_reading_an_undeclared_param_is_a_bug_in_the_check(tmp_path: Path) -> None:
+    """Every key a check reads must be in its params schema: reading another one errors."""
+    from harness.checks.api import CheckContext
+    from harness.contract import BUNDLED_CONTRACT, load_contract
+    from harness.engine import run_case
+    from harness.options import Options
+    from harness.results import CheckOutput, Status
+    from harness.scenario import Case
+
+    def reads_a_typo(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+        params.get("min_hit_ration")
+        return CheckOutput()
+
+    ctx = CheckContext(tmp_path, load_contract(BUNDLED_CONTRACT), Options())
+    case = Case("c", "attic.hit_ratio", 1, params={"min_hit_ratio": 0.5})
+    result = run_case(ctx, "caches", case, check=reads_a_typo)
+    assert result.status is Status.ERROR
+    assert "reads params key 'min_hit_ration'" in result.reason
+    assert "min_hit_ratio" in result.reason  # the declared keys are named
+
+    def reads_declared(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+        assert params.get("min_hit_ratio") == 0.5 and params.get("budget") is None
+        return CheckOutput()
+
+    assert run_case(ctx, "caches", case, check=reads_declared).status is Status.PASSED

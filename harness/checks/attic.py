@@ -460,7 +460,7 @@ def check_outage(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     It builds against caches of its own, never the named one; yet when the named one
     does not serve, it skips like every other Attic case (see ATTIC001).
     """
-    require_named(ctx, params)
+    require_named(ctx, {})  # the named cache with its defaults: outage params do not name one
     out = CheckOutput(examined={"endpoints": 1})
     reason = nix_missing_reason()
     if reason:

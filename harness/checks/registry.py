@@ -81,6 +81,11 @@ class CheckSpec:
         return self.target.partition(":")[0]
 
     @property
+    def declared(self) -> frozenset[str]:
+        """The params keys a case of this check may set (and the check may read)."""
+        return frozenset(_COMMON) | frozenset(self.properties)
+
+    @property
     def schema(self) -> dict[str, Any]:
         """The JSON Schema of the case's `params` mapping."""
         schema: dict[str, Any] = {
