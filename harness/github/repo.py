@@ -133,6 +133,8 @@ class RepoModel:
         self.memo: dict[Any, Any] = {}
         """Results of analyses derived from this model, shared by the checks of one run."""
         self._effective: dict[int, tuple[Job, tuple[EffectiveStep, ...]]] = {}
+        self._escapes: dict[str, bool] = {}
+        self._exists: dict[str, bool] = {}
         self._load()
 
     def _load(self) -> None:
@@ -197,14 +199,22 @@ class RepoModel:
         return action
 
     def action_exists(self, directory: str) -> bool:
-        """True when `directory` (inside the repository) holds an action file, readable or not."""
-        return not self.escapes(directory) and any(
-            os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml")
-        )
+        """True when `directory` (inside the repository) holds an action file, readable or not
+        (looked up once per directory)."""
+        found = self._exists.get(directory)
+        if found is None:
+            found = self._exists[directory] = not self.escapes(directory) and any(
+                os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml")
+            )
+        return found
 
     def escapes(self, path: str) -> bool:
-        """True when the repository-relative `path` resolves (after symlinks) outside it."""
-        return not inside(self.root / path, self.root)
+        """True when the repository-relative `path` resolves (after symlinks) outside it
+        (resolved once per path)."""
+        found = self._escapes.get(path)
+        if found is None:
+            found = self._escapes[path] = not inside(self.root / path, self.root)
+        return found
 
     def reusable(self, uses: str | None) -> Workflow | None:
         """The local reusable workflow a job-level `uses:` names, if it exists and parsed."""
