@@ -195,7 +195,9 @@ def test_the_event_reader_builds_what_the_composing_reader_builds(text: str) -> 
 
     from harness import yamlnodes
 
-    composed = yamlnodes._Builder("x.yml").build(yaml.compose(text, Loader=yamlnodes._Loader))
+    node = yaml.compose(text, Loader=yamlnodes._Loader)
+    assert node is not None
+    composed = yamlnodes._Builder("x.yml").build(node)
     _same(yamlnodes._fast(text), composed)
 
 
