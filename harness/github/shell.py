@@ -256,8 +256,12 @@ def _expand(command: Command, depth: int) -> list[Command]:
         return out
     if command.stdin is not None and _reads_stdin(command.words):
         chain = (*command.wrapped_by, command.name)
-        for nested in _parse(command.stdin, command.stdin_line, depth + 1):
-            out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
+        for nested in _nested(command.stdin, depth + 1):
+            out.append(
+                Command(
+                    nested.words, command.stdin_line + nested.line, (*chain, *nested.wrapped_by)
+                )
+            )
         return out
     unwrapped = _unwrap(list(command.words))
     if unwrapped is None:
@@ -265,8 +269,10 @@ def _expand(command: Command, depth: int) -> list[Command]:
     wrapper, inner = unwrapped
     chain = (*command.wrapped_by, wrapper)
     if isinstance(inner, str):
-        for nested in _parse(inner, command.line, depth + 1):
-            out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
+        for nested in _nested(inner, depth + 1):
+            out.append(
+                Command(nested.words, command.line + nested.line, (*chain, *nested.wrapped_by))
+            )
     elif inner:
         out.extend(
             _expand(
@@ -292,6 +298,13 @@ def _parse(script: str, base_line: int, depth: int) -> list[Command]:
     for command in simple:
         result.extend(_expand(command, depth))
     return result
+
+
+@lru_cache(maxsize=4096)
+def _nested(script: str, depth: int) -> tuple[Command, ...]:
+    """Commands of a script that a wrapper runs (`bash -c`, `nix-shell --run`, a heredoc fed
+    to a shell), lines counted from 0: the same inner script recurs, and is parsed once."""
+    return tuple(_parse(script, 0, depth))
 
 
 @lru_cache(maxsize=4096)
