@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rapidfuzz.distance import Levenshtein
-
 
 def one_edit_away(name: str, candidates: Iterable[str]) -> list[str]:
-    """The candidates exactly one edit from `name`, sorted, without duplicates."""
+    """The candidates exactly one edit from `name`, sorted, without duplicates (rapidfuzz is
+    imported on the first call: most runs never need a near miss)."""
+    from rapidfuzz.distance import Levenshtein
+
     return sorted(
         {c for c in candidates if c != name and Levenshtein.distance(name, c, score_cutoff=1) == 1}
     )

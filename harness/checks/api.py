@@ -20,6 +20,7 @@ from harness.results import CheckOutput
 
 if TYPE_CHECKING:
     from harness.github.repo import RepoModel
+    from harness.github.uses import UsesResolver
 
 
 class Skip(HarnessError):
@@ -43,9 +44,13 @@ class CheckContext:
     def workflows(self) -> RepoModel:
         """The repository's GitHub Actions model, built once per context."""
         from harness.github.repo import load_repo_model
-        from harness.github.uses.setup import resolver_for
 
-        return load_repo_model(self.repo, resolver_for(self.repo, self.contract, self.options))
+        def make_resolver() -> UsesResolver:  # when the first remote reference needs reading
+            from harness.github.uses.setup import resolver_for
+
+            return resolver_for(self.repo, self.contract, self.options)
+
+        return load_repo_model(self.repo, make_resolver=make_resolver)
 
     def workflow_inputs(self) -> dict[str, int]:
         """What a check of the workflow model examines: workflow and action files, jobs."""

@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.engine import make_context
     from harness.errors import HarnessInputError
-    from harness.evidence import evidence_key, write_evidence
     from harness.progress import Progress, wanted
     from harness.report.build import build_report
     from harness.scheduler import run_suites, static_only
@@ -60,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     options = cli_options(args)
-    key = evidence_key() if options.evidence is not None else None  # bad key: exit 2 up front
+    key = None
+    if options.evidence is not None:
+        from harness.evidence import evidence_key
+
+        key = evidence_key()  # a bad key: exit 2 up front
     suites = select_suites(load_suites(args.scenarios, options.suites), options.suites)
     if args.static:
         kept = static_only(suites)
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(ctx, results)
     emit(renderer(args.format)(report), args.output)
     if options.evidence is not None:
+        from harness.evidence import write_evidence
+
         write_evidence(report, options.evidence, key)
     return 1 if report.failed else 0
 

@@ -4,7 +4,7 @@ expanded and every job's `runs-on` resolved per matrix combination and caller in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -27,6 +27,7 @@ from harness.safe_read import inside
 if TYPE_CHECKING:
     from harness.github.remote import UnresolvedUse
     from harness.github.uses import UsesRef, UsesResolver
+    from harness.github.uses.resolver import Resolved
 
 WORKFLOWS_DIR = ".github/workflows"
 MAX_WORKFLOW_LEVELS = 10
@@ -113,10 +114,11 @@ class RepoModel:
         root: Path,
         resolver: UsesResolver | None = None,
         texts: Mapping[str, str] | None = None,
+        make_resolver: Callable[[], UsesResolver] | None = None,
     ) -> None:
         self.root = root
-        self.resolver = resolver
-        """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read)."""
+        self._resolver = resolver
+        self._make_resolver = make_resolver
         self.texts: Mapping[str, str] = texts or {}
         """Texts that stand in for local files on disk (repository-relative path -> text)."""
         self.workflows: dict[str, Workflow] = {}
@@ -176,6 +178,24 @@ class RepoModel:
 
         load_remote(self)
 
+    @property
+    def resolver(self) -> UsesResolver | None:
+        """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read); one made
+        by `make_resolver` is made when first needed."""
+        if self._resolver is None and self._make_resolver is not None:
+            self._resolver, self._make_resolver = self._make_resolver(), None
+        return self._resolver
+
+    @property
+    def reads_remote(self) -> bool:
+        """True when remote references are read (a resolver was given, or can be made)."""
+        return self._resolver is not None or self._make_resolver is not None
+
+    @property
+    def resolved(self) -> list[Resolved]:
+        """The remote files the resolver read, none when it was never needed."""
+        return list(self._resolver.resolved) if self._resolver is not None else []
+
     def action(self, directory: str) -> Action | None:
         """The local action in `directory` (repository-relative), parsed once; None if absent."""
         if directory in self.actions:
@@ -233,7 +253,7 @@ class RepoModel:
         base = self.origins.get(job.file)
         if path is not None:
             return self.workflows.get(base.at(path).display if base else path)
-        from harness.github.uses import parse_uses
+        from harness.github.uses.ref import parse_uses
 
         ref = parse_uses(job.uses)
         return self.workflows.get(ref.display) if ref is not None else None
@@ -461,6 +481,11 @@ def _call_inputs(callee: Workflow, caller: Job, context: Mapping[str, Any]) -> d
     return inputs
 
 
-def load_repo_model(root: Path, resolver: UsesResolver | None = None) -> RepoModel:
-    """Build the model of the repository at `root` (remote references read with `resolver`)."""
-    return RepoModel(root, resolver)
+def load_repo_model(
+    root: Path,
+    resolver: UsesResolver | None = None,
+    make_resolver: Callable[[], UsesResolver] | None = None,
+) -> RepoModel:
+    """Build the model of the repository at `root` (remote references read with `resolver`,
+    or with the one `make_resolver` makes when the first remote reference needs reading)."""
+    return RepoModel(root, resolver, make_resolver=make_resolver)
