@@ -173,3 +173,23 @@ def test_github_expressions_do_not_confuse_the_parser() -> None:
 def test_malformed_scripts_do_not_crash() -> None:
     for script in ["if then fi (((", "echo 'unterminated", "cat <<EOF\nno end", "$(", "\\"]:
         assert isinstance(commands(script), list)
+
+
+@pytest.mark.parametrize("first_line", [1, 7, 42])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "nix build .#cli\ncat <<'EOF' > notes.txt\nnix build\nEOF\n"
+        "bash <<EOF\nnix flake check\nEOF",
+        "sudo env A=1 nix develop --command cargo build --release | tee log",
+        "for f in a b; do\n  bash -c 'nix-store --gc'\ndone\nnix-shell --run 'make && make dist'",
+    ],
+)
+def test_a_script_at_another_line_reads_as_parsed_there(script: str, first_line: int) -> None:
+    from harness.github.shell import _parse
+
+    parsed = _parse(script, first_line, 0)
+    assert commands(script, first_line) == parsed
+    assert [(c.stdin, c.stdin_line) for c in commands(script, first_line)] == [
+        (c.stdin, c.stdin_line) for c in parsed
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ MAX_CALL_CONTEXTS = 1024
 NON_BASH_SHELLS = ("python", "pwsh", "powershell", "cmd")
 
 
+@lru_cache(maxsize=4096)
 def local_path(uses: str | None) -> str | None:
     """The repository-relative path of a local `uses: ./x` reference, else None."""
     if not uses or not uses.startswith("./"):

@@ -308,8 +308,28 @@ def _nested(script: str, depth: int) -> tuple[Command, ...]:
 
 
 @lru_cache(maxsize=4096)
+def _at_line_zero(script: str) -> tuple[Command, ...]:
+    """The commands of a script with lines counted from 0: the same script at another line
+    (a step repeated in several workflows) is parsed once."""
+    return tuple(_parse(script, 0, 0))
+
+
+@lru_cache(maxsize=4096)
 def _commands(script: str, first_line: int) -> tuple[Command, ...]:
-    return tuple(_parse(script, first_line, 0))
+    if not first_line:
+        return _at_line_zero(script)
+    # a heredoc body never starts on line 0 of the script: stdin_line 0 means none
+    return tuple(
+        Command(
+            c.words,
+            c.line + first_line,
+            c.wrapped_by,
+            c.piped_to,
+            c.stdin,
+            c.stdin_line + first_line if c.stdin_line else 0,
+        )
+        for c in _at_line_zero(script)
+    )
 
 
 def commands(script: str, first_line: int = 1) -> list[Command]:
