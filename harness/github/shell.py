@@ -188,6 +188,28 @@ _XARGS_VALUE = frozenset(
 _SHELL_NAMES = frozenset({"bash", "sh", "zsh", "dash"})
 
 
+_WRAPPERS = frozenset(
+    {
+        "sudo",
+        "env",
+        "command",
+        "time",
+        "nohup",
+        "exec",
+        "builtin",
+        "stdbuf",
+        "unbuffer",
+        "nice",
+        "xargs",
+        "timeout",
+        "nix",
+        "nix-shell",
+        *_SHELL_NAMES,
+    }
+)
+"""Every command name `_unwrap` looks inside (any other command wraps nothing)."""
+
+
 def _reads_stdin(words: tuple[str, ...]) -> bool:
     """True when `words` run a shell that reads its script from standard input."""
     if not words or words[0].rsplit("/", 1)[-1] not in _SHELL_NAMES:
@@ -262,6 +284,8 @@ def _expand(command: Command, depth: int) -> list[Command]:
                     nested.words, command.stdin_line + nested.line, (*chain, *nested.wrapped_by)
                 )
             )
+        return out
+    if command.name not in _WRAPPERS:
         return out
     unwrapped = _unwrap(list(command.words))
     if unwrapped is None:
