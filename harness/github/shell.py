@@ -9,12 +9,11 @@ unwrapped so the wrapped command is seen too: `sudo`, `env X=1`, `time`, `nice`,
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -36,10 +35,11 @@ class Command:
     """A heredoc fed to the command (`bash <<EOF ... EOF`), read as a script by shells."""
     stdin_line: int = field(default=0, compare=False, repr=False)
 
-    @cached_property
+    @property
     def name(self) -> str:
         """The command word without its directory (`/usr/bin/nix` -> `nix`)."""
-        return self.words[0].rsplit("/", 1)[-1] if self.words else ""
+        words = self.words
+        return words[0].rsplit("/", 1)[-1] if words else ""
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -383,11 +383,13 @@ def _filled(template: str, first_line: int, values: tuple[str, ...]) -> tuple[Co
             or (parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to)
             or (parsed.stdin and "__GHA_SLOT_" in parsed.stdin)
         ):
-            parsed = dataclasses.replace(  # noqa: PLW2901 - the filled copy replaces it
-                parsed,
-                words=tuple(fill(w) for w in parsed.words),
-                piped_to=fill(parsed.piped_to) if parsed.piped_to else None,
-                stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin,
+            parsed = Command(  # noqa: PLW2901 - the filled copy replaces it
+                tuple(fill(w) for w in parsed.words),
+                parsed.line,
+                parsed.wrapped_by,
+                fill(parsed.piped_to) if parsed.piped_to else None,
+                fill(parsed.stdin) if parsed.stdin else parsed.stdin,
+                parsed.stdin_line,
             )
         out.append(parsed)
     return tuple(out)
