@@ -237,6 +237,13 @@ def _load_cached(
 ) -> TofuRepo:
     repo = TofuRepo(root)
     dirs = {rel: _read_dir(root, rel, [Path(p) for p in paths]) for rel, paths in found}
+    parsed: dict[Path, HclFile | HclProblem] = {}
+
+    def read(path: Path) -> HclFile | HclProblem:  # a stack's tfvars are read once
+        if path not in parsed:
+            parsed[path] = read_hcl(path, path.relative_to(root).as_posix(), root)
+        return parsed[path]
+
     referenced: set[str] = set()
     for rel, directory in dirs.items():
         repo.problems.extend(directory.problems)
@@ -249,24 +256,17 @@ def _load_cached(
             repo.modules[rel] = directory
             continue
         stack = Stack(rel, directory.files, [])
-        stack.tfvars = [
-            f
-            for p in _tfvars_paths(root / rel)
-            if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root), HclFile)
-        ]
+        stack.tfvars = [f for p in _tfvars_paths(root / rel) if isinstance(f := read(p), HclFile)]
         stack.var_files = [
-            f
-            for p in _var_file_paths(root / rel)
-            if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root), HclFile)
+            f for p in _var_file_paths(root / rel) if isinstance(f := read(p), HclFile)
         ]
         stack.backend = _backend(stack, root)
         repo.problems.extend(stack.problems)
         repo.stacks.append(stack)
     for rel in dirs:
         for path in _tfvars_paths(root / rel):
-            parsed = read_hcl(path, path.relative_to(root).as_posix(), root)
-            if isinstance(parsed, HclProblem):
-                repo.problems.append(parsed)
+            if isinstance(problem := read(path), HclProblem):
+                repo.problems.append(problem)
     return repo
 
 
