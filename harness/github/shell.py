@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -331,11 +331,42 @@ def _nested(script: str, depth: int) -> tuple[Command, ...]:
     return tuple(_parse(script, 0, depth))
 
 
-@lru_cache(maxsize=4096)
+_AT_ZERO: dict[str, tuple[Command, ...]] = {}
+_AT_ZERO_MAX = 4096
+
+
 def _at_line_zero(script: str) -> tuple[Command, ...]:
     """The commands of a script with lines counted from 0: the same script at another line
     (a step repeated in several workflows) is parsed once."""
-    return tuple(_parse(script, 0, 0))
+    found = _AT_ZERO.get(script)
+    if found is None:
+        found = tuple(_parse(script, 0, 0))
+        _remember(script, found)
+    return found
+
+
+def _remember(script: str, found: tuple[Command, ...]) -> None:
+    if len(_AT_ZERO) >= _AT_ZERO_MAX:
+        del _AT_ZERO[next(iter(_AT_ZERO))]  # the oldest
+    _AT_ZERO[script] = found
+
+
+def read_ahead(scripts: Iterable[str]) -> None:
+    """Parse these `run:` scripts now (what `commands` and `substituted_commands` will parse
+    of them), in two processes where two CPUs can run (`harness.helper_process`): the rules
+    that read them later find them parsed."""
+    texts: list[str] = []
+    for script in dict.fromkeys(scripts):
+        template = _template(script) if "${{" in script else None
+        text = script if template is None else template[0]
+        if text not in _AT_ZERO:
+            texts.append(text)
+    texts = list(dict.fromkeys(texts))
+    from harness.helper_process import fork_map
+
+    for index, found in fork_map(len(texts), lambda i: _at_line_zero(texts[i])).items():
+        if texts[index] not in _AT_ZERO:
+            _remember(texts[index], found)
 
 
 @lru_cache(maxsize=4096)
