@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,24 @@ def test_scripts_read_ahead_are_the_scripts_parsed_later() -> None:
     shell._commands.cache_clear()
     shell._filled.cache_clear()
     assert ahead == [shell.commands(s, 3) for s in scripts]
+
+
+def test_tofu_files_read_ahead_are_the_files_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.infra_corpus import write_infra_repo
+    from harness.tofu import stacks
+
+    repo = write_infra_repo(tmp_path / "infra", scale=0.5)
+    monkeypatch.setattr(stacks, "READ_AHEAD_MIN_FILES", 2)
+    ahead = stacks.load_tofu(repo)
+    stacks._load_cached.cache_clear()
+    monkeypatch.setattr(helper_process, "available", lambda: False)
+    here = stacks.load_tofu(repo)
+    assert ahead.problems == here.problems
+    assert [(s.path, s.files, s.tfvars, s.backend) for s in ahead.stacks] == [
+        (s.path, s.files, s.tfvars, s.backend) for s in here.stacks
+    ]
+    assert {k: v.files for k, v in ahead.modules.items()} == {
+        k: v.files for k, v in here.modules.items()
+    }
