@@ -70,6 +70,8 @@ class EffectiveStep:
     """Action files passed through to reach this step (outermost first)."""
     outer: tuple[Step, ...] = ()
     """The `uses:` steps passed through to reach this step (outermost first)."""
+    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """What rules derived from this step alone (the same for every variant of its job)."""
 
     def commands(self) -> list[Command]:
         """Commands of the step's `run:` script (none for non-bash shells)."""

@@ -410,7 +410,7 @@ def _filled(template: str, first_line: int, values: tuple[str, ...]) -> tuple[Co
     out = []
     for parsed in _commands(template, first_line):
         if (
-            any("__GHA_SLOT_" in w for w in parsed.words)
+            "__GHA_SLOT_" in "\0".join(parsed.words)
             or (parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to)
             or (parsed.stdin and "__GHA_SLOT_" in parsed.stdin)
         ):
@@ -451,15 +451,16 @@ _RESERVED = frozenset(
 _SLOT = re.compile(r"__GHA_SLOT_(\d+)__")
 
 
-def _template(script: str) -> tuple[str, list[str]] | None:
+@lru_cache(maxsize=4096)
+def _template(script: str) -> tuple[str, tuple[str, ...]] | None:
     """The script with each one-line `${{ }}` replaced by a numbered slot, and the expressions
-    in slot order; None when an expression spans lines."""
+    in slot order; None when an expression spans lines (remembered per script)."""
     found = [m.group(0) for m in _EXPRESSION.finditer(script)]
     if any("\n" in expression for expression in found):
         return None
     slots = iter(range(len(found)))
     text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
-    return text, [expression[3:-2] for expression in found]
+    return text, tuple(expression[3:-2] for expression in found)
 
 
 def substituted_commands(
