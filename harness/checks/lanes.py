@@ -3,7 +3,6 @@ enrolled repository Linux jobs run on lanes unless a hosted exception covers the
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -76,6 +75,8 @@ def label_origin(instance: JobInstance) -> tuple[str, int]:
 
 
 def _suggest(label: str, known: list[str]) -> str:
+    import difflib  # only for a label that is not known
+
     close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
     return f" (did you mean `{close[0]}`?)" if close else ""
 
