@@ -29,16 +29,26 @@ def _lines(path: Path) -> tuple[str, ...]:
 def _read_lines(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
     """The file's lines, cached per version of the file (a long-lived process sees edits)."""
     try:
-        return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ()
+    # without the marker no line suppresses anything: nothing to look through
+    return tuple(text.splitlines()) if "flywheel-harness:" in text else ()
 
 
-def inline_suppression(repo: Path, finding: Finding) -> str | None:
-    """The reason of an inline suppression on the finding's line or the line above it."""
+def inline_suppression(
+    repo: Path, finding: Finding, read: dict[str, tuple[str, ...]] | None = None
+) -> str | None:
+    """The reason of an inline suppression on the finding's line or the line above it
+    (`read`: the lines of files already read, by name, filled in as files are read)."""
     if not finding.file or not finding.line:
         return None
-    lines = _lines(repo / finding.file)
+    if read is None:
+        lines = _lines(repo / finding.file)
+    elif finding.file in read:
+        lines = read[finding.file]
+    else:
+        lines = read[finding.file] = _lines(repo / finding.file)
     for number in (finding.line, finding.line - 1):
         if 1 <= number <= len(lines):
             match = _INLINE.search(lines[number - 1])
@@ -49,8 +59,9 @@ def inline_suppression(repo: Path, finding: Finding) -> str | None:
 
 def apply_suppressions(ctx: CheckContext, findings: list[Finding]) -> list[Finding]:
     """Mark findings suppressed inline or by a contract `ignore` entry; return them all."""
+    read: dict[str, tuple[str, ...]] = {}
     for finding in findings:
-        reason = inline_suppression(ctx.repo, finding)
+        reason = inline_suppression(ctx.repo, finding, read)
         if reason is None and finding.file:
             for ignore in ctx.contract.ignores:
                 if finding.rule in ignore.rules and fnmatch.fnmatch(finding.file, ignore.path):
