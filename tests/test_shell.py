@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.github.shell import Command, commands
 
@@ -193,3 +195,19 @@ def test_a_script_at_another_line_reads_as_parsed_there(script: str, first_line:
     assert [(c.stdin, c.stdin_line) for c in commands(script, first_line)] == [
         (c.stdin, c.stdin_line) for c in parsed
     ]
+
+
+PIECES = st.sampled_from(["$", "{", "}", "{{", "}}", "${{", "a", " ", "\n", "${{ m }}"])
+
+
+@given(st.lists(PIECES, max_size=14).map("".join))
+def test_templates_slot_what_the_expression_pattern_finds(script: str) -> None:
+    from harness.github.shell import _EXPRESSION, _template
+
+    found = [m.group(0) for m in _EXPRESSION.finditer(script)]
+    if any("\n" in expression for expression in found):
+        assert _template(script) is None
+        return
+    slots = iter(range(len(found)))
+    text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
+    assert _template(script) == (text, tuple(e[3:-2] for e in found))

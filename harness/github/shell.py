@@ -455,12 +455,22 @@ _SLOT = re.compile(r"__GHA_SLOT_(\d+)__")
 def _template(script: str) -> tuple[str, tuple[str, ...]] | None:
     """The script with each one-line `${{ }}` replaced by a numbered slot, and the expressions
     in slot order; None when an expression spans lines (remembered per script)."""
-    found = [m.group(0) for m in _EXPRESSION.finditer(script)]
-    if any("\n" in expression for expression in found):
-        return None
-    slots = iter(range(len(found)))
-    text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
-    return text, tuple(expression[3:-2] for expression in found)
+    # what _EXPRESSION finds: each `${{` up to the first `}}` after it
+    found: list[str] = []
+    pieces: list[str] = []
+    position = 0
+    while (start := script.find("${{", position)) >= 0:
+        end = script.find("}}", start + 3)
+        if end < 0:
+            break
+        expression = script[start : end + 2]
+        if "\n" in expression:
+            return None
+        pieces += [script[position:start], f"__GHA_SLOT_{len(found)}__"]
+        found.append(expression)
+        position = end + 2
+    pieces.append(script[position:])
+    return "".join(pieces), tuple(expression[3:-2] for expression in found)
 
 
 def substituted_commands(
