@@ -211,3 +211,16 @@ def test_templates_slot_what_the_expression_pattern_finds(script: str) -> None:
     slots = iter(range(len(found)))
     text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
     assert _template(script) == (text, tuple(e[3:-2] for e in found))
+
+
+def test_commands_made_fast_are_commands() -> None:
+    from harness.github.shell import _command
+
+    fields = (("nix", "build"), 3, ("sudo",), "tee", "body", 4)
+    fast, slow = _command(*fields), Command(*fields)
+    assert fast == slow
+    assert hash(fast) == hash(slow)
+    assert repr(fast) == repr(slow)
+    assert vars(fast) == vars(slow)
+    assert list(vars(fast)) == list(vars(slow))
+    assert fast.name == "nix"

@@ -51,6 +51,31 @@ class Command:
         return " ".join(self.words)
 
 
+_new = object.__new__
+
+
+def _command(  # noqa: PLR0917 - the fields of Command, in order
+    words: tuple[str, ...],
+    line: int,
+    wrapped_by: tuple[str, ...],
+    piped_to: str | None,
+    stdin: str | None,
+    stdin_line: int,
+) -> Command:
+    """`Command(...)` with every field given, made without the frozen class's six
+    `object.__setattr__` calls (the shell reader makes thousands)."""
+    made: Command = _new(Command)
+    made.__dict__.update(
+        words=words,
+        line=line,
+        wrapped_by=wrapped_by,
+        piped_to=piped_to,
+        stdin=stdin,
+        stdin_line=stdin_line,
+    )
+    return made
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
     return Parser(Language(tree_sitter_bash.language()))
@@ -143,12 +168,13 @@ def _walk(node: Node, base_line: int, found: list[Command]) -> None:
         if command_words:
             body = heredocs.get(command.start_byte)
             found.append(
-                Command(
+                _command(
                     tuple(command_words),
                     base_line + command.start_point[0],
-                    piped_to=piped.get(command.start_byte),
-                    stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
-                    stdin_line=base_line + body.start_point[0] if body else 0,
+                    (),
+                    piped.get(command.start_byte),
+                    body.text.decode("utf-8", "replace") if body and body.text else None,
+                    base_line + body.start_point[0] if body else 0,
                 )
             )
 
@@ -375,7 +401,7 @@ def _commands(script: str, first_line: int) -> tuple[Command, ...]:
         return _at_line_zero(script)
     # a heredoc body never starts on line 0 of the script: stdin_line 0 means none
     return tuple(
-        Command(
+        _command(
             c.words,
             c.line + first_line,
             c.wrapped_by,
@@ -414,7 +440,7 @@ def _filled(template: str, first_line: int, values: tuple[str, ...]) -> tuple[Co
             or (parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to)
             or (parsed.stdin and "__GHA_SLOT_" in parsed.stdin)
         ):
-            parsed = Command(  # noqa: PLW2901 - the filled copy replaces it
+            parsed = _command(  # noqa: PLW2901 - the filled copy replaces it
                 tuple(fill(w) for w in parsed.words),
                 parsed.line,
                 parsed.wrapped_by,
