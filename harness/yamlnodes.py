@@ -284,9 +284,8 @@ def _events(parser: Any) -> Any:  # noqa: PLR0915 - one loop over the events, ke
         if kind is scalar_event:
             style = event.style
             start = event.start_mark
-            if event.anchor is not None and (
-                event.anchor in anchors or event.anchor in open_anchors
-            ):
+            anchor = event.anchor
+            if anchor is not None and (anchor in anchors or anchor in open_anchors):
                 raise _Unusual  # a duplicate anchor: the composer's error
             key_text = event.value
             if not style and event.tag is None and event.implicit[0]:
@@ -299,8 +298,8 @@ def _events(parser: Any) -> Any:  # noqa: PLR0915 - one loop over the events, ke
                 value, tag = _tagged(event)
                 mark = Mark(start.line + 1, start.column + 1, style or None)
             size = 1
-            if event.anchor is not None:
-                anchors[event.anchor] = (value, mark, 1, key_text, tag)
+            if anchor is not None:
+                anchors[anchor] = (value, mark, 1, key_text, tag)
         elif kind is alias_event:
             found = anchors.get(event.anchor)
             if found is None:

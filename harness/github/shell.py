@@ -86,8 +86,13 @@ def _mask_expressions(script: str) -> str:
     return _EXPRESSION.sub(lambda m: "__GHA_EXPR__" + "\n" * m.group(0).count("\n"), script)
 
 
-def _word_text(node: Node) -> str:
-    kind = node.type
+def _word_text(node: Node, kind: str | None = None) -> str:
+    """The text of a word (`kind`: its node type, when already read)."""
+    if kind is None:
+        kind = node.type
+    if kind == "word":
+        raw = node.text
+        return raw.decode("utf-8", "replace") if raw else ""
     if kind == "string":
         return "".join(_word_text(child) for child in node.children if child.type != '"')
     if kind == "concatenation":
@@ -112,7 +117,7 @@ def _simple_command(node: Node) -> list[str]:
             inner = child.children[0] if child.child_count else child
             words.append(_word_text(inner))
         elif words and kind not in _NOT_WORDS:
-            words.append(_word_text(child))
+            words.append(_word_text(child, kind))
     return words
 
 
