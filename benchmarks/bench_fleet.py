@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_check import ROOT, _fit, write_corpus
+from benchmarks.bench_check import write_corpus
+from benchmarks.timing import ROOT, fit
 
 TARGET_SECONDS = 5.0
 SIZES = (50, 100, 200)
@@ -153,12 +154,12 @@ def main() -> dict[str, Any]:
         "target_seconds": TARGET_SECONDS,
         "seconds": fleet,
         "growth": {
-            k.replace("file", "repo"): v
-            for k, v in _fit({size: fleet[str(size)]["median"] for size in SIZES}).items()
+            k.replace("item", "repo"): v
+            for k, v in fit({size: fleet[str(size)]["median"] for size in SIZES}).items()
         },
         "cpu_growth": {
-            k.replace("file", "repo"): v
-            for k, v in _fit({size: fleet[str(size)]["cpu_median"] for size in SIZES}).items()
+            k.replace("item", "repo"): v
+            for k, v in fit({size: fleet[str(size)]["cpu_median"] for size in SIZES}).items()
         },
         "baseline": {
             "what": f"one `check` process per repository (suites {', '.join(SUITES)}), "

@@ -5,3 +5,7 @@
 __version__ = "0.1.0"
 
 __all__ = ["__version__"]
+
+from harness.dataclass_code import install as _compile_dataclass_methods_once
+
+_compile_dataclass_methods_once()

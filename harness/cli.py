@@ -26,18 +26,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(command: str | None) -> argparse.ArgumentParser:
-    """The parser; only the chosen command's module is imported (fast start-up)."""
+    """The parser; only the chosen command's module is imported and its parser built (fast
+    start-up); without a command, every command is listed."""
     parser = _Parser(
         prog="flywheel-harness",
         description="Prove that a self-hosted Nix CI fleet keeps its contract.",
     )
     parser.add_argument("--version", action="version", version=f"flywheel-harness {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (module, help_text) in COMMANDS.items():
-        if name == command:
-            importlib.import_module(module).add_parser(subparsers)
-        else:
-            subparsers.add_parser(name, help=help_text, add_help=False)
+    if command is not None:  # the other commands' parsers would only serve the help
+        importlib.import_module(COMMANDS[command][0]).add_parser(subparsers)
+        return parser
+    for name, (_module, help_text) in COMMANDS.items():
+        subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
+    if command is not None and {"-h", "--help"} & set(args_list[: args_list.index(command)]):
+        command = None  # the help of the whole program lists every command
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
     if args.command is None:

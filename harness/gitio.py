@@ -60,3 +60,18 @@ def git_output(root: Path, *args: str) -> str | None:
     """The stripped standard output of a git command, or None when it failed."""
     result = run_git(root, *args)
     return result.stdout.strip() if result.ok else None
+
+
+def outside_any_repository(path: Path) -> bool:
+    """True when git would certainly find no repository at `path`: neither it nor any folder
+    above it holds `.git` or looks like a bare repository (`HEAD`), and `GIT_DIR` is unset.
+    Saves starting git (milliseconds each time) for a folder that is no checkout; any doubt
+    leaves the answer to git."""
+    if "GIT_DIR" in os.environ:
+        return False
+    logical = Path(os.path.normpath(Path(path).absolute()))
+    for start in {logical, logical.resolve()}:  # git walks the real path; both are looked at
+        for folder in (start, *start.parents):
+            if os.path.lexists(folder / ".git") or os.path.lexists(folder / "HEAD"):
+                return False
+    return True

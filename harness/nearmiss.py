@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
-
 CLOSE_ENOUGH = 75.0
 """The least similarity (0-100, `fuzz.ratio`) at which `closest` names a candidate."""
 
 
 def one_edit_away(name: str, candidates: Iterable[str]) -> list[str]:
-    """The candidates exactly one edit from `name`, sorted, without duplicates."""
+    """The candidates exactly one edit from `name`, sorted, without duplicates (rapidfuzz is
+    imported on the first call: most runs never need a near miss)."""
+    from rapidfuzz.distance import Levenshtein
+
     return sorted(
         {c for c in candidates if c != name and Levenshtein.distance(name, c, score_cutoff=1) == 1}
     )
@@ -39,6 +39,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 def closest(name: str, candidates: Iterable[str], cutoff: float = CLOSE_ENOUGH) -> str | None:
     """The candidate most similar to `name` (ties: the first in sorted order), if it is at
     least `cutoff` similar; None otherwise, and for `name` itself."""
+    from rapidfuzz import fuzz, process
+
     choices = sorted({c for c in candidates if c != name})
     found = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
     return None if found is None else str(found[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.gitio import run_git
+from harness.gitio import GitResult, outside_any_repository, run_git
 
 PROJECT_MARKERS = (".github", "fleet.yaml")
 """What makes a subfolder of a checkout a project of its own."""
@@ -29,7 +29,11 @@ def find_repo_root(given: Path) -> RepoRoot:
     checked as given.
     """
     given = given.resolve()
-    top = run_git(given, "rev-parse", "--show-toplevel")
+    top = (
+        GitResult(128, "", "not a git repository")
+        if outside_any_repository(given)
+        else run_git(given, "rev-parse", "--show-toplevel")
+    )
     if not top.ok or not top.stdout.strip():
         return RepoRoot(given, False)
     root = Path(top.stdout.strip()).resolve()

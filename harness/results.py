@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -44,12 +44,21 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         """The finding as the report's JSON object."""
-        data = asdict(self)
-        data["severity"] = str(self.severity)
-        if not self.suppressed:
-            del data["suppressed"], data["suppression"]
-        if self.callers is None:
-            del data["callers"]
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "message": self.message,
+            "severity": str(self.severity),
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "job": self.job,
+            "step": self.step,
+        }
+        if self.suppressed:
+            data["suppressed"] = self.suppressed
+            data["suppression"] = self.suppression
+        if self.callers is not None:
+            data["callers"] = list(self.callers)
         return data
 
     @property

@@ -11,17 +11,14 @@ in; `on_result` hears of each one as it finishes.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from harness.checks.api import CheckContext
 from harness.results import CaseResult
 from harness.scenario import Case, Suite
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 STATIC_MARK = "static"
 MAX_LIVE_WORKERS = 8
@@ -68,28 +65,52 @@ def run_suites(
                 on_result(result)
         return result
 
-    live = [(suite, case) for suite, case in order if not is_static(suite, case)]
+    live = [index for index, (suite, case) in enumerate(order) if not is_static(suite, case)]
     if live_workers <= 1 or len(live) <= 1:
         return [run(suite, case) for suite, case in order]
-    from concurrent.futures import Future, ThreadPoolExecutor  # a static run never needs them
+    return _side_by_side(order, live, run, min(live_workers, len(live)))
 
-    results: dict[int, CaseResult | Future[CaseResult]] = {}
-    pool = ThreadPoolExecutor(
-        max_workers=min(live_workers, len(live)), thread_name_prefix="live-case"
-    )
+
+def _side_by_side(
+    order: list[tuple[Suite, Case]],
+    live: list[int],
+    run: Callable[[Suite, Case], CaseResult],
+    workers: int,
+) -> list[CaseResult]:
+    """Live cases (indexes into `order`) on `workers` threads, the static ones on this one;
+    results in order. An exception a case raised is raised here, the first in order; once
+    this thread is interrupted, no further live case starts."""
+    results: dict[int, CaseResult] = {}
+    raised: dict[int, BaseException] = {}
+    pending = collections.deque(live)
+    take = threading.Lock()
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            with take:
+                if not pending:
+                    return
+                index = pending.popleft()
+            try:
+                results[index] = run(*order[index])
+            except BaseException as exc:  # handed to the calling thread, as a future would
+                raised[index] = exc
+
+    threads = [
+        threading.Thread(target=work, name=f"live-case_{number}") for number in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
     try:
-        for index, (suite, case) in enumerate(order):
-            if not is_static(suite, case):
-                results[index] = pool.submit(run, suite, case)
         for index, (suite, case) in enumerate(order):
             if is_static(suite, case):
                 results[index] = run(suite, case)
-        done = [
-            value.result() if isinstance(value, Future) else value
-            for _, value in sorted(results.items())
-        ]
+        for thread in threads:
+            thread.join()
     except BaseException:  # interrupted: start no further case
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop.set()
         raise
-    pool.shutdown()
-    return done
+    for index in sorted(raised):
+        raise raised[index]
+    return [results[index] for index in range(len(order))]

@@ -7,6 +7,7 @@ counted, but no longer fails its case.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,28 +18,38 @@ from harness.results import Finding
 _INLINE = re.compile(r"#\s*flywheel-harness:\s*ignore\[([A-Z0-9_, ]+)\]\s*(.*)$")
 
 
-def _lines(path: Path) -> tuple[str, ...]:
+def _lines(path: str) -> tuple[str, ...]:
     try:
-        stat = path.stat()
+        stat = os.stat(path)  # noqa: PTH116 - a string path, hashed cheaply by the cache below
     except OSError:
         return ()
     return _read_lines(path, stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=256)
-def _read_lines(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     """The file's lines, cached per version of the file (a long-lived process sees edits)."""
     try:
-        return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ()
+    # without the marker no line suppresses anything: nothing to look through
+    return tuple(text.splitlines()) if "flywheel-harness:" in text else ()
 
 
-def inline_suppression(repo: Path, finding: Finding) -> str | None:
-    """The reason of an inline suppression on the finding's line or the line above it."""
+def inline_suppression(
+    repo: Path, finding: Finding, read: dict[str, tuple[str, ...]] | None = None
+) -> str | None:
+    """The reason of an inline suppression on the finding's line or the line above it
+    (`read`: the lines of files already read, by name, filled in as files are read)."""
     if not finding.file or not finding.line:
         return None
-    lines = _lines(repo / finding.file)
+    if read is not None and finding.file in read:
+        lines = read[finding.file]
+    else:
+        lines = _lines(os.path.join(repo, finding.file))  # noqa: PTH118 - a string for the cache
+        if read is not None:
+            read[finding.file] = lines
     for number in (finding.line, finding.line - 1):
         if 1 <= number <= len(lines):
             match = _INLINE.search(lines[number - 1])
@@ -49,8 +60,9 @@ def inline_suppression(repo: Path, finding: Finding) -> str | None:
 
 def apply_suppressions(ctx: CheckContext, findings: list[Finding]) -> list[Finding]:
     """Mark findings suppressed inline or by a contract `ignore` entry; return them all."""
+    read: dict[str, tuple[str, ...]] = {}
     for finding in findings:
-        reason = inline_suppression(ctx.repo, finding)
+        reason = inline_suppression(ctx.repo, finding, read)
         if reason is None and finding.file:
             for ignore in ctx.contract.ignores:
                 if finding.rule in ignore.rules and fnmatch.fnmatch(finding.file, ignore.path):

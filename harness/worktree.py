@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.gitio import run_git
+from harness.gitio import outside_any_repository, run_git
 
 MAX_FLAGGED = 10_000
 """Flagged files compared with HEAD at most; more count as unknown (bounded work)."""
@@ -84,6 +84,8 @@ def _hidden_changes(root: Path, paths: list[str]) -> tuple[list[str] | None, str
 
 def tree_state(root: Path) -> TreeState:
     """Commit and dirtiness of the checkout at `root` (commit None outside a git checkout)."""
+    if outside_any_repository(root):
+        return TreeState(None, None, "not a git checkout")
     head = run_git(root, "rev-parse", "HEAD")
     if not head.ok:
         return TreeState(None, None, "not a git checkout")

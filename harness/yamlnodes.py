@@ -204,8 +204,203 @@ class _Builder:
         return out
 
 
+class _Unusual(Exception):
+    """The fast reader met something it leaves to the composing reader (an error above all)."""
+
+
+_PLAIN: dict[str, Any] = {}
+"""Plain scalars already read: text -> value (keys and values recur across files)."""
+_PLAIN_MAX = 8192
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag `Resolver` gives an untagged plain scalar."""
+    resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
+    for tag, regexp in resolvers.get(value[:1], []) + resolvers.get(None, []):
+        if regexp.match(value):
+            return str(tag)
+    return "tag:yaml.org,2002:str"
+
+
+def _plain(value: str) -> Any:
+    """The value of an untagged plain scalar (remembered)."""
+    try:
+        return _PLAIN[value]
+    except KeyError:
+        pass
+    result = _scalar(yaml.ScalarNode(_implicit_tag(value), value))
+    if len(_PLAIN) < _PLAIN_MAX and len(value) <= 200:
+        _PLAIN[value] = result
+    return result
+
+
+def _tagged(event: Any) -> tuple[Any, str]:
+    """(value, tag) of a scalar event that is not an untagged plain scalar."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _implicit_tag(event.value) if event.implicit[0] else "tag:yaml.org,2002:str"
+    return _scalar(yaml.ScalarNode(tag, event.value, style=event.style or None)), tag
+
+
+_MAP, _SEQ, _TOP = 0, 1, 2
+_MERGE_KEY: Any = object()
+"""The pending key of a mapping frame whose key was `<<` (a merge)."""
+
+
+def _fast(text: str) -> Any:
+    """The document built straight from libyaml's events, as `_Builder` builds the composed
+    node tree (no node tree, no Python resolver call per scalar). Anything unusual (an error,
+    an alias inside its own anchor, more than one document) raises `_Unusual`."""
+    parser = _Loader(text)
+    try:
+        return _events(parser)
+    finally:
+        parser.dispose()
+
+
+def _events(parser: Any) -> Any:  # noqa: PLR0915 - one loop over the events, kept flat for speed
+    get = parser.get_event
+    plain: dict[str, Any] = _PLAIN
+    new_mark = tuple.__new__
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    get()  # stream start
+    event = get()
+    if type(event) is yaml.StreamEndEvent:
+        return None
+    # an anchor: (value, mark, size, key text or None when a collection, scalar tag)
+    anchors: dict[str, tuple[Any, Mark, int, str | None, str | None]] = {}
+    open_anchors: set[str] = set()
+    aliased = 0
+    # frames: [kind, object, marks, size, anchor, pending key, key mark, merged]
+    top: list[Any] = [_TOP, None, None, 0, None, None, None, None]
+    stack: list[list[Any]] = []
+    event = get()
+    while True:
+        kind = type(event)
+        key_text: str | None = None
+        tag: str | None = None
+        if kind is scalar_event:
+            style = event.style
+            start = event.start_mark
+            anchor = event.anchor
+            if anchor is not None and (anchor in anchors or anchor in open_anchors):
+                raise _Unusual  # a duplicate anchor: the composer's error
+            key_text = event.value
+            if not style and event.tag is None and event.implicit[0]:
+                value = plain.get(key_text, plain)
+                if value is plain:
+                    value = _plain(key_text)
+                mark = new_mark(Mark, (start.line + 1, start.column + 1, None))
+                tag = None if key_text != "<<" else _MERGE
+            else:
+                value, tag = _tagged(event)
+                mark = Mark(start.line + 1, start.column + 1, style or None)
+            size = 1
+            if anchor is not None:
+                anchors[anchor] = (value, mark, 1, key_text, tag)
+        elif kind is alias_event:
+            found = anchors.get(event.anchor)
+            if found is None:
+                raise _Unusual  # undefined, or an alias inside its own anchor
+            value, mark, size, key_text, tag = found
+            if key_text is None:
+                aliased += size
+                if aliased > MAX_ALIAS_NODES:
+                    raise _Unusual
+            else:
+                size = 1
+        elif kind is mapping_start or kind is sequence_start:
+            if top[0] == _MAP and top[5] is None:
+                raise _Unusual  # a collection as a mapping key
+            if len(stack) >= 200:
+                raise _Unusual  # nests too deeply
+            anchor = event.anchor
+            if anchor is not None:
+                if anchor in anchors or anchor in open_anchors:
+                    raise _Unusual
+                open_anchors.add(anchor)
+            start = event.start_mark
+            mark = new_mark(Mark, (start.line + 1, start.column + 1, None))
+            stack.append(top)
+            if kind is mapping_start:
+                made = LMap()
+                made.mark = mark
+                made.key_marks = {}
+                made.value_marks = {}
+                top = [_MAP, made, None, 1, anchor, None, None, None]
+            else:
+                items = LList()
+                items.mark = mark
+                items.item_marks = []
+                top = [_SEQ, items, items.item_marks, 1, anchor, None, None, None]
+            event = get()
+            continue
+        elif kind is mapping_end or kind is sequence_end:
+            value, size, anchor = top[1], top[3], top[4]
+            mark = value.mark
+            if kind is mapping_end and top[7]:
+                for source in top[7]:
+                    for key, item in source.items():
+                        if key not in value:
+                            value[key] = item
+                            value.key_marks[key] = source.key_marks[key]
+                            value.value_marks[key] = source.value_marks[key]
+            if anchor is not None:
+                open_anchors.discard(anchor)
+                anchors[anchor] = (value, mark, size, None, None)
+            top = stack.pop()
+        else:  # document end
+            if top[0] != _TOP or type(get()) is not yaml.StreamEndEvent:
+                raise _Unusual  # another document follows
+            return top[1]
+        # a value is complete: give it to the open collection
+        frame_kind = top[0]
+        if frame_kind == _SEQ:
+            top[1].append(value)
+            top[2].append(mark)
+            top[3] += size
+        elif frame_kind == _MAP:
+            pending = top[5]
+            if pending is None:
+                if key_text is None:
+                    raise _Unusual  # an alias of a collection as a key
+                if tag == _MERGE:
+                    top[5] = _MERGE_KEY
+                else:
+                    if key_text in top[1]:
+                        raise _Unusual  # a duplicate key
+                    top[5] = key_text
+                    top[6] = mark
+            else:
+                top[5] = None
+                top[3] += size
+                if pending is _MERGE_KEY:
+                    if top[7] is None:
+                        top[7] = []
+                    top[7].extend(
+                        v
+                        for v in (value if isinstance(value, list) else [value])
+                        if isinstance(v, LMap)
+                    )
+                else:
+                    made = top[1]
+                    made[pending] = value
+                    made.key_marks[pending] = top[6]
+                    made.value_marks[pending] = mark
+        else:
+            top[1] = value
+        event = get()
+
+
 def loads(text: str, file: str = "<string>") -> Any:
     """Parse one YAML document from `text`; `file` names it in errors."""
+    if _Loader is not yaml.SafeLoader:
+        try:
+            return _fast(text)
+        except Exception:  # an error, or a shape left to the composing reader
+            pass  # which builds the same document, or raises the error it names
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

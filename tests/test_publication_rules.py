@@ -338,3 +338,9 @@ def test_runtime_flakehub_in_a_reusable_workflow_names_the_caller_first(tmp_path
     assert [(f.rule, f.job, f.file, f.step) for f in out.findings] == [
         ("PUB003", "call/build", ".github/workflows/build.yml", 2)
     ]
+
+
+def test_every_flakehub_host_names_flakehub_com() -> None:
+    from harness.checks.publication import FLAKEHUB_HOSTS
+
+    assert all("flakehub.com" in host for host in FLAKEHUB_HOSTS)  # _flakehub_text's first test

@@ -291,3 +291,21 @@ def test_text_line_is_what_problem_matchers_parse() -> None:
         ".github/workflows/ci.yml:7:14: error: job `build` runs on `myapp-nix` [LANE001]" in lines
     )
     assert any(ln.endswith("(suppressed: lanes come from the matrix)") for ln in lines)
+
+
+def test_a_finding_as_json_keeps_every_field_in_order() -> None:
+    import dataclasses
+
+    from harness.results import Finding, Severity
+
+    plain = Finding("WF001", "m", Severity.WARNING, "a.yml", 3, 5, "build", 2)
+    assert plain.to_json() == {
+        k: (str(v) if k == "severity" else v)
+        for k, v in dataclasses.asdict(plain).items()
+        if k not in ("suppressed", "suppression", "callers")
+    }
+    fields = ["rule", "message", "severity", "file", "line", "column", "job", "step"]
+    assert list(plain.to_json()) == fields
+    full = dataclasses.replace(plain, suppressed=True, suppression="why", callers=["a", "b"])
+    assert full.to_json() == {**dataclasses.asdict(full), "severity": "warning"}
+    assert list(full.to_json()) == list(dataclasses.asdict(full))

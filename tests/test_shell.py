@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.github.shell import Command, commands
 
@@ -173,3 +175,52 @@ def test_github_expressions_do_not_confuse_the_parser() -> None:
 def test_malformed_scripts_do_not_crash() -> None:
     for script in ["if then fi (((", "echo 'unterminated", "cat <<EOF\nno end", "$(", "\\"]:
         assert isinstance(commands(script), list)
+
+
+@pytest.mark.parametrize("first_line", [1, 7, 42])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "nix build .#cli\ncat <<'EOF' > notes.txt\nnix build\nEOF\n"
+        "bash <<EOF\nnix flake check\nEOF",
+        "sudo env A=1 nix develop --command cargo build --release | tee log",
+        "for f in a b; do\n  bash -c 'nix-store --gc'\ndone\nnix-shell --run 'make && make dist'",
+    ],
+)
+def test_a_script_at_another_line_reads_as_parsed_there(script: str, first_line: int) -> None:
+    from harness.github.shell import _parse
+
+    parsed = _parse(script, first_line, 0)
+    assert commands(script, first_line) == parsed
+    assert [(c.stdin, c.stdin_line) for c in commands(script, first_line)] == [
+        (c.stdin, c.stdin_line) for c in parsed
+    ]
+
+
+PIECES = st.sampled_from(["$", "{", "}", "{{", "}}", "${{", "a", " ", "\n", "${{ m }}"])
+
+
+@given(st.lists(PIECES, max_size=14).map("".join))
+def test_templates_slot_what_the_expression_pattern_finds(script: str) -> None:
+    from harness.github.shell import _EXPRESSION, _template
+
+    found = [m.group(0) for m in _EXPRESSION.finditer(script)]
+    if any("\n" in expression for expression in found):
+        assert _template(script) is None
+        return
+    slots = iter(range(len(found)))
+    text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
+    assert _template(script) == (text, tuple(e[3:-2] for e in found))
+
+
+def test_commands_made_fast_are_commands() -> None:
+    from harness.github.shell import _command
+
+    fields = (("nix", "build"), 3, ("sudo",), "tee", "body", 4)
+    fast, slow = _command(*fields), Command(*fields)
+    assert fast == slow
+    assert hash(fast) == hash(slow)
+    assert repr(fast) == repr(slow)
+    assert vars(fast) == vars(slow)
+    assert list(vars(fast)) == list(vars(slow))
+    assert fast.name == "nix"

@@ -147,3 +147,68 @@ def test_anchored_steps_in_a_workflow() -> None:
     steps = doc["jobs"]["a"]["steps"]
     assert steps == [{"run": "nix build"}, {"run": "nix build"}]
     assert steps[0].line_of("run") == 1
+
+
+SHAPES = [
+    "a: &x 1\nb: *x\nc: [*x, &y {k: v}, *y]\n",
+    "b1: &b1 {x: 1}\nb2: &b2 {y: 2, x: 9}\nu:\n  <<: [*b1, *b2]\n  z: 0\n",
+    "? &k a\n: 1\nb: *k\n",
+    "a: !!int 5\nb: ! 5\nc: !foo 7\nd: !!bool yes\ne: !!float 1\nf: !!str 3\n",
+    "a: 2001-12-14\nb: =\nc: .inf\nf: 0o17\nh: 1:20\ni: 1e3\nm: Yes\np: ''\nr: ~\nu: TRUE\n",
+    "--- 1\n...\n",
+    "---\n",
+    "- a\n- - b\n  - c\n- {x: [1, 2, {y: z}]}\n",
+    "k: |\n  block\nl: >-\n  folded\nm: 'single'\nn: \"dbl\\n\"\n",
+    "a:\nb: \nplain: multi\n  line\n",
+    "!!merge <<: {a: 1}\nb: 2\n",
+    "a: &a\n  b: &b [1,2]\n  c: *b\nd: *a\ne: [*a, *b]\n",
+    "1: one\ntrue: t\nnull: n\n3.5: f\n",
+]
+
+
+def _same(fast: object, composed: object) -> None:
+    assert type(fast) is type(composed)
+    if isinstance(fast, LMap) and isinstance(composed, LMap):
+        assert list(fast) == list(composed)
+        assert (fast.mark, fast.key_marks, fast.value_marks) == (
+            composed.mark,
+            composed.key_marks,
+            composed.value_marks,
+        )
+        for key in fast:
+            _same(fast[key], composed[key])
+    elif isinstance(fast, LList) and isinstance(composed, LList):
+        assert (len(fast), fast.mark, fast.item_marks) == (
+            len(composed),
+            composed.mark,
+            composed.item_marks,
+        )
+        for one, other in zip(fast, composed, strict=True):
+            _same(one, other)
+    else:
+        assert fast == composed
+
+
+@pytest.mark.parametrize("text", SHAPES)
+def test_the_event_reader_builds_what_the_composing_reader_builds(text: str) -> None:
+    import yaml
+
+    from harness import yamlnodes
+
+    node = yaml.compose(text, Loader=yamlnodes._Loader)
+    assert node is not None
+    composed = yamlnodes._Builder("x.yml").build(node)
+    _same(yamlnodes._fast(text), composed)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: 1\na: 2\n", "a: *nope\n", "a: &x 1\nb: &x 2\n", "a: 1\n---\nb: 2\n", "a: &a [*a]\n"],
+)
+def test_the_event_reader_leaves_errors_to_the_composing_reader(text: str) -> None:
+    from harness import yamlnodes
+
+    with pytest.raises(yamlnodes._Unusual):
+        yamlnodes._fast(text)
+    with pytest.raises(YamlError):
+        loads(text, "x.yml")

@@ -15,7 +15,7 @@ from harness.arc.helm import scale_sets_from_helm
 from harness.arc.kubectl import read_kubectl
 from harness.arc.model import ScaleSet
 from harness.arc.tofu import scale_sets_from_tofu
-from harness.tofu import HclProblem, load_tofu
+from harness.tofu import HclProblem, TofuRepo, load_tofu
 
 __all__ = ["ArcConfig", "ScaleSet", "read_arc"]
 
@@ -48,9 +48,12 @@ def _display(repo: Path, path: Path) -> str:
         return str(path)
 
 
-def read_arc(repo: Path, kubectl_files: Iterable[Path] = ()) -> ArcConfig:
-    """Read the repository's scale sets and the given kubectl outputs."""
-    tofu = load_tofu(repo)
+def read_arc(
+    repo: Path, kubectl_files: Iterable[Path] = (), tofu: TofuRepo | None = None
+) -> ArcConfig:
+    """Read the repository's scale sets and the given kubectl outputs (`tofu`: its OpenTofu
+    stacks, when already read)."""
+    tofu = tofu if tofu is not None else load_tofu(repo)
     config = ArcConfig(problems=list(tofu.problems))
     if "arc.scale_sets" not in tofu.memo:  # every ARC case reads the same stacks
         notes: list[str] = []

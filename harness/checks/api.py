@@ -21,6 +21,8 @@ from harness.results import CheckOutput
 
 if TYPE_CHECKING:
     from harness.github.repo import RepoModel
+    from harness.github.uses import UsesResolver
+    from harness.tofu import TofuRepo
 
 
 class Skip(HarnessError):
@@ -46,9 +48,20 @@ class CheckContext:
     def workflows(self) -> RepoModel:
         """The repository's GitHub Actions model, built once per context."""
         from harness.github.repo import load_repo_model
-        from harness.github.uses.setup import resolver_for
 
-        return load_repo_model(self.repo, resolver_for(self.repo, self.contract, self.options))
+        def make_resolver() -> UsesResolver:  # when the first remote reference needs reading
+            from harness.github.uses.setup import resolver_for
+
+            return resolver_for(self.repo, self.contract, self.options)
+
+        return load_repo_model(self.repo, make_resolver=make_resolver)
+
+    @cached_property
+    def tofu(self) -> TofuRepo:
+        """The repository's OpenTofu stacks and modules, read once per context."""
+        from harness.tofu import load_tofu
+
+        return load_tofu(self.repo)
 
     def workflow_inputs(self) -> dict[str, int]:
         """What a check of the workflow model examines: workflow and action files, jobs."""

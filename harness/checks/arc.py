@@ -88,7 +88,7 @@ def arc_config(ctx: CheckContext, params: Mapping[str, Any]) -> ArcConfig:
         raise HarnessInputError("arc: `kubectl` must be a file or a list of files")
     files: list[Path] = [ctx.repo / str(p) for p in raw]
     files += list(ctx.options.kubectl_files)
-    config = read_arc(ctx.repo, files)
+    config = read_arc(ctx.repo, files, ctx.tofu)
     if config.problems and config.scale_sets:
         names = ", ".join(sorted({p.file for p in config.problems})[:3])
         note = (

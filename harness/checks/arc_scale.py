@@ -148,7 +148,7 @@ def _declared_counts(
 
     counts: dict[str, tuple[int | None, int | None]] = {}
     provenance: dict[str, str] = {}
-    for scale_set in read_arc(ctx.repo).by_source("tofu", "helm"):
+    for scale_set in read_arc(ctx.repo, tofu=ctx.tofu).by_source("tofu", "helm"):
         lane = scale_set.label_text
         if lane not in ctx.contract.lanes or not scale_set.max_runners.known:
             continue

@@ -118,6 +118,10 @@ class Pattern:
         return all(any(fnmatchcase(arg, word) for arg in args) for word in self.words[1:])
 
 
+_MATCHED: dict[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], dict[tuple[str, ...], Any]] = {}
+"""The heavy pattern each command's words match (or None), per set of patterns in force."""
+
+
 @dataclass(frozen=True)
 class Patterns:
     """The heavy and light patterns in force."""
@@ -136,6 +140,9 @@ class Patterns:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.heavy, self.light)))
+        # which pattern a command matches depends on the patterns alone: every Patterns of
+        # the same patterns (every repository of a fleet run) shares one memo
+        object.__setattr__(self, "_seen", _MATCHED.setdefault((self.heavy, self.light), {}))
 
     def __hash__(self) -> int:
         """Computed once: every variant's memo key holds the patterns."""
@@ -168,7 +175,8 @@ class Patterns:
         found = None
         if not any(p.matches(command) for p in self.light):
             found = next((p for p in self.heavy if p.matches(command)), None)
-        self._seen[command.words] = found
+        if len(self._seen) < 65_536:
+            self._seen[command.words] = found
         return found
 
     def why_heavy(self, command: Command) -> str | None:

@@ -87,6 +87,7 @@ INSTALLERS_WITH_FLAKEHUB = frozenset(
     {"determinatesystems/nix-installer-action", "determinatesystems/determinate-nix-action"}
 )
 FLAKEHUB_HOSTS = ("cache.flakehub.com", "flakehub.com/f/", "api.flakehub.com")
+"""Every one holds `flakehub.com` (`_flakehub_text` looks for that first)."""
 PR_EVENTS = ("pull_request", "pull_request_target")
 
 
@@ -182,6 +183,8 @@ def check_order(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
 
 def _flakehub_text(value: Any) -> str | None:
     text = str(value)
+    if "flakehub.com" not in text:  # every host names it: most texts stop here
+        return None
     return next((host for host in FLAKEHUB_HOSTS if host in text), None)
 
 
@@ -202,8 +205,9 @@ def _runtime_use(step: EffectiveStep) -> str | None:
     for command in step.commands():
         if command.name == "fh":
             return f"runs the FlakeHub CLI `{command.text()[:80]}`"
-        if host := _flakehub_text(command.text()):
-            return f"runs `{command.text()[:80]}` against FlakeHub ({host})"
+        text = command.text()
+        if host := _flakehub_text(text):
+            return f"runs `{text[:80]}` against FlakeHub ({host})"
     return None
 
 

@@ -26,7 +26,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
-from harness.tofu import Block, Expr, Origin, Stack, load_tofu, resolve
+from harness.tofu import Block, Expr, Origin, Stack, resolve
 
 RULES = (
     Rule(
@@ -81,7 +81,7 @@ def stacks_of(ctx: CheckContext, params: Mapping[str, Any]) -> list[Stack]:
     if not isinstance(exclude, list):
         raise HarnessInputError("state: `exclude` must be a list of directories")
     prefixes = [str(e).strip("/") for e in exclude]
-    tofu = load_tofu(ctx.repo)
+    tofu = ctx.tofu
     stacks = [
         s
         for s in tofu.stacks
@@ -101,7 +101,7 @@ def check_backend(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     stacks = stacks_of(ctx, params)
     wanted = ctx.contract.state.backend if ctx.contract.state else "s3"
     out = CheckOutput(examined={"stacks": len(stacks)})
-    for problem in load_tofu(ctx.repo).problems:
+    for problem in ctx.tofu.problems:
         out.add(
             Finding(
                 "STATE003",

@@ -310,7 +310,7 @@ def check_remote_uses(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
                 line=item.line,
             )
         )
-    resolved = model.resolver.resolved if model.resolver else []
+    resolved = model.resolved
     out.measure("workflows.remote_resolved", len(resolved), "files")
     out.measure("workflows.remote_unresolved", len(model.unresolved), "references")
     out.notes.extend(f"{r.ref.display}: {r.note}" for r in resolved if r.note)

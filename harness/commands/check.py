@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.commands.common import (
     add_report_arguments,
@@ -13,6 +14,10 @@ from harness.commands.common import (
 )
 from harness.options import add_cli_options, cli_options
 from harness.report import FORMATS, renderer
+
+if TYPE_CHECKING:
+    from harness.checks.api import CheckContext
+    from harness.scenario import Suite
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.engine import make_context
     from harness.errors import HarnessInputError
-    from harness.evidence import evidence_key, write_evidence
     from harness.progress import Progress, wanted
     from harness.report.build import build_report
     from harness.scheduler import run_suites, static_only
@@ -47,7 +51,11 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     options = cli_options(args)
-    key = evidence_key() if options.evidence is not None else None  # bad key: exit 2 up front
+    key = None
+    if options.evidence is not None:
+        from harness.evidence import evidence_key
+
+        key = evidence_key()  # a bad key: exit 2 up front
     suites = select_suites(load_suites(args.scenarios, options.suites), options.suites)
     if options.static:
         kept = static_only(suites)
@@ -61,14 +69,58 @@ def run(args: argparse.Namespace) -> int:
     progress = None
     if wanted(options.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
+    if _worth_reading_ahead(ctx, suites):
+        _read_ahead(ctx)
     results = run_suites(ctx, suites, progress.case_done if progress else None)
     if progress is not None:
         progress.summary(results, time.perf_counter() - started)
     report = build_report(ctx, results)
     emit(renderer(args.format)(report), args.output)
     if options.evidence is not None:
+        from harness.evidence import write_evidence
+
         write_evidence(report, options.evidence, key)
     return 1 if report.failed else 0
+
+
+READ_AHEAD_MIN_WORKFLOWS = 32
+"""Workflow files from which their scripts are parsed ahead, in two processes (below, the
+fork costs more than it saves)."""
+
+
+def _worth_reading_ahead(ctx: CheckContext, suites: list[Suite]) -> bool:
+    """True when a static case will read the workflow model, the repository has many
+    workflows, and a helper process can run beside this one."""
+    from harness.helper_process import available
+    from harness.scheduler import static_only
+
+    if not static_only(suites) or not available():
+        return False
+    try:
+        folder = ctx.repo / ".github" / "workflows"
+        count = sum(1 for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
+    except OSError:
+        return False
+    return count >= READ_AHEAD_MIN_WORKFLOWS
+
+
+def _read_ahead(ctx: CheckContext) -> None:
+    """Read the workflow model, then parse every bash `run:` script of it in two processes
+    (`harness.github.shell.read_ahead`): the rules find them parsed."""
+    from harness.github.repo import NON_BASH_SHELLS
+    from harness.github.shell import read_ahead
+
+    try:
+        model = ctx.workflows
+    except Exception:  # a model that cannot be read is reported by the cases themselves
+        return
+    steps = [s for w in model.workflows.values() for j in w.jobs.values() for s in j.steps]
+    steps += [s for a in model.actions.values() if a is not None for s in a.steps]
+    read_ahead(
+        s.run
+        for s in steps
+        if s.run and (s.shell or "bash").split()[0].rsplit("/", 1)[-1] not in NON_BASH_SHELLS
+    )
 
 
 def repo_to_check(given: Path, reads_repo: bool = True) -> Path:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harness.gitio import git_output
+from harness.gitio import git_output, outside_any_repository
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
@@ -46,6 +46,8 @@ def parse_remote_url(url: str) -> str | None:
 
 def origin_repo_name(repo: Path) -> str | None:
     """`OWNER/REPO` of the checkout's `origin` remote, or None."""
+    if outside_any_repository(repo):
+        return None
     url = git_output(repo, "remote", "get-url", "origin")
     return parse_remote_url(url) if url else None
 

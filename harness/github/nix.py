@@ -141,14 +141,14 @@ def installing(commands: list[Command]) -> list[bool]:
     return flags
 
 
-def installs_nix(step: EffectiveStep) -> bool:
+def _installs_nix(step: EffectiveStep) -> bool:
     """True when this step installs Nix (an installer action or an installer script)."""
     if _action_in(step.step.uses, INSTALLER_ACTIONS):
         return True
     return any(installing(step.commands()))
 
 
-def installs_first(step: EffectiveStep) -> bool:
+def _installs_first(step: EffectiveStep) -> bool:
     """True when the step installs Nix before anything in it needs Nix.
 
     An installer action, or a script whose installer command comes before its first Nix
@@ -173,7 +173,7 @@ class NixUse:
     line: int
 
 
-def nix_use(step: EffectiveStep) -> NixUse | None:
+def _nix_use(step: EffectiveStep) -> NixUse | None:
     """What in this step needs Nix (a command, a custom shell or an action), or None."""
     if _action_in(step.step.uses, NIX_ACTIONS):
         return NixUse(f"uses {step.step.uses}", step.step.line)
@@ -185,3 +185,29 @@ def nix_use(step: EffectiveStep) -> NixUse | None:
         if command.name in NIX_COMMANDS and not installer_command(command):
             return NixUse(f"runs `{command.text()[:80]}`", command.line)
     return None
+
+
+def installs_nix(step: EffectiveStep) -> bool:
+    """True when this step installs Nix (an installer action or an installer script);
+    remembered per step."""
+    if "installs_nix" not in step.memo:
+        step.memo["installs_nix"] = _installs_nix(step)
+    found: bool = step.memo["installs_nix"]
+    return found
+
+
+def installs_first(step: EffectiveStep) -> bool:
+    """True when the step installs Nix before anything in it needs Nix; remembered per step."""
+    if "installs_first" not in step.memo:
+        step.memo["installs_first"] = _installs_first(step)
+    found: bool = step.memo["installs_first"]
+    return found
+
+
+def nix_use(step: EffectiveStep) -> NixUse | None:
+    """What in this step needs Nix (a command, a custom shell or an action), or None;
+    remembered per step."""
+    if "nix_use" not in step.memo:
+        step.memo["nix_use"] = _nix_use(step)
+    found: NixUse | None = step.memo["nix_use"]
+    return found

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from harness.github.loader import parse_action_text, parse_workflow_text, problem_of
-from harness.github.uses import Resolved, UsesRef, parse_uses
+from harness.github.uses.ref import UsesRef, parse_uses
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from harness.github.model import Job, Step
     from harness.github.repo import RepoModel
+    from harness.github.uses.resolver import Resolved
 
 MAX_REMOTE_FILES = 200
 """Remote files one model reads at most (a bound on what a repository can make us fetch)."""
@@ -61,6 +62,15 @@ def known_by_name(ref: UsesRef) -> bool:
         or name in PUBLISH_ACTIONS
         or f"{name}/{ref.path}".lower() in INSTALLER_ACTIONS | NIX_ACTIONS
     )
+
+
+def _resolved(outcome: object) -> TypeGuard[Resolved]:
+    """True when the resolver read the file (no outcome: nothing was asked)."""
+    if outcome is None:
+        return False
+    from harness.github.uses.resolver import Resolved
+
+    return isinstance(outcome, Resolved)
 
 
 def remote_action_key(uses: str | None) -> str | None:
@@ -147,7 +157,7 @@ class RemoteLoader:
         if not self._budget(uses, file, line):
             return
         outcome = self.model.resolver.resolve(ref) if self.model.resolver else None
-        if not isinstance(outcome, Resolved):
+        if not _resolved(outcome):
             self.failed[ref.display] = outcome
             self._unresolved(uses, file, line, outcome)
             return
@@ -174,7 +184,7 @@ class RemoteLoader:
         resolver = self.model.resolver
         candidates = [ref.at(f"{ref.path}/{name}" if ref.path else name) for name in ACTION_FILES]
         outcome = resolver.resolve_first(candidates) if resolver else None
-        if not isinstance(outcome, Resolved):
+        if not _resolved(outcome):
             self.failed[ref.display] = outcome
             self._unresolved(uses, file, line, outcome)
             return

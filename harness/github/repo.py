@@ -4,9 +4,9 @@ expanded and every job's `runs-on` resolved per matrix combination and caller in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from harness.safe_read import inside
 if TYPE_CHECKING:
     from harness.github.remote import UnresolvedUse
     from harness.github.uses import UsesRef, UsesResolver
+    from harness.github.uses.resolver import Resolved
 
 WORKFLOWS_DIR = ".github/workflows"
 MAX_WORKFLOW_LEVELS = 10
@@ -40,6 +41,7 @@ MAX_CALL_CONTEXTS = 1024
 NON_BASH_SHELLS = ("python", "pwsh", "powershell", "cmd")
 
 
+@lru_cache(maxsize=4096)
 def local_path(uses: str | None) -> str | None:
     """The repository-relative path of a local `uses: ./x` reference, else None."""
     if not uses or not uses.startswith("./"):
@@ -68,6 +70,8 @@ class EffectiveStep:
     """Action files passed through to reach this step (outermost first)."""
     outer: tuple[Step, ...] = ()
     """The `uses:` steps passed through to reach this step (outermost first)."""
+    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """What rules derived from this step alone (the same for every variant of its job)."""
 
     def commands(self) -> list[Command]:
         """Commands of the step's `run:` script (none for non-bash shells)."""
@@ -113,10 +117,11 @@ class RepoModel:
         root: Path,
         resolver: UsesResolver | None = None,
         texts: Mapping[str, str] | None = None,
+        make_resolver: Callable[[], UsesResolver] | None = None,
     ) -> None:
         self.root = root
-        self.resolver = resolver
-        """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read)."""
+        self._resolver = resolver
+        self._make_resolver = make_resolver
         self.texts: Mapping[str, str] = texts or {}
         """Texts that stand in for local files on disk (repository-relative path -> text)."""
         self.workflows: dict[str, Workflow] = {}
@@ -133,6 +138,8 @@ class RepoModel:
         self.memo: dict[Any, Any] = {}
         """Results of analyses derived from this model, shared by the checks of one run."""
         self._effective: dict[int, tuple[Job, tuple[EffectiveStep, ...]]] = {}
+        self._escapes: dict[str, bool] = {}
+        self._exists: dict[str, bool] = {}
         self._load()
 
     def _load(self) -> None:
@@ -174,6 +181,24 @@ class RepoModel:
 
         load_remote(self)
 
+    @property
+    def resolver(self) -> UsesResolver | None:
+        """Resolves remote `OWNER/REPO/PATH@REF` references (None: none are read); one made
+        by `make_resolver` is made when first needed."""
+        if self._resolver is None and self._make_resolver is not None:
+            self._resolver, self._make_resolver = self._make_resolver(), None
+        return self._resolver
+
+    @property
+    def reads_remote(self) -> bool:
+        """True when remote references are read (a resolver was given, or can be made)."""
+        return self._resolver is not None or self._make_resolver is not None
+
+    @property
+    def resolved(self) -> list[Resolved]:
+        """The remote files the resolver read, none when it was never needed."""
+        return list(self._resolver.resolved) if self._resolver is not None else []
+
     def action(self, directory: str) -> Action | None:
         """The local action in `directory` (repository-relative), parsed once; None if absent."""
         if directory in self.actions:
@@ -197,14 +222,22 @@ class RepoModel:
         return action
 
     def action_exists(self, directory: str) -> bool:
-        """True when `directory` (inside the repository) holds an action file, readable or not."""
-        return not self.escapes(directory) and any(
-            os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml")
-        )
+        """True when `directory` (inside the repository) holds an action file, readable or not
+        (looked up once per directory)."""
+        found = self._exists.get(directory)
+        if found is None:
+            found = self._exists[directory] = not self.escapes(directory) and any(
+                os.path.lexists(self.root / directory / n) for n in ("action.yml", "action.yaml")
+            )
+        return found
 
     def escapes(self, path: str) -> bool:
-        """True when the repository-relative `path` resolves (after symlinks) outside it."""
-        return not inside(self.root / path, self.root)
+        """True when the repository-relative `path` resolves (after symlinks) outside it
+        (resolved once per path)."""
+        found = self._escapes.get(path)
+        if found is None:
+            found = self._escapes[path] = not inside(self.root / path, self.root)
+        return found
 
     def reusable(self, uses: str | None) -> Workflow | None:
         """The local reusable workflow a job-level `uses:` names, if it exists and parsed."""
@@ -223,7 +256,7 @@ class RepoModel:
         base = self.origins.get(job.file)
         if path is not None:
             return self.workflows.get(base.at(path).display if base else path)
-        from harness.github.uses import parse_uses
+        from harness.github.uses.ref import parse_uses
 
         ref = parse_uses(job.uses)
         return self.workflows.get(ref.display) if ref is not None else None
@@ -451,6 +484,11 @@ def _call_inputs(callee: Workflow, caller: Job, context: Mapping[str, Any]) -> d
     return inputs
 
 
-def load_repo_model(root: Path, resolver: UsesResolver | None = None) -> RepoModel:
-    """Build the model of the repository at `root` (remote references read with `resolver`)."""
-    return RepoModel(root, resolver)
+def load_repo_model(
+    root: Path,
+    resolver: UsesResolver | None = None,
+    make_resolver: Callable[[], UsesResolver] | None = None,
+) -> RepoModel:
+    """Build the model of the repository at `root` (remote references read with `resolver`,
+    or with the one `make_resolver` makes when the first remote reference needs reading)."""
+    return RepoModel(root, resolver, make_resolver=make_resolver)

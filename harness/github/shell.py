@@ -9,12 +9,11 @@ unwrapped so the wrapped command is seen too: `sudo`, `env X=1`, `time`, `nice`,
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -36,10 +35,11 @@ class Command:
     """A heredoc fed to the command (`bash <<EOF ... EOF`), read as a script by shells."""
     stdin_line: int = field(default=0, compare=False, repr=False)
 
-    @cached_property
+    @property
     def name(self) -> str:
         """The command word without its directory (`/usr/bin/nix` -> `nix`)."""
-        return self.words[0].rsplit("/", 1)[-1] if self.words else ""
+        words = self.words
+        return words[0].rsplit("/", 1)[-1] if words else ""
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -49,6 +49,31 @@ class Command:
     def text(self) -> str:
         """The command as one line, for messages."""
         return " ".join(self.words)
+
+
+_new = object.__new__
+
+
+def _command(  # noqa: PLR0917 - the fields of Command, in order
+    words: tuple[str, ...],
+    line: int,
+    wrapped_by: tuple[str, ...],
+    piped_to: str | None,
+    stdin: str | None,
+    stdin_line: int,
+) -> Command:
+    """`Command(...)` with every field given, made without the frozen class's six
+    `object.__setattr__` calls (the shell reader makes thousands)."""
+    made: Command = _new(Command)
+    made.__dict__.update(
+        words=words,
+        line=line,
+        wrapped_by=wrapped_by,
+        piped_to=piped_to,
+        stdin=stdin,
+        stdin_line=stdin_line,
+    )
+    return made
 
 
 @lru_cache(maxsize=1)
@@ -61,8 +86,13 @@ def _mask_expressions(script: str) -> str:
     return _EXPRESSION.sub(lambda m: "__GHA_EXPR__" + "\n" * m.group(0).count("\n"), script)
 
 
-def _word_text(node: Node) -> str:
-    kind = node.type
+def _word_text(node: Node, kind: str | None = None) -> str:
+    """The text of a word (`kind`: its node type, when already read)."""
+    if kind is None:
+        kind = node.type
+    if kind == "word":
+        raw = node.text
+        return raw.decode("utf-8", "replace") if raw else ""
     if kind == "string":
         return "".join(_word_text(child) for child in node.children if child.type != '"')
     if kind == "concatenation":
@@ -87,7 +117,7 @@ def _simple_command(node: Node) -> list[str]:
             inner = child.children[0] if child.child_count else child
             words.append(_word_text(inner))
         elif words and kind not in _NOT_WORDS:
-            words.append(_word_text(child))
+            words.append(_word_text(child, kind))
     return words
 
 
@@ -143,12 +173,13 @@ def _walk(node: Node, base_line: int, found: list[Command]) -> None:
         if command_words:
             body = heredocs.get(command.start_byte)
             found.append(
-                Command(
+                _command(
                     tuple(command_words),
                     base_line + command.start_point[0],
-                    piped_to=piped.get(command.start_byte),
-                    stdin=body.text.decode("utf-8", "replace") if body and body.text else None,
-                    stdin_line=base_line + body.start_point[0] if body else 0,
+                    (),
+                    piped.get(command.start_byte),
+                    body.text.decode("utf-8", "replace") if body and body.text else None,
+                    base_line + body.start_point[0] if body else 0,
                 )
             )
 
@@ -186,6 +217,28 @@ _XARGS_VALUE = frozenset(
     }
 )
 _SHELL_NAMES = frozenset({"bash", "sh", "zsh", "dash"})
+
+
+_WRAPPERS = frozenset(
+    {
+        "sudo",
+        "env",
+        "command",
+        "time",
+        "nohup",
+        "exec",
+        "builtin",
+        "stdbuf",
+        "unbuffer",
+        "nice",
+        "xargs",
+        "timeout",
+        "nix",
+        "nix-shell",
+        *_SHELL_NAMES,
+    }
+)
+"""Every command name `_unwrap` looks inside (any other command wraps nothing)."""
 
 
 def _reads_stdin(words: tuple[str, ...]) -> bool:
@@ -256,8 +309,14 @@ def _expand(command: Command, depth: int) -> list[Command]:
         return out
     if command.stdin is not None and _reads_stdin(command.words):
         chain = (*command.wrapped_by, command.name)
-        for nested in _parse(command.stdin, command.stdin_line, depth + 1):
-            out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
+        for nested in _nested(command.stdin, depth + 1):
+            out.append(
+                Command(
+                    nested.words, command.stdin_line + nested.line, (*chain, *nested.wrapped_by)
+                )
+            )
+        return out
+    if command.name not in _WRAPPERS:
         return out
     unwrapped = _unwrap(list(command.words))
     if unwrapped is None:
@@ -265,8 +324,10 @@ def _expand(command: Command, depth: int) -> list[Command]:
     wrapper, inner = unwrapped
     chain = (*command.wrapped_by, wrapper)
     if isinstance(inner, str):
-        for nested in _parse(inner, command.line, depth + 1):
-            out.append(Command(nested.words, nested.line, (*chain, *nested.wrapped_by)))
+        for nested in _nested(inner, depth + 1):
+            out.append(
+                Command(nested.words, command.line + nested.line, (*chain, *nested.wrapped_by))
+            )
     elif inner:
         out.extend(
             _expand(
@@ -295,8 +356,66 @@ def _parse(script: str, base_line: int, depth: int) -> list[Command]:
 
 
 @lru_cache(maxsize=4096)
+def _nested(script: str, depth: int) -> tuple[Command, ...]:
+    """Commands of a script that a wrapper runs (`bash -c`, `nix-shell --run`, a heredoc fed
+    to a shell), lines counted from 0: the same inner script recurs, and is parsed once."""
+    return tuple(_parse(script, 0, depth))
+
+
+_AT_ZERO: dict[str, tuple[Command, ...]] = {}
+_AT_ZERO_MAX = 4096
+
+
+def _at_line_zero(script: str) -> tuple[Command, ...]:
+    """The commands of a script with lines counted from 0: the same script at another line
+    (a step repeated in several workflows) is parsed once."""
+    found = _AT_ZERO.get(script)
+    if found is None:
+        found = tuple(_parse(script, 0, 0))
+        _remember(script, found)
+    return found
+
+
+def _remember(script: str, found: tuple[Command, ...]) -> None:
+    if len(_AT_ZERO) >= _AT_ZERO_MAX:
+        del _AT_ZERO[next(iter(_AT_ZERO))]  # the oldest
+    _AT_ZERO[script] = found
+
+
+def read_ahead(scripts: Iterable[str]) -> None:
+    """Parse these `run:` scripts now (what `commands` and `substituted_commands` will parse
+    of them), in two processes where two CPUs can run (`harness.helper_process`): the rules
+    that read them later find them parsed."""
+    texts: list[str] = []
+    for script in dict.fromkeys(scripts):
+        template = _template(script) if "${{" in script else None
+        text = script if template is None else template[0]
+        if text not in _AT_ZERO:
+            texts.append(text)
+    texts = list(dict.fromkeys(texts))
+    from harness.helper_process import fork_map
+
+    for index, found in fork_map(len(texts), lambda i: _at_line_zero(texts[i])).items():
+        if texts[index] not in _AT_ZERO:
+            _remember(texts[index], found)
+
+
+@lru_cache(maxsize=4096)
 def _commands(script: str, first_line: int) -> tuple[Command, ...]:
-    return tuple(_parse(script, first_line, 0))
+    if not first_line:
+        return _at_line_zero(script)
+    # a heredoc body never starts on line 0 of the script: stdin_line 0 means none
+    return tuple(
+        _command(
+            c.words,
+            c.line + first_line,
+            c.wrapped_by,
+            c.piped_to,
+            c.stdin,
+            c.stdin_line + first_line if c.stdin_line else 0,
+        )
+        for c in _at_line_zero(script)
+    )
 
 
 def commands(script: str, first_line: int = 1) -> list[Command]:
@@ -322,15 +441,17 @@ def _filled(template: str, first_line: int, values: tuple[str, ...]) -> tuple[Co
     out = []
     for parsed in _commands(template, first_line):
         if (
-            any("__GHA_SLOT_" in w for w in parsed.words)
+            "__GHA_SLOT_" in "\0".join(parsed.words)
             or (parsed.piped_to and "__GHA_SLOT_" in parsed.piped_to)
             or (parsed.stdin and "__GHA_SLOT_" in parsed.stdin)
         ):
-            parsed = dataclasses.replace(  # noqa: PLW2901 - the filled copy replaces it
-                parsed,
-                words=tuple(fill(w) for w in parsed.words),
-                piped_to=fill(parsed.piped_to) if parsed.piped_to else None,
-                stdin=fill(parsed.stdin) if parsed.stdin else parsed.stdin,
+            parsed = _command(  # noqa: PLW2901 - the filled copy replaces it
+                tuple(fill(w) for w in parsed.words),
+                parsed.line,
+                parsed.wrapped_by,
+                fill(parsed.piped_to) if parsed.piped_to else None,
+                fill(parsed.stdin) if parsed.stdin else parsed.stdin,
+                parsed.stdin_line,
             )
         out.append(parsed)
     return tuple(out)
@@ -361,15 +482,26 @@ _RESERVED = frozenset(
 _SLOT = re.compile(r"__GHA_SLOT_(\d+)__")
 
 
-def _template(script: str) -> tuple[str, list[str]] | None:
+@lru_cache(maxsize=4096)
+def _template(script: str) -> tuple[str, tuple[str, ...]] | None:
     """The script with each one-line `${{ }}` replaced by a numbered slot, and the expressions
-    in slot order; None when an expression spans lines."""
-    found = [m.group(0) for m in _EXPRESSION.finditer(script)]
-    if any("\n" in expression for expression in found):
-        return None
-    slots = iter(range(len(found)))
-    text = _EXPRESSION.sub(lambda m: f"__GHA_SLOT_{next(slots)}__", script)
-    return text, [expression[3:-2] for expression in found]
+    in slot order; None when an expression spans lines (remembered per script)."""
+    # what _EXPRESSION finds: each `${{` up to the first `}}` after it
+    found: list[str] = []
+    pieces: list[str] = []
+    position = 0
+    while (start := script.find("${{", position)) >= 0:
+        end = script.find("}}", start + 3)
+        if end < 0:
+            break
+        expression = script[start : end + 2]
+        if "\n" in expression:
+            return None
+        pieces += [script[position:start], f"__GHA_SLOT_{len(found)}__"]
+        found.append(expression)
+        position = end + 2
+    pieces.append(script[position:])
+    return "".join(pieces), tuple(expression[3:-2] for expression in found)
 
 
 def substituted_commands(

@@ -31,8 +31,8 @@ def build_report(ctx: CheckContext, results: list[CaseResult]) -> Report:
         created=now_iso(),
     )
     model = ctx.__dict__.get("workflows")  # only when a check built the workflow model
-    if model is not None and model.resolver is not None:
-        report.extra["sources"] = [r.to_json() for r in model.resolver.resolved]
+    if model is not None and model.reads_remote:
+        report.extra["sources"] = [r.to_json() for r in model.resolved]
     return report
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
+from harness.jsontext import dumps_indented
 from harness.report.model import Report
 
 
 def render(report: Report) -> str:
     """The report as indented JSON (keys in schema order)."""
-    return json.dumps(report.to_json(), indent=2) + "\n"
+    return dumps_indented(report.to_json()) + "\n"

@@ -4,6 +4,7 @@ per-tranche readiness and promotion candidates, as the `flywheel-harness/fleet@1
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -57,12 +58,23 @@ def run_rows(
     # many small, long-lived objects per repository (the workflow model): collect young
     # objects less often, as `check` does
     gc.set_threshold(50_000, 20, 100)
+    _import_checks(setup)  # once, before forking: the workers inherit the modules
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(targets) // (workers * 8))
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init, initargs=(setup,)
     ) as pool:
         return list(pool.map(_work, targets, chunksize=chunk))
+
+
+def _import_checks(setup: FleetSetup) -> None:
+    """Import the module of every check the suites run."""
+    from harness.checks import resolve_check
+
+    for suite in setup.suites:
+        for case in suite.cases:
+            with contextlib.suppress(Exception):  # an unknown check errs in its own case
+                resolve_check(case.check)
 
 
 def tranche_order(contract: Contract) -> dict[str, list[str]]:

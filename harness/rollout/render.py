@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from harness.jsontext import dumps_indented
 from harness.rollout.patches import patch_lines
 from harness.rollout.row import AREA_NAMES, VERDICTS
 
@@ -150,7 +151,7 @@ def render_markdown(document: dict[str, Any]) -> str:
 
 def render_json(document: dict[str, Any]) -> str:
     """The `flywheel-harness/fleet@1` document, indented."""
-    return json.dumps(document, indent=2) + "\n"
+    return dumps_indented(document) + "\n"
 
 
 def renderer(name: str) -> Callable[[dict[str, Any]], str]:

@@ -153,6 +153,19 @@ class HclFile:
     blocks: list[Block] = field(default_factory=list)
     attributes: dict[str, Attribute] = field(default_factory=dict)
 
+    def read_values(self) -> HclFile:
+        """Read every attribute's value now (the file no longer holds its syntax tree, so
+        it can be pickled); returns the file."""
+        todo: list[Block] = list(self.blocks)
+        for attribute in self.attributes.values():
+            attribute._read()
+        while todo:
+            block = todo.pop()
+            for attribute in block.attributes.values():
+                attribute._read()
+            todo.extend(block.blocks)
+        return self
+
 
 @dataclass(frozen=True)
 class HclProblem:

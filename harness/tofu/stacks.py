@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -156,11 +156,16 @@ def _join(directory: str, source: str) -> str:
     return os.path.normpath(PurePosixPath(directory) / source).replace(os.sep, "/")
 
 
-def _read_dir(root: Path, rel: str, paths: Iterable[Path]) -> TofuDir:
+def _read_dir(
+    root: Path,
+    rel: str,
+    paths: Iterable[Path],
+    ahead: Mapping[Path, HclFile | HclProblem] | None = None,
+) -> TofuDir:
     directory = TofuDir(rel)
     for path in paths:
         file = path.relative_to(root).as_posix()
-        parsed = read_hcl(path, file, root)
+        parsed = ahead[path] if ahead and path in ahead else read_hcl(path, file, root)
         if isinstance(parsed, HclProblem):
             directory.problems.append(parsed)
         else:
@@ -231,12 +236,42 @@ def _tf_dirs(root: Path) -> tuple[dict[str, list[str]], float]:
     return found, newest
 
 
+READ_AHEAD_MIN_FILES = 24
+"""`.tf` files from which they are parsed in two processes (below, the fork costs more)."""
+
+
+def _read_ahead(root: Path, paths: list[Path]) -> dict[Path, HclFile | HclProblem]:
+    """The `.tf` files of a large repository parsed in two processes, where two CPUs can run
+    (`harness.helper_process`): the helper's files come back with their values read."""
+    from harness.helper_process import available, fork_map
+
+    if len(paths) < READ_AHEAD_MIN_FILES or not available():
+        return {}
+    here = os.getpid()
+
+    def read(index: int) -> HclFile | HclProblem:
+        parsed = read_hcl(paths[index], paths[index].relative_to(root).as_posix(), root)
+        if os.getpid() != here and isinstance(parsed, HclFile):
+            parsed.read_values()  # no syntax tree to send back
+        return parsed
+
+    return {paths[index]: parsed for index, parsed in fork_map(len(paths), read).items()}
+
+
 @lru_cache(maxsize=8)
 def _load_cached(
     root: Path, stamp: float, found: tuple[tuple[str, tuple[str, ...]], ...]
 ) -> TofuRepo:
     repo = TofuRepo(root)
-    dirs = {rel: _read_dir(root, rel, [Path(p) for p in paths]) for rel, paths in found}
+    ahead = _read_ahead(root, [Path(p) for _, paths in found for p in paths])
+    dirs = {rel: _read_dir(root, rel, [Path(p) for p in paths], ahead) for rel, paths in found}
+    parsed: dict[Path, HclFile | HclProblem] = {}
+
+    def read(path: Path) -> HclFile | HclProblem:  # a stack's tfvars are read once
+        if path not in parsed:
+            parsed[path] = read_hcl(path, path.relative_to(root).as_posix(), root)
+        return parsed[path]
+
     referenced: set[str] = set()
     for rel, directory in dirs.items():
         repo.problems.extend(directory.problems)
@@ -249,24 +284,17 @@ def _load_cached(
             repo.modules[rel] = directory
             continue
         stack = Stack(rel, directory.files, [])
-        stack.tfvars = [
-            f
-            for p in _tfvars_paths(root / rel)
-            if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root), HclFile)
-        ]
+        stack.tfvars = [f for p in _tfvars_paths(root / rel) if isinstance(f := read(p), HclFile)]
         stack.var_files = [
-            f
-            for p in _var_file_paths(root / rel)
-            if isinstance(f := read_hcl(p, p.relative_to(root).as_posix(), root), HclFile)
+            f for p in _var_file_paths(root / rel) if isinstance(f := read(p), HclFile)
         ]
         stack.backend = _backend(stack, root)
         repo.problems.extend(stack.problems)
         repo.stacks.append(stack)
     for rel in dirs:
         for path in _tfvars_paths(root / rel):
-            parsed = read_hcl(path, path.relative_to(root).as_posix(), root)
-            if isinstance(parsed, HclProblem):
-                repo.problems.append(parsed)
+            if isinstance(problem := read(path), HclProblem):
+                repo.problems.append(problem)
     return repo
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harness.github.identity import valid_repo_name
 
@@ -41,6 +42,7 @@ class UsesRef:
         return UsesRef(self.owner, self.repo, path.strip("/"), self.ref)
 
 
+@lru_cache(maxsize=4096)
 def parse_uses(uses: str | None) -> UsesRef | None:
     """The remote reference in a `uses:` value, or None (local `./`, `docker://`, malformed).
 
@@ -55,4 +57,4 @@ def parse_uses(uses: str | None) -> UsesRef | None:
         return None
     if not valid_repo_name(f"{parts[0]}/{parts[1]}") or any(p in (".", "..") for p in parts):
         return None
-    return UsesRef(parts[0], parts[1], "/".join(parts[2:]), ref)
+    return UsesRef(parts[0], parts[1], "/".join(parts[2:]), ref)  # immutable: shared by callers

@@ -1,0 +1,87 @@
+"""Work shared with a forked helper: every item computed once, whatever the helper does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness import helper_process
+from harness.github import shell
+from harness.helper_process import fork_map
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-xdist runs a thread beside the tests; the work here takes no lock."""
+    monkeypatch.setattr(helper_process, "_alone", lambda: True)
+
+
+def square(index: int) -> int:
+    return index * index
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 200])
+def test_every_item_has_its_result(count: int) -> None:
+    assert fork_map(count, square) == {i: i * i for i in range(count)}
+
+
+def test_items_of_a_helper_that_dies_are_computed_here() -> None:
+    here = os.getpid()
+
+    def work(index: int) -> int:
+        if os.getpid() != here:
+            os._exit(3)  # the helper dies on its first item
+        return index + 1
+
+    assert fork_map(50, work) == {i: i + 1 for i in range(50)}
+
+
+def test_results_that_do_not_pickle_are_computed_here() -> None:
+    here = os.getpid()
+
+    def work(index: int) -> object:
+        return index if os.getpid() == here else (lambda: index)
+
+    assert fork_map(20, work) == {i: i for i in range(20)}
+
+
+def test_without_a_second_cpu_everything_is_computed_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(helper_process, "available", lambda: False)
+    here = os.getpid()
+    assert fork_map(10, lambda i: os.getpid() == here) == dict.fromkeys(range(10), True)
+
+
+def test_scripts_read_ahead_are_the_scripts_parsed_later() -> None:
+    scripts = [f"nix build .#p{i}\necho ${{{{ matrix.x }}}} done | tee log" for i in range(40)]
+    shell._AT_ZERO.clear()
+    shell.read_ahead(scripts)
+    ahead = [shell.commands(s, 3) for s in scripts]
+    shell._AT_ZERO.clear()
+    shell._commands.cache_clear()
+    shell._filled.cache_clear()
+    assert ahead == [shell.commands(s, 3) for s in scripts]
+
+
+def test_tofu_files_read_ahead_are_the_files_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.infra_corpus import write_infra_repo
+    from harness.tofu import stacks
+
+    repo = write_infra_repo(tmp_path / "infra", scale=0.5)
+    monkeypatch.setattr(stacks, "READ_AHEAD_MIN_FILES", 2)
+    ahead = stacks.load_tofu(repo)
+    stacks._load_cached.cache_clear()
+    monkeypatch.setattr(helper_process, "available", lambda: False)
+    here = stacks.load_tofu(repo)
+    assert ahead.problems == here.problems
+    assert [(s.path, s.files, s.tfvars, s.backend) for s in ahead.stacks] == [
+        (s.path, s.files, s.tfvars, s.backend) for s in here.stacks
+    ]
+    assert {k: v.files for k, v in ahead.modules.items()} == {
+        k: v.files for k, v in here.modules.items()
+    }
