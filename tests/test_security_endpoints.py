@@ -2,8 +2,9 @@
 and a redirect loop each end in a clear error naming the endpoint, within the documented
 deadline or budget, and under 256 MB.
 
-Every run is a separate process that reports its own peak RSS (`ru_maxrss`) when it
-ends: memory is measured, not guessed from the wall clock.
+Every run is a separate process that reports its own peak RSS when it ends (`VmHWM`, the
+peak of this program since exec: `ru_maxrss` would carry over a large parent's peak from
+before exec): memory is measured, not guessed from the wall clock.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from tests.helpers.tools import require_tool
 
 MEMORY_CAP = 256 * 1024 * 1024
 RUN = """
-import resource, sys
+import sys
 code = 0
 try:
     exec(sys.argv[1])
 finally:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(f"PEAK_RSS {peak}", file=sys.stderr)
+    with open("/proc/self/status") as status:
+        hwm = next(line for line in status if line.startswith("VmHWM:"))
+    print(f"PEAK_RSS {int(hwm.split()[1]) * 1024}", file=sys.stderr)
 sys.exit(code)
 """
 CLI = "from harness.cli import main; code = main(sys.argv[2:])"
