@@ -14,8 +14,9 @@ Sources are tried in order: the checked repository itself (git), local clones (g
 plain directory's working tree), the on-disk cache, then GitHub's contents API.
 """
 
-from harness.github.uses.api import ApiFailure, ContentsApi
+from harness.github.uses.api import ContentsApi
 from harness.github.uses.cache import UsesCache, default_cache_dir
+from harness.github.uses.failures import ApiFailure
 from harness.github.uses.ref import UsesRef, is_full_sha, parse_uses
 from harness.github.uses.resolver import Resolved, Unresolved, UsesResolver
 from harness.github.uses.sources import LocalSource
