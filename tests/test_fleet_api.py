@@ -170,7 +170,8 @@ def test_a_second_run_asks_nothing_and_offline_reads_the_cache(served: dict[str,
     api: ContentsServer = served["api"]
     _, first, _ = fleet(served, [f"{SERVED}@v1"])
     asked = len(api.requests)
-    _, second, _ = fleet(served, [f"{SERVED}@v1"])
+    # in a process pool: each worker reads the same cache
+    _, second, _ = fleet(served, [f"{SERVED}@v1", f"{ORG}/a={served['local']}"], "--jobs", "2")
     _, offline, _ = fleet(served, [f"{SERVED}@v1"], "--offline")
     assert len(api.requests) == asked  # zero requests after the first run
     for document in (second, offline):
@@ -214,7 +215,7 @@ def test_offline_without_a_cache_is_a_row_not_checked(
         (
             f"{ORG}/ghost@v1",
             None,
-            f"{ORG}/ghost at v1: no such repository, or a private one: set GITHUB_TOKEN (HTTP 404)",
+            "no such repository, or a private one: set GITHUB_TOKEN (HTTP 404)",
         ),
         (f"{SERVED}@nope", None, f"nope is not a commit, tag or branch of {SERVED} (HTTP 422)"),
         (

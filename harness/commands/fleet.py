@@ -200,6 +200,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     from datetime import date
 
     from harness.contract import BUNDLED_CONTRACT, load_contract
+    from harness.github.uses.setup import api_for
     from harness.report.build import now_iso
     from harness.rollout import targets as t
     from harness.rollout.fleet import (
@@ -250,6 +251,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
         date.today(),
         patches=None if args.patches is None else args.patches.resolve(),
         unsafe=args.unsafe,
+        api=api_for(options),
     )
     rows = run_rows(setup, targets, args.jobs)
     for row in rows:

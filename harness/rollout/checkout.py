@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.github.uses.api import ContentsApi
 from harness.github.uses.cache import UsesCache, default_cache_dir
 from harness.github.uses.failures import ApiFailure
+from harness.github.uses.setup import api_for
 from harness.github.uses.tree import GitTree, TreeError, TreeSource
 from harness.options import Options
 from harness.rollout.snapshot import write_snapshot
@@ -40,8 +42,9 @@ class Snapshot:
         return {"ref": ref, "commit": self.commit, "from": self.origin}
 
 
-def fetch(repo: str, ref: str, options: Options) -> Snapshot:
-    """The snapshot of `repo` at `ref`; FetchError saying why there is none."""
+def fetch(repo: str, ref: str, options: Options, api: ContentsApi | None = None) -> Snapshot:
+    """The snapshot of `repo` at `ref`; FetchError saying why there is none. `api`: the
+    client to ask (default: one for `--github-api`)."""
     cache = UsesCache(default_cache_dir(), options.uses_ttl)
     clone = next((d for n, d in options.uses_sources if n.lower() == repo.lower()), None)
     try:
@@ -55,20 +58,19 @@ def fetch(repo: str, ref: str, options: Options) -> Snapshot:
                 f"offline (--offline), and the cache holds no copy of {repo} at {ref}: "
                 f"run once online, or give --uses-source {repo}=DIR"
             )
-        return _from_api(cache, repo, ref, options)
+        return _from_api(cache, repo, ref, api or api_for(options))
     except (ApiFailure, TreeError) as exc:
         raise FetchError(str(exc)) from None
     except OSError as exc:
         raise FetchError(f"cannot write the snapshot into {cache.directory}: {exc}") from None
 
 
-def _from_api(cache: UsesCache, repo: str, ref: str, options: Options) -> Snapshot:
+def _from_api(cache: UsesCache, repo: str, ref: str, api: ContentsApi) -> Snapshot:
     from harness.github.uses.apitree import GitHubTree
-    from harness.github.uses.setup import api_for
     from harness.probes.budget import request_deadline
 
     with request_deadline(FETCH_DEADLINE):
-        return _store(cache, repo, GitHubTree(api_for(options), repo), "api", ref)
+        return _store(cache, repo, GitHubTree(api, repo), "api", ref)
 
 
 def _store(cache: UsesCache, repo: str, source: TreeSource, origin: str, ref: str) -> Snapshot:

@@ -20,6 +20,7 @@ from typing import Any
 from harness.checks.api import CheckContext
 from harness.contract.enrollment import HostedException
 from harness.contract.model import Contract
+from harness.github.uses.api import ContentsApi
 from harness.options import Options
 from harness.results import CaseResult, Finding, Severity, Status
 from harness.rollout.guidance import is_guidance_rule
@@ -51,6 +52,9 @@ class FleetSetup:
     """`--patches DIR`: write each repository's fixes there as a patch."""
     unsafe: bool = False
     """Unsafe fixes go into the patches too."""
+    api: ContentsApi | None = None
+    """The GitHub API client that fetches `OWNER/REPO@REF` lines (one per worker process, so
+    its connections are reused); None: one per repository."""
 
 
 def area_of(rule: str) -> str:
@@ -232,7 +236,7 @@ def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
         from harness.rollout.checkout import FetchError, fetch
 
         try:
-            snapshot = fetch(target.repo, target.ref or "", setup.options)
+            snapshot = fetch(target.repo, target.ref or "", setup.options, setup.api)
         except Exception as exc:  # FetchError says why in one line; anything else too
             text = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
             why = f"not checked: {target.line}: {target.where}: {text}".splitlines()[0]

@@ -56,7 +56,7 @@ def repo_failure(
             if token
             else "no such repository, or a private one: set GITHUB_TOKEN"
         )
-        return ApiFailure("not-found", f"{name} at {ref}: {why} (HTTP 404)")
+        return ApiFailure("not-found", f"{why} (HTTP 404)")
     if status == 422:
         return ApiFailure("not-found", f"{ref} is not a commit, tag or branch of {name} (HTTP 422)")
     if status == 409:
