@@ -34,7 +34,8 @@ def run_git(
 ) -> GitResult:
     """Run `git -C root ARGS` without prompts; never raises for a missing git or a timeout.
 
-    `input_text` is given to git on standard input (else standard input is empty)."""
+    `input_text` is given to git on standard input (else standard input is empty); with
+    `text=False` it is sent UTF-8 encoded and `stdout` holds bytes."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         done = subprocess.run(
@@ -44,7 +45,7 @@ def run_git(
             timeout=timeout,
             check=False,
             env=env,
-            input=input_text,
+            input=input_text if text or input_text is None else input_text.encode(),
             stdin=None if input_text is not None else subprocess.DEVNULL,
         )
     except FileNotFoundError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=Path,
         default=None,
         metavar="FILE",
-        help="lines of OWNER/REPO=PATH (or OWNER/REPO@REF)",
+        help="lines of OWNER/REPO=PATH, or OWNER/REPO@REF (fetched from a --uses-source "
+        "clone, the cache or the GitHub API)",
     )
     parser.add_argument(
         "--contract",
@@ -174,6 +176,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     from datetime import date
 
     from harness.contract import BUNDLED_CONTRACT, load_contract
+    from harness.github.uses.setup import api_for
     from harness.report.build import now_iso
     from harness.rollout import targets as t
     from harness.rollout.fleet import (
@@ -205,11 +208,7 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
     tranches = tranche_order(contract)
     check_tranche(tranches, args.tranche)
     options = _options(args)
-    targets = (
-        t.from_folder(args.repos)
-        if args.repos is not None
-        else t.from_list(args.repo_list, dict(options.uses_sources))
-    )
+    targets = t.from_folder(args.repos) if args.repos is not None else t.from_list(args.repo_list)
     if args.shard is not None:
         targets = t.shard(targets, *t.parse_shard(args.shard))
     names = args.suite or list(DEFAULT_SUITES)
@@ -228,8 +227,13 @@ def _check_fleet(args: argparse.Namespace) -> dict[str, Any]:
         date.today(),
         patches=None if args.patches is None else args.patches.resolve(),
         unsafe=args.unsafe,
+        api=api_for(options),
     )
     rows = run_rows(setup, targets, args.jobs)
+    for row in rows:
+        error = (row.get("fetched") or {}).get("error")
+        if error:
+            sys.stderr.write(f"flywheel-harness: {error}\n")
     joined = None
     if activity is not None:
         from harness.rollout.activity import DEFAULT_QUEUE_THRESHOLD, join

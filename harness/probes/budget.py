@@ -91,3 +91,10 @@ def seconds_left() -> float | None:
     """Seconds left of the current case's budget (None outside a case)."""
     deadline = _case.get("deadline")
     return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def request_deadline_passed() -> bool:
+    """True once the deadline of the current `request_deadline` block (this thread) passed,
+    or is less than 50 ms away (a socket's timeout may end a little early)."""
+    deadline = local_deadlines.request
+    return deadline is not None and time.monotonic() >= deadline - 0.05

@@ -1,100 +1,85 @@
-"""`OWNER/REPO@REF` lines of a repo list: the repository's `.github/` at REF, read from a local
-clone named by `--uses-source OWNER/REPO=DIR` and kept in the on-disk cache by commit."""
+"""`OWNER/REPO@REF` lines of a repo list: the repository's files at REF, fetched by the
+remote-uses sources into the uses cache, checked there.
+
+Sources, in order: the local clone `--uses-source OWNER/REPO=DIR` names (git), else the
+cache (`UsesCache.commit_of`, then `UsesCache.tree_dir`), else GitHub's API (skipped with
+`--offline`). A snapshot is kept by its full commit SHA and never expires; which commit a tag
+or branch names is asked again after `--uses-ttl`. Every failure is one `FetchError` line.
+"""
 
 from __future__ import annotations
 
-import io
-import os
-import subprocess
-import tarfile
-import tempfile
-import threading
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessInputError
+from harness.github.uses.api import ContentsApi
+from harness.github.uses.cache import UsesCache, default_cache_dir
+from harness.github.uses.failures import ApiFailure
+from harness.github.uses.setup import api_for
+from harness.github.uses.tree import GitTree, TreeError, TreeSource
+from harness.options import Options
+from harness.rollout.snapshot import write_snapshot
 
-GIT_TIMEOUT = 120.0
-MAX_ARCHIVE_BYTES = 256 << 20
+FETCH_DEADLINE = 300.0
+"""Seconds all API requests of one repository's snapshot may take together."""
 
 
-def default_cache() -> Path:
-    """`$XDG_CACHE_HOME/flywheel-harness/fleet` (else `~/.cache/...`)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "flywheel-harness" / "fleet"
+class FetchError(Exception):
+    """The files of `OWNER/REPO@REF` could not be had; the message is one line."""
 
 
-def _git(clone: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+@dataclass(frozen=True)
+class Snapshot:
+    """A repository's files at a commit: the folder, the commit, and where they came from
+    (`dir`: a local clone, `api`: GitHub's API, `cache`: an earlier run)."""
+
+    path: Path
+    commit: str
+    origin: str
+
+    def to_json(self, ref: str) -> dict[str, str]:
+        """The row's `fetched` entry."""
+        return {"ref": ref, "commit": self.commit, "from": self.origin}
+
+
+def fetch(repo: str, ref: str, options: Options, api: ContentsApi | None = None) -> Snapshot:
+    """The snapshot of `repo` at `ref`; FetchError saying why there is none. `api`: the
+    client to ask (default: one for `--github-api`)."""
+    cache = UsesCache(default_cache_dir(), options.uses_ttl)
+    clone = next((d for n, d in options.uses_sources if n.lower() == repo.lower()), None)
     try:
-        return subprocess.run(
-            ["git", "-C", str(clone), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise HarnessInputError(f"git in {clone}: {exc}") from None
-
-
-def _archive(clone: Path, sha: str, what: str) -> bytes:
-    """`git archive` of `.github` at `sha`, read up to MAX_ARCHIVE_BYTES and no further."""
-    try:
-        proc = subprocess.Popen(
-            ["git", "-C", str(clone), "archive", "--format=tar", sha, "--", ".github"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        raise HarnessInputError(f"git in {clone}: {exc}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    timer = threading.Timer(GIT_TIMEOUT, proc.kill)  # bounds the reads too
-    timer.start()
-    try:
-        data = proc.stdout.read(MAX_ARCHIVE_BYTES + 1)
-        if len(data) > MAX_ARCHIVE_BYTES:
-            proc.kill()
-            raise HarnessInputError(
-                f"{what}: .github at {sha[:12]} is over {MAX_ARCHIVE_BYTES} bytes"
+        if clone is not None:
+            return _store(cache, repo, GitTree(clone), "dir", ref)
+        commit = cache.commit_of(repo, ref)
+        if commit is not None and cache.tree_dir(repo, commit).is_dir():
+            return Snapshot(cache.tree_dir(repo, commit), commit, "cache")
+        if options.offline:
+            raise FetchError(
+                f"offline (--offline), and the cache holds no copy of {repo} at {ref}: "
+                f"run once online, or give --uses-source {repo}=DIR"
             )
-        error = proc.stderr.read(4096)
-        code = proc.wait(timeout=GIT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise HarnessInputError(f"{what}: git archive timed out") from None
-    finally:
-        timer.cancel()
-        proc.stdout.close()
-        proc.stderr.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if code != 0:
-        why = error.decode(errors="replace").strip().splitlines()[:1] or [f"exit {code}"]
-        raise HarnessInputError(f"{what}: cannot read .github at {sha[:12]}: {why[0]}")
-    return data
+        return _from_api(cache, repo, ref, api or api_for(options))
+    except (ApiFailure, TreeError) as exc:
+        raise FetchError(str(exc)) from None
+    except OSError as exc:
+        raise FetchError(f"cannot write the snapshot into {cache.directory}: {exc}") from None
 
 
-def materialize(repo: str, ref: str, sources: Mapping[str, Path], cache: Path) -> Path:
-    """A directory holding `.github/` of `repo` at `ref`; bad input when no source has it."""
-    clone = next((path for name, path in sources.items() if name.lower() == repo.lower()), None)
-    if clone is None:
-        raise HarnessInputError(
-            f"{repo}@{ref}: no --uses-source {repo}=DIR names a local clone to read {ref} "
-            "from (list a checkout as OWNER/REPO=PATH instead)"
-        )
-    found = _git(clone, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if found.returncode != 0:
-        raise HarnessInputError(f"{repo}@{ref}: {ref} is not a commit, tag or branch of {clone}")
-    sha = found.stdout.decode().strip()
-    target = cache / repo.replace("/", "__") / sha
+def _from_api(cache: UsesCache, repo: str, ref: str, api: ContentsApi) -> Snapshot:
+    from harness.github.uses.apitree import GitHubTree
+    from harness.probes.budget import request_deadline
+
+    with request_deadline(FETCH_DEADLINE):
+        return _store(cache, repo, GitHubTree(api, repo), "api", ref)
+
+
+def _store(cache: UsesCache, repo: str, source: TreeSource, origin: str, ref: str) -> Snapshot:
+    """Resolve `ref` with `source`, then write the snapshot unless the cache has it."""
+    commit = source.commit(ref)
+    if origin == "api":
+        cache.put_commit(repo, ref, commit)
+    target = cache.tree_dir(repo, commit)
     if target.is_dir():
-        return target
-    data = _archive(clone, sha, f"{repo}@{ref}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(scratch, filter="data")
-    try:
-        scratch.rename(target)
-    except OSError:  # another run put it there first
-        if not target.is_dir():
-            raise
-    return target
+        return Snapshot(target, commit, "cache")
+    write_snapshot(target, source, commit, f"{repo} at {commit[:12]}")
+    return Snapshot(target, commit, origin)

@@ -20,6 +20,7 @@ from typing import Any
 from harness.checks.api import CheckContext
 from harness.contract.enrollment import HostedException
 from harness.contract.model import Contract
+from harness.github.uses.api import ContentsApi
 from harness.options import Options
 from harness.results import CaseResult, Finding, Severity, Status
 from harness.rollout.guidance import is_guidance_rule
@@ -51,6 +52,9 @@ class FleetSetup:
     """`--patches DIR`: write each repository's fixes there as a patch."""
     unsafe: bool = False
     """Unsafe fixes go into the patches too."""
+    api: ContentsApi | None = None
+    """The GitHub API client that fetches `OWNER/REPO@REF` lines (one per worker process, so
+    its connections are reused); None: one per repository."""
 
 
 def area_of(rule: str) -> str:
@@ -224,33 +228,58 @@ def _glob_covers(label: str, patterns: list[str]) -> bool:
 
 
 def check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
-    """The fleet row of one repository; a repository that cannot be checked at all is a
-    blocked row saying why, never a lost fleet run."""
-    try:
-        return _check_repo(setup, target)
-    except Exception as exc:
-        enrollment = setup.contract.enrollment
-        reason = f"could not be checked: {type(exc).__name__}: {exc}".splitlines()[0]
-        row = {
-            "repo": target.repo,
-            "path": str(target.path),
-            "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
-            "ownership": enrollment.ownership_of(target.repo) if enrollment else "repo-owned",
-            "enrolled": setup.contract.enrolled(target.repo),
-            "verdict": BLOCKED,
-            "reasons": [reason],
-            "lanes": [],
-            "hosted": {},
-            "exceptions": [],
-            "counts": dict.fromkeys((*AREA_NAMES, "error", "warning", "note"), 0),
-            "promotion": {"passes": False, "reasons": [reason]},
-            "report": {},
-        }
-        if setup.patches is not None:
-            from harness.rollout.patches import failed
+    """The fleet row of one repository (an `OWNER/REPO@REF` line is fetched first); a
+    repository that cannot be fetched or checked is a blocked row saying why, never a lost
+    fleet run."""
+    fetched: dict[str, Any] | None = None
+    if target.path is None:
+        from harness.rollout.checkout import FetchError, fetch
 
-            row["patch"] = failed(reason)
-        return row
+        try:
+            snapshot = fetch(target.repo, target.ref or "", setup.options, setup.api)
+        except Exception as exc:  # FetchError says why in one line; anything else too
+            text = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
+            why = f"not checked: {target.line}: {target.where}: {text}".splitlines()[0]
+            return unchecked_row(setup, target, why, {"ref": target.ref, "error": why})
+        fetched = snapshot.to_json(target.ref or "")
+        target = replace(target, path=snapshot.path)
+    try:
+        row = _check_repo(setup, target)
+    except Exception as exc:
+        reason = f"could not be checked: {type(exc).__name__}: {exc}".splitlines()[0]
+        return unchecked_row(setup, target, reason, fetched)
+    if fetched is not None:
+        row["fetched"] = fetched
+    return row
+
+
+def unchecked_row(
+    setup: FleetSetup, target: Target, reason: str, fetched: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The blocked row of a repository that was not checked, with the one-line `reason`."""
+    enrollment = setup.contract.enrollment
+    row: dict[str, Any] = {
+        "repo": target.repo,
+        "path": None if target.path is None else str(target.path),
+        "tranche": enrollment.tranche_of(target.repo) if enrollment else None,
+        "ownership": enrollment.ownership_of(target.repo) if enrollment else "repo-owned",
+        "enrolled": setup.contract.enrolled(target.repo),
+        "verdict": BLOCKED,
+        "reasons": [reason],
+        "lanes": [],
+        "hosted": {},
+        "exceptions": [],
+        "counts": dict.fromkeys((*AREA_NAMES, "error", "warning", "note"), 0),
+        "promotion": {"passes": False, "reasons": [reason]},
+        "report": {},
+    }
+    if fetched is not None:
+        row["fetched"] = fetched
+    if setup.patches is not None:
+        from harness.rollout.patches import failed
+
+        row["patch"] = failed(reason)
+    return row
 
 
 def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
@@ -258,6 +287,7 @@ def _check_repo(setup: FleetSetup, target: Target) -> dict[str, Any]:
     from harness.report.build import build_report
     from harness.scheduler import run_suites
 
+    assert target.path is not None, "fetched before it is checked"
     ctx = CheckContext(
         repo=target.path,
         contract=setup.contract,

@@ -2,17 +2,18 @@
 
 A repo list has one repository per line: `OWNER/REPO=PATH` (a checkout; a relative PATH is
 taken from the list's folder) or `OWNER/REPO@REF` (fetched at REF by the remote-uses
-sources). Blank lines and `#` comments are ignored.
+sources when the repository is checked: `harness.rollout.checkout`). Blank lines and `#`
+comments are ignored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessInputError, Problem
 from harness.github.identity import origin_repo_name, valid_repo_name
+from harness.github.uses.ref import parse_uses
 from harness.safe_read import UnsafeFile, read_text
 
 MAX_REPOS = 10_000
@@ -22,10 +23,18 @@ MAX_LIST_BYTES = 2 << 20
 
 @dataclass(frozen=True)
 class Target:
-    """One repository of the fleet: its `OWNER/REPO` and its checkout."""
+    """One repository of the fleet: its `OWNER/REPO` and its checkout, or (an
+    `OWNER/REPO@REF` line) the ref to fetch and the line, `FILE:LINE`, that names it."""
 
     repo: str
-    path: Path
+    path: Path | None
+    ref: str | None = None
+    line: str = ""
+
+    @property
+    def where(self) -> str:
+        """The checkout, or `OWNER/REPO@REF`."""
+        return f"{self.repo}@{self.ref}" if self.path is None else str(self.path)
 
 
 def from_folder(folder: Path) -> list[Target]:
@@ -58,11 +67,9 @@ def from_folder(folder: Path) -> list[Target]:
     return _unique(targets, str(folder))
 
 
-def from_list(
-    path: Path, sources: Mapping[str, Path] | None = None, cache: Path | None = None
-) -> list[Target]:
-    """The repositories of a repo list; every bad line is reported at once. `OWNER/REPO@REF`
-    lines are read at REF from the local clones in `sources` (`--uses-source`)."""
+def from_list(path: Path) -> list[Target]:
+    """The repositories of a repo list; every bad line is reported at once. An
+    `OWNER/REPO@REF` line is a target without a checkout, fetched when it is checked."""
     try:
         text = read_text(path, MAX_LIST_BYTES)
     except (UnsafeFile, OSError) as exc:
@@ -79,16 +86,9 @@ def from_list(
         name, sep, where = line.partition("=")
         name = name.strip()
         if not sep:
-            repo, _, ref = line.partition("@")
-            if ref and valid_repo_name(repo):
-                from harness.rollout.checkout import default_cache, materialize
-
-                try:
-                    where_at = materialize(repo, ref, sources or {}, cache or default_cache())
-                except HarnessInputError as exc:
-                    problems += [Problem(str(path), number, p.message) for p in exc.problems]
-                    continue
-                targets.append(Target(repo, where_at))
+            at = parse_uses(line) if "@" in line else None
+            if at is not None and not at.path:
+                targets.append(Target(at.name, None, at.ref, f"{path}:{number}"))
             else:
                 problems.append(
                     Problem(
@@ -121,7 +121,7 @@ def _unique(targets: list[Target], source: str) -> list[Target]:
         key = target.repo.lower()
         if key in seen:
             raise HarnessInputError(
-                f"{source}: {target.repo} is listed twice ({seen[key].path} and {target.path})"
+                f"{source}: {target.repo} is listed twice ({seen[key].where} and {target.where})"
             )
         seen[key] = target
     return targets

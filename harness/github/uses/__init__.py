@@ -20,14 +20,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.github.uses.api import ApiFailure, ContentsApi
+    from harness.github.uses.api import ContentsApi
     from harness.github.uses.cache import UsesCache, default_cache_dir
+    from harness.github.uses.failures import ApiFailure
     from harness.github.uses.ref import UsesRef, is_full_sha, parse_uses
     from harness.github.uses.resolver import Resolved, Unresolved, UsesResolver
     from harness.github.uses.sources import LocalSource
 
 _HOMES = {
-    "ApiFailure": "api",
+    "ApiFailure": "failures",
     "ContentsApi": "api",
     "UsesCache": "cache",
     "default_cache_dir": "cache",

@@ -1,9 +1,11 @@
-"""GitHub's REST contents API: one file of a repository at a ref.
+"""GitHub's REST API client of the remote-uses sources: one file of a repository at a ref.
 
 `GET {api}/repos/{owner}/{repo}/contents/{path}?ref={ref}` with the raw media type
 (`application/vnd.github.raw+json`); a server that answers with the JSON object instead
 (base64 `content`) is understood too. The commit a tag or branch points at comes from
-`GET {api}/repos/{owner}/{repo}/commits/{ref}` with `application/vnd.github.sha`.
+`GET {api}/repos/{owner}/{repo}/commits/{ref}` with `application/vnd.github.sha`. The
+fleet's whole-tree reads (`harness.github.uses.apitree`) send their requests through the
+same client (`ContentsApi.get`).
 
 Every request has a timeout and a size cap; 5xx answers and dropped connections are retried
 a few times; a 403/429 with `x-ratelimit-remaining: 0` is "rate limited" with the reset time.
@@ -18,10 +20,10 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from harness.github.uses.failures import ApiFailure, file_failure, repo_failure
 from harness.github.uses.ref import UsesRef, is_full_sha
 from harness.safe_read import MAX_WORKFLOW_BYTES
 
@@ -41,16 +43,6 @@ MAX_BODY = MAX_WORKFLOW_BYTES * 4 // 3 + 4096
 def default_api_url() -> str:
     """`$GITHUB_API_URL` (set on GitHub's runners, also for Enterprise), else api.github.com."""
     return (os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
-
-
-class ApiFailure(Exception):
-    """The API did not give the file. `kind`: not-found, unauthorized, forbidden,
-    rate-limited or error; the message is one line and carries no credentials."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
 
 
 @dataclass
@@ -79,35 +71,50 @@ class ContentsApi:
     def fetch(self, ref: UsesRef) -> tuple[str, str | None]:
         """The file's text and the commit `ref.ref` names (None when that is not known)."""
         path = quote(ref.path, safe="/")
-        url = f"{self.url.rstrip('/')}/repos/{ref.owner}/{ref.repo}/contents/{path}"
-        status, headers, body = self._get(url, {"ref": ref.ref}, RAW)
+        url = f"{self.repo_url(ref.name)}/contents/{path}"
+        status, headers, body = self.get(url, {"ref": ref.ref}, RAW)
         if status != 200:
-            raise _failure(ref, status, headers)
+            raise file_failure(ref, status, headers)
         text = _file_text(ref, headers.get("content-type", ""), body)
         return text, self.commit(ref)
 
+    def repo_url(self, name: str) -> str:
+        """`{api}/repos/OWNER/REPO`."""
+        return f"{self.url.rstrip('/')}/repos/{name}"
+
     def commit(self, ref: UsesRef) -> str | None:
-        """The commit SHA a ref names (asked once per repository and ref)."""
+        """The commit SHA a ref names (asked once per repository and ref), None when the API
+        does not say."""
         if is_full_sha(ref.ref):
             return ref.ref
         key = (ref.name.lower(), ref.ref)
         if key not in self._commits:
-            url = (
-                f"{self.url.rstrip('/')}/repos/{ref.owner}/{ref.repo}/commits/"
-                f"{quote(ref.ref, safe='')}"
-            )
             try:
-                status, _headers, body = self._get(url, {}, "application/vnd.github.sha")
+                self._commits[key] = self.resolve_commit(ref.name, ref.ref)
             except ApiFailure:
-                status, body = 0, b""
-            sha = body.decode("ascii", "replace").strip() if status == 200 else ""
-            self._commits[key] = sha if is_full_sha(sha) else None
+                self._commits[key] = None
         return self._commits[key]
 
-    def _get(
-        self, url: str, params: dict[str, str], accept: str
+    def resolve_commit(self, name: str, ref: str) -> str:
+        """The full commit SHA `ref` (a tag, a branch or a SHA) names in repository `name`;
+        ApiFailure saying why not (no such repository or ref, rate limited, ...)."""
+        url = f"{self.repo_url(name)}/commits/{quote(ref, safe='')}"
+        status, headers, body = self.get(url, {}, "application/vnd.github.sha")
+        if status != 200:
+            raise repo_failure(name, ref, status, headers, bool(self.token))
+        sha = body.decode("ascii", "replace").strip()
+        if not is_full_sha(sha):
+            raise ApiFailure("error", f"the GitHub API named no commit for {name}@{ref}")
+        return sha
+
+    def get(
+        self, url: str, params: dict[str, str], accept: str, cap: int = MAX_BODY
     ) -> tuple[int, dict[str, str], bytes]:
+        """One GET (retried on 5xx and dropped connections): status, lower-case headers and
+        a body of at most `cap` bytes (ApiFailure `too-large` beyond it)."""
         import httpx
+
+        from harness.probes.budget import request_deadline_passed
 
         if self._down is not None:
             raise ApiFailure("error", self._down)
@@ -129,7 +136,7 @@ class ContentsApi:
             self.requests += 1
             try:
                 with self._client.stream("GET", url, params=params, headers=headers) as answer:
-                    body = _capped(answer)
+                    body = _capped(answer, cap)
                     if answer.status_code >= 500:
                         last = f"HTTP {answer.status_code}"
                         continue
@@ -139,6 +146,10 @@ class ContentsApi:
                         body,
                     )
             except httpx.HTTPError as exc:
+                if request_deadline_passed():  # the caller's time limit, not a dead API
+                    raise ApiFailure(
+                        "timeout", "the time limit of the GitHub API reads passed"
+                    ) from None
                 last = type(exc).__name__
         message = f"the GitHub API at {self.url} failed after {self.retries + 1} attempts ({last})"
         if not last.startswith("HTTP"):
@@ -146,61 +157,47 @@ class ContentsApi:
         raise ApiFailure("error", message)
 
 
-def _capped(answer: httpx.Response) -> bytes:
+def _capped(answer: httpx.Response, cap: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     for chunk in answer.iter_bytes():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiFailure("error", f"the answer is over {MAX_BODY} bytes")
+        if size > cap:
+            raise ApiFailure("too-large", f"the answer is over {cap} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _failure(ref: UsesRef, status: int, headers: dict[str, str]) -> ApiFailure:
-    if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
-        reset = headers.get("x-ratelimit-reset", "")
-        when = ""
-        if reset.isdigit():
-            when = " until " + datetime.fromtimestamp(int(reset), UTC).strftime(
-                "%Y-%m-%d %H:%M:%S UTC"
-            )
-        return ApiFailure(
-            "rate-limited",
-            f"GitHub API rate limit exhausted{when}; set "
-            "GITHUB_TOKEN, or give --uses-source for "
-            f"{ref.name}",
-        )
-    if status == 404:
-        return ApiFailure(
-            "not-found", f"{ref.path or 'the file'} is not in {ref.name} at {ref.ref} (HTTP 404)"
-        )
-    if status == 401:
-        return ApiFailure("unauthorized", "the GitHub API refused the token (HTTP 401)")
-    if status == 403:
-        return ApiFailure("forbidden", f"the GitHub API denied access to {ref.name} (HTTP 403)")
-    return ApiFailure("error", f"the GitHub API answered HTTP {status}")
+def is_json(content_type: str) -> bool:
+    """True for GitHub's JSON object (not its raw media type)."""
+    return "json" in content_type and "raw" not in content_type
+
+
+def json_content(body: bytes, what: str) -> bytes:
+    """The bytes of a contents or blob JSON object's base64 `content` (`what` names the
+    file in the message when it is a directory)."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        raise ApiFailure("error", "the GitHub API answered malformed JSON") from None
+    if isinstance(data, list) or (isinstance(data, dict) and data.get("type") == "dir"):
+        raise ApiFailure("not-found", f"{what} is a directory")
+    if (
+        not isinstance(data, dict)
+        or data.get("encoding") != "base64"
+        or not isinstance(data.get("content"), str)
+    ):
+        raise ApiFailure("error", "the GitHub API answered JSON without base64 `content`")
+    try:
+        return base64.b64decode(data["content"])
+    except (binascii.Error, ValueError):
+        raise ApiFailure("error", "the GitHub API answered invalid base64") from None
 
 
 def _file_text(ref: UsesRef, content_type: str, body: bytes) -> str:
     """The file from a raw answer, or from the JSON object's base64 `content`."""
-    if "json" in content_type and "raw" not in content_type:
-        try:
-            data: Any = json.loads(body)
-        except ValueError:
-            raise ApiFailure("error", "the GitHub API answered malformed JSON") from None
-        if isinstance(data, list) or (isinstance(data, dict) and data.get("type") == "dir"):
-            raise ApiFailure("not-found", f"{ref.path} in {ref.name} at {ref.ref} is a directory")
-        if (
-            not isinstance(data, dict)
-            or data.get("encoding") != "base64"
-            or not isinstance(data.get("content"), str)
-        ):
-            raise ApiFailure("error", "the GitHub API answered JSON without base64 `content`")
-        try:
-            body = base64.b64decode(data["content"])
-        except (binascii.Error, ValueError):
-            raise ApiFailure("error", "the GitHub API answered invalid base64") from None
+    if is_json(content_type):
+        body = json_content(body, f"{ref.path} in {ref.name} at {ref.ref}")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

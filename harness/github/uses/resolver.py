@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.github.uses.api import ApiFailure, ContentsApi
+from harness.github.uses.api import ContentsApi
 from harness.github.uses.cache import UsesCache
+from harness.github.uses.failures import ApiFailure
 from harness.github.uses.ref import UsesRef
 from harness.github.uses.sources import SELF, LocalSource, SourceRead
 

@@ -1,4 +1,4 @@
-"""The resolver of one run, from its options and contract."""
+"""The resolver of one run, and its API client, from its options and contract."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ from harness.github.uses.sources import DIR, LocalSource
 from harness.options import Options
 
 
+def api_for(options: Options) -> ContentsApi:
+    """The API client of `--github-api` (default `$GITHUB_API_URL`, else api.github.com)."""
+    return ContentsApi((options.github_api or default_api_url()).rstrip("/"))
+
+
 def resolver_for(repo: Path, contract: Contract, options: Options) -> UsesResolver:
     """Sources in order: the repository itself, `--uses-source` clones, the contract's
     `sources:`, then the cache and the API (not when offline)."""
@@ -25,7 +30,7 @@ def resolver_for(repo: Path, contract: Contract, options: Options) -> UsesResolv
     base = UsesResolver(
         sources,
         UsesCache(default_cache_dir(), options.uses_ttl),
-        ContentsApi((options.github_api or default_api_url()).rstrip("/")),
+        api_for(options),
         options.offline,
     )
     return base.for_repository(name, repo)
