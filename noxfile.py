@@ -27,7 +27,8 @@ def _install(session: nox.Session, *groups: str, extras: str = "grpc") -> None:
 def validate(session: nox.Session) -> None:
     """Run every scenario suite on this repository (or --harness-repo DIR) and write evidence.
 
-    Writes harness-junit.xml and harness-evidence.json. Posargs go to pytest, e.g.
+    Writes harness-junit.xml and harness-evidence.json and closes with what the run proved
+    (the plugin's --progress summary). Posargs go to pytest, e.g.
     `nox -s validate -- -m attic`, `-- --suite placement`, `-- --harness-repo ../infra`.
     """
     _install(session, "test")
@@ -39,6 +40,7 @@ def validate(session: nox.Session) -> None:
         "no:cacheprovider",
         f"--junitxml={JUNIT}",
         f"--evidence={EVIDENCE}",
+        "--progress",
         "-rs",
     ]
     if "-n" not in session.posargs:

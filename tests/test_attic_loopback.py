@@ -20,7 +20,7 @@ from harness.options import Options
 from harness.probes.binary_cache import CacheClient
 from harness.probes.loopback_cache import LoopbackCache
 from harness.probes.narinfo import parse_narinfo, store_path_hash
-from harness.probes.nix import signing_key
+from harness.probes.nix import BuildEvents, NixRun, Realisation, signing_key
 from harness.results import CheckOutput, Status
 from harness.scenario import Case
 from tests.helpers.tools import require_tool
@@ -245,3 +245,36 @@ def test_embedded_default_without_nix_skips_with_the_reason(
     )
     assert result.status is Status.SKIPPED
     assert "nix is not installed" in result.reason and not result.live
+
+
+SANDBOX_ERROR = (
+    '@nix {"action":"msg","level":0,"msg":"\\u001b[31;1merror:\\u001b[0m cannot perform a '
+    "sandboxed build because user namespaces are not enabled; check "
+    '/proc/sys/user/max_user_namespaces"}'
+)
+
+
+def test_a_failed_build_speaks_with_nixs_error_event() -> None:
+    """Under --log-format internal-json Nix's error is an event; the message carries its text."""
+    start = '@nix {"action":"start","id":1,"level":3,"type":105,"fields":["/nix/store/x.drv"]}'
+    stderr = "\n".join([start, SANDBOX_ERROR, '@nix {"action":"stop","id":1}', "@nix {not json"])
+    run = NixRun(["nix", "build"], 1, "", stderr, 0.5)
+    assert run.tail(3) == (
+        "error: cannot perform a sandboxed build because user namespaces are not enabled; "
+        "check /proc/sys/user/max_user_namespaces"
+    )
+
+
+def test_outage_where_nix_cannot_build_at_all_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that fails with no cache either is not blamed on the outage, and says why."""
+    failed = Realisation(NixRun(["nix", "build"], 1, "", SANDBOX_ERROR, 0.1), BuildEvents())
+    monkeypatch.setattr(attic, "nix_missing_reason", lambda: "")
+    monkeypatch.setattr(attic, "realise", lambda *args, **kwargs: failed)
+    out = attic.check_outage(ctx_for(tmp_path, None), {})
+    assert [f.rule for f in out.findings] == ["ATTIC005"]
+    assert out.findings[0].message == (
+        "the build fails even with no cache: error: cannot perform a sandboxed build because "
+        "user namespaces are not enabled; check /proc/sys/user/max_user_namespaces"
+    )

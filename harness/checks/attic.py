@@ -515,7 +515,9 @@ def check_outage(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
         out.measure(
             f"{prefix}_slowdown_seconds", round(down.run.seconds - base.run.seconds, 4), "seconds"
         )
-    if not down.run.ok:
+    if not down.run.ok and not base.run.ok:
+        out.add(_finding("ATTIC005", f"the build fails even with no cache: {base.run.tail(3)}"))
+    elif not down.run.ok:
         out.add(_finding("ATTIC005", f"{what} the build failed: {down.run.tail(3)}"))
     elif down.run.seconds > bound:
         out.add(

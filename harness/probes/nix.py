@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -75,9 +76,30 @@ class NixRun:
         return self.returncode == 0
 
     def tail(self, lines: int = 5) -> str:
-        """The last lines of stderr that are not JSON log events, for messages."""
-        text = [ln for ln in self.stderr.splitlines() if ln and not ln.startswith("@nix ")]
+        """The last lines of stderr, for messages: plain lines, and the text of error events.
+
+        With `--log-format internal-json` Nix writes its errors as `@nix` msg events of
+        level 0; the other events (progress, activities) are left out.
+        """
+        text = [
+            _error_text(ln[5:]) if ln.startswith("@nix ") else ln for ln in self.stderr.splitlines()
+        ]
+        text = [ln for ln in text if ln]
         return " | ".join(text[-lines:])
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _error_text(event_json: str) -> str:
+    """The message of an internal-json error event on one line, or "" for any other event."""
+    try:
+        event = json.loads(event_json)
+    except json.JSONDecodeError:
+        return ""
+    if not isinstance(event, dict) or event.get("action") != "msg" or event.get("level") != 0:
+        return ""
+    return " ".join(_ANSI.sub("", str(event.get("msg", ""))).split())
 
 
 def run_nix(
