@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import selectors
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +33,17 @@ def run_git(
     timeout: float = GIT_TIMEOUT,
     text: bool = True,
     input_text: str | None = None,
+    max_output: int | None = None,
 ) -> GitResult:
     """Run `git -C root ARGS` without prompts; never raises for a missing git or a timeout.
 
     `input_text` is given to git on standard input (else standard input is empty); with
-    `text=False` it is sent UTF-8 encoded and `stdout` holds bytes."""
+    `text=False` it is sent UTF-8 encoded and `stdout` holds bytes. With `max_output` (and
+    no input), git is stopped once it prints more than that many bytes: a failed result
+    saying so, never the whole output in memory."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    if max_output is not None and input_text is None:
+        return _run_capped(["git", "-C", str(root), *args], env, timeout, text, max_output)
     try:
         done = subprocess.run(
             ["git", "-C", str(root), *args],
@@ -55,6 +62,49 @@ def run_git(
     except OSError as exc:
         return GitResult(-1, "", str(exc))
     return GitResult(done.returncode, done.stdout, done.stderr)
+
+
+def _run_capped(
+    argv: list[str], env: dict[str, str], timeout: float, text: bool, max_output: int
+) -> GitResult:
+    """`argv` with its standard output read as it comes, up to `max_output` bytes."""
+    name = argv[3] if len(argv) > 3 else "git"
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+    except FileNotFoundError:
+        return GitResult(-1, "", "git is not installed")
+    except OSError as exc:
+        return GitResult(-1, "", str(exc))
+    out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + timeout
+    problem = ""
+    with proc, selectors.DefaultSelector() as selector:
+        assert proc.stdout is not None and proc.stderr is not None
+        selector.register(proc.stdout, selectors.EVENT_READ, out)
+        selector.register(proc.stderr, selectors.EVENT_READ, err)
+        while selector.get_map() and not problem:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                problem = f"git {name} timed out after {timeout:g} s"
+                break
+            for key, _ in selector.select(left):
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                elif key.data is out and len(out) + len(chunk) > max_output:
+                    problem = f"git {name} printed over {max_output} bytes"
+                    break
+                elif key.data is out or len(err) < 1 << 16:
+                    key.data.extend(chunk)
+        if problem:
+            proc.kill()
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    if problem:
+        return GitResult(-1, "", problem)
+    stdout = out.decode(errors="replace") if text else bytes(out)
+    return GitResult(code, stdout, err.decode(errors="replace"))  # type: ignore[arg-type]
 
 
 def git_output(root: Path, *args: str) -> str | None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from harness.engine import make_context
 from harness.options import Options
 from harness.quantity import parse_quantity
 from harness.results import CheckOutput, Severity
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import run_harness
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
 FLEET = FIXTURES / "tofu_fleet"
@@ -255,15 +252,7 @@ def test_a_for_each_over_100k_entries_is_capped_with_a_note(tmp_path: Path) -> N
     tfvars = repo / "tofu/stacks/arc-runners/lanes.auto.tfvars"
     tfvars.write_text(f"extra_lanes = {{\n{entries}\n}}\n")
     argv = ["check", "--suite", "arc", "--static", "--repo", str(repo), "--format", "json"]
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", *argv],
-        cwd=repo,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_harness(*argv, cwd=repo)
     assert "Traceback" not in done.stderr
     results = {r["case"]: r for r in json.loads(done.stdout)["results"]}
     note = (

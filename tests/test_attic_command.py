@@ -5,27 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from harness.probes.loopback_cache import LoopbackCache
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import run_harness
 
 SECRET = "do-not-print-this-token"
 
 
 def harness(*args: str, cwd: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ATTIC_TOKEN": SECRET, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "harness", "attic", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_harness("attic", *args, cwd=cwd, env={"ATTIC_TOKEN": SECRET})
 
 
 @pytest.mark.needs_nix

@@ -4,9 +4,7 @@ report against its schema, and GitHub annotations."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from harness.schemas import report_schema
+from tests.helpers.cli import run_harness
 from tests.helpers.repos import write_repo
 
 ROOT = Path(__file__).parent.parent
@@ -40,17 +39,7 @@ jobs:
 
 
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("CI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_harness(*args, cwd=cwd, drop=["CI"])
 
 
 def clean_repo(root: Path) -> Path:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 from harness.commands import COMMANDS
 from harness.report.catalogue import catalogue_markdown
 from harness.rules import all_rules
+from tests.helpers.cli import run_harness
 from tests.helpers.paths import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -89,25 +88,16 @@ def test_relative_links_point_at_files() -> None:
 
 
 def test_the_tour_shows_what_the_example_really_reports() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "check",
-            "--repo",
-            str(DOCS / "example"),
-            "--suite",
-            "placement",
-            "--suite",
-            "bootstrap",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_harness(
+        "check",
+        "--repo",
+        str(DOCS / "example"),
+        "--suite",
+        "placement",
+        "--suite",
+        "bootstrap",
+        "--format",
+        "json",
     )
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
@@ -115,3 +105,20 @@ def test_the_tour_shows_what_the_example_really_reports() -> None:
     assert rules == {"BOOT001", "PLACE001", "LANE002"}
     shown = set(re.findall(r"\[([A-Z]+\d{3})\]$", README, re.MULTILINE))
     assert shown == rules
+
+
+def test_the_fix_example_is_what_fix_prints_on_the_example() -> None:
+    """Every line of the README's `fix` block (`...` ends a line shown cut) is fix's output."""
+    block = README.split("$ flywheel-harness fix --repo docs/example --unsafe\n", 1)[1]
+    shown = block.split("```", 1)[0].splitlines()
+    done = run_harness("fix", "--repo", str(DOCS / "example"), "--unsafe")
+    assert done.returncode == 1, done.stderr  # --diff with changes to show
+    printed = (done.stderr + done.stdout).splitlines()  # the fixes, then the diff
+    missing = [
+        line
+        for line in shown
+        if not any(
+            out == line or (line.endswith("...") and out.startswith(line[:-3])) for out in printed
+        )
+    ]
+    assert len(shown) >= 10 and missing == []

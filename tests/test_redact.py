@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from harness.probes.faultserver import refused_url
 from harness.redact import scrub_credentials
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import run_harness
 
 
 def test_scrub_removes_user_info_only() -> None:
@@ -33,29 +30,18 @@ def test_attic_url_credentials_do_not_reach_the_report(tmp_path: Path) -> None:
         "  - name: attic-hit-ratio\n    check: attic.hit_ratio\n"
     )
     url = refused_url().replace("http://", "http://ci:pa55word-7f3a@")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "check",
-            "--repo",
-            str(tmp_path),
-            "--scenarios",
-            str(suite.parent),
-            "--attic-url",
-            url,
-            "--format",
-            "json",
-            "--require-live",
-        ],
+    done = run_harness(
+        "check",
+        "--repo",
+        str(tmp_path),
+        "--scenarios",
+        str(suite.parent),
+        "--attic-url",
+        url,
+        "--format",
+        "json",
+        "--require-live",
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     report = json.loads(done.stdout)
     assert {r["case"] for r in report["results"]} == {"attic-reachable", "attic-hit-ratio"}

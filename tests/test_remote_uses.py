@@ -15,6 +15,7 @@ from harness.options import Options
 from harness.report.build import build_report
 from harness.results import CaseResult, Finding
 from harness.scenario import Case
+from tests.helpers.cli import run_harness
 from tests.helpers.uses import commit, contents_api, git, git_repo
 
 SPOKE = """\
@@ -487,57 +488,27 @@ def test_server_errors_are_retried_then_named(tmp_path: Path) -> None:
 
 
 def test_cli_token_never_printed_and_bad_flags_are_input_errors(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    from tests.helpers.paths import ROOT
 
     repo = caller(tmp_path / "caller", "octo/templates/.github/workflows/spoke-ci.yml@v1")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), GITHUB_TOKEN="ghp_s3cretvalue")
+    token = {"GITHUB_TOKEN": "ghp_s3cretvalue"}
     with contents_api() as api:
         api.status = 401
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "harness",
-                "check",
-                "--repo",
-                str(repo),
-                "--suite",
-                "workflows",
-                "--github-api",
-                api.url,
-                "--format",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
+        done = run_harness(
+            "check",
+            "--repo",
+            str(repo),
+            "--suite",
+            "workflows",
+            "--github-api",
+            api.url,
+            "--format",
+            "json",
+            env=token,
         )
         assert api.authorizations == ["Bearer ghp_s3cretvalue"]
     assert done.returncode == 0
     assert "HTTP 401" in done.stdout and "s3cret" not in done.stdout + done.stderr
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "check",
-            "--repo",
-            str(repo),
-            "--uses-source",
-            "octo/templates",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    bad = run_harness("check", "--repo", str(repo), "--uses-source", "octo/templates", env=token)
     assert bad.returncode == 2
     assert bad.stderr.strip().endswith("--uses-source must be OWNER/REPO=DIR, got 'octo/templates'")
 

@@ -4,17 +4,16 @@ keys, the report fields and the resolver API."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from harness.contract import BUNDLED_CONTRACT, load_contract
+from tests.helpers.cli import run_harness
 from tests.helpers.paths import ROOT
 from tests.helpers.uses import git, git_repo
 
@@ -47,16 +46,7 @@ def example(tmp_path: Path) -> Path:
 def harness(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
     words = shlex.split(command)
     assert words[0] == "flywheel-harness"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *words[1:]],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_harness(*words[1:], cwd=cwd)
 
 
 def test_console_examples_print_what_the_doc_shows(example: Path) -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +19,7 @@ from harness.progress import Progress, summary_text, wanted
 from harness.results import CaseResult, CheckOutput, Measurement, Status
 from harness.scenario import Case, Suite
 from harness.scheduler import run_suites, static_only
+from tests.helpers.cli import run_harness
 from tests.helpers.repos import write_repo
 
 ROOT = Path(__file__).parent.parent
@@ -165,26 +163,15 @@ def test_check_static_runs_no_live_case_and_progress_goes_to_stderr(tmp_path: Pa
             )
         },
     )
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("GITHUB_ACTIONS", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "check",
-            "--repo",
-            str(repo),
-            "--static",
-            "--progress",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
+    done = run_harness(
+        "check",
+        "--repo",
+        str(repo),
+        "--static",
+        "--progress",
+        "--format",
+        "json",
+        drop=["GITHUB_ACTIONS"],
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -197,24 +184,6 @@ def test_check_static_runs_no_live_case_and_progress_goes_to_stderr(tmp_path: Pa
 
 
 def test_check_static_of_suites_without_static_cases_is_bad_input(tmp_path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "check",
-            "--repo",
-            str(tmp_path),
-            "--static",
-            "--suite",
-            "caches",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+    done = run_harness("check", "--repo", str(tmp_path), "--static", "--suite", "caches")
     assert done.returncode == 2
     assert done.stderr.strip().endswith("--static: no static case in suite(s) caches")

@@ -214,6 +214,19 @@ def _stamp(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
+def _no_activity() -> dict[str, Any]:
+    """A repository's activity when the saved runs hold none of it."""
+    return {
+        "runs": 0,
+        "jobs": 0,
+        "hosted_jobs": 0,
+        "lane_jobs": 0,
+        "slow_queues": 0,
+        "last_run": None,
+        "hosted_labels": [],
+    }
+
+
 def join(
     activity: Activity,
     contract: Contract,
@@ -228,17 +241,7 @@ def join(
 
     def entry(repo: str) -> dict[str, Any]:
         return per_repo.setdefault(
-            repo.lower(),
-            {
-                "repo": repo,
-                "runs": 0,
-                "jobs": 0,
-                "hosted_jobs": 0,
-                "lane_jobs": 0,
-                "slow_queues": 0,
-                "last_run": None,
-                "hosted_labels": set(),
-            },
+            repo.lower(), {"repo": repo, **_no_activity(), "hosted_labels": set()}
         )
 
     for run in activity.runs:
@@ -277,17 +280,7 @@ def join(
     for row in rows:
         found = per_repo.get(row["repo"].lower())
         row["activity"] = (
-            {k: v for k, v in found.items() if k != "repo"}
-            if found
-            else {
-                "runs": 0,
-                "jobs": 0,
-                "hosted_jobs": 0,
-                "lane_jobs": 0,
-                "slow_queues": 0,
-                "last_run": None,
-                "hosted_labels": [],
-            }
+            {k: v for k, v in found.items() if k != "repo"} if found else _no_activity()
         )
     hosted = [
         {"repo": i["repo"], "hosted_jobs": i["hosted_jobs"], "labels": i["hosted_labels"]}

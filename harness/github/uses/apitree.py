@@ -22,13 +22,11 @@ from typing import Any
 from harness.github.uses.api import RAW, ContentsApi, is_json, json_content
 from harness.github.uses.failures import ApiFailure, repo_failure
 from harness.github.uses.ref import is_full_sha
-from harness.github.uses.tree import REGULAR_MODES, TreeEntry
+from harness.github.uses.tree import MAX_TREE_ENTRIES, REGULAR_MODES, TreeEntry
 
 TREE_JSON = "application/vnd.github+json"
 MAX_TREE_BODY = 8 << 20
 """Largest listing read (GitHub stops a recursive tree at 7 MB)."""
-MAX_TREE_ENTRIES = 100_000
-"""Most entries a listing may have (GitHub's own limit for a recursive tree)."""
 
 
 @dataclass

@@ -20,6 +20,12 @@ REGULAR_MODES = frozenset({"100644", "100755"})
 """Git modes of regular files (120000 is a symbolic link, 160000 a submodule)."""
 GIT_READ_TIMEOUT = 120.0
 """Seconds `git ls-tree` or `git cat-file` may take in a local clone."""
+MAX_TREE_ENTRIES = 100_000
+"""Most entries a listing may have, from either source (GitHub's own limit for a
+recursive tree)."""
+MAX_LISTING_BYTES = 32 << 20
+"""Most bytes of `git ls-tree -r -l -z` read from a local clone (100,000 entries of paths
+up to about 250 bytes)."""
 
 
 class TreeError(Exception):
@@ -73,10 +79,13 @@ class GitTree:
             commit,
             timeout=GIT_READ_TIMEOUT,
             text=False,
+            max_output=MAX_LISTING_BYTES,
         )
         if not done.ok:
             raise TreeError(f"git cannot list {commit[:12]} in {self.clone}: {_first(done.stderr)}")
         raw = done.stdout if isinstance(done.stdout, bytes) else str(done.stdout).encode()
+        if raw.count(b"\0") > MAX_TREE_ENTRIES:
+            raise TreeError(f"{commit[:12]} in {self.clone} has over {MAX_TREE_ENTRIES} entries")
         out = []
         for record in raw.split(b"\0"):
             head, tab, name = record.partition(b"\t")
