@@ -57,19 +57,31 @@ FLAKE = """\
 }
 """
 DAEMON = '{ craneLib }:\n\ncraneLib.buildPackage { pname = "daemon"; src = ../.; }\n'
+VALUES = """\
+runnerScaleSetName: tinyland-nix
+template:
+  spec:
+    containers:
+      - name: sidecar
+        image: busybox
+"""
+"""Helm values of the scale-set chart with no `runner` container: no memory limit (ARC001)."""
 FILES = {
     ".github/workflows/ci.yml": WORKFLOW,
     ".github/actions/setup/action.yml": SETUP,
     "flake.nix": FLAKE,
     "nix/daemon.nix": DAEMON,
     "infra/main.tf": 'terraform {\n  backend "local" {}\n}\n',
+    "deploy/runners/values.yaml": VALUES,
+    "tests/fixtures/values.yaml": VALUES,
     "fleet.yaml": "# the repository's own contract (the fleet reads its own)\n",
     "README.md": "# b\n",
     "node_modules/x/action.yml": "name: vendored\n",
     ".hidden/x.nix": "{ }\n",
 }
 """The served repository at `v1`: a heavy flake output built on the light lane (PLACE001,
-seen only when `flake.nix` and `nix/daemon.nix` are read) and a hosted Linux job (LANE004)."""
+seen only when `flake.nix` and `nix/daemon.nix` are read), a hosted Linux job (LANE004), and
+a scale set without a memory limit (ARC001, seen only when its Helm values are read)."""
 TOKEN = "ghp_fleetS3cretValue0123456789"
 
 
@@ -142,9 +154,9 @@ def test_a_list_mixing_checkouts_and_refs_is_checked_like_checkouts(
     assert rows(document)[f"{ORG}/a"]["verdict"] == "ready" and code == 1
     rules = {f[0] for f in findings(fetched)}
     assert {"PLACE001", "LANE004"} <= rules  # the flake and the hosted job were read
-    # only what the suites read was asked for: no README, vendored or hidden files
+    # only what the suites read was asked for: no README, vendored, fixture or hidden files
     blobs = [r for r in api.requests if "/git/blobs/" in r]
-    assert len(blobs) == 6 and len(api.requests) == 8  # commit, tree, six blobs
+    assert len(blobs) == 7 and len(api.requests) == 9  # commit, tree, seven blobs
     kept = sorted(
         p.relative_to(fetched["path"]).as_posix()
         for p in Path(fetched["path"]).rglob("*")
@@ -153,6 +165,7 @@ def test_a_list_mixing_checkouts_and_refs_is_checked_like_checkouts(
     assert kept == [
         ".github/actions/setup/action.yml",
         ".github/workflows/ci.yml",
+        "deploy/runners/values.yaml",
         "flake.nix",
         "fleet.yaml",
         "infra/main.tf",
@@ -164,6 +177,14 @@ def test_a_list_mixing_checkouts_and_refs_is_checked_like_checkouts(
     for key in ("verdict", "reasons", "lanes", "hosted", "counts", "promotion"):
         assert fetched[key] == checkout_row[key], key
     assert findings(fetched) == findings(checkout_row)
+
+
+def test_helm_values_of_a_ref_are_read_like_a_checkouts(served: dict[str, Any]) -> None:
+    _, fetched, _ = fleet(served, [f"{SERVED}@v1"], "--suite", "arc")
+    _, local, _ = fleet(served, [f"{SERVED}={served['source']}"], "--suite", "arc", name="l.txt")
+    arc = [f for f in findings(rows(fetched)[SERVED]) if f[0] == "ARC001"]
+    assert [f[1] for f in arc] == ["deploy/runners/values.yaml"]  # not the fixture's copy
+    assert findings(rows(fetched)[SERVED]) == findings(rows(local)[SERVED])
 
 
 def test_a_second_run_asks_nothing_and_offline_reads_the_cache(served: dict[str, Any]) -> None:
@@ -323,7 +344,7 @@ def test_git_and_api_sources_write_the_same_snapshot(
             p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
         }
 
-    assert files(by_git) == files(by_api) and len(files(by_git)) == 6
+    assert files(by_git) == files(by_api) and len(files(by_git)) == 7
 
 
 def test_a_clone_names_the_ref_and_a_bad_one_is_a_row_not_checked(
@@ -345,11 +366,15 @@ def test_a_clone_names_the_ref_and_a_bad_one_is_a_row_not_checked(
 
 def test_what_the_suites_read() -> None:
     assert wanted(".github/workflows/ci.yml") and wanted(".github/actions/x/run.sh")
-    assert wanted("fleet.yaml") and not wanted("sub/fleet.yaml")
+    assert wanted("fleet.yaml") and wanted("sub/fleet.yaml", 100)  # a contract, or values
     assert wanted("tools/check/action.yaml") and wanted("nix/pkgs/default.nix")
     assert wanted("infra/prod/main.tf") and wanted("infra/prod.auto.tfvars.json")
     assert not wanted("README.md") and not wanted("node_modules/a/action.yml")
     assert not wanted(".direnv/flake.nix") and not wanted("terraform.tfvars.example")
+    # Helm values files are found by their content: any YAML small enough to be one
+    assert wanted("deploy/values.yaml", 100) and wanted("k8s/runners.yml", 1 << 20)
+    assert not wanted("deploy/values.yaml", (1 << 20) + 1)
+    assert not wanted("tests/fixtures/values.yaml", 100) and not wanted("a/testdata/v.yml")
 
 
 def test_matrix_splits_ref_lines_without_fetching(served: dict[str, Any]) -> None:

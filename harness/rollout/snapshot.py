@@ -6,7 +6,10 @@ The static suites read, of a repository:
 - `fleet.yaml` at the top (a repository's own contract, as `check` reads it);
 - `action.yml` / `action.yaml` anywhere (local actions outside `.github/`);
 - `*.nix` anywhere (`flake.nix` and the files it imports: placement, publication);
-- `*.tf`, `*.tfvars`, `*.tfvars.json`, `*.tfbackend` anywhere (the state and arc suites).
+- `*.tf`, `*.tfvars`, `*.tfvars.json`, `*.tfbackend` anywhere (the state and arc suites);
+- `*.yaml` / `*.yml` of at most `harness.arc.helm.MAX_BYTES` outside the folders the
+  OpenTofu reader skips (`fixtures`, `testdata`, ...): Helm values files of the
+  `gha-runner-scale-set` chart, which the arc suite finds by their content.
 
 Outside `.github/`, hidden folders and `node_modules` are not read. A snapshot is refused
 (not read in part) when it has more than `MAX_FILES` such files or more than `MAX_BYTES`
@@ -20,7 +23,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from harness.arc.helm import MAX_BYTES as MAX_VALUES_BYTES
 from harness.github.uses.tree import TreeEntry, TreeError, TreeSource
+from harness.tofu.stacks import SKIP_DIRS as TOFU_SKIPPED_DIRS
 
 MAX_FILES = 5_000
 """Most files one snapshot holds."""
@@ -30,16 +35,24 @@ ROOT_FILES = frozenset({"fleet.yaml"})
 NAMES = frozenset({"action.yml", "action.yaml"})
 SUFFIXES = (".nix", ".tf", ".tfvars", ".tfvars.json", ".tfbackend")
 SKIPPED_DIRS = frozenset({"node_modules"})
+VALUES_SUFFIXES = (".yaml", ".yml")
 
 
-def wanted(path: str) -> bool:
-    """True for a file (path relative to the repository, `/`-separated) the suites read."""
+def wanted(path: str, size: int = 0) -> bool:
+    """True for a file (path relative to the repository, `/`-separated, of `size` bytes)
+    the suites read."""
     if path.startswith(".github/") or path in ROOT_FILES:
         return True
     *folders, name = path.split("/")
     if any(part.startswith(".") or part in SKIPPED_DIRS for part in folders):
         return False
-    return name in NAMES or name.endswith(SUFFIXES)
+    if name in NAMES or name.endswith(SUFFIXES):
+        return True
+    return (
+        name.endswith(VALUES_SUFFIXES)
+        and size <= MAX_VALUES_BYTES
+        and not any(part in TOFU_SKIPPED_DIRS for part in folders)
+    )
 
 
 def _safe(path: str) -> bool:
@@ -55,7 +68,7 @@ def _safe(path: str) -> bool:
 
 def select(entries: list[TreeEntry], what: str) -> list[TreeEntry]:
     """The entries the suites read; TreeError when they are over the limits."""
-    chosen = [entry for entry in entries if _safe(entry.path) and wanted(entry.path)]
+    chosen = [entry for entry in entries if _safe(entry.path) and wanted(entry.path, entry.size)]
     if len(chosen) > MAX_FILES:
         raise TreeError(f"{what}: {len(chosen)} files to read, more than {MAX_FILES}")
     total = sum(entry.size for entry in chosen)
