@@ -27,7 +27,7 @@ from typing import Any
 from benchmarks.timing import ROOT, load
 
 TARGET_RATIO = 1.2
-ROUNDS = 1
+ROUNDS = 3
 SUITE_FILE = ROOT / "scenarios" / "caches.scenario.yaml"
 
 

@@ -22,7 +22,13 @@ from typing import Any
 from harness.checks.api import CheckContext, Skip
 from harness.demand import FIRST_CONTACT_SECONDS
 from harness.errors import HarnessInputError, ToolMissing
-from harness.probes.bazel_run import Bazel, BazelError, bazel_binary, copy_workspace
+from harness.probes.bazel_run import (
+    SHORT_BUILD_JVM,
+    Bazel,
+    BazelError,
+    bazel_binary,
+    copy_workspace,
+)
 from harness.redact import redact_url
 from harness.urls import BAZEL, require_scheme
 
@@ -195,7 +201,7 @@ def build_setup(ctx: CheckContext, params: Mapping[str, Any], case: str) -> Iter
             bundled = True
             targets = targets or list(SAMPLE_TARGETS)
         try:
-            bazel = Bazel(scratch / "out")
+            bazel = Bazel(scratch / "out", startup_flags=SHORT_BUILD_JVM if bundled else ())
         except BazelError as exc:
             raise Skip(str(exc), live=True) from None
         yield BuildSetup(bazel, workspace, targets, flags, scratch, bundled, timeout)

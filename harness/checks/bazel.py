@@ -26,7 +26,7 @@ from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
 from harness.probes.bazel_http import ProbeReport, probe_answers, probe_round_trip
 from harness.probes.bazel_log import leaked_path, stamped
-from harness.probes.bazel_run import STRICT_ENV_FLAG, WarmResult, warm_build
+from harness.probes.bazel_run import STRICT_ENV_FLAG, BazelRun, WarmResult, warm_build
 from harness.probes.budget import CASE_BUDGET, seconds_left
 from harness.redact import redact_url as redact
 from harness.results import CheckOutput, Finding, Severity
@@ -306,12 +306,13 @@ def outage_bound(
 
 
 def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
-    """BAZEL004: builds still succeed, within a bound, with the cache down three ways.
+    """BAZEL004: builds still succeed, within a bound, with the cache down three ways
+    (after a baseline build, the three builds run side by side, each in its own output base).
 
     It builds against caches of its own, never the named one; yet when the named one
     does not serve, it skips like every other Bazel case (see BAZEL001).
     """
-    from harness.probes.outage import MODES, start_outage
+    from harness.probes.outage import MODES
 
     remote_timeout = float_param(params, "remote_timeout", 2.0)
     retries = int(float_param(params, "remote_retries", 0))
@@ -343,19 +344,9 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
             f"--remote_timeout={round(remote_timeout * 1000)}ms",
             f"--remote_retries={retries}",
         ]
+        runs = _outage_builds(setup, modes, knobs, min(setup.timeout, bound * 2 + 60))
         for mode in modes:
-            server = start_outage(mode)
-            try:
-                bazel.clean(ws, timeout=setup.timeout)
-                run = bazel.build(
-                    ws,
-                    setup.targets,
-                    [f"--remote_cache={server.url}", *knobs, *setup.flags],
-                    log=setup.scratch / f"{mode}.json",
-                    timeout=min(setup.timeout, bound * 2 + 60),
-                )
-            finally:
-                server.stop()
+            run = runs[mode]
             out.measure(f"bazel.outage.{mode}.seconds", round(run.seconds, 3), "seconds")
             out.measure(
                 f"bazel.outage.{mode}.slowdown_seconds",
@@ -380,6 +371,43 @@ def check_outage_tolerance(ctx: CheckContext, params: Mapping[str, Any]) -> Chec
         if url is not None and url.split("://", 1)[0].lower() in ("grpc", "grpcs"):
             _grpc_outage(out, setup, knobs)
     return out
+
+
+def _outage_builds(
+    setup: BuildSetup, modes: list[str], knobs: list[str], timeout: float
+) -> dict[str, BazelRun]:
+    """One cold build per outage mode, side by side: each against its own broken cache
+    (own port) in its own output base, so no build waits for another's lock or cache."""
+    import threading
+
+    from harness.probes.outage import Outage, start_outage
+
+    runs: dict[str, BazelRun] = {}
+    servers: list[Outage] = []
+    try:
+        for mode in modes:  # ports taken one after another, before any build starts
+            servers.append(start_outage(mode))
+
+        def build(server: Outage) -> None:
+            runs[server.mode] = setup.bazel.beside(f"outage-{server.mode}").build(
+                setup.workspace,
+                setup.targets,
+                [f"--remote_cache={server.url}", *knobs, *setup.flags],
+                log=setup.scratch / f"{server.mode}.json",
+                timeout=timeout,
+            )
+
+        threads = [threading.Thread(target=build, args=(s,), daemon=True) for s in servers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for server in servers:
+            server.stop()
+    for mode in modes:  # a build that raised instead of returning
+        runs.setdefault(mode, BazelRun([], -1, "the build did not run", 0.0))
+    return runs
 
 
 def _grpc_outage(out: CheckOutput, setup: BuildSetup, knobs: list[str]) -> None:

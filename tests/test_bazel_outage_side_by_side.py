@@ -1,0 +1,46 @@
+"""The outage modes of BAZEL004 build side by side, each in its own output base.
+
+A stand-in `bazel` (a shell script) records each invocation's startup flags and waits
+(bounded) until all three builds have started: builds run one after another never see
+each other, and the test fails.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from harness.checks._bazel_env import BuildSetup
+from harness.checks.bazel import _outage_builds
+from harness.probes.bazel_run import SHORT_BUILD_JVM, Bazel
+from harness.probes.outage import MODES
+
+STAND_IN = """\
+#!/bin/sh
+# record this build's flags, then wait (at most 10 s) until three builds have started
+echo "$*" >> "{log}"
+i=0
+while [ "$(wc -l < "{log}")" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ "$(wc -l < "{log}")" -ge 3 ]
+"""
+
+
+def test_the_three_outage_builds_overlap_in_their_own_output_bases(tmp_path: Path) -> None:
+    log = tmp_path / "started.log"
+    script = tmp_path / "bazel"
+    script.write_text(STAND_IN.format(log=log))
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    root = tmp_path / "out"
+    bazel = Bazel(root, binary=str(script), startup_flags=SHORT_BUILD_JVM)
+    setup = BuildSetup(bazel, tmp_path, ["//:report"], [], tmp_path, True, 30.0)
+
+    runs = _outage_builds(setup, list(MODES), ["--remote_retries=0"], 30.0)
+
+    assert {mode: run.ok for mode, run in runs.items()} == dict.fromkeys(MODES, True)
+    lines = log.read_text().splitlines()
+    bases = sorted(word for line in lines for word in line.split() if "--output_base=" in word)
+    assert bases == sorted(f"--output_base={root / f'outage-{mode}'}" for mode in MODES)
+    for line in lines:  # one install base, the quick JVM, each against its own broken cache
+        assert f"--output_user_root={root}" in line and all(f in line for f in SHORT_BUILD_JVM)
+    caches = {word for line in lines for word in line.split() if word.startswith("--remote_cache")}
+    assert len(caches) == 3
