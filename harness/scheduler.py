@@ -7,12 +7,20 @@ are independent (each makes its own scratch directory under the artifacts direct
 takes its own free ports), so they run concurrently on threads while the static cases run
 on the calling thread. Results come back in the suites' order, whatever order they finish
 in; `on_result` hears of each one as it finishes.
+
+A live case marked `long` is the run's critical path (the caches suite's Bazel outage
+builds): long cases start first, at the process's priority, and every other live case runs
+on a thread that lowered its own priority (`nice` +10, inherited by the Nix, Bazel and
+nginx processes it starts). The short cases then fill the time the long one spends waiting
+instead of slowing it down. Without a `long` case nothing is reprioritised.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import os
 import threading
 from collections.abc import Callable, Iterable
 
@@ -21,6 +29,9 @@ from harness.results import CaseResult
 from harness.scenario import Case, Suite
 
 STATIC_MARK = "static"
+LONG_MARK = "long"
+YIELDING_NICENESS = 10
+"""How much a live case beside a `long` one lowers its priority."""
 MAX_LIVE_WORKERS = 8
 """Live cases running at once, at most (they mostly wait on subprocesses and sockets)."""
 
@@ -28,6 +39,23 @@ MAX_LIVE_WORKERS = 8
 def is_static(suite: Suite, case: Case) -> bool:
     """True when the case reads the repository only: no network, tools or cgroups."""
     return STATIC_MARK in case.marks or STATIC_MARK in suite.marks
+
+
+def is_long(suite: Suite, case: Case) -> bool:
+    """True when the case is marked as the run's critical path (see the module's text)."""
+    return LONG_MARK in case.marks or LONG_MARK in suite.marks
+
+
+def yield_priority() -> None:
+    """Lower this thread's scheduling priority, and so that of the processes it starts
+    (Linux keeps a nice value per thread); nothing where that cannot be done."""
+    get_id = getattr(threading, "get_native_id", None)
+    if get_id is None or not hasattr(os, "setpriority"):
+        return
+    with contextlib.suppress(OSError):
+        tid = get_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, max(current, YIELDING_NICENESS))
 
 
 def static_only(suites: Iterable[Suite]) -> list[Suite]:
@@ -66,9 +94,12 @@ def run_suites(
         return result
 
     live = [index for index, (suite, case) in enumerate(order) if not is_static(suite, case)]
+    long = [index for index in live if is_long(*order[index])]
+    if long:  # the critical path first; the rest yield to it
+        live = long + [index for index in live if index not in long]
     if live_workers <= 1 or len(live) <= 1:
         return [run(suite, case) for suite, case in order]
-    return _side_by_side(order, live, run, min(live_workers, len(live)))
+    return _side_by_side(order, live, run, min(live_workers, len(live)), yielding=bool(long))
 
 
 def _side_by_side(
@@ -76,10 +107,13 @@ def _side_by_side(
     live: list[int],
     run: Callable[[Suite, Case], CaseResult],
     workers: int,
+    *,
+    yielding: bool = False,
 ) -> list[CaseResult]:
-    """Live cases (indexes into `order`) on `workers` threads, the static ones on this one;
-    results in order. An exception a case raised is raised here, the first in order; once
-    this thread is interrupted, no further live case starts."""
+    """Live cases (indexes into `order`, in the order they start) on `workers` threads, the
+    static ones on this one; results in order. With `yielding`, a thread lowers its priority
+    before its first case that is not `long`. An exception a case raised is raised here, the
+    first in order; once this thread is interrupted, no further live case starts."""
     results: dict[int, CaseResult] = {}
     raised: dict[int, BaseException] = {}
     pending = collections.deque(live)
@@ -92,6 +126,8 @@ def _side_by_side(
                 if not pending:
                     return
                 index = pending.popleft()
+            if yielding and not is_long(*order[index]):
+                yield_priority()
             try:
                 results[index] = run(*order[index])
             except BaseException as exc:  # handed to the calling thread, as a future would

@@ -1,4 +1,5 @@
-"""The outage modes of BAZEL004 build side by side, each in its own output base.
+"""Fewer and overlapping Bazel starts: the outage modes of BAZEL004 build side by side, each
+in its own output base, and `clean` where nothing was built starts no Bazel.
 
 A stand-in `bazel` (a shell script) records each invocation's startup flags and waits
 (bounded) until all three builds have started: builds run one after another never see
@@ -44,3 +45,20 @@ def test_the_three_outage_builds_overlap_in_their_own_output_bases(tmp_path: Pat
         assert f"--output_user_root={root}" in line and all(f in line for f in SHORT_BUILD_JVM)
     caches = {word for line in lines for word in line.split() if word.startswith("--remote_cache")}
     assert len(caches) == 3
+
+
+def test_clean_starts_no_bazel_where_nothing_was_built(tmp_path: Path) -> None:
+    log = tmp_path / "ran.log"
+    script = tmp_path / "bazel"
+    script.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    bazel = Bazel(tmp_path / "out", binary=str(script))
+    assert bazel.clean(tmp_path, timeout=10).ok and not log.exists()
+    beside = bazel.beside("other")
+    assert beside.clean(tmp_path, timeout=10).ok and not log.exists()
+    (tmp_path / "out" / ("0123456789abcdef" * 2)).mkdir()  # a default output base
+    assert bazel.clean(tmp_path, timeout=10).ok and "clean" in log.read_text()
+    assert not beside.has_built()  # its own output base is still missing
+    (tmp_path / "out" / "other").mkdir()
+    beside.clean(tmp_path, timeout=10)
+    assert f"--output_base={tmp_path / 'out' / 'other'}" in log.read_text()

@@ -3,8 +3,11 @@ the closing summary of a run."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import os
+import subprocess
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,13 +41,28 @@ def static_pass(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
     return CheckOutput()
 
 
+STARTED: list[str] = []
+"""The cases of `records_niceness`, in the order they started."""
+
+
+def records_niceness(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutput:
+    """The niceness a process this case starts runs at (coreutils `nice` prints its own)."""
+    STARTED.append(str(params["name"]))
+    done = subprocess.run(["nice"], capture_output=True, text=True, timeout=10, check=True)
+    out = CheckOutput()
+    out.measure("niceness", float(done.stdout))
+    return out
+
+
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CheckContext:
-    for name in ("meets_the_other", "static_pass"):
+    for name in ("meets_the_other", "static_pass", "records_niceness"):
         monkeypatch.setitem(
             CHECKS,
             f"test.{name}",
-            CheckSpec(f"test.{name}", f"{__name__}:{name}", "caches", (), ""),
+            CheckSpec(
+                f"test.{name}", f"{__name__}:{name}", "caches", (), "", {"name": {"type": "string"}}
+            ),
         )
     MEETING.reset()
     return make_context(tmp_path)
@@ -86,6 +104,28 @@ def test_one_worker_runs_live_cases_one_after_another(ctx: CheckContext) -> None
     results = run_suites(ctx, suites(), live_workers=1)
     # alone at the barrier, the first live case gives up: proof nothing ran beside it
     assert results[2].status is Status.ERROR and "BrokenBarrierError" in results[2].reason
+
+
+def test_a_long_case_starts_first_and_the_others_yield_to_it(ctx: CheckContext) -> None:
+    STARTED.clear()
+    base = os.nice(0)
+
+    def case(name: str, line: int, *marks: str) -> Case:
+        return Case(name, "test.records_niceness", line, marks=marks, params={"name": name})
+
+    suite = Suite(
+        "caches",
+        Path("caches.scenario.yaml"),
+        (case("short-1", 1), case("short-2", 2), case("outage", 3, "long")),
+    )
+    results = run_suites(ctx, [suite], live_workers=1 + 1)
+    niceness = {r.case: r.measurements[0].value for r in results}
+    assert STARTED[0] == "outage" and [r.case for r in results] == ["short-1", "short-2", "outage"]
+    assert niceness == {"outage": base, "short-1": max(base, 10), "short-2": max(base, 10)}
+    assert os.nice(0) == base  # the calling thread is left as it was
+    # without a long case nothing is reprioritised
+    plain = dataclasses.replace(suite, cases=(case("a", 1), case("b", 2)))
+    assert {r.measurements[0].value for r in run_suites(ctx, [plain])} == {base}
 
 
 def test_static_only_keeps_the_static_cases_of_each_suite() -> None:

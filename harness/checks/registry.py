@@ -48,6 +48,7 @@ MARKS: dict[str, str] = {
     "needs_nix": "cases that run real Nix",
     "needs_bazel": "cases that run real Bazel",
     "needs_cgroup": "cases that create memory cgroups",
+    "long": "the run's critical path: starts first; other live cases yield to it",
 }
 """Marks scenario files use besides the suite names."""
 

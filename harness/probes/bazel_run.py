@@ -48,6 +48,8 @@ SHORT_BUILD_JVM = (
 """Startup flags for builds of a few seconds (the bundled sample workspace): the JVM's
 quick compiler only and one GC thread, about half the CPU of Bazel's defaults there."""
 _USERINFO = re.compile(r"//[^/@\s]+@")
+_OUTPUT_BASE_NAME = re.compile(r"[0-9a-f]{32}")
+"""A default output base: the MD5 of the workspace path, under the output root."""
 STRICT_ENV_FLAG = "--incompatible_strict_action_env"
 
 
@@ -193,9 +195,24 @@ class Bazel:
             startup_flags=self.startup_flags,
         )
 
+    def has_built(self) -> bool:
+        """True when an output base exists for this Bazel: something may need cleaning."""
+        if self.output_base is not None:
+            return self.output_base.exists()
+        return any(
+            _OUTPUT_BASE_NAME.fullmatch(child.name) and child.is_dir()
+            for child in self.output_user_root.iterdir()
+        )
+
     def clean(self, workspace: Path, *, timeout: float) -> BazelRun:
-        """`bazel clean`: drop outputs and the local action cache, keep the install base."""
-        return self.run(workspace, ["clean", *QUIET_FLAGS[:2]], timeout=timeout)
+        """`bazel clean`: drop outputs and the local action cache, keep the install base.
+
+        Under an output root where nothing was ever built there is nothing to drop: no
+        Bazel is started (a JVM start saved)."""
+        args = ["clean", *QUIET_FLAGS[:2]]
+        if not self.has_built():
+            return BazelRun([self.binary, *args], 0, "nothing built here yet: clean skipped", 0.0)
+        return self.run(workspace, args, timeout=timeout)
 
     def version(self, *, timeout: float = 60.0) -> str:
         """`bazel --version` (Debian's bazel-bootstrap prints `bazel no_version`)."""
