@@ -62,3 +62,12 @@ def test_clean_starts_no_bazel_where_nothing_was_built(tmp_path: Path) -> None:
     (tmp_path / "out" / "other").mkdir()
     beside.clean(tmp_path, timeout=10)
     assert f"--output_base={tmp_path / 'out' / 'other'}" in log.read_text()
+
+
+def test_a_build_that_cannot_start_is_that_modes_failure(tmp_path: Path) -> None:
+    bazel = Bazel(tmp_path / "out", binary=str(tmp_path / "no-such-bazel"))
+    setup = BuildSetup(bazel, tmp_path, ["//:report"], [], tmp_path, True, 30.0)
+    runs = _outage_builds(setup, list(MODES), [], 30.0)
+    assert sorted(runs) == sorted(MODES)
+    for run in runs.values():
+        assert not run.ok and "FileNotFoundError" in run.tail(1)

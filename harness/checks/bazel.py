@@ -389,13 +389,16 @@ def _outage_builds(
             servers.append(start_outage(mode))
 
         def build(server: Outage) -> None:
-            runs[server.mode] = setup.bazel.beside(f"outage-{server.mode}").build(
-                setup.workspace,
-                setup.targets,
-                [f"--remote_cache={server.url}", *knobs, *setup.flags],
-                log=setup.scratch / f"{server.mode}.json",
-                timeout=timeout,
-            )
+            try:
+                runs[server.mode] = setup.bazel.beside(f"outage-{server.mode}").build(
+                    setup.workspace,
+                    setup.targets,
+                    [f"--remote_cache={server.url}", *knobs, *setup.flags],
+                    log=setup.scratch / f"{server.mode}.json",
+                    timeout=timeout,
+                )
+            except Exception as exc:  # the mode's build failed to run: its finding says why
+                runs[server.mode] = BazelRun([], -1, f"{type(exc).__name__}: {exc}", 0.0)
 
         threads = [threading.Thread(target=build, args=(s,), daemon=True) for s in servers]
         for thread in threads:
@@ -405,8 +408,6 @@ def _outage_builds(
     finally:
         for server in servers:
             server.stop()
-    for mode in modes:  # a build that raised instead of returning
-        runs.setdefault(mode, BazelRun([], -1, "the build did not run", 0.0))
     return runs
 
 
