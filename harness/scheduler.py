@@ -49,11 +49,10 @@ def is_long(suite: Suite, case: Case) -> bool:
 def yield_priority() -> None:
     """Lower this thread's scheduling priority, and so that of the processes it starts
     (Linux keeps a nice value per thread); nothing where that cannot be done."""
-    get_id = getattr(threading, "get_native_id", None)
-    if get_id is None or not hasattr(os, "setpriority"):
+    if not hasattr(os, "setpriority"):  # not a Unix
         return
     with contextlib.suppress(OSError):
-        tid = get_id()
+        tid = threading.get_native_id()
         current = os.getpriority(os.PRIO_PROCESS, tid)
         os.setpriority(os.PRIO_PROCESS, tid, max(current, YIELDING_NICENESS))
 
@@ -94,12 +93,11 @@ def run_suites(
         return result
 
     live = [index for index, (suite, case) in enumerate(order) if not is_static(suite, case)]
-    long = [index for index in live if is_long(*order[index])]
-    if long:  # the critical path first; the rest yield to it
-        live = long + [index for index in live if index not in long]
+    live.sort(key=lambda index: not is_long(*order[index]))  # the critical path first
     if live_workers <= 1 or len(live) <= 1:
         return [run(suite, case) for suite, case in order]
-    return _side_by_side(order, live, run, min(live_workers, len(live)), yielding=bool(long))
+    yielding = any(is_long(*order[index]) for index in live)  # the rest yield to it
+    return _side_by_side(order, live, run, min(live_workers, len(live)), yielding=yielding)
 
 
 def _side_by_side(

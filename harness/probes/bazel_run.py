@@ -11,6 +11,7 @@ for each other's output-base lock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -186,13 +187,8 @@ class Bazel:
 
     def beside(self, name: str) -> Bazel:
         """The same Bazel with its own output base `ROOT/NAME` (install base shared)."""
-        return Bazel(
-            self.output_user_root,
-            self.binary,
-            self.home,
-            dict(self.env),
-            output_base=self.output_user_root / name,
-            startup_flags=self.startup_flags,
+        return dataclasses.replace(
+            self, env=dict(self.env), output_base=self.output_user_root / name
         )
 
     def has_built(self) -> bool:
