@@ -75,3 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         sys.stdout, sys.stderr = streams
     return code
+
+
+def run() -> None:
+    """The `flywheel-harness` program: `main`, then the end of the process without Python's
+    teardown of the run's objects (`harness.process_exit`)."""
+    from harness.process_exit import exit_process
+
+    exit_process(main())
