@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -146,136 +146,85 @@ def kleene_or(left: Any, right: Any) -> Any:
     return right
 
 
-class _Parser:
-    """Recursive-descent evaluation; what is not known statically evaluates to MAYBE.
+Node = Callable[[Mapping[str, Any], bool], Any]
+"""A compiled expression: its value in a context, read as an `if:` condition or not."""
 
-    `conditions=True` is the reading of `if:` conditions: a key missing from a known
-    object is MAYBE too (contexts there are partial), and `*` filters are applied.
-    Otherwise a missing key is null, as on GitHub, and filters are not evaluated.
-    """
 
-    def __init__(self, text: str, context: Mapping[str, Any], conditions: bool = False) -> None:
-        self.tokens = _tokens(text)
-        self.position = 0
-        self.context = context
-        self.conditions = conditions
+def _constant(value: Any) -> Node:
+    return lambda context, conditions: value
 
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
 
-    def take(self, value: str | None = None) -> tuple[str, str]:
-        token = self.peek()
-        if token is None or (value is not None and token[1] != value):
-            raise Unknown(f"expected {value or 'more'} in expression")
-        self.position += 1
-        return token
+def _lookup(name: str) -> Node:
+    return lambda context, conditions: context.get(name, MAYBE)
 
-    def parse(self) -> Any:
-        value = self.or_()
-        if self.peek() is not None:
-            raise Unknown("trailing tokens in expression")
-        return value
 
-    def or_(self) -> Any:
-        value = self.and_()
-        while self.peek() == ("op", "||"):
-            self.take()
-            value = kleene_or(value, self.and_())
-        return value
+def _or(left: Node, right: Node) -> Node:
+    return lambda context, conditions: kleene_or(
+        left(context, conditions), right(context, conditions)
+    )
 
-    def and_(self) -> Any:
-        value = self.compare()
-        while self.peek() == ("op", "&&"):
-            self.take()
-            value = kleene_and(value, self.compare())
-        return value
 
-    def compare(self) -> Any:
-        value = self.unary()
-        while (token := self.peek()) and token[1] in ("==", "!=", "<", "<=", ">", ">="):
-            self.take()
-            right = self.unary()
-            op = token[1]
-            if value is MAYBE or right is MAYBE:
-                value = MAYBE
-            elif op == "==":
-                value = _equal(value, right)
-            elif op == "!=":
-                value = not _equal(value, right)
-            else:
-                a, b = _coerce(value), _coerce(right)
-                value = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-        return value
+def _and(left: Node, right: Node) -> Node:
+    return lambda context, conditions: kleene_and(
+        left(context, conditions), right(context, conditions)
+    )
 
-    def unary(self) -> Any:
-        if self.peek() == ("op", "!"):
-            self.take()
-            inner = self.unary()
-            return MAYBE if inner is MAYBE else not _truthy(inner)
-        return self.postfix(self.primary())
 
-    def primary(self) -> Any:
-        kind, value = self.take()
-        if kind == "num":
-            number = float.fromhex(value) if value.lower().startswith("0x") else float(value)
-            return int(number) if number.is_integer() else number
-        if kind == "str":
-            return value[1:-1].replace("''", "'")
-        if value == "(":
-            inner = self.or_()
-            self.take(")")
-            return inner
-        if kind != "name":
-            raise Unknown(f"unexpected {value!r} in expression")
-        lowered = value.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        if lowered == "null":
-            return None
-        if self.peek() == ("op", "("):
-            return self.call(value)
-        return self.context.get(value, MAYBE)
+def _not(inner: Node) -> Node:
+    def run(context: Mapping[str, Any], conditions: bool) -> Any:
+        value = inner(context, conditions)
+        return MAYBE if value is MAYBE else not _truthy(value)
 
-    def postfix(self, value: Any) -> Any:
-        while (token := self.peek()) and token[1] in (".", "["):
-            self.take()
-            if token[1] == ".":
-                _, key = self.take()
-            else:
-                key = self.or_()
-                self.take("]")
-            value = self.index(value, key)
-        return value
+    return run
 
-    def index(self, value: Any, key: Any) -> Any:
-        if value is MAYBE or key is MAYBE:
+
+def _compare(op: str, left: Node, right: Node) -> Node:
+    def run(context: Mapping[str, Any], conditions: bool) -> Any:
+        a, b = left(context, conditions), right(context, conditions)
+        if a is MAYBE or b is MAYBE:
             return MAYBE
-        if key == "*":
-            if self.conditions and isinstance(value, Mapping):
-                return list(value.values())
-            return MAYBE
-        if self.conditions and isinstance(value, list) and not isinstance(key, int | float):
-            return [self.index(item, key) for item in value]
-        if isinstance(value, Mapping):
-            for candidate in value:
-                if str(candidate).lower() == str(key).lower():
-                    return value[candidate]
-            return MAYBE if self.conditions else None
-        if isinstance(value, list) and isinstance(key, int | float) and 0 <= int(key) < len(value):
-            return value[int(key)]
-        return None
+        if op == "==":
+            return _equal(a, b)
+        if op == "!=":
+            return not _equal(a, b)
+        a, b = _coerce(a), _coerce(b)
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
-    def call(self, name: str) -> Any:
-        self.take("(")
-        args: list[Any] = []
-        while self.peek() != ("op", ")"):
-            args.append(self.or_())
-            if self.peek() == ("op", ","):
-                self.take()
-        self.take(")")
-        fn = name.lower()
+    return run
+
+
+def _index(value: Any, key: Any, conditions: bool) -> Any:
+    if value is MAYBE or key is MAYBE:
+        return MAYBE
+    if key == "*":
+        if conditions and isinstance(value, Mapping):
+            return list(value.values())
+        return MAYBE
+    if conditions and isinstance(value, list) and not isinstance(key, int | float):
+        return [_index(item, key, conditions) for item in value]
+    if isinstance(value, Mapping):
+        for candidate in value:
+            if str(candidate).lower() == str(key).lower():
+                return value[candidate]
+        return MAYBE if conditions else None
+    if isinstance(value, list) and isinstance(key, int | float) and 0 <= int(key) < len(value):
+        return value[int(key)]
+    return None
+
+
+def _indexed(inner: Node, key: Node) -> Node:
+    return lambda context, conditions: _index(
+        inner(context, conditions), key(context, conditions), conditions
+    )
+
+
+def _call(name: str, arguments: tuple[Node, ...]) -> Node:
+    fn = name.lower()
+
+    def run(context: Mapping[str, Any], conditions: bool) -> Any:
+        args = [argument(context, conditions) for argument in arguments]
         if fn in STATUS_FUNCTIONS:
-            status = self.context.get("__status__", {})
+            status = context.get("__status__", {})
             return status.get(fn, MAYBE) if isinstance(status, Mapping) else MAYBE
         if fn == "contains" and len(args) == 2 and isinstance(args[0], list):
             haystack, needle = args
@@ -287,6 +236,110 @@ class _Parser:
         if any(arg is MAYBE for arg in args):
             return MAYBE
         return _function(fn, args)
+
+    return run
+
+
+class _Compiler:
+    """Recursive descent from tokens to a `Node`: an expression is read once and evaluated
+    in every context it meets (matrix variants, callers' inputs)."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.position = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            raise Unknown(f"expected {value or 'more'} in expression")
+        self.position += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.or_()
+        if self.peek() is not None:
+            raise Unknown("trailing tokens in expression")
+        return node
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while self.peek() == ("op", "||"):
+            self.take()
+            node = _or(node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.compare()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            node = _and(node, self.compare())
+        return node
+
+    def compare(self) -> Node:
+        node = self.unary()
+        while (token := self.peek()) and token[1] in ("==", "!=", "<", "<=", ">", ">="):
+            self.take()
+            node = _compare(token[1], node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.peek() == ("op", "!"):
+            self.take()
+            return _not(self.unary())
+        return self.postfix(self.primary())
+
+    def primary(self) -> Node:
+        kind, value = self.take()
+        if kind == "num":
+            number = float.fromhex(value) if value.lower().startswith("0x") else float(value)
+            return _constant(int(number) if number.is_integer() else number)
+        if kind == "str":
+            return _constant(value[1:-1].replace("''", "'"))
+        if value == "(":
+            inner = self.or_()
+            self.take(")")
+            return inner
+        if kind != "name":
+            raise Unknown(f"unexpected {value!r} in expression")
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return _constant(lowered == "true")
+        if lowered == "null":
+            return _constant(None)
+        if self.peek() == ("op", "("):
+            return self.call(value)
+        return _lookup(value)
+
+    def postfix(self, node: Node) -> Node:
+        while (token := self.peek()) and token[1] in (".", "["):
+            self.take()
+            if token[1] == ".":
+                key = _constant(self.take()[1])
+            else:
+                key = self.or_()
+                self.take("]")
+            node = _indexed(node, key)
+        return node
+
+    def call(self, name: str) -> Node:
+        self.take("(")
+        arguments: list[Node] = []
+        while self.peek() != ("op", ")"):
+            arguments.append(self.or_())
+            if self.peek() == ("op", ","):
+                self.take()
+        self.take(")")
+        return _call(name, tuple(arguments))
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(text: str) -> Node:
+    """The inside of one `${{ }}`, read once (cached: the same expressions recur per matrix
+    variant and per caller); raises Unknown for text that is not an expression."""
+    return _Compiler(text).parse()
 
 
 def _function(fn: str, args: list[Any]) -> Any:
@@ -317,12 +370,12 @@ def evaluate_maybe(expression: str, context: Mapping[str, Any], *, conditions: b
 
     Raises Unknown only for text that is not an expression.
     """
-    return _Parser(expression, context, conditions).parse()
+    return compile_expression(expression)(context, conditions)
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
     """Evaluate the inside of one `${{ }}`; raise Unknown when it cannot be known."""
-    value = _Parser(expression, context).parse()
+    value = compile_expression(expression)(context, False)
     if value is MAYBE:
         raise Unknown(f"`{expression.strip()}` is not known statically")
     return value
