@@ -148,15 +148,29 @@ def _query() -> Query:
     )
 
 
-def _walk(node: Node, base_line: int, found: list[Command]) -> None:
-    """Every simple command under `node`, in script order (tree-sitter finds the nodes)."""
+_WORDS: dict[bytes, list[str]] = {}
+_WORDS_MAX = 65_536
+
+
+def _walk(node: Node, source: bytes, base_line: int, found: list[Command]) -> None:
+    """Every simple command under `node` (parsed from `source`), in script order
+    (tree-sitter finds the nodes). The words of a command are read once per command text:
+    the same `nix build .#x` in many scripts is read once."""
     captures = QueryCursor(_query()).captures(node)
     words_of: dict[int, list[str]] = {}
 
     def words(command: Node) -> list[str]:
-        if command.start_byte not in words_of:
-            words_of[command.start_byte] = _simple_command(command)
-        return words_of[command.start_byte]
+        start = command.start_byte
+        got = words_of.get(start)
+        if got is None:
+            text = source[start : command.end_byte]
+            got = _WORDS.get(text)
+            if got is None:
+                got = _simple_command(command)
+                if len(_WORDS) < _WORDS_MAX:
+                    _WORDS[text] = got
+            words_of[start] = got
+        return got
 
     piped: dict[int, str] = {}
     for pipeline in captures.get("pipeline", ()):
@@ -346,9 +360,10 @@ def _expand(command: Command, depth: int) -> list[Command]:
 
 def _parse(script: str, base_line: int, depth: int) -> list[Command]:
     masked = _mask_expressions(script)
-    tree = _parser().parse(masked.encode("utf-8"))
+    source = masked.encode("utf-8")
+    tree = _parser().parse(source)
     simple: list[Command] = []
-    _walk(tree.root_node, base_line, simple)
+    _walk(tree.root_node, source, base_line, simple)
     result: list[Command] = []
     for command in simple:
         result.extend(_expand(command, depth))
