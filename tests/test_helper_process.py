@@ -57,10 +57,10 @@ def test_without_a_second_cpu_everything_is_computed_here(
 
 def test_scripts_read_ahead_are_the_scripts_parsed_later() -> None:
     scripts = [f"nix build .#p{i}\necho ${{{{ matrix.x }}}} done | tee log" for i in range(40)]
-    shell._AT_ZERO.clear()
-    shell.read_ahead(scripts)
+    shell._PARSED.clear()
+    shell.read_ahead((s, 3 + i % 2) for i, s in enumerate(scripts))
     ahead = [shell.commands(s, 3) for s in scripts]
-    shell._AT_ZERO.clear()
+    shell._PARSED.clear()
     shell._commands.cache_clear()
     shell._filled.cache_clear()
     assert ahead == [shell.commands(s, 3) for s in scripts]

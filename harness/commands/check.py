@@ -117,7 +117,7 @@ def _read_ahead(ctx: CheckContext) -> None:
     steps = [s for w in model.workflows.values() for j in w.jobs.values() for s in j.steps]
     steps += [s for a in model.actions.values() if a is not None for s in a.steps]
     read_ahead(
-        s.run
+        (s.run, s.run_line or s.line)
         for s in steps
         if s.run and (s.shell or "bash").split()[0].rsplit("/", 1)[-1] not in NON_BASH_SHELLS
     )

@@ -316,11 +316,20 @@ def _unwrap(words: list[str]) -> tuple[str, list[str] | str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _unwrapped(words: tuple[str, ...]) -> tuple[str, list[str] | str] | None:
+    """`_unwrap` of these words, remembered (the same `sudo nix ...` recurs in scripts)."""
+    return _unwrap(list(words))
+
+
 def _expand(command: Command, depth: int) -> list[Command]:
     """The command and, when it wraps another, the wrapped commands too."""
     out = [command]
     if depth >= _MAX_DEPTH:
         return out
+    words = command.words
+    if command.stdin is None and (not words or words[0].rsplit("/", 1)[-1] not in _WRAPPERS):
+        return out  # most commands: nothing inside
     if command.stdin is not None and _reads_stdin(command.words):
         chain = (*command.wrapped_by, command.name)
         for nested in _nested(command.stdin, depth + 1):
@@ -332,7 +341,7 @@ def _expand(command: Command, depth: int) -> list[Command]:
         return out
     if command.name not in _WRAPPERS:
         return out
-    unwrapped = _unwrap(list(command.words))
+    unwrapped = _unwrapped(command.words)
     if unwrapped is None:
         return out
     wrapper, inner = unwrapped
@@ -377,60 +386,66 @@ def _nested(script: str, depth: int) -> tuple[Command, ...]:
     return tuple(_parse(script, 0, depth))
 
 
-_AT_ZERO: dict[str, tuple[Command, ...]] = {}
-_AT_ZERO_MAX = 4096
+_PARSED: dict[str, tuple[int, tuple[Command, ...]]] = {}
+"""Each script parsed: the line it was first read from, and its commands counted from it."""
+_PARSED_MAX = 4096
 
 
-def _at_line_zero(script: str) -> tuple[Command, ...]:
-    """The commands of a script with lines counted from 0: the same script at another line
-    (a step repeated in several workflows) is parsed once."""
-    found = _AT_ZERO.get(script)
-    if found is None:
-        found = tuple(_parse(script, 0, 0))
-        _remember(script, found)
-    return found
+def _parsed_at(script: str, first_line: int) -> tuple[Command, ...]:
+    """The commands of a script with lines counted from `first_line`: each script is parsed
+    once, at the first line it is read from; the same script at another line (a step
+    repeated in several workflows) is that parse, moved."""
+    seen = _PARSED.get(script)
+    if seen is None:
+        found = tuple(_parse(script, first_line, 0))
+        _remember(script, first_line, found)
+        return found
+    base, found = seen
+    if base == first_line:
+        return found
+    shift = first_line - base
+    # a heredoc body never starts on the script's first line: stdin_line 0 means none
+    return tuple(
+        _command(
+            c.words,
+            c.line + shift,
+            c.wrapped_by,
+            c.piped_to,
+            c.stdin,
+            c.stdin_line + shift if c.stdin_line else 0,
+        )
+        for c in found
+    )
 
 
-def _remember(script: str, found: tuple[Command, ...]) -> None:
-    if len(_AT_ZERO) >= _AT_ZERO_MAX:
-        del _AT_ZERO[next(iter(_AT_ZERO))]  # the oldest
-    _AT_ZERO[script] = found
+def _remember(script: str, first_line: int, found: tuple[Command, ...]) -> None:
+    if len(_PARSED) >= _PARSED_MAX:
+        del _PARSED[next(iter(_PARSED))]  # the oldest
+    _PARSED[script] = (first_line, found)
 
 
-def read_ahead(scripts: Iterable[str]) -> None:
-    """Parse these `run:` scripts now (what `commands` and `substituted_commands` will parse
-    of them), in two processes where two CPUs can run (`harness.helper_process`): the rules
-    that read them later find them parsed."""
-    texts: list[str] = []
-    for script in dict.fromkeys(scripts):
+def read_ahead(scripts: Iterable[tuple[str, int]]) -> None:
+    """Parse these `run:` scripts (each with the line its text starts on) now, as `commands`
+    and `substituted_commands` will parse them, in two processes where two CPUs can run
+    (`harness.helper_process`): the rules that read them later find them parsed."""
+    texts: dict[str, int] = {}
+    for script, first_line in scripts:
         template = _template(script) if "${{" in script else None
         text = script if template is None else template[0]
-        if text not in _AT_ZERO:
-            texts.append(text)
-    texts = list(dict.fromkeys(texts))
+        if text not in _PARSED and text not in texts:
+            texts[text] = first_line
+    items = list(texts.items())
     from harness.helper_process import fork_map
 
-    for index, found in fork_map(len(texts), lambda i: _at_line_zero(texts[i])).items():
-        if texts[index] not in _AT_ZERO:
-            _remember(texts[index], found)
+    for index, found in fork_map(len(items), lambda i: _parsed_at(*items[i])).items():
+        text, first_line = items[index]
+        if text not in _PARSED:
+            _remember(text, first_line, found)
 
 
 @lru_cache(maxsize=4096)
 def _commands(script: str, first_line: int) -> tuple[Command, ...]:
-    if not first_line:
-        return _at_line_zero(script)
-    # a heredoc body never starts on line 0 of the script: stdin_line 0 means none
-    return tuple(
-        _command(
-            c.words,
-            c.line + first_line,
-            c.wrapped_by,
-            c.piped_to,
-            c.stdin,
-            c.stdin_line + first_line if c.stdin_line else 0,
-        )
-        for c in _at_line_zero(script)
-    )
+    return _parsed_at(script, first_line)
 
 
 def commands(script: str, first_line: int = 1) -> list[Command]:
