@@ -172,3 +172,23 @@ def test_reusable_default_input_used_when_caller_passes_none(tmp_path: Path) -> 
 def test_skips_without_workflows(tmp_path: Path) -> None:
     with pytest.raises(Skip, match="no GitHub Actions workflows"):
         run(check_heavy_on_heavy_lane, tmp_path)
+
+
+@pytest.mark.parametrize("order", ["[a, b]", "[b, a]"])
+def test_variants_told_apart_by_a_bare_if(tmp_path: Path, order: str) -> None:
+    """A step's `if:` without `${{ }}` is part of what a variant changes: variant `a` runs
+    the heavy step off the heavy lane, variant `b` skips it on the heavy lane, whichever
+    variant is read first."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "a.yml").write_text(
+        "on: push\njobs:\n  build:\n    strategy:\n      matrix:\n"
+        f"        x: {order}\n"
+        "    runs-on: ${{ matrix.x == 'a' && 'tinyland-nix' || 'tinyland-nix-heavy' }}\n"
+        "    steps:\n      - if: matrix.x == 'a'\n        run: cargo build --release\n"
+    )
+    ctx = make_context(tmp_path)  # both rules share what the model remembers, as in a run
+    heavy = check_heavy_on_heavy_lane(ctx, {}).findings
+    light = check_light_off_heavy_lane(ctx, {}).findings
+    assert [(f.rule, "x=a" in f.message) for f in heavy] == [("PLACE001", True)]
+    assert [(f.rule, "x=b" in f.message) for f in light] == [("PLACE002", True)]

@@ -252,11 +252,14 @@ def _remember_inputs(
 
 
 def _expressions(model: RepoModel, job: Job) -> tuple[str, ...]:
-    """Every `${{ }}` in the job's own steps: what a variant can change in them."""
+    """Every `${{ }}` in the job's own steps, and every `if:` written without one (`if:
+    matrix.os == 'linux'`): what a variant can change in them."""
     key = ("placement.expressions", id(job))
     if key not in model.memo:
         found: dict[str, None] = {}
         for step in job.steps:
+            if step.if_ and "${{" not in step.if_:
+                found[step.if_.strip()] = None
             for match in _EMBEDDED.finditer(repr(step.raw)):
                 found[match.group(1)] = None
         model.memo[key] = tuple(found)
