@@ -66,29 +66,33 @@ def evaluate_condition(condition: str | None, context: Mapping[str, Any]) -> Any
     """True, False or MAYBE for an `if:` (absent means true), with GitHub's implicit
     `success()` when no status function is named."""
     if condition is None or not str(condition).strip():
-        value: Any = True
-    else:
-        text = str(condition)
-        try:
-            if "${{" in text and not _EMBEDDED.fullmatch(text.strip()):
-                parts = [
-                    evaluate_maybe(m.group(1), context, conditions=True)
-                    for m in _EMBEDDED.finditer(text)
-                ]
-                value = MAYBE if any(p is MAYBE for p in parts) else True
-            else:
-                value = evaluate_maybe(_inner(text), context, conditions=True)
-        except Unknown:
-            value = MAYBE
+        return _after_success(True, context)
+    text = str(condition)
+    value: Any
+    try:
+        if "${{" in text and not _EMBEDDED.fullmatch(text.strip()):
+            parts = [
+                evaluate_maybe(m.group(1), context, conditions=True)
+                for m in _EMBEDDED.finditer(text)
+            ]
+            value = MAYBE if any(p is MAYBE for p in parts) else True
+        else:
+            value = evaluate_maybe(_inner(text), context, conditions=True)
+    except Unknown:
+        value = MAYBE
     if value is not MAYBE:
         value = _truthy(value)
-    if condition is None or not names_status_function(condition):
-        status = context.get("__status__", {})
-        success = status.get("success", MAYBE) if isinstance(status, Mapping) else MAYBE
-        value = kleene_and(success, value)
-        if value is not MAYBE:
-            value = _truthy(value)
+    if not names_status_function(condition):
+        value = _after_success(value, context)
     return value
+
+
+def _after_success(value: Any, context: Mapping[str, Any]) -> Any:
+    """`success() && value`: GitHub's implicit status check."""
+    status = context.get("__status__", {})
+    success = status.get("success", MAYBE) if isinstance(status, dict | Mapping) else MAYBE
+    value = kleene_and(success, value)
+    return value if value is MAYBE else _truthy(value)
 
 
 def embedded_values(text: str, context: Mapping[str, Any]) -> list[Any]:

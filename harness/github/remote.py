@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeGuard
 
 from harness.github.loader import parse_action_text, parse_workflow_text, problem_of
@@ -49,19 +50,21 @@ class UnresolvedUse:
     reason: str
 
 
-def known_by_name(ref: UsesRef) -> bool:
-    """True for an action whose behaviour the rules know without reading it."""
+@lru_cache(maxsize=1)
+def _known_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(actions known by `OWNER/REPO`, the Nix ones of them also by `OWNER/REPO/PATH`)."""
     from harness.github.nix import INSTALLER_ACTIONS, NIX_ACTIONS
     from harness.github.roles import PUBLISH_ACTIONS
 
+    nix = INSTALLER_ACTIONS | NIX_ACTIONS
+    return nix | PUBLISH_ACTIONS, nix
+
+
+def known_by_name(ref: UsesRef) -> bool:
+    """True for an action whose behaviour the rules know without reading it."""
+    names, nix = _known_names()
     name = ref.name.lower()
-    return (
-        ref.owner.lower() in KNOWN_OWNERS
-        or name in INSTALLER_ACTIONS
-        or name in NIX_ACTIONS
-        or name in PUBLISH_ACTIONS
-        or f"{name}/{ref.path}".lower() in INSTALLER_ACTIONS | NIX_ACTIONS
-    )
+    return ref.owner.lower() in KNOWN_OWNERS or name in names or f"{name}/{ref.path}".lower() in nix
 
 
 def _resolved(outcome: object) -> TypeGuard[Resolved]:
