@@ -435,6 +435,9 @@ def read_ahead(scripts: Iterable[tuple[str, int]]) -> None:
         if text not in _PARSED and text not in texts:
             texts[text] = first_line
     items = list(texts.items())
+    if not items:
+        return
+    _query()  # compiled once, before the fork: the helper has it too
     from harness.helper_process import fork_map
 
     for index, found in fork_map(len(items), lambda i: _parsed_at(*items[i])).items():
