@@ -68,3 +68,19 @@ def test_select_suites_keeps_the_order_asked_for() -> None:
     assert select_suites(suites, []) == suites
     with pytest.raises(HarnessInputError, match="unknown suite"):
         select_suites(suites, ["nope"])
+
+
+def test_wanted_suites_are_read_from_their_own_files_or_from_all(tmp_path: Path) -> None:
+    case = "cases:\n  - name: a\n    check: workflows.needs\n"
+    (tmp_path / "one.scenario.yaml").write_text(case)
+    (tmp_path / "two.scenario.yaml").write_text("suite: three\n" + case)
+    (tmp_path / "broken.scenario.yaml").write_text("cases: [")
+    assert [s.name for s in load_suites(tmp_path, ["one"])] == ["one"]
+    # `three` is declared in two.scenario.yaml: every file is read to find it
+    assert {s.name for s in load_suites(tmp_path, ["three"])} == {"one", "three"}
+    # `two` names a file whose suite is another: every file is read, `two` is unknown
+    suites = load_suites(tmp_path, ["two"])
+    with pytest.raises(HarnessInputError, match="unknown suite"):
+        select_suites(suites, ["two"])
+    with pytest.raises(HarnessInputError, match="broken.scenario.yaml"):
+        load_suites(tmp_path)
