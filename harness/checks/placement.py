@@ -282,12 +282,19 @@ def _variant_key(model: RepoModel, job: Job, context: Mapping[str, Any]) -> tupl
 def heavy_hits(
     model: RepoModel, instance: JobInstance, variant: Variant, patterns: Patterns
 ) -> list[Hit]:
-    """Heavy commands the job runs in this variant (remembered per distinct step values)."""
+    """Heavy commands the job runs in this variant (remembered per variant, and per
+    distinct values of the job's steps)."""
+    mine = ("placement.variant", id(variant), patterns)
+    seen = model.memo.get(mine)
+    if seen is not None and seen[0] is variant:
+        found: list[Hit] = seen[1]
+        return found
     context = {"matrix": variant.matrix, "inputs": variant.inputs}
     key = ("placement.hits", id(instance.job), patterns, _variant_key(model, instance.job, context))
     if key not in model.memo:
         model.memo[key] = _heavy_hits(model, instance, context, patterns)
     hits: list[Hit] = model.memo[key]
+    model.memo[mine] = (variant, hits)
     return hits
 
 
