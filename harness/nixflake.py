@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import tree_sitter_nix
 from tree_sitter import Language, Node, Parser
 
 from harness.safe_read import MAX_TF_BYTES, UnsafeFile, read_bytes
@@ -56,6 +55,8 @@ class HeavyReason:
 
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
+    import tree_sitter_nix  # only where a flake.nix is read
+
     return Parser(Language(tree_sitter_nix.language()))
 
 

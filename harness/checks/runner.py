@@ -22,13 +22,15 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.checks.api import CheckContext, Skip
 from harness.errors import HarnessInputError
-from harness.probes.runner import AbsenceProbe, PresenceProbe, probe_absent, probe_present
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
+
+if TYPE_CHECKING:
+    from harness.probes.runner import AbsenceProbe, PresenceProbe
 
 RULES = (
     Rule(
@@ -114,6 +116,8 @@ def check_nix_absent(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
     if phase == "after":
         raise Skip("NIX001 is proven before the install step (`--phase before`)")
     if phase == "before":
+        from harness.probes.runner import probe_absent
+
         root, path = _where(params)
         probe = probe_absent(root, path)
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +146,8 @@ def check_nix_absent(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutpu
             "before` before the workflow's Nix install step",
             live=True,
         )
+    from harness.probes.runner import AbsenceProbe
+
     _absence_findings(
         AbsenceProbe(
             str(record.get("root", "/")),
@@ -237,6 +243,8 @@ def check_nix_working(ctx: CheckContext, params: Mapping[str, Any]) -> CheckOutp
         raise Skip("NIX002 is proven after the install step (`--phase after`)")
     if phase is None and runner_detected() is None:
         raise _off_runner("after")
+    from harness.probes.runner import probe_present  # only on a runner
+
     _, path = _where(params)
     probe = probe_present(path)
     _presence_findings(ctx, probe, out)

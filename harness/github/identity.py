@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harness.gitio import git_output, outside_any_repository
-
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
 
@@ -46,6 +44,8 @@ def parse_remote_url(url: str) -> str | None:
 
 def origin_repo_name(repo: Path) -> str | None:
     """`OWNER/REPO` of the checkout's `origin` remote, or None."""
+    from harness.gitio import git_output, outside_any_repository  # runs git: only when asked
+
     if outside_any_repository(repo):
         return None
     url = git_output(repo, "remote", "get-url", "origin")
