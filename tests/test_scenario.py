@@ -82,5 +82,5 @@ def test_wanted_suites_are_read_from_their_own_files_or_from_all(tmp_path: Path)
     suites = load_suites(tmp_path, ["two"])
     with pytest.raises(HarnessInputError, match="unknown suite"):
         select_suites(suites, ["two"])
-    with pytest.raises(HarnessInputError, match="broken.scenario.yaml"):
+    with pytest.raises(HarnessInputError, match=r"broken\.scenario\.yaml"):
         load_suites(tmp_path)
