@@ -59,6 +59,7 @@ def test_scripts_read_ahead_are_the_scripts_parsed_later() -> None:
     scripts = [f"nix build .#p{i}\necho ${{{{ matrix.x }}}} done | tee log" for i in range(40)]
     shell._PARSED.clear()
     shell.read_ahead((s, 3 + i % 2) for i, s in enumerate(scripts))
+    assert len(shell._PARSED) == len(scripts)  # each script's template, parsed ahead
     ahead = [shell.commands(s, 3) for s in scripts]
     shell._PARSED.clear()
     shell._commands.cache_clear()

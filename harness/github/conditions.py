@@ -90,7 +90,7 @@ def evaluate_condition(condition: str | None, context: Mapping[str, Any]) -> Any
 def _after_success(value: Any, context: Mapping[str, Any]) -> Any:
     """`success() && value`: GitHub's implicit status check."""
     status = context.get("__status__", {})
-    success = status.get("success", MAYBE) if isinstance(status, dict | Mapping) else MAYBE
+    success = status.get("success", MAYBE) if isinstance(status, Mapping) else MAYBE
     value = kleene_and(success, value)
     return value if value is MAYBE else _truthy(value)
 

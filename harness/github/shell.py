@@ -327,11 +327,9 @@ def _expand(command: Command, depth: int) -> list[Command]:
     out = [command]
     if depth >= _MAX_DEPTH:
         return out
-    words = command.words
-    if command.stdin is None and (not words or words[0].rsplit("/", 1)[-1] not in _WRAPPERS):
-        return out  # most commands: nothing inside
+    name = command.name
     if command.stdin is not None and _reads_stdin(command.words):
-        chain = (*command.wrapped_by, command.name)
+        chain = (*command.wrapped_by, name)
         for nested in _nested(command.stdin, depth + 1):
             out.append(
                 Command(
@@ -339,7 +337,7 @@ def _expand(command: Command, depth: int) -> list[Command]:
                 )
             )
         return out
-    if command.name not in _WRAPPERS:
+    if name not in _WRAPPERS:  # most commands: nothing inside
         return out
     unwrapped = _unwrapped(command.words)
     if unwrapped is None:
