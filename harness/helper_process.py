@@ -2,7 +2,9 @@
 
 `fork_map(count, work)` computes `work(i)` for every `i < count`: the caller and a helper
 forked from it (which inherits everything read so far) take the next item from one pipe
-until none is left, and the helper sends its results back (pickled) when it is done. An item
+until none is left, and the helper sends each result back (pickled) as soon as it is done.
+`start(count, work)` forks the helper and returns at once, so that the caller can do other
+work first; its `finish()` then takes the items left, as `fork_map` does. An item
 the helper took and did not finish (it died, or its result could not be sent) is computed by
 the caller, so every item has its result whatever happens to the helper. `work` must be a
 pure function of what both processes hold: the caller keeps no side effect of the
@@ -22,7 +24,7 @@ import signal
 import struct
 import sys
 from collections.abc import Callable, Iterator
-from typing import NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 R = TypeVar("R")
 _CLAIM = struct.Struct(">H")
@@ -59,60 +61,137 @@ def _claims(fd: int) -> Iterator[int]:
         yield _CLAIM.unpack(data)[0]
 
 
+class Helper(Generic[R]):
+    """`work(i)` for every `i < count`, begun in a forked helper by `start`: this process does
+    other work meanwhile, then `finish` computes here what the helper has not taken and
+    collects the rest. Used as a context manager, a helper never outlives the block: one not
+    finished (the block raised) is killed."""
+
+    def __init__(self, count: int, work: Callable[[int], R]) -> None:
+        self._count = count
+        self._work = work
+        self._pid = 0
+        self._claim_r = self._result_r = -1
+
+    def _fork(self) -> None:
+        claim_r, claim_w = os.pipe()
+        os.write(claim_w, b"".join(_CLAIM.pack(index) for index in range(self._count)))
+        os.close(claim_w)
+        result_r, result_w = os.pipe()
+        with contextlib.suppress(ImportError, AttributeError, OSError):
+            import fcntl  # a larger pipe: the helper sends each result as it is done
+
+            fcntl.fcntl(result_w, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # the helper never scans (so never copies) what both processes hold
+        pid = os.fork()
+        if pid == 0:
+            os.close(result_r)
+            _serve(self._work, claim_r, result_w)
+        gc.unfreeze()
+        os.close(result_w)
+        self._pid, self._claim_r, self._result_r = pid, claim_r, result_r
+
+    def finish(self) -> dict[int, R]:
+        """Every item's result, by index: the items nobody took yet are computed here, and
+        an item the helper took but did not send back (it died) is computed here too."""
+        work = self._work
+        if not self._pid:
+            return {index: work(index) for index in range(self._count)}
+        done: dict[int, R] = {}
+        try:
+            for index in _claims(self._claim_r):
+                done[index] = work(index)
+            with os.fdopen(self._result_r, "rb", closefd=False) as pipe:
+                data = pipe.read()
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+        finally:
+            self.close()
+        done.update(_results(data, self._count))
+        for index in range(self._count):
+            if index not in done:
+                done[index] = work(index)
+        return done
+
+    def close(self) -> None:
+        """Stop a helper that is still working (its results are dropped), and close the
+        pipes."""
+        if self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+        for fd in (self._claim_r, self._result_r):
+            if fd >= 0:
+                os.close(fd)
+        self._claim_r = self._result_r = -1
+
+    def __enter__(self) -> Helper[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start(count: int, work: Callable[[int], R]) -> Helper[R]:
+    """A helper forked now that begins computing `work(i)` for `i < count` (none is forked
+    for fewer than two items, too many, or where `available()` says no: `finish` then
+    computes every item here)."""
+    helper = Helper(count, work)
+    if 2 <= count <= MAX_ITEMS and available():
+        helper._fork()
+    return helper
+
+
 def fork_map(count: int, work: Callable[[int], R]) -> dict[int, R]:
     """`work(i)` for every `i` in `range(count)`, by index, shared with a forked helper."""
-    if count < 2 or count > MAX_ITEMS or not available():
-        return {index: work(index) for index in range(count)}
-    claim_r, claim_w = os.pipe()
-    os.write(claim_w, b"".join(_CLAIM.pack(index) for index in range(count)))
-    os.close(claim_w)
-    result_r, result_w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()  # the helper never scans (so never copies) what both processes hold
-    pid = os.fork()
-    if pid == 0:
-        os.close(result_r)
-        _serve(work, claim_r, result_w)
-    gc.unfreeze()
-    os.close(result_w)
-    done: dict[int, R] = {}
-    pipe = os.fdopen(result_r, "rb")
-    try:
-        for index in _claims(claim_r):
-            done[index] = work(index)
-        data = pipe.read()
-        os.waitpid(pid, 0)
-    except BaseException:  # interrupted: the helper goes too
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    finally:
-        pipe.close()
-        os.close(claim_r)
-    try:
-        theirs: dict[int, R] = pickle.loads(data) if data else {}
-    except Exception:  # a helper that died while writing: its items are computed here
-        theirs = {}
-    done.update(theirs)
-    for index in range(count):
-        if index not in done:
-            done[index] = work(index)
-    return done
+    with start(count, work) as helper:
+        return helper.finish()
+
+
+_FRAME = struct.Struct(">HI")
+"""The head of one result the helper sends: the item's index and the pickle's length."""
+PIPE_BYTES = 1 << 20
+"""The result pipe's size asked for (Linux's limit for a process without privileges): the
+helper seldom waits for the caller to read."""
+
+
+def _results(data: bytes, count: int) -> dict[Any, Any]:
+    """The results in the helper's frames, by index; a frame cut short (the helper died
+    while writing it) or that does not unpickle is left out."""
+    found: dict[int, Any] = {}
+    view = memoryview(data)
+    at = 0
+    while at + _FRAME.size <= len(view):
+        index, size = _FRAME.unpack_from(view, at)
+        at += _FRAME.size
+        if at + size > len(view):
+            break
+        if index < count:
+            with contextlib.suppress(Exception):
+                found[index] = pickle.loads(view[at : at + size])
+        at += size
+    return found
 
 
 def _serve(work: Callable[[int], R], claim_r: int, result_w: int) -> NoReturn:
-    """The helper's life: compute the items it takes, send the results, exit (no atexit
-    handlers, no flushing of the caller's buffers)."""
+    """The helper's life: compute the items it takes, sending each result as it is done,
+    then exit (no atexit handlers, no flushing of the caller's buffers). An item whose work
+    fails, or whose result does not pickle, is not sent: the caller computes it."""
     code = 1
     try:
-        done = {index: work(index) for index in _claims(claim_r)}
-        view = memoryview(pickle.dumps(done, pickle.HIGHEST_PROTOCOL))
-        while view:
-            view = view[os.write(result_w, view) :]
+        for index in _claims(claim_r):
+            try:
+                body = pickle.dumps(work(index), pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                continue
+            view = memoryview(_FRAME.pack(index, len(body)) + body)
+            while view:
+                view = view[os.write(result_w, view) :]
         code = 0
-    except BaseException:  # interrupted, or results that do not pickle: the caller redoes
+    except BaseException:  # interrupted: the caller computes what was not sent
         code = 1
     finally:
         os._exit(code)

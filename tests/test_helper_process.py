@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from harness import helper_process
-from harness.github import shell
 from harness.helper_process import fork_map
 
 
@@ -55,16 +54,44 @@ def test_without_a_second_cpu_everything_is_computed_here(
     assert fork_map(10, lambda i: os.getpid() == here) == dict.fromkeys(range(10), True)
 
 
-def test_scripts_read_ahead_are_the_scripts_parsed_later() -> None:
-    scripts = [f"nix build .#p{i}\necho ${{{{ matrix.x }}}} done | tee log" for i in range(40)]
-    shell._PARSED.clear()
-    shell.read_ahead((s, 3 + i % 2) for i, s in enumerate(scripts))
-    assert len(shell._PARSED) == len(scripts)  # each script's template, parsed ahead
-    ahead = [shell.commands(s, 3) for s in scripts]
-    shell._PARSED.clear()
-    shell._commands.cache_clear()
-    shell._filled.cache_clear()
-    assert ahead == [shell.commands(s, 3) for s in scripts]
+def test_the_caller_works_while_the_helper_does() -> None:
+    here = os.getpid()
+    with helper_process.start(40, lambda i: (i, os.getpid() == here)) as helper:
+        meanwhile = sum(range(100_000))  # the caller's own work, before it collects
+        results = helper.finish()
+    assert meanwhile == 4_999_950_000
+    assert {i: r[0] for i, r in results.items()} == {i: i for i in range(40)}
+
+
+def test_an_item_that_fails_in_the_helper_is_computed_here() -> None:
+    here = os.getpid()
+
+    def work(index: int) -> int:
+        if index % 3 == 0 and os.getpid() != here:
+            raise RuntimeError("only in the helper")
+        return -index
+
+    assert helper_process.fork_map(30, work) == {i: -i for i in range(30)}
+
+
+def test_a_block_that_raises_stops_the_helper() -> None:
+    with pytest.raises(KeyError), helper_process.start(5, lambda i: i) as helper:
+        pid = helper._pid
+        raise KeyError("the caller's block failed")
+    assert pid > 0
+    with pytest.raises(ChildProcessError):  # reaped: no zombie is left behind
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_frames_cut_short_are_left_out() -> None:
+    import pickle
+
+    whole = helper_process._FRAME.pack(0, 4) + b"abcd"
+    body = pickle.dumps("x")
+    good = helper_process._FRAME.pack(1, len(body)) + body
+    cut = helper_process._FRAME.pack(2, 99) + b"short"
+    assert helper_process._results(whole + good + cut, 3) == {1: "x"}
+    assert helper_process._results(good, 1) == {}  # an index past the items is refused
 
 
 def test_tofu_files_read_ahead_are_the_files_read_here(
