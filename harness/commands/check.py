@@ -17,7 +17,9 @@ from harness.report import FORMATS, renderer
 
 if TYPE_CHECKING:
     from harness.checks.api import CheckContext
-    from harness.scenario import Suite
+    from harness.github.scripts_ahead import Parsed
+    from harness.helper_process import Helper
+    from harness.options import Options
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +42,20 @@ def run(args: argparse.Namespace) -> int:
     # a run allocates many small, long-lived objects (the workflow model); collecting
     # young objects less often saves a tenth of a static run's time
     gc.set_threshold(50_000, 20, 100)
+    from harness.github import scripts_ahead
+
+    options = cli_options(args)
+    # a repository checked from its top level: its scripts are parsed while this process
+    # imports the rest and reads the workflow model
+    helper = scripts_ahead.start((options.repo or Path()).resolve())
+    try:
+        return _check(args, options, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | None) -> int:
     import time
 
     from harness.engine import make_context
@@ -50,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     from harness.suites import load_suites, select_suites
 
     started = time.perf_counter()
-    options = cli_options(args)
     key = None
     if options.evidence is not None:
         from harness.evidence import evidence_key
@@ -69,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     progress = None
     if wanted(options.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
-    if _worth_reading_ahead(ctx, suites):
-        _read_ahead(ctx)
+    if static_only(suites):
+        _read_ahead(ctx, helper)
+    elif helper is not None:
+        helper.close()  # nothing reads the scripts
     results = run_suites(ctx, suites, progress.case_done if progress else None)
     if progress is not None:
         progress.summary(results, time.perf_counter() - started)
@@ -83,44 +100,26 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-READ_AHEAD_MIN_WORKFLOWS = 32
-"""Workflow files from which their scripts are parsed ahead, in two processes (below, the
-fork costs more than it saves)."""
+def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None) -> None:
+    """Read the workflow model while a helper parses the bash scripts of the workflows
+    (`harness.github.scripts_ahead`), forked now when it was not forked before (the
+    repository was given as a subfolder): the rules find the scripts parsed."""
+    import contextlib
+    import gc
 
+    from harness.github import scripts_ahead
 
-def _worth_reading_ahead(ctx: CheckContext, suites: list[Suite]) -> bool:
-    """True when a static case will read the workflow model, the repository has many
-    workflows, and a helper process can run beside this one."""
-    from harness.helper_process import available
-    from harness.scheduler import static_only
-
-    if not static_only(suites) or not available():
-        return False
-    try:
-        folder = ctx.repo / ".github" / "workflows"
-        count = sum(1 for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
-    except OSError:
-        return False
-    return count >= READ_AHEAD_MIN_WORKFLOWS
-
-
-def _read_ahead(ctx: CheckContext) -> None:
-    """Read the workflow model, then parse every bash `run:` script of it in two processes
-    (`harness.github.shell.read_ahead`): the rules find them parsed."""
-    from harness.github.repo import NON_BASH_SHELLS
-    from harness.github.shell import read_ahead
-
-    try:
-        model = ctx.workflows
-    except Exception:  # a model that cannot be read is reported by the cases themselves
-        return
-    steps = [s for w in model.workflows.values() for j in w.jobs.values() for s in j.steps]
-    steps += [s for a in model.actions.values() if a is not None for s in a.steps]
-    read_ahead(
-        (s.run, s.run_line or s.line)
-        for s in steps
-        if s.run and (s.shell or "bash").split()[0].rsplit("/", 1)[-1] not in NON_BASH_SHELLS
-    )
+    if helper is None:
+        helper = scripts_ahead.start(ctx.repo)
+        if helper is None:
+            return
+    with helper:
+        # a model that cannot be read is reported by the cases themselves
+        with contextlib.suppress(Exception):
+            ctx.workflows  # noqa: B018 - read now, beside the helper
+        # the model lives as long as the run: the collector need not look at it again
+        gc.freeze()
+        scripts_ahead.keep(helper)
 
 
 def repo_to_check(given: Path, reads_repo: bool = True) -> Path:

@@ -148,6 +148,12 @@ def _query() -> Query:
     )
 
 
+def compile_query() -> None:
+    """Compile the grammar's query now (once per process; a process about to fork calls it
+    so that the helper inherits it)."""
+    _query()
+
+
 _WORDS: dict[bytes, list[str]] = {}
 _WORDS_MAX = 65_536
 
@@ -422,26 +428,41 @@ def _remember(script: str, first_line: int, found: tuple[Command, ...]) -> None:
     _PARSED[script] = (first_line, found)
 
 
-def read_ahead(scripts: Iterable[tuple[str, int]]) -> None:
-    """Parse these `run:` scripts (each with the line its text starts on) now, as `commands`
-    and `substituted_commands` will parse them, in two processes where two CPUs can run
-    (`harness.helper_process`): the rules that read them later find them parsed."""
-    texts: dict[str, int] = {}
+Row = tuple[tuple[str, ...], int, tuple[str, ...], str | None, str | None, int]
+"""A command as plain values, in the order of `Command`'s fields: cheap to send to another
+process (a tenth of the unpickling time of the objects)."""
+Parsed = dict[str, tuple[int, tuple[Row, ...]]]
+"""Scripts parsed in one process for another: text -> (the line it was parsed at, its
+commands as rows)."""
+
+
+def parsed(scripts: Iterable[tuple[str, int]]) -> Parsed:
+    """The scripts among these (each with the line its text starts on) that this process
+    had not parsed yet, parsed now as `commands` and `substituted_commands` parse them,
+    keyed by the text they parse (a script's template when it holds `${{ }}`). A process
+    that parsed them ahead hands them to another with `adopt`."""
+    found: Parsed = {}
     for script, first_line in scripts:
         template = _template(script) if "${{" in script else None
         text = script if template is None else template[0]
-        if text not in _PARSED and text not in texts:
-            texts[text] = first_line
-    items = list(texts.items())
-    if not items:
-        return
-    _query()  # compiled once, before the fork: the helper has it too
-    from harness.helper_process import fork_map
+        if text in _PARSED or text in found:
+            continue
+        found[text] = (
+            first_line,
+            tuple(
+                (c.words, c.line, c.wrapped_by, c.piped_to, c.stdin, c.stdin_line)
+                for c in _parsed_at(text, first_line)
+            ),
+        )
+    return found
 
-    for index, found in fork_map(len(items), lambda i: _parsed_at(*items[i])).items():
-        text, first_line = items[index]
+
+def adopt(parsed: Parsed) -> None:
+    """Keep scripts parsed ahead (by `parsed`, maybe in another process): `commands` and
+    `substituted_commands` find them parsed."""
+    for text, (first_line, rows) in parsed.items():
         if text not in _PARSED:
-            _remember(text, first_line, found)
+            _remember(text, first_line, tuple(_command(*row) for row in rows))
 
 
 @lru_cache(maxsize=4096)

@@ -1,0 +1,87 @@
+"""A repository's bash scripts parsed in a forked helper while this process reads its workflows.
+
+`start(root)` forks a helper (`harness.helper_process`) that takes the workflow files one
+by one, finds each `run:` script with a quick look at the YAML (no workflow model), and
+parses it as `harness.github.shell` will. Meanwhile this process imports what it needs and
+reads the workflow model; `keep` then parses the scripts of the files the helper has not
+reached, and keeps every parse: the rules find the scripts parsed. A script is
+keyed by its text, so a file the helper read differently (or not at all) costs nothing but
+a parse later. Nothing the helper finds is reported: it only saves work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.github import shell
+from harness.github.shell import Parsed
+
+if TYPE_CHECKING:
+    from harness.helper_process import Helper
+
+__all__ = ["Parsed", "keep", "run_scripts", "start", "workflow_files"]
+
+
+def run_scripts(path: Path, root: Path) -> list[tuple[str, int]]:
+    """Every `run:` script of the workflow file at `path` (inside `root`), with the line its
+    text starts on, as the workflow model counts it; none when the file cannot be read."""
+    from harness.safe_read import MAX_WORKFLOW_BYTES, read_text
+    from harness.yamlnodes import scalars_of_key
+
+    try:
+        text = read_text(path, MAX_WORKFLOW_BYTES, root)
+    except (OSError, ValueError):  # the model names what is wrong with the file
+        return []
+    return [
+        (value, mark.line + 1 if mark.block else mark.line)
+        for value, mark in scalars_of_key(text, "run")
+    ]
+
+
+def _parsed_file(path: Path, root: Path) -> Parsed:
+    """The scripts of one workflow file, parsed; none on any failure (the rules parse them
+    again and name the failure)."""
+    try:
+        return shell.parsed(run_scripts(path, root))
+    except Exception:
+        return {}
+
+
+READ_AHEAD_MIN_WORKFLOWS = 32
+"""Workflow files from which their scripts are parsed ahead (below, the fork costs more than
+it saves)."""
+
+
+def workflow_files(root: Path) -> list[Path]:
+    """The workflow files of the repository at `root` whose scripts are worth parsing
+    ahead: every one when there are many and a helper can run beside this process, else
+    none."""
+    from harness.helper_process import available
+
+    try:
+        folder = root / ".github" / "workflows"
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
+    except OSError:
+        return []
+    return files if len(files) >= READ_AHEAD_MIN_WORKFLOWS and available() else []
+
+
+def start(root: Path) -> Helper[Parsed] | None:
+    """A helper forked now that parses the scripts of the workflows of the repository at
+    `root`, while this process goes on (None when not worth it: few workflows, or no second
+    CPU). `keep` collects its parses; `close` stops it."""
+    files = workflow_files(root)
+    if not files:
+        return None
+    from harness.helper_process import start as fork_helper
+
+    shell.compile_query()  # once, before the fork: the helper has it too
+    return fork_helper(len(files), lambda index: _parsed_file(files[index], root))
+
+
+def keep(helper: Helper[Parsed]) -> None:
+    """Parse here the files the helper has not reached, and keep every parse: the rules
+    find the scripts parsed."""
+    for found in helper.finish().values():
+        shell.adopt(found)
