@@ -54,6 +54,8 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
                 _STATE["new"] = True
         builtins.exec(code, globals, locals)
         return
+    if isinstance(source, str):  # compiled as `dataclasses` would: not with this module's
+        source = compile(source, "<string>", "exec", dont_inherit=True)  # `annotations`
     builtins.exec(source, globals, locals)
 
 

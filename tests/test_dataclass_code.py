@@ -7,6 +7,7 @@ import inspect
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness import dataclass_code
 
@@ -53,3 +54,13 @@ def test_classes_from_the_cache_are_the_same(tmp_path: Path) -> None:
     assert compiled == writing == reading
     if dataclass_code._STATE["installed"]:
         assert list((tmp_path / "cache").rglob("dataclass-methods.*.bin"))
+
+
+def test_other_dataclasses_keep_their_annotations() -> None:
+    namespace: dict[str, object] = {"dataclasses": dataclasses, "__name__": "elsewhere"}
+    source = "@dataclasses.dataclass\nclass Point:\n    x: int\n    y: float = 0.0\n"
+    # a module outside the harness, without `from __future__ import annotations`
+    exec(compile(source, "elsewhere.py", "exec", dont_inherit=True), namespace)
+    point: Any = namespace["Point"]
+    assert inspect.signature(point).parameters["x"].annotation is int
+    assert point.__doc__ == "Point(x: int, y: float = 0.0)"
