@@ -6,6 +6,10 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__"]
 
-from harness.dataclass_code import install as _compile_dataclass_methods_once
+from harness.lazy_inspect import import_dataclasses as _import_dataclasses
+
+_import_dataclasses()  # before any module that imports dataclasses
+
+from harness.dataclass_code import install as _compile_dataclass_methods_once  # noqa: E402
 
 _compile_dataclass_methods_once()
