@@ -62,6 +62,8 @@ def _parser() -> Parser:
 
 @dataclass
 class _File:
+    """One Nix file read: its repository-relative name, path, bytes and syntax tree."""
+
     rel: str
     path: Path
     source: bytes

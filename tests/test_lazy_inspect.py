@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 PROGRAM = """
 import json, sys
@@ -42,3 +43,22 @@ def test_a_process_that_has_inspect_keeps_it() -> None:
 
     import_dataclasses()
     assert sys.modules["inspect"] is inspect
+
+
+def test_a_static_check_never_imports_inspect(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  build:\n    runs-on: tinyland-nix-heavy\n"
+        "    steps:\n      - run: nix build .#default\n",
+        encoding="utf-8",
+    )
+    program = (
+        "import sys\n"
+        "from harness.cli import main\n"
+        f"main(['check', '--repo', {str(tmp_path)!r}, '--static', '--format', 'json'])\n"
+        "sys.stderr.write('inspect imported: %s\\n' % ('inspect' in sys.modules))\n"
+    )
+    command = [sys.executable, "-c", program]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
+    assert '"results"' in done.stdout  # the check ran
+    assert "inspect imported: False" in done.stderr  # every dataclass it made has a docstring

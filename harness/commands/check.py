@@ -116,7 +116,8 @@ def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None) -> None:
     with helper:
         # a model that cannot be read is reported by the cases themselves
         with contextlib.suppress(Exception):
-            ctx.workflows  # noqa: B018 - read now, beside the helper
+            # read now, beside the helper, with the job instances every rule reads
+            ctx.workflows.instances  # noqa: B018
         # the model lives as long as the run: the collector need not look at it again
         gc.freeze()
         scripts_ahead.keep(helper)

@@ -1,16 +1,19 @@
 """A repository's bash scripts parsed in a forked helper while this process reads its workflows.
 
-`start(root)` forks a helper (`harness.helper_process`) that takes the workflow files one
-by one, finds each `run:` script with a quick look at the YAML (no workflow model), and
-parses it as `harness.github.shell` will. Meanwhile this process imports what it needs and
-reads the workflow model; `keep` then parses the scripts of the files the helper has not
-reached, and keeps every parse: the rules find the scripts parsed. A script is
-keyed by its text, so a file the helper read differently (or not at all) costs nothing but
-a parse later. Nothing the helper finds is reported: it only saves work.
+`start(root)` forks a helper (`harness.helper_process`) that takes the workflow files, and
+the actions under `.github/actions`, one by one: it finds each `run:` script with a quick
+look at the YAML (no workflow model) and parses it as `harness.github.shell` will.
+Meanwhile this process imports what it needs and reads the workflow model; `keep` then
+parses the scripts of the files the helper has not reached, and keeps every parse: the
+rules find the scripts parsed, and this process need not load the bash grammar at all. A
+script is keyed by its text, so a file the helper read differently (or not at all) costs
+nothing but a parse later. Nothing the helper finds is reported: it only saves work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +27,9 @@ __all__ = ["Parsed", "keep", "run_scripts", "start", "workflow_files"]
 
 
 def run_scripts(path: Path, root: Path) -> list[tuple[str, int]]:
-    """Every `run:` script of the workflow file at `path` (inside `root`), with the line its
-    text starts on, as the workflow model counts it; none when the file cannot be read."""
+    """Every `run:` script of the workflow or action file at `path` (inside `root`), with
+    the line its text starts on, as the workflow model counts it; none when the file cannot
+    be read."""
     from harness.safe_read import MAX_WORKFLOW_BYTES, read_text
     from harness.yamlnodes import scalars_of_key
 
@@ -54,9 +58,9 @@ it saves)."""
 
 
 def workflow_files(root: Path) -> list[Path]:
-    """The workflow files of the repository at `root` whose scripts are worth parsing
-    ahead: every one when there are many and a helper can run beside this process, else
-    none."""
+    """The files of the repository at `root` whose scripts are worth parsing ahead: every
+    workflow and every action under `.github/actions` when there are many workflows and a
+    helper can run beside this process, else none."""
     from harness.helper_process import available
 
     try:
@@ -64,7 +68,16 @@ def workflow_files(root: Path) -> list[Path]:
         files = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
     except OSError:
         return []
-    return files if len(files) >= READ_AHEAD_MIN_WORKFLOWS and available() else []
+    if len(files) < READ_AHEAD_MIN_WORKFLOWS or not available():
+        return []
+    actions = root / ".github" / "actions"
+    with contextlib.suppress(OSError):
+        files += sorted(itertools.islice(actions.rglob("action.y*ml"), MAX_ACTION_FILES))
+    return files
+
+
+MAX_ACTION_FILES = 1000
+"""Most action files handed to the helper (the rest are parsed when the rules read them)."""
 
 
 def start(root: Path) -> Helper[Parsed] | None:
@@ -76,7 +89,8 @@ def start(root: Path) -> Helper[Parsed] | None:
         return None
     from harness.helper_process import start as fork_helper
 
-    shell.compile_query()  # once, before the fork: the helper has it too
+    # the grammar is loaded and its query compiled by the helper: once every script is
+    # parsed ahead, this process needs neither
     return fork_helper(len(files), lambda index: _parsed_file(files[index], root))
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
@@ -78,6 +77,8 @@ def _command(  # noqa: PLR0917 - the fields of Command, in order
 
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
+    import tree_sitter_bash  # the grammar: a process that parses no script never loads it
+
     return Parser(Language(tree_sitter_bash.language()))
 
 
@@ -146,12 +147,6 @@ def _query() -> Query:
         _parser().language,  # type: ignore[arg-type]
         "(command) @command (pipeline) @pipeline (redirected_statement) @redirected",
     )
-
-
-def compile_query() -> None:
-    """Compile the grammar's query now (once per process; a process about to fork calls it
-    so that the helper inherits it)."""
-    _query()
 
 
 _WORDS: dict[bytes, list[str]] = {}
