@@ -87,6 +87,7 @@ def start(root: Path) -> Helper[Parsed] | None:
     files = workflow_files(root)
     if not files:
         return None
+    from harness import safe_read, yamlnodes  # noqa: F401 - read by both: imported once, here
     from harness.helper_process import start as fork_helper
 
     # the grammar is loaded and its query compiled by the helper: once every script is
