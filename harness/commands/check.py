@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from harness.github.scripts_ahead import Parsed
     from harness.helper_process import Helper
     from harness.options import Options
+    from harness.scenario import Suite
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,7 +86,7 @@ def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | 
     if wanted(options.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
     if static_only(suites):
-        _read_ahead(ctx, helper)
+        _read_ahead(ctx, helper, static_only(suites))
     elif helper is not None:
         helper.close()  # nothing reads the scripts
     results = run_suites(ctx, suites, progress.case_done if progress else None)
@@ -100,13 +101,15 @@ def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | 
     return 1 if report.failed else 0
 
 
-def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None) -> None:
+def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None, static: list[Suite]) -> None:
     """Read the workflow model while a helper parses the bash scripts of the workflows
     (`harness.github.scripts_ahead`), forked now when it was not forked before (the
-    repository was given as a subfolder): the rules find the scripts parsed."""
+    repository was given as a subfolder): the rules find the scripts parsed. The checks of
+    the `static` suites are imported meanwhile too."""
     import contextlib
     import gc
 
+    from harness.checks import resolve_check
     from harness.github import scripts_ahead
 
     if helper is None:
@@ -118,6 +121,10 @@ def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None) -> None:
         with contextlib.suppress(Exception):
             # read now, beside the helper, with the job instances every rule reads
             ctx.workflows.instances  # noqa: B018
+        for suite in static:
+            for case in suite.cases:
+                with contextlib.suppress(Exception):  # an unknown check: its case says so
+                    resolve_check(case.check)
         # the model lives as long as the run: the collector need not look at it again
         gc.freeze()
         scripts_ahead.keep(helper)
