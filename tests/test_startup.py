@@ -1,4 +1,4 @@
-"""`dataclasses` imported without `inspect`, which still works when it is read."""
+"""Start-up costs avoided: `inspect` deferred, PyYAML's reader pattern cheap and the same."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_inspect_is_imported_only_when_read() -> None:
 def test_a_process_that_has_inspect_keeps_it() -> None:
     import inspect
 
-    from harness.lazy_inspect import import_dataclasses
+    from harness.startup import import_dataclasses
 
     import_dataclasses()
     assert sys.modules["inspect"] is inspect
@@ -62,3 +62,34 @@ def test_a_static_check_never_imports_inspect(tmp_path: Path) -> None:
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
     assert '"results"' in done.stdout  # the check ran
     assert "inspect imported: False" in done.stderr  # every dataclass it made has a docstring
+
+
+def test_the_yaml_reader_pattern_refuses_the_same_characters() -> None:
+    import re
+
+    from harness.startup import YAML_NON_PRINTABLE, YAML_NON_PRINTABLE_COMPLEMENT
+
+    # re.UNICODE is the default for text: another cache key, so PyYAML's class compiled as is
+    theirs = re.compile(YAML_NON_PRINTABLE, re.UNICODE)
+    ours = re.compile(YAML_NON_PRINTABLE_COMPLEMENT)
+    assert theirs.pattern != ours.pattern
+    differ = [c for c in range(0x110000) if bool(theirs.match(chr(c))) != bool(ours.match(chr(c)))]
+    assert differ == []
+
+
+def test_yaml_imported_after_the_harness_reads_with_the_seeded_pattern() -> None:
+    program = (
+        "import json, harness, yaml, yaml.reader\n"
+        "from harness.startup import YAML_NON_PRINTABLE_COMPLEMENT as SEEDED\n"
+        "pure = lambda text: yaml.load(text, Loader=yaml.SafeLoader)\n"
+        "try:\n"
+        "    pure('a: b\\x07')\n"
+        "    refused = False\n"
+        "except yaml.reader.ReaderError:\n"
+        "    refused = True\n"
+        "print(json.dumps([yaml.reader.Reader.NON_PRINTABLE.pattern == SEEDED,\n"
+        "                  pure('a: caf\\u00e9'), refused]))\n"
+    )
+    command = [sys.executable, "-c", program]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == [True, {"a": "caf\u00e9"}, True]
