@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import selectors
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,8 @@ def run_git(
     `text=False` it is sent UTF-8 encoded and `stdout` holds bytes. With `max_output` (and
     no input), git is stopped once it prints more than that many bytes: a failed result
     saying so, never the whole output in memory."""
+    import subprocess  # here: a run that starts no git (no checkout) does not import it
+
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     if max_output is not None and input_text is None:
         return _run_capped(["git", "-C", str(root), *args], env, timeout, text, max_output)
@@ -68,6 +68,9 @@ def _run_capped(
     argv: list[str], env: dict[str, str], timeout: float, text: bool, max_output: int
 ) -> GitResult:
     """`argv` with its standard output read as it comes, up to `max_output` bytes."""
+    import selectors
+    import subprocess
+
     name = argv[3] if len(argv) > 3 else "git"
     try:
         proc = subprocess.Popen(

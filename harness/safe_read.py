@@ -72,9 +72,33 @@ def _real(path: Path) -> str | None:
     return real
 
 
+_ROOTS: dict[tuple[str, int, int], str] = {}
+"""Roots resolved, by name and the folder they name (device, inode): a repository's folder
+is resolved once per run, not once per file read, and again when its name comes to mean
+another folder."""
+_ROOTS_MAX = 256
+
+
+def _real_root(root: Path) -> str | None:
+    try:
+        info = root.stat()
+    except (OSError, ValueError):
+        return _real(root)
+    key = (os.fspath(root), info.st_dev, info.st_ino)
+    found = _ROOTS.get(key)
+    if found is None:
+        found = _real(root)
+        if found is None:
+            return None
+        if len(_ROOTS) >= _ROOTS_MAX:
+            _ROOTS.clear()
+        _ROOTS[key] = found
+    return found
+
+
 def inside(path: Path, root: Path) -> bool:
     """True when `path`, after resolving symlinks, lies inside `root` (also resolved)."""
-    real, base = _real(path), _real(root)
+    real, base = _real(path), _real_root(root)
     if real is None or base is None:
         return False
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)

@@ -49,3 +49,21 @@ def test_files_of_any_size_read_whole(tmp_path: Path) -> None:
         path = tmp_path / f"f{size}"
         path.write_bytes(b"x" * size)
         assert read_bytes(path, size) == b"x" * size
+
+
+def test_a_root_that_comes_to_name_another_folder_is_resolved_again(tmp_path: Path) -> None:
+    from harness.safe_read import inside
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.yml").write_text("a: 1\n", encoding="utf-8")
+    (second / "b.yml").write_text("b: 1\n", encoding="utf-8")
+    root = tmp_path / "repo"
+    root.symlink_to(first)
+    assert inside(root / "a.yml", root)
+    assert not inside(second / "b.yml", root)
+    root.unlink()
+    root.symlink_to(second)  # the same name, another folder
+    assert inside(root / "b.yml", root)
+    assert not inside(first / "a.yml", root)
