@@ -92,6 +92,8 @@ def _action_inputs(model: RepoModel, step: Step, scope: Mapping[str, Any]) -> di
 
 def condition_of(model: RepoModel, step: EffectiveStep, context: Mapping[str, Any]) -> Any:
     """True, False or MAYBE: will this step run in this variant (earlier steps succeeding)?"""
+    if not step.step.if_ and not any(outer.if_ for outer in step.outer):
+        return True  # no `if:` on the way: it runs once the steps before it succeed
     scope: dict[str, Any] = {**context, "__status__": OK_STATUS}
     value: Any = True
     for outer in (*step.outer, step.step):
