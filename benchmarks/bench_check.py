@@ -7,7 +7,7 @@ temporary directory, and the whole process
     python -m harness check --repo DIR --suite workflows --suite placement \\
         --suite bootstrap --format json
 
-is timed (median of several runs) at 50, 100 and 150 workflow files, plus an empty
+is timed (median of eleven runs) at 50, 100 and 150 workflow files, plus an empty
 repository for the fixed start-up cost, interleaved with zizmor `--offline` on the same
 files. Target: at most 0.7 times zizmor's time for 150 files, with the cost per file
 staying flat (linear growth).
@@ -27,7 +27,9 @@ from benchmarks.timing import fit, load, time_commands, zizmor_command
 
 TARGET_RATIO = 0.7
 SIZES = (50, 100, 150)
-RUNS = 7
+RUNS = 11
+"""Interleaved runs per command and size: the medians of seven still moved the ratio by
+±0.05 from one benchmark run to the next on the 2-core machine."""
 SUITES = ("workflows", "placement", "bootstrap")
 
 LANES = [
