@@ -61,6 +61,20 @@ def _claims(fd: int) -> Iterator[int]:
         yield _CLAIM.unpack(data)[0]
 
 
+def _unclaimed(fd: int) -> int | None:
+    """How many items the claim pipe still holds (None when the system cannot tell)."""
+    try:
+        import array
+        import fcntl
+        import termios
+
+        count = array.array("i", [0])
+        fcntl.ioctl(fd, termios.FIONREAD, count, True)
+    except (ImportError, AttributeError, OSError):
+        return None
+    return count[0] // _CLAIM.size
+
+
 class Helper(Generic[R]):
     """`work(i)` for every `i < count`, begun in a forked helper by `start`: this process does
     other work meanwhile, then `finish` computes here what the helper has not taken and
@@ -93,16 +107,20 @@ class Helper(Generic[R]):
         os.close(result_w)
         self._pid, self._claim_r, self._result_r = pid, claim_r, result_r
 
-    def finish(self) -> dict[int, R]:
-        """Every item's result, by index: the items nobody took yet are computed here, and
-        an item the helper took but did not send back (it died) is computed here too."""
+    def finish(self, min_to_take: int = 1) -> dict[int, R]:
+        """Every item's result, by index: the items nobody took yet are computed here (when
+        at least `min_to_take` are left: else the helper is left to finish them, for work
+        whose first item costs this process more than the rest), and an item the helper
+        took but did not send back (it died) is computed here too."""
         work = self._work
         if not self._pid:
             return {index: work(index) for index in range(self._count)}
         done: dict[int, R] = {}
         try:
-            for index in _claims(self._claim_r):
-                done[index] = work(index)
+            left = _unclaimed(self._claim_r) if min_to_take > 1 else None
+            if left is None or left >= min_to_take:
+                for index in _claims(self._claim_r):
+                    done[index] = work(index)
             with os.fdopen(self._result_r, "rb", closefd=False) as pipe:
                 data = pipe.read()
             os.waitpid(self._pid, 0)

@@ -113,3 +113,43 @@ def test_tofu_files_read_ahead_are_the_files_read_here(
     assert {k: v.files for k, v in ahead.modules.items()} == {
         k: v.files for k, v in here.modules.items()
     }
+
+
+def test_few_items_left_are_left_to_the_helper() -> None:
+    import time
+
+    here = os.getpid()
+
+    def work(index: int) -> bool:
+        time.sleep(0.002)  # the helper is still at work when finish is called
+        return os.getpid() == here
+
+    with helper_process.start(30, work) as helper:
+        results = helper.finish(min_to_take=1_000)
+    assert results == dict.fromkeys(range(30), False)  # every item computed by the helper
+
+
+def test_many_items_left_are_shared() -> None:
+    import time
+
+    here = os.getpid()
+
+    def work(index: int) -> bool:
+        time.sleep(0.005)
+        return os.getpid() == here
+
+    with helper_process.start(60, work) as helper:
+        results = helper.finish(min_to_take=2)
+    assert sorted(results) == list(range(60))
+    assert any(results.values())  # this process took some
+    assert not all(results.values())  # and the helper too
+
+
+def test_the_items_left_are_counted() -> None:
+    read, write = os.pipe()
+    try:
+        os.write(write, b"".join(helper_process._CLAIM.pack(i) for i in range(7)))
+        assert helper_process._unclaimed(read) == 7
+    finally:
+        os.close(read)
+        os.close(write)

@@ -95,8 +95,14 @@ def start(root: Path) -> Helper[Parsed] | None:
     return fork_helper(len(files), lambda index: _parsed_file(files[index], root))
 
 
+MIN_FILES_TO_TAKE = 20
+"""Files left to the helper rather than parsed here: this process's first parse loads the
+bash grammar and compiles its query (about 12 ms, the helper's time for some twenty files),
+which only pays when more files than that are left."""
+
+
 def keep(helper: Helper[Parsed]) -> None:
-    """Parse here the files the helper has not reached, and keep every parse: the rules
-    find the scripts parsed."""
-    for found in helper.finish().values():
+    """Parse here the files the helper has not reached (when many are left; else wait for
+    the helper), and keep every parse: the rules find the scripts parsed."""
+    for found in helper.finish(min_to_take=MIN_FILES_TO_TAKE).values():
         shell.adopt(found)
