@@ -4,7 +4,8 @@
 forked from it (which inherits everything read so far) take the next item from one pipe
 until none is left, and the helper sends each result back (pickled) as soon as it is done.
 `start(count, work)` forks the helper and returns at once, so that the caller can do other
-work first; its `finish()` then takes the items left, as `fork_map` does. An item
+work first; its `finish()` then takes the items left, as `fork_map` does, or `received()`
+hands over what the helper has sent so far. An item
 the helper took and did not finish (it died, or its result could not be sent) is computed by
 the caller, so every item has its result whatever happens to the helper. `work` must be a
 pure function of what both processes hold: the caller keeps no side effect of the
@@ -61,20 +62,6 @@ def _claims(fd: int) -> Iterator[int]:
         yield _CLAIM.unpack(data)[0]
 
 
-def _unclaimed(fd: int) -> int | None:
-    """How many items the claim pipe still holds (None when the system cannot tell)."""
-    try:
-        import array
-        import fcntl
-        import termios
-
-        count = array.array("i", [0])
-        fcntl.ioctl(fd, termios.FIONREAD, count, True)
-    except (ImportError, AttributeError, OSError):
-        return None
-    return count[0] // _CLAIM.size
-
-
 class Helper(Generic[R]):
     """`work(i)` for every `i < count`, begun in a forked helper by `start`: this process does
     other work meanwhile, then `finish` computes here what the helper has not taken and
@@ -86,6 +73,10 @@ class Helper(Generic[R]):
         self._work = work
         self._pid = 0
         self._claim_r = self._result_r = -1
+        self._got: dict[int, R] = {}  # every result received from the helper
+        self._new: dict[int, R] = {}  # those `received` has not handed out yet
+        self._pending = b""  # the start of a frame not yet whole
+        self._ended = False  # the helper closed its end: nothing more will come
 
     def _fork(self) -> None:
         claim_r, claim_w = os.pipe()
@@ -107,31 +98,62 @@ class Helper(Generic[R]):
         os.close(result_w)
         self._pid, self._claim_r, self._result_r = pid, claim_r, result_r
 
-    def finish(self, min_to_take: int = 1) -> dict[int, R]:
-        """Every item's result, by index: the items nobody took yet are computed here (when
-        at least `min_to_take` are left: else the helper is left to finish them, for work
-        whose first item costs this process more than the rest), and an item the helper
-        took but did not send back (it died) is computed here too."""
+    def finish(self) -> dict[int, R]:
+        """Every item's result, by index: the items nobody took yet are computed here, and
+        an item the helper took but did not send back (it died) is computed here too."""
         work = self._work
         if not self._pid:
             return {index: work(index) for index in range(self._count)}
         done: dict[int, R] = {}
         try:
-            left = _unclaimed(self._claim_r) if min_to_take > 1 else None
-            if left is None or left >= min_to_take:
-                for index in _claims(self._claim_r):
-                    done[index] = work(index)
-            with os.fdopen(self._result_r, "rb", closefd=False) as pipe:
-                data = pipe.read()
+            for index in _claims(self._claim_r):
+                done[index] = work(index)
+            while not self._ended:
+                self._receive(block=True)
             os.waitpid(self._pid, 0)
             self._pid = 0
         finally:
             self.close()
-        done.update(_results(data, self._count))
+        done.update(self._got)
         for index in range(self._count):
             if index not in done:
                 done[index] = work(index)
         return done
+
+    @property
+    def working(self) -> bool:
+        """True while the helper may still send results."""
+        return self._pid != 0 and not self._ended
+
+    def received(self, block: bool = False) -> dict[int, R]:
+        """The results the helper has sent since the last call, without waiting (or, with
+        `block`, waiting until at least one more arrives or the helper is done)."""
+        before = len(self._got)
+        self._receive(block=False)
+        while block and self.working and len(self._got) == before:
+            self._receive(block=True)
+        new, self._new = self._new, {}
+        return new
+
+    def _receive(self, block: bool) -> None:
+        """Read what the helper has sent so far (with `block`, wait for some) into the
+        results; a frame cut short waits for the rest."""
+        if not self.working:
+            return
+        if not block:
+            import select
+
+            if not select.select([self._result_r], [], [], 0)[0]:
+                return
+        chunk = os.read(self._result_r, PIPE_BYTES)
+        if not chunk:
+            self._ended = True
+            return
+        data = self._pending + chunk
+        found, used = _frames(data, self._count)
+        self._pending = data[used:]
+        self._got.update(found)
+        self._new.update(found)
 
     def close(self) -> None:
         """Stop a helper that is still working (its results are dropped), and close the
@@ -179,19 +201,25 @@ helper seldom waits for the caller to read."""
 def _results(data: bytes, count: int) -> dict[Any, Any]:
     """The results in the helper's frames, by index; a frame cut short (the helper died
     while writing it) or that does not unpickle is left out."""
+    return _frames(data, count)[0]
+
+
+def _frames(data: bytes, count: int) -> tuple[dict[Any, Any], int]:
+    """The results in the whole frames at the start of `data`, by index, and how many bytes
+    they take; a frame that does not unpickle, or names no item, is left out."""
     found: dict[int, Any] = {}
     view = memoryview(data)
     at = 0
     while at + _FRAME.size <= len(view):
         index, size = _FRAME.unpack_from(view, at)
-        at += _FRAME.size
-        if at + size > len(view):
+        if at + _FRAME.size + size > len(view):
             break
+        at += _FRAME.size
         if index < count:
             with contextlib.suppress(Exception):
                 found[index] = pickle.loads(view[at : at + size])
         at += size
-    return found
+    return found, at
 
 
 def _serve(work: Callable[[int], R], claim_r: int, result_w: int) -> NoReturn:

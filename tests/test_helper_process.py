@@ -115,41 +115,19 @@ def test_tofu_files_read_ahead_are_the_files_read_here(
     }
 
 
-def test_few_items_left_are_left_to_the_helper() -> None:
+def test_results_are_handed_over_as_they_arrive() -> None:
     import time
 
-    here = os.getpid()
+    def work(index: int) -> int:
+        time.sleep(0.003)
+        return index * 10
 
-    def work(index: int) -> bool:
-        time.sleep(0.002)  # the helper is still at work when finish is called
-        return os.getpid() == here
-
-    with helper_process.start(30, work) as helper:
-        results = helper.finish(min_to_take=1_000)
-    assert results == dict.fromkeys(range(30), False)  # every item computed by the helper
-
-
-def test_many_items_left_are_shared() -> None:
-    import time
-
-    here = os.getpid()
-
-    def work(index: int) -> bool:
-        time.sleep(0.005)
-        return os.getpid() == here
-
-    with helper_process.start(60, work) as helper:
-        results = helper.finish(min_to_take=2)
-    assert sorted(results) == list(range(60))
-    assert any(results.values())  # this process took some
-    assert not all(results.values())  # and the helper too
-
-
-def test_the_items_left_are_counted() -> None:
-    read, write = os.pipe()
-    try:
-        os.write(write, b"".join(helper_process._CLAIM.pack(i) for i in range(7)))
-        assert helper_process._unclaimed(read) == 7
-    finally:
-        os.close(read)
-        os.close(write)
+    with helper_process.start(40, work) as helper:
+        first = helper.received(block=True)  # waits for the helper's first results
+        assert first
+        seen = dict(first)
+        while helper.working:
+            seen.update(helper.received(block=True))
+        assert helper.received() == {}  # nothing is handed over twice
+        assert seen == {i: i * 10 for i in range(40)}
+        assert helper.finish() == {i: i * 10 for i in range(40)}

@@ -105,10 +105,25 @@ def test_parsed_ahead_is_what_a_cold_parse_gives(tmp_path: Path) -> None:
     _forget_parses()
     helper = scripts_ahead.start(repo)
     assert helper is not None
-    with helper:
-        scripts_ahead.keep(helper)
-    assert len(shell._PARSED) >= len({s for s, _ in scripts}) // 2
-    ahead = [shell.commands(script, line) for script, line in scripts]
+    parsed_here: list[str] = []
+    parse = shell._parse
+
+    def counted(script: str, first_line: int, depth: int) -> object:
+        if depth == 0:
+            parsed_here.append(script)
+        return parse(script, first_line, depth)
+
+    shell._parse = counted  # type: ignore[assignment]
+    try:
+        with scripts_ahead.arriving(helper):
+            ahead = [shell.commands(script, line) for script, line in scripts]
+            late = shell.commands("echo in no workflow file", 1)  # parsed here, no hang
+    finally:
+        shell._parse = parse
+    assert parsed_here == ["echo in no workflow file"]  # every other script came ahead
+    assert [c.words for c in late] == [("echo", "in", "no", "workflow", "file")]
+    assert shell.AHEAD == []  # nothing waits for the helper after the block
+    assert not helper.working
     _forget_parses()
     assert ahead == [shell.commands(script, line) for script, line in scripts]
 

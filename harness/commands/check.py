@@ -85,11 +85,15 @@ def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | 
     progress = None
     if wanted(options.progress):
         progress = Progress(sum(len(suite.cases) for suite in suites))
+    from harness.github.scripts_ahead import arriving
+
     if static_only(suites):
-        _read_ahead(ctx, helper, static_only(suites))
+        helper = _read_ahead(ctx, helper, static_only(suites))
     elif helper is not None:
         helper.close()  # nothing reads the scripts
-    results = run_suites(ctx, suites, progress.case_done if progress else None)
+        helper = None
+    with arriving(helper):  # the helper's last scripts arrive while the rules run
+        results = run_suites(ctx, suites, progress.case_done if progress else None)
     if progress is not None:
         progress.summary(results, time.perf_counter() - started)
     report = build_report(ctx, results)
@@ -101,11 +105,13 @@ def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | 
     return 1 if report.failed else 0
 
 
-def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None, static: list[Suite]) -> None:
+def _read_ahead(
+    ctx: CheckContext, helper: Helper[Parsed] | None, static: list[Suite]
+) -> Helper[Parsed] | None:
     """Read the workflow model while a helper parses the bash scripts of the workflows
     (`harness.github.scripts_ahead`), forked now when it was not forked before (the
-    repository was given as a subfolder): the rules find the scripts parsed. The checks of
-    the `static` suites are imported meanwhile too."""
+    repository was given as a subfolder); work out the job instances and import the checks
+    of the `static` suites meanwhile too. The helper, still sending its last scripts."""
     import contextlib
     import gc
 
@@ -115,19 +121,21 @@ def _read_ahead(ctx: CheckContext, helper: Helper[Parsed] | None, static: list[S
     if helper is None:
         helper = scripts_ahead.start(ctx.repo)
         if helper is None:
-            return
-    with helper:
+            return None
+    try:
         # a model that cannot be read is reported by the cases themselves
         with contextlib.suppress(Exception):
-            # read now, beside the helper, with the job instances every rule reads
             ctx.workflows.instances  # noqa: B018
         for suite in static:
             for case in suite.cases:
                 with contextlib.suppress(Exception):  # an unknown check: its case says so
                     resolve_check(case.check)
-        # the model lives as long as the run: the collector need not look at it again
-        gc.freeze()
-        scripts_ahead.keep(helper)
+    except BaseException:
+        helper.close()
+        raise
+    # the model lives as long as the run: the collector need not look at it again
+    gc.freeze()
+    return helper
 
 
 def repo_to_check(given: Path, reads_repo: bool = True) -> Path:

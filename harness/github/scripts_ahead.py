@@ -3,9 +3,9 @@
 `start(root)` forks a helper (`harness.helper_process`) that takes the workflow files, and
 the actions under `.github/actions`, one by one: it finds each `run:` script with a quick
 look at the YAML (no workflow model) and parses it as `harness.github.shell` will.
-Meanwhile this process imports what it needs and reads the workflow model; `keep` then
-parses the scripts of the files the helper has not reached, and keeps every parse: the
-rules find the scripts parsed, and this process need not load the bash grammar at all. A
+Meanwhile this process imports what it needs and reads the workflow model; then the rules
+run while the helper sends its last files (`arriving`): a rule that reads a script not here
+yet waits for it. This process need not load the bash grammar at all. A
 script is keyed by its text, so a file the helper read differently (or not at all) costs
 nothing but a parse later. Nothing the helper finds is reported: it only saves work.
 """
@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +26,7 @@ from harness.github.shell import Parsed
 if TYPE_CHECKING:
     from harness.helper_process import Helper
 
-__all__ = ["Parsed", "keep", "run_scripts", "start", "workflow_files"]
+__all__ = ["Parsed", "arriving", "run_scripts", "start", "workflow_files"]
 
 
 def run_scripts(path: Path, root: Path) -> list[tuple[str, int]]:
@@ -83,7 +86,7 @@ MAX_ACTION_FILES = 1000
 def start(root: Path) -> Helper[Parsed] | None:
     """A helper forked now that parses the scripts of the workflows of the repository at
     `root`, while this process goes on (None when not worth it: few workflows, or no second
-    CPU). `keep` collects its parses; `close` stops it."""
+    CPU). `arriving` keeps its parses as they come; `close` stops it."""
     files = workflow_files(root)
     if not files:
         return None
@@ -95,14 +98,32 @@ def start(root: Path) -> Helper[Parsed] | None:
     return fork_helper(len(files), lambda index: _parsed_file(files[index], root))
 
 
-MIN_FILES_TO_TAKE = 20
-"""Files left to the helper rather than parsed here: this process's first parse loads the
-bash grammar and compiles its query (about 12 ms, the helper's time for some twenty files),
-which only pays when more files than that are left."""
+@contextmanager
+def arriving(helper: Helper[Parsed] | None) -> Iterator[None]:
+    """While the block runs (the rules), scripts the helper sends are kept as they arrive: a
+    rule that reads a script not here yet waits for the helper's next files, and parses the
+    script here only once the helper is done without it. The rules start as soon as this
+    process is ready, while the helper sends its last files. At the end the helper is
+    stopped: what it has not sent by then was not needed."""
+    if helper is None:
+        yield
+        return
+    lock = threading.Lock()  # live cases run on threads beside the rules
+
+    def wait_for(script: str) -> None:
+        with lock:
+            while not shell.is_parsed(script) and helper.working:
+                _keep(helper.received(block=True))
+
+    _keep(helper.received())
+    shell.AHEAD.append(wait_for)
+    try:
+        yield
+    finally:
+        shell.AHEAD.remove(wait_for)
+        helper.close()
 
 
-def keep(helper: Helper[Parsed]) -> None:
-    """Parse here the files the helper has not reached (when many are left; else wait for
-    the helper), and keep every parse: the rules find the scripts parsed."""
-    for found in helper.finish(min_to_take=MIN_FILES_TO_TAKE).values():
+def _keep(received: dict[int, Parsed]) -> None:
+    for found in received.values():
         shell.adopt(found)

@@ -390,11 +390,25 @@ _PARSED: dict[str, tuple[int, tuple[Command, ...]]] = {}
 _PARSED_MAX = 4096
 
 
+AHEAD: list[Callable[[str], None]] = []
+"""Where scripts parsed in another process come from (`harness.github.scripts_ahead`): called
+with a script not parsed here yet, it returns once that script has arrived, or once no more
+will come."""
+
+
+def is_parsed(script: str) -> bool:
+    """True when `script` (a script's text, or its template) is parsed in this process."""
+    return script in _PARSED
+
+
 def _parsed_at(script: str, first_line: int) -> tuple[Command, ...]:
     """The commands of a script with lines counted from `first_line`: each script is parsed
     once, at the first line it is read from; the same script at another line (a step
     repeated in several workflows) is that parse, moved."""
     seen = _PARSED.get(script)
+    if seen is None and AHEAD:
+        AHEAD[0](script)
+        seen = _PARSED.get(script)
     if seen is None:
         found = tuple(_parse(script, first_line, 0))
         _remember(script, first_line, found)
