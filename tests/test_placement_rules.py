@@ -192,3 +192,25 @@ def test_variants_told_apart_by_a_bare_if(tmp_path: Path, order: str) -> None:
     light = check_light_off_heavy_lane(ctx, {}).findings
     assert [(f.rule, "x=a" in f.message) for f in heavy] == [("PLACE001", True)]
     assert [(f.rule, "x=b" in f.message) for f in light] == [("PLACE002", True)]
+
+
+@pytest.mark.parametrize("order", ["[a, b]", "[b, a]"])
+def test_variants_told_apart_by_a_quoted_expression(tmp_path: Path, order: str) -> None:
+    """An expression with quotes in a step (`${{ matrix.x == 'a' && ... }}`) is part of what
+    a variant changes, read as written (also beside double quotes): variant `a` runs the
+    heavy command off the heavy lane, variant `b` a light one on it, whichever comes first."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "a.yml").write_text(
+        "on: push\njobs:\n  build:\n    strategy:\n      matrix:\n"
+        f"        x: {order}\n"
+        "    runs-on: ${{ matrix.x == 'a' && 'tinyland-nix' || 'tinyland-nix-heavy' }}\n"
+        "    steps:\n"
+        # both kinds of quotes: a script Python's repr would write with escapes
+        "      - run: ${{ matrix.x == 'a' && 'cargo' || 'echo' }} build --release \"now\"\n"
+    )
+    ctx = make_context(tmp_path)
+    heavy = check_heavy_on_heavy_lane(ctx, {}).findings
+    light = check_light_off_heavy_lane(ctx, {}).findings
+    assert [(f.rule, "x=a" in f.message) for f in heavy] == [("PLACE001", True)]
+    assert [(f.rule, "x=b" in f.message) for f in light] == [("PLACE002", True)]

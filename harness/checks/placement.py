@@ -22,7 +22,7 @@ are heavy when the output (or a check) builds Rust, as `harness.nixflake` reads 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -251,6 +251,24 @@ def _remember_inputs(
     return action.file
 
 
+def _texts_with_expressions(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every string in a step's YAML (keys too) that holds a `${{`, at any depth."""
+    if isinstance(value, str):
+        if "${{" in value:
+            yield value
+    elif depth < MAX_STEP_DEPTH and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts_with_expressions(key, depth + 1)
+            yield from _texts_with_expressions(item, depth + 1)
+    elif depth < MAX_STEP_DEPTH and isinstance(value, list):
+        for item in value:
+            yield from _texts_with_expressions(item, depth + 1)
+
+
+MAX_STEP_DEPTH = 64
+"""Deepest nesting of a step's YAML searched for expressions (the reader refuses deeper)."""
+
+
 def _expressions(model: RepoModel, job: Job) -> tuple[str, ...]:
     """Every `${{ }}` in the job's own steps, and every `if:` written without one (`if:
     matrix.os == 'linux'`): what a variant can change in them."""
@@ -260,8 +278,9 @@ def _expressions(model: RepoModel, job: Job) -> tuple[str, ...]:
         for step in job.steps:
             if step.if_ and "${{" not in step.if_:
                 found[step.if_.strip()] = None
-            for match in _EMBEDDED.finditer(repr(step.raw)):
-                found[match.group(1)] = None
+            for text in _texts_with_expressions(step.raw):
+                for match in _EMBEDDED.finditer(text):
+                    found[match.group(1)] = None
         model.memo[key] = tuple(found)
     cached: tuple[str, ...] = model.memo[key]
     return cached
