@@ -174,42 +174,34 @@ def test_skips_without_workflows(tmp_path: Path) -> None:
         run(check_heavy_on_heavy_lane, tmp_path)
 
 
+TOLD_APART = {
+    # a step's `if:` without `${{ }}`: variant `b` skips the heavy step
+    "bare-if": "      - if: matrix.x == 'a'\n        run: cargo build --release\n",
+    # an expression with both kinds of quotes around it (Python's repr would escape them):
+    # variant `b` runs a light command
+    "quoted-expression": (
+        "      - run: ${{ matrix.x == 'a' && 'cargo' || 'echo' }} build --release \"now\"\n"
+    ),
+}
+
+
 @pytest.mark.parametrize("order", ["[a, b]", "[b, a]"])
-def test_variants_told_apart_by_a_bare_if(tmp_path: Path, order: str) -> None:
-    """A step's `if:` without `${{ }}` is part of what a variant changes: variant `a` runs
-    the heavy step off the heavy lane, variant `b` skips it on the heavy lane, whichever
-    variant is read first."""
+@pytest.mark.parametrize("step", sorted(TOLD_APART))
+def test_variants_told_apart_by_what_their_steps_read(
+    tmp_path: Path, order: str, step: str
+) -> None:
+    """What a step's expressions and bare `if:` read is part of what a variant changes, read
+    as written: variant `a` runs the heavy command off the heavy lane, variant `b` runs none
+    on the heavy lane, whichever variant is read first."""
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "a.yml").write_text(
         "on: push\njobs:\n  build:\n    strategy:\n      matrix:\n"
         f"        x: {order}\n"
         "    runs-on: ${{ matrix.x == 'a' && 'tinyland-nix' || 'tinyland-nix-heavy' }}\n"
-        "    steps:\n      - if: matrix.x == 'a'\n        run: cargo build --release\n"
+        "    steps:\n" + TOLD_APART[step]
     )
     ctx = make_context(tmp_path)  # both rules share what the model remembers, as in a run
-    heavy = check_heavy_on_heavy_lane(ctx, {}).findings
-    light = check_light_off_heavy_lane(ctx, {}).findings
-    assert [(f.rule, "x=a" in f.message) for f in heavy] == [("PLACE001", True)]
-    assert [(f.rule, "x=b" in f.message) for f in light] == [("PLACE002", True)]
-
-
-@pytest.mark.parametrize("order", ["[a, b]", "[b, a]"])
-def test_variants_told_apart_by_a_quoted_expression(tmp_path: Path, order: str) -> None:
-    """An expression with quotes in a step (`${{ matrix.x == 'a' && ... }}`) is part of what
-    a variant changes, read as written (also beside double quotes): variant `a` runs the
-    heavy command off the heavy lane, variant `b` a light one on it, whichever comes first."""
-    workflows = tmp_path / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    (workflows / "a.yml").write_text(
-        "on: push\njobs:\n  build:\n    strategy:\n      matrix:\n"
-        f"        x: {order}\n"
-        "    runs-on: ${{ matrix.x == 'a' && 'tinyland-nix' || 'tinyland-nix-heavy' }}\n"
-        "    steps:\n"
-        # both kinds of quotes: a script Python's repr would write with escapes
-        "      - run: ${{ matrix.x == 'a' && 'cargo' || 'echo' }} build --release \"now\"\n"
-    )
-    ctx = make_context(tmp_path)
     heavy = check_heavy_on_heavy_lane(ctx, {}).findings
     light = check_light_off_heavy_lane(ctx, {}).findings
     assert [(f.rule, "x=a" in f.message) for f in heavy] == [("PLACE001", True)]
