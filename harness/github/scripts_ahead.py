@@ -5,9 +5,9 @@ the actions under `.github/actions`, one by one: it finds each `run:` script wit
 look at the YAML (no workflow model) and parses it as `harness.github.shell` will.
 Meanwhile this process imports what it needs and reads the workflow model; then the rules
 run while the helper sends its last files (`arriving`): a rule that reads a script not here
-yet waits for it. This process need not load the bash grammar at all. A
-script is keyed by its text, so a file the helper read differently (or not at all) costs
-nothing but a parse later. Nothing the helper finds is reported: it only saves work.
+yet waits for it. This process need not load the bash grammar at all. A script is keyed by
+its text, so a file the helper read differently (or not at all) costs nothing but a parse
+here later. Nothing the helper finds is reported: it only saves work.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def run_scripts(path: Path, root: Path) -> list[tuple[str, int]]:
 
 
 def _parsed_file(path: Path, root: Path) -> Parsed:
-    """The scripts of one workflow file, parsed; none on any failure (the rules parse them
-    again and name the failure)."""
+    """The scripts of one workflow or action file, parsed; none on any failure (the rules
+    parse them again and name the failure)."""
     try:
         return shell.parsed(run_scripts(path, root))
     except Exception:
