@@ -198,12 +198,6 @@ PIPE_BYTES = 1 << 20
 helper seldom waits for the caller to read."""
 
 
-def _results(data: bytes, count: int) -> dict[Any, Any]:
-    """The results in the helper's frames, by index; a frame cut short (the helper died
-    while writing it) or that does not unpickle is left out."""
-    return _frames(data, count)[0]
-
-
 def _frames(data: bytes, count: int) -> tuple[dict[Any, Any], int]:
     """The results in the whole frames at the start of `data`, by index, and how many bytes
     they take; a frame that does not unpickle, or names no item, is left out."""

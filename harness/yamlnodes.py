@@ -26,6 +26,8 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
+MAX_NESTING = 200
+"""Deepest nesting of collections a document may have: deeper is refused."""
 MAX_ALIAS_NODES = 10_000
 """Most nodes that aliases may stand for in one document (each alias counts its anchor's
 expanded size): past it the document is refused, as a "billion laughs" would be."""
@@ -42,6 +44,11 @@ class Mark(NamedTuple):
     def block(self) -> bool:
         """True for `|` and `>` scalars, whose text starts on the next line."""
         return self.style in ("|", ">")
+
+    @property
+    def text_line(self) -> int:
+        """The line a scalar's text starts on (the next one for a block scalar)."""
+        return self.line + 1 if self.block else self.line
 
 
 class YamlError(HarnessError, ValueError):
@@ -140,7 +147,7 @@ class _Builder:
                 )
             return built
         self._depth += 1
-        if self._depth > 200:
+        if self._depth > MAX_NESTING:
             raise YamlError(self.file, node.start_mark.line + 1, "YAML nests too deeply")
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -314,7 +321,7 @@ def _events(parser: Any) -> Any:  # noqa: PLR0915 - one loop over the events, ke
         elif kind is mapping_start or kind is sequence_start:
             if top[0] == _MAP and top[5] is None:
                 raise _Unusual  # a collection as a mapping key
-            if len(stack) >= 200:
+            if len(stack) >= MAX_NESTING:
                 raise _Unusual  # nests too deeply
             anchor = event.anchor
             if anchor is not None:

@@ -90,8 +90,8 @@ def test_frames_cut_short_are_left_out() -> None:
     body = pickle.dumps("x")
     good = helper_process._FRAME.pack(1, len(body)) + body
     cut = helper_process._FRAME.pack(2, 99) + b"short"
-    assert helper_process._results(whole + good + cut, 3) == {1: "x"}
-    assert helper_process._results(good, 1) == {}  # an index past the items is refused
+    assert helper_process._frames(whole + good + cut, 3) == ({1: "x"}, len(whole + good))
+    assert helper_process._frames(good, 1) == ({}, len(good))  # no item 1: refused
 
 
 def test_tofu_files_read_ahead_are_the_files_read_here(

@@ -51,6 +51,7 @@ from harness.github.shell import Command, substituted_commands
 from harness.nixflake import FlakeHeaviness
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
+from harness.yamlnodes import MAX_NESTING
 
 BUILTIN_HEAVY: tuple[str, ...] = (
     "cargo build --release",
@@ -256,17 +257,13 @@ def _texts_with_expressions(value: Any, depth: int = 0) -> Iterator[str]:
     if isinstance(value, str):
         if "${{" in value:
             yield value
-    elif depth < MAX_STEP_DEPTH and isinstance(value, dict):
+    elif depth < MAX_NESTING and isinstance(value, dict):
         for key, item in value.items():
             yield from _texts_with_expressions(key, depth + 1)
             yield from _texts_with_expressions(item, depth + 1)
-    elif depth < MAX_STEP_DEPTH and isinstance(value, list):
+    elif depth < MAX_NESTING and isinstance(value, list):
         for item in value:
             yield from _texts_with_expressions(item, depth + 1)
-
-
-MAX_STEP_DEPTH = 64
-"""Deepest nesting of a step's YAML searched for expressions (the reader refuses deeper)."""
 
 
 def _expressions(model: RepoModel, job: Job) -> tuple[str, ...]:

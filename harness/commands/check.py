@@ -87,8 +87,9 @@ def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | 
         progress = Progress(sum(len(suite.cases) for suite in suites))
     from harness.github.scripts_ahead import arriving
 
-    if static_only(suites):
-        helper = _read_ahead(ctx, helper, static_only(suites))
+    static = static_only(suites)
+    if static:
+        helper = _read_ahead(ctx, helper, static)
     elif helper is not None:
         helper.close()  # nothing reads the scripts
         helper = None

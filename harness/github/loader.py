@@ -56,10 +56,7 @@ def _steps(file: str, container: LMap, key: str) -> list[Step]:
         if "uses" in item and "run" in item:
             raise ShapeError(line, f"step {index + 1} has both `uses` and `run`")
         run = item.get("run")
-        run_line = 0
-        if run is not None:
-            mark = item.value_mark("run")
-            run_line = mark.line + 1 if mark.block else mark.line
+        run_line = item.value_mark("run").text_line if run is not None else 0
         with_ = item.get("with")
         env = item.get("env")
         steps.append(

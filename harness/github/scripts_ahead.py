@@ -40,10 +40,7 @@ def run_scripts(path: Path, root: Path) -> list[tuple[str, int]]:
         text = read_text(path, MAX_WORKFLOW_BYTES, root)
     except (OSError, ValueError):  # the model names what is wrong with the file
         return []
-    return [
-        (value, mark.line + 1 if mark.block else mark.line)
-        for value, mark in scalars_of_key(text, "run")
-    ]
+    return [(value, mark.text_line) for value, mark in scalars_of_key(text, "run")]
 
 
 def _parsed_file(path: Path, root: Path) -> Parsed:
