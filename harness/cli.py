@@ -5,17 +5,20 @@ Exit codes: 0 nothing failed, 1 a rule failed, 2 bad input (contract, repo, scen
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import sys
-from collections.abc import Sequence
+from harness.startup import CollectorPaused
 
-from harness import __version__
-from harness.commands import COMMANDS
-from harness.errors import HarnessInputError
-from harness.outpaths import check_arguments
-from harness.redact import ScrubbedStream, scrub_credentials
-from harness.signals import EXIT_TERMINATED, Terminated, terminate_unwinds
+with CollectorPaused():  # what imports make lives as long as the process
+    import argparse
+    import importlib
+    import sys
+    from collections.abc import Sequence
+
+    from harness import __version__
+    from harness.commands import COMMANDS
+    from harness.errors import HarnessInputError
+    from harness.outpaths import check_arguments
+    from harness.redact import ScrubbedStream, scrub_credentials
+    from harness.signals import EXIT_TERMINATED, Terminated, terminate_unwinds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,12 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((a for a in args_list if not a.startswith("-")), None)
     if command is not None and {"-h", "--help"} & set(args_list[: args_list.index(command)]):
         command = None  # the help of the whole program lists every command
-    parser = build_parser(command if command in COMMANDS else None)
-    args = parser.parse_args(args_list)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    module = importlib.import_module(COMMANDS[args.command][0])
+    with CollectorPaused():  # the command's imports live as long as the process
+        parser = build_parser(command if command in COMMANDS else None)
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        module = importlib.import_module(COMMANDS[args.command][0])
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = ScrubbedStream(sys.stdout), ScrubbedStream(sys.stderr)
     try:

@@ -93,3 +93,84 @@ def test_yaml_imported_after_the_harness_reads_with_the_seeded_pattern() -> None
     command = [sys.executable, "-c", program]
     done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
     assert json.loads(done.stdout) == [True, {"a": "caf\u00e9"}, True]
+
+
+COLLECTIONS = """
+import gc, json, sys
+seen = []
+def count(phase, info):
+    if phase == "start":
+        seen.append(info["generation"])
+gc.callbacks.append(count)
+import harness
+import harness.cli
+print(json.dumps({"enabled": gc.isenabled(), "collections": len(seen)}))
+"""
+
+
+def test_the_package_imports_collecting_seldom_and_leaves_the_collector_on() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTIONS], capture_output=True, text=True, timeout=60, check=True
+    )
+    found = json.loads(done.stdout)
+    assert found["enabled"] is True  # as it was before the import
+    # two while Python finds and starts the package, before its first line runs, and one
+    # when each paused block ends (fourteen when every import was collected over)
+    assert found["collections"] <= 5
+
+
+def test_collector_paused_restores_what_it_found() -> None:
+    import gc
+
+    from harness.startup import CollectorPaused
+
+    assert gc.isenabled()
+    with CollectorPaused():
+        assert not gc.isenabled()
+        with CollectorPaused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block found it off
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with CollectorPaused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_static_check_collects_nothing_while_it_reads_the_model(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for n in range(60):
+        (workflows / f"w{n}.yml").write_text(
+            "on: push\njobs:\n"
+            + "".join(
+                f"  job{j}:\n    runs-on: tinyland-nix\n    strategy:\n      matrix:\n"
+                f"        os: [a, b, c]\n    steps:\n      - uses: actions/checkout@v4\n"
+                f"      - run: echo {n} {j} ${{{{ matrix.os }}}}\n"
+                for j in range(8)
+            ),
+            encoding="utf-8",
+        )
+    program = (
+        "import gc, io, sys, contextlib\n"
+        "seen = []\n"
+        "def count(phase, info):\n"
+        "    if phase == 'start':\n"
+        "        seen.append(info['generation'])\n"
+        "gc.callbacks.append(count)\n"
+        "from harness.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['check', '--repo', {str(tmp_path)!r}, '--static', '--format', 'json'])\n"
+        "print(len(seen), gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=True, capture_output=True, text=True, timeout=120
+    )
+    collections, enabled = done.stdout.split()
+    assert enabled == "True"  # on again once the model is read
+    # one when each paused block ends, a few while the rules run; seventeen when the
+    # collector looked at the model as it was read
+    assert int(collections) <= 6

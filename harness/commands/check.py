@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from harness.commands.common import (
     add_report_arguments,
@@ -40,30 +40,47 @@ def run(args: argparse.Namespace) -> int:
     """Run the selected suites; print the report; exit 1 when anything failed."""
     import gc
 
+    from harness.startup import CollectorPaused
+
     # a run allocates many small, long-lived objects (the workflow model); collecting
     # young objects less often saves a tenth of a static run's time
     gc.set_threshold(50_000, 20, 100)
-    from harness.github import scripts_ahead
-
-    options = cli_options(args)
-    # a repository checked from its top level: its scripts are parsed while this process
-    # imports the rest and reads the workflow model
-    helper = scripts_ahead.start((options.repo or Path()).resolve())
+    helper = None
     try:
-        return _check(args, options, helper)
+        # nothing is collected until the model is read and frozen (`_read_ahead`): it
+        # would find only the model, which lives as long as the run
+        with CollectorPaused():
+            from harness.github import scripts_ahead
+
+            options = cli_options(args)
+            # a repository checked from its top level: its scripts are parsed while this
+            # process imports the rest and reads the workflow model
+            helper = scripts_ahead.start((options.repo or Path()).resolve())
+            prepared = _prepare(args, options, helper)
+            helper = prepared.helper
+        return _check(args, prepared)
     finally:
         if helper is not None:
             helper.close()
 
 
-def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | None) -> int:
+class _Run(NamedTuple):
+    """What `check` runs, prepared: the suites, the context, the script helper (if any)."""
+
+    suites: list[Suite]
+    ctx: CheckContext
+    options: Options
+    helper: Helper[Parsed] | None
+    key: bytes | None
+    started: float
+
+
+def _prepare(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | None) -> _Run:
     import time
 
     from harness.engine import make_context
     from harness.errors import HarnessInputError
-    from harness.progress import Progress, wanted
-    from harness.report.build import build_report
-    from harness.scheduler import run_suites, static_only
+    from harness.scheduler import static_only
     from harness.suites import load_suites, select_suites
 
     started = time.perf_counter()
@@ -82,27 +99,36 @@ def _check(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | 
         suites = kept
     repo = repo_to_check(options.repo or Path(), reads_repo=bool(static_only(suites)))
     ctx = make_context(repo, options.contract, options)
-    progress = None
-    if wanted(options.progress):
-        progress = Progress(sum(len(suite.cases) for suite in suites))
-    from harness.github.scripts_ahead import arriving
-
     static = static_only(suites)
     if static:
         helper = _read_ahead(ctx, helper, static)
     elif helper is not None:
         helper.close()  # nothing reads the scripts
         helper = None
-    with arriving(helper):  # the helper's last scripts arrive while the rules run
-        results = run_suites(ctx, suites, progress.case_done if progress else None)
+    return _Run(suites, ctx, options, helper, key, started)
+
+
+def _check(args: argparse.Namespace, run: _Run) -> int:
+    import time
+
+    from harness.github.scripts_ahead import arriving
+    from harness.progress import Progress, wanted
+    from harness.report.build import build_report
+    from harness.scheduler import run_suites
+
+    progress = None
+    if wanted(run.options.progress):
+        progress = Progress(sum(len(suite.cases) for suite in run.suites))
+    with arriving(run.helper):  # the helper's last scripts arrive while the rules run
+        results = run_suites(run.ctx, run.suites, progress.case_done if progress else None)
     if progress is not None:
-        progress.summary(results, time.perf_counter() - started)
-    report = build_report(ctx, results)
+        progress.summary(results, time.perf_counter() - run.started)
+    report = build_report(run.ctx, results)
     emit(renderer(args.format)(report), args.output)
-    if options.evidence is not None:
+    if run.options.evidence is not None:
         from harness.evidence import write_evidence
 
-        write_evidence(report, options.evidence, key)
+        write_evidence(report, run.options.evidence, run.key)
     return 1 if report.failed else 0
 
 
