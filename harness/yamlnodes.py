@@ -401,52 +401,6 @@ def _events(parser: Any) -> Any:  # noqa: PLR0915 - one loop over the events, ke
         event = get()
 
 
-def scalars_of_key(text: str, key: str, limit: int = 100_000) -> list[tuple[str, Mark]]:
-    """The scalar values of every mapping entry named `key` in `text`, anywhere in the
-    document, with their marks: a quick look at one key that builds no document (at most
-    `limit` values; an alias counts as nothing; text after a YAML error is not looked at)."""
-    scalar_event, mapping_start = yaml.ScalarEvent, yaml.MappingStartEvent
-    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    found: list[tuple[str, Mark]] = []
-    # each open collection: [is a mapping, a key comes next, the last key read]
-    stack: list[list[Any]] = []
-    top: list[Any] = [False, False, None]
-    parser = _Loader(text)
-    try:
-        event = parser.get_event()
-        while event is not None and len(found) < limit:
-            kind = type(event)
-            if kind is scalar_event or kind is yaml.AliasEvent:
-                if top[0]:
-                    if top[1]:
-                        top[2] = event.value if kind is scalar_event else None
-                    elif top[2] == key and kind is scalar_event:
-                        start = event.start_mark
-                        found.append(
-                            (
-                                event.value,
-                                Mark(start.line + 1, start.column + 1, event.style or None),
-                            )
-                        )
-                    top[1] = not top[1]
-            elif kind in starts:
-                if top[0]:
-                    top[1] = not top[1]
-                stack.append(top)
-                top = [kind is mapping_start, True, None]
-            elif kind in ends:
-                top = stack.pop()
-            elif kind is yaml.StreamEndEvent:
-                break
-            event = parser.get_event()
-    except yaml.YAMLError:
-        pass
-    finally:
-        parser.dispose()
-    return found
-
-
 def loads(text: str, file: str = "<string>") -> Any:
     """Parse one YAML document from `text`; `file` names it in errors."""
     if _Loader is not yaml.SafeLoader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,115 @@ def test_results_are_handed_over_as_they_arrive() -> None:
         assert helper.received() == {}  # nothing is handed over twice
         assert seen == {i: i * 10 for i in range(40)}
         assert helper.finish() == {i: i * 10 for i in range(40)}
+
+
+def _fed_results(helper: helper_process.Fed[Any, Any]) -> dict[int, Any]:
+    helper.done_feeding()
+    seen: dict[int, Any] = {}
+    while helper.working:
+        seen.update(helper.received(block=True))
+    seen.update(helper.received())
+    return seen
+
+
+def test_fed_items_come_back_in_the_order_fed() -> None:
+    here = os.getpid()
+    warmed: list[int] = []
+    helper: helper_process.Fed[str, tuple[str, bool]] | None = helper_process.start_fed(
+        lambda item: (item, os.getpid() != here), warm=lambda: warmed.append(1)
+    )
+    assert helper is not None
+    with helper:
+        for word in ("a", "b", "c"):
+            helper.feed(word)
+        assert _fed_results(helper) == {0: ("a", True), 1: ("b", True), 2: ("c", True)}
+        helper.feed("late")  # fed after the end: nothing
+        assert helper.received() == {}
+    assert warmed == []  # warmed in the helper, not here
+
+
+def test_a_full_feed_holds_neither_process_up() -> None:
+    import time
+
+    def slow(item: bytes) -> bytes:
+        time.sleep(0.0005)
+        return item  # results as big as the items: both pipes fill
+
+    helper = helper_process.start_fed(slow)
+    assert helper is not None
+    with helper:
+        items = [bytes([n % 251]) * 40_000 for n in range(120)]  # 4.8 MB both ways
+        for item in items:
+            helper.feed(item)  # returns at once, whatever the helper does
+        seen = _fed_results(helper)
+    assert seen == dict(enumerate(items))
+
+
+def test_a_fed_helper_that_dies_leaves_the_rest_unanswered() -> None:
+    here = os.getpid()
+
+    def work(item: int) -> int:
+        if item == 3 and os.getpid() != here:
+            os._exit(3)
+        return item
+
+    helper = helper_process.start_fed(work)
+    assert helper is not None
+    with helper:
+        for n in range(8):
+            helper.feed(n)
+        seen = _fed_results(helper)
+    assert seen == {0: 0, 1: 1, 2: 2}  # the caller computes what it needs itself
+
+
+def test_fed_items_that_fail_or_do_not_pickle_are_skipped() -> None:
+    def work(item: int) -> object:
+        if item == 1:
+            raise ValueError("no")
+        return (lambda: item) if item == 2 else item
+
+    helper = helper_process.start_fed(work)
+    assert helper is not None
+    with helper:
+        helper.feed(0)
+        helper.feed(1)
+        helper.feed(2)
+        helper.feed(lambda: 0)  # type: ignore[arg-type] # does not pickle: not fed, and takes no index
+        helper.feed(3)
+        assert _fed_results(helper) == {0: 0, 3: 3}
+
+
+def test_closing_a_fed_helper_stops_it() -> None:
+    import time
+
+    helper: helper_process.Fed[int, None] | None = helper_process.start_fed(
+        lambda item: time.sleep(30)
+    )
+    assert helper is not None
+    helper.feed(1)
+    started = time.monotonic()
+    helper.close()
+    assert not helper.working
+    assert time.monotonic() - started < 10  # killed, not waited for
+    helper.close()  # twice is harmless
+
+
+def test_no_fed_helper_without_a_second_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(helper_process, "available", lambda: False)
+    assert helper_process.start_fed(lambda item: item) is None
+
+
+def test_a_fed_helper_that_takes_nothing_is_stopped_after_the_timeout() -> None:
+    import time
+
+    helper: helper_process.Fed[bytes, None] | None = helper_process.start_fed(
+        lambda item: time.sleep(60)
+    )
+    assert helper is not None
+    for _ in range(40):
+        helper.feed(b"x" * 100_000)  # more than the pipe holds: the rest waits here
+    started = time.monotonic()
+    helper.done_feeding(timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert not helper.working  # stopped
+    assert helper.received() == {}

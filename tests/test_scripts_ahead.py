@@ -11,7 +11,7 @@ import pytest
 from benchmarks.bench_check import write_corpus
 from harness import helper_process
 from harness.cli import main
-from harness.github import scripts_ahead, shell
+from harness.github import loader, scripts_ahead, shell
 from harness.github.repo import NON_BASH_SHELLS, RepoModel
 
 
@@ -38,7 +38,9 @@ def _model_scripts(repo: Path) -> set[tuple[str, int]]:
     }
 
 
-def test_the_quick_look_finds_each_script_where_the_model_does(tmp_path: Path) -> None:
+def test_the_model_hands_each_file_s_scripts_on_as_it_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = write_corpus(tmp_path / "repo", 12)
     (repo / ".github" / "workflows" / "styles.yml").write_text(
         "on: push\n"
@@ -57,14 +59,18 @@ def test_the_quick_look_finds_each_script_where_the_model_does(tmp_path: Path) -
         "          echo ${{ matrix.x }}\n",
         encoding="utf-8",
     )
-    found = {
-        pair
-        for path in sorted((repo / ".github" / "workflows").iterdir())
-        for pair in scripts_ahead.run_scripts(path, repo)
-    }
+    told: list[list[tuple[str, int]]] = []
+    monkeypatch.setattr(loader, "SCRIPTS_READ", [told.append])
     wanted = _model_scripts(repo)
     assert len(wanted) > 20
-    assert wanted <= found
+    assert len(told) == 13 + 3  # one call per workflow (12 and styles.yml) and action
+    assert wanted <= {pair for scripts in told for pair in scripts}
+    assert [
+        ("nix build .#plain", 6),
+        ("nix build .#quoted", 7),
+        ("nix build .#folded\n", 9),
+        ("nix flake check\necho ${{ matrix.x }}\n", 13),
+    ] in told
 
 
 def test_a_check_reads_the_same_with_and_without_the_helper(
@@ -73,18 +79,18 @@ def test_a_check_reads_the_same_with_and_without_the_helper(
     repo = write_corpus(tmp_path / "repo", 40)
     args = ["check", "--repo", str(repo), "--format", "json"]
     args += ["--suite", "workflows", "--suite", "placement", "--suite", "bootstrap"]
-    forks: list[int] = []
-    start = helper_process.start
+    fed: list[int] = []
+    feed = helper_process.Fed.feed
 
-    def counted(count: int, work: object) -> object:
-        forks.append(count)
-        return start(count, work)  # type: ignore[arg-type]
+    def counted(self: helper_process.Fed[object, object], item: object) -> None:
+        fed.append(os.getpid())
+        feed(self, item)
 
-    monkeypatch.setattr(helper_process, "start", counted)
+    monkeypatch.setattr(helper_process.Fed, "feed", counted)
     _forget_parses()
     code = main(args)
     ahead = json.loads(capsys.readouterr().out)
-    assert forks == [43]  # the helper was asked to read all 40 workflows and 3 actions, once
+    assert len(fed) == 43  # the helper was handed all 40 workflows and 3 actions, once
     assert len(shell._PARSED) > 40
 
     _forget_parses()
@@ -105,6 +111,7 @@ def test_parsed_ahead_is_what_a_cold_parse_gives(tmp_path: Path) -> None:
     _forget_parses()
     helper = scripts_ahead.start(repo)
     assert helper is not None
+    RepoModel(repo)  # hands its scripts to the helper as it reads them
     parsed_here: list[str] = []
     parse = shell._parse
 
@@ -123,27 +130,18 @@ def test_parsed_ahead_is_what_a_cold_parse_gives(tmp_path: Path) -> None:
     assert parsed_here == ["echo in no workflow file"]  # every other script came ahead
     assert [c.words for c in late] == [("echo", "in", "no", "workflow", "file")]
     assert shell.AHEAD == []  # nothing waits for the helper after the block
+    assert loader.SCRIPTS_READ == []  # nothing is handed to it any more
     assert not helper.working
     _forget_parses()
     assert ahead == [shell.commands(script, line) for script, line in scripts]
 
 
-def test_a_file_that_cannot_be_read_holds_no_scripts(tmp_path: Path) -> None:
-    folder = tmp_path / ".github" / "workflows"
-    folder.mkdir(parents=True)
-    os.mkfifo(folder / "pipe.yml")  # reading it would wait forever
-    (folder / "zero.yml").symlink_to("/dev/zero")
-    (folder / "broken.yml").write_text("jobs: [\n  run: x\n", encoding="utf-8")
-    for name in ("pipe.yml", "zero.yml"):
-        assert scripts_ahead.run_scripts(folder / name, tmp_path) == []
-    # a YAML error ends the look: what came before it is kept
-    assert scripts_ahead.run_scripts(folder / "broken.yml", tmp_path) == [("x", 2)]
-
-
 def test_few_workflows_are_not_worth_a_helper(tmp_path: Path) -> None:
     repo = write_corpus(tmp_path / "repo", scripts_ahead.READ_AHEAD_MIN_WORKFLOWS - 1)
     assert scripts_ahead.start(repo) is None
-    assert scripts_ahead.workflow_files(tmp_path / "nothing") == []
+    assert not scripts_ahead.worth_a_helper(tmp_path / "nothing")
+    write_corpus(tmp_path / "more", scripts_ahead.READ_AHEAD_MIN_WORKFLOWS)
+    assert scripts_ahead.worth_a_helper(tmp_path / "more")
 
 
 def test_a_check_from_a_subfolder_reads_ahead_too(
@@ -179,13 +177,13 @@ def test_a_live_only_run_stops_the_helper(
     closed: list[bool] = []
     monkeypatch.setattr(scheduler, "static_only", lambda suites: [])
     monkeypatch.setattr(scheduler, "run_suites", lambda *args, **kwargs: [])
-    close = helper_process.Helper.close
+    close = helper_process.Fed.close
 
-    def spy(self: helper_process.Helper[object]) -> None:
+    def spy(self: helper_process.Fed[object, object]) -> None:
         closed.append(self._pid > 0)
         close(self)
 
-    monkeypatch.setattr(helper_process.Helper, "close", spy)
+    monkeypatch.setattr(helper_process.Fed, "close", spy)
     main(["check", "--repo", str(repo), "--suite", "placement", "--format", "json"])
     capsys.readouterr()
     assert closed[0] is True  # a helper still at work was stopped: nothing reads its parses

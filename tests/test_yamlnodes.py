@@ -212,35 +212,3 @@ def test_the_event_reader_leaves_errors_to_the_composing_reader(text: str) -> No
         yamlnodes._fast(text)
     with pytest.raises(YamlError):
         loads(text, "x.yml")
-
-
-def test_scalars_of_one_key_are_found_with_their_marks() -> None:
-    from harness.yamlnodes import scalars_of_key
-
-    text = (
-        "jobs:\n"
-        "  a:\n"
-        "    steps:\n"
-        "      - run: echo hi\n"
-        "      - name: run\n"  # a value that reads `run` is not a key
-        "        run: |\n"
-        "          nix build\n"
-        "      - {run: 'a b', with: {run: [1]}}\n"  # a list under `run` is no scalar
-        "    other: &x {run: y}\n"
-        "    again: *x\n"
-    )
-    found = scalars_of_key(text, "run")
-    assert [(value, mark.line, mark.style) for value, mark in found] == [
-        ("echo hi", 4, None),
-        ("nix build\n", 6, "|"),
-        ("a b", 8, "'"),
-        ("y", 9, None),
-    ]
-    assert scalars_of_key(text, "run", limit=2) == found[:2]
-
-
-def test_scalars_of_a_key_stop_at_a_yaml_error() -> None:
-    from harness.yamlnodes import scalars_of_key
-
-    assert scalars_of_key("a:\n  run: x\nb: [c\n", "run")[0][0] == "x"
-    assert scalars_of_key("- [\n", "run") == []

@@ -17,8 +17,8 @@ from harness.report import FORMATS, renderer
 
 if TYPE_CHECKING:
     from harness.checks.api import CheckContext
-    from harness.github.scripts_ahead import Parsed
-    from harness.helper_process import Helper
+    from harness.github.scripts_ahead import Parsed, Scripts
+    from harness.helper_process import Fed
     from harness.options import Options
     from harness.scenario import Suite
 
@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
             helper = prepared.helper
         return _check(args, prepared)
     finally:
-        if helper is not None:
-            helper.close()
+        scripts_ahead.close(helper)
 
 
 class _Run(NamedTuple):
@@ -70,16 +69,19 @@ class _Run(NamedTuple):
     suites: list[Suite]
     ctx: CheckContext
     options: Options
-    helper: Helper[Parsed] | None
+    helper: Fed[Scripts, Parsed] | None
     key: bytes | None
     started: float
 
 
-def _prepare(args: argparse.Namespace, options: Options, helper: Helper[Parsed] | None) -> _Run:
+def _prepare(
+    args: argparse.Namespace, options: Options, helper: Fed[Scripts, Parsed] | None
+) -> _Run:
     import time
 
     from harness.engine import make_context
     from harness.errors import HarnessInputError
+    from harness.github import scripts_ahead
     from harness.scheduler import static_only
     from harness.suites import load_suites, select_suites
 
@@ -102,8 +104,8 @@ def _prepare(args: argparse.Namespace, options: Options, helper: Helper[Parsed] 
     static = static_only(suites)
     if static:
         helper = _read_ahead(ctx, helper, static)
-    elif helper is not None:
-        helper.close()  # nothing reads the scripts
+    else:
+        scripts_ahead.close(helper)  # nothing reads the scripts
         helper = None
     return _Run(suites, ctx, options, helper, key, started)
 
@@ -133,8 +135,8 @@ def _check(args: argparse.Namespace, run: _Run) -> int:
 
 
 def _read_ahead(
-    ctx: CheckContext, helper: Helper[Parsed] | None, static: list[Suite]
-) -> Helper[Parsed] | None:
+    ctx: CheckContext, helper: Fed[Scripts, Parsed] | None, static: list[Suite]
+) -> Fed[Scripts, Parsed] | None:
     """Read the workflow model while a helper parses the bash scripts of the workflows
     (`harness.github.scripts_ahead`), forked now when it was not forked before (the
     repository was given as a subfolder); work out the job instances and import the checks
@@ -147,8 +149,6 @@ def _read_ahead(
 
     if helper is None:
         helper = scripts_ahead.start(ctx.repo)
-        if helper is None:
-            return None
     try:
         # a model that cannot be read is reported by the cases themselves
         with contextlib.suppress(Exception):
@@ -158,7 +158,7 @@ def _read_ahead(
                 with contextlib.suppress(Exception):  # an unknown check: its case says so
                     resolve_check(case.check)
     except BaseException:
-        helper.close()
+        scripts_ahead.close(helper)
         raise
     # the model lives as long as the run: the collector need not look at it again
     gc.freeze()

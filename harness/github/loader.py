@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness.github.model import Action, InputSpec, Job, ParseProblem, Step, Workflow
 from harness.safe_read import MAX_WORKFLOW_BYTES
 from harness.yamlnodes import LList, LMap, YamlError, load, loads
+
+SCRIPTS_READ: list[Callable[[list[tuple[str, int]]], None]] = []
+"""Told of the `run:` scripts of each workflow and action as it is read (with the line each
+script's text starts on): a helper parses them meanwhile (`harness.github.scripts_ahead`)."""
+
+
+def _tell(steps: Any) -> None:
+    scripts = [(step.run, step.run_line) for step in steps if step.run]
+    if scripts:
+        for told in SCRIPTS_READ:
+            told(scripts)
 
 
 class ShapeError(ValueError):
@@ -181,6 +193,8 @@ def workflow_of(raw: Any, file: str) -> Workflow:
         for job_id, spec in jobs_raw.items()
     }
     call_inputs = _inputs(on.get("workflow_call"))
+    if SCRIPTS_READ:
+        _tell(step for job in jobs.values() for step in job.steps)
     return Workflow(
         file=file,
         line=1,
@@ -213,6 +227,8 @@ def action_of(raw: Any, file: str, directory: str) -> Action:
         raise ShapeError(1, "action has no `runs`")
     using = _str(runs.get("using"))
     steps = _steps(file, runs, "steps") if using == "composite" else []
+    if SCRIPTS_READ:
+        _tell(steps)
     inputs_raw = raw.get("inputs")
     inputs = {}
     if isinstance(inputs_raw, dict):

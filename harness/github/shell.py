@@ -141,6 +141,12 @@ def _heredoc(statement: Node) -> tuple[int, Node] | None:
     return None
 
 
+def ready() -> None:
+    """Load the grammar and compile the query now: a process that is about to parse scripts
+    does it before the first one arrives."""
+    _query()
+
+
 @lru_cache(maxsize=1)
 def _query() -> Query:
     return Query(
