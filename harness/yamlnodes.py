@@ -65,6 +65,7 @@ class YamlError(HarnessError, ValueError):
 class LMap(dict[str, Any]):
     """A mapping that remembers the marks of its keys and values."""
 
+    __slots__ = ("key_marks", "mark", "value_marks")
     mark: Mark
     key_marks: dict[str, Mark]
     value_marks: dict[str, Mark]
@@ -82,6 +83,7 @@ class LMap(dict[str, Any]):
 class LList(list[Any]):
     """A sequence that remembers the marks of its items."""
 
+    __slots__ = ("item_marks", "mark")
     mark: Mark
     item_marks: list[Mark]
 
