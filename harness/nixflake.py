@@ -19,10 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-from tree_sitter import Language, Node, Parser
+from typing import TYPE_CHECKING
 
 from harness.safe_read import MAX_TF_BYTES, UnsafeFile, read_bytes
+
+if TYPE_CHECKING:  # loaded with the grammar, where a flake.nix is read
+    from tree_sitter import Node, Parser
 
 OUTPUT_GROUPS = ("packages", "checks", "apps", "defaultPackage", "legacyPackages")
 """Top-level flake output attributes whose members `nix build .#NAME` can name."""
@@ -56,6 +58,7 @@ class HeavyReason:
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
     import tree_sitter_nix  # only where a flake.nix is read
+    from tree_sitter import Language, Parser
 
     return Parser(Language(tree_sitter_nix.language()))
 

@@ -14,8 +14,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+if TYPE_CHECKING:  # loaded with the grammar, by the process that parses scripts
+    from tree_sitter import Node, Parser, Query
 
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 _MAX_DEPTH = 6
@@ -78,6 +80,7 @@ def _command(  # noqa: PLR0917 - the fields of Command, in order
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
     import tree_sitter_bash  # the grammar: a process that parses no script never loads it
+    from tree_sitter import Language, Parser
 
     return Parser(Language(tree_sitter_bash.language()))
 
@@ -149,6 +152,8 @@ def ready() -> None:
 
 @lru_cache(maxsize=1)
 def _query() -> Query:
+    from tree_sitter import Query
+
     return Query(
         _parser().language,  # type: ignore[arg-type]
         "(command) @command (pipeline) @pipeline (redirected_statement) @redirected",
@@ -163,6 +168,8 @@ def _walk(node: Node, source: bytes, base_line: int, found: list[Command]) -> No
     """Every simple command under `node` (parsed from `source`), in script order
     (tree-sitter finds the nodes). The words of a command are read once per command text:
     the same `nix build .#x` in many scripts is read once."""
+    from tree_sitter import QueryCursor
+
     captures = QueryCursor(_query()).captures(node)
     words_of: dict[int, list[str]] = {}
 
