@@ -187,3 +187,25 @@ def test_a_live_only_run_stops_the_helper(
     main(["check", "--repo", str(repo), "--suite", "placement", "--format", "json"])
     capsys.readouterr()
     assert closed[0] is True  # a helper still at work was stopped: nothing reads its parses
+
+
+def test_with_a_helper_this_process_never_loads_a_grammar(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = write_corpus(tmp_path / "repo", 40)
+    program = (
+        "import io, sys, contextlib\n"
+        "from harness.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['check', '--repo', {str(repo)!r}, '--suite', 'placement',"
+        " '--suite', 'bootstrap', '--format', 'json'])\n"
+        "print('tree_sitter' in sys.modules, 'tree_sitter_bash' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=True, capture_output=True, text=True, timeout=120
+    )
+    loaded = done.stdout.split()
+    # every script was parsed by the helper; without a second CPU, here
+    expected = str(not helper_process.available())
+    assert loaded == [expected, expected]
