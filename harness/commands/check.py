@@ -149,6 +149,8 @@ def _read_ahead(
 
     if helper is None:
         helper = scripts_ahead.start(ctx.repo)
+        if helper is None:  # few workflows: the model is read when a rule needs it
+            return None
     try:
         # a model that cannot be read is reported by the cases themselves
         with contextlib.suppress(Exception):
