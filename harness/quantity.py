@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
 import math
 import re
-from decimal import Decimal, InvalidOperation
 
-_SUFFIXES: dict[str, Decimal] = {
-    "": Decimal(1),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15,
-    "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10,
-    "Mi": Decimal(2) ** 20,
-    "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50,
-    "Ei": Decimal(2) ** 60,
+_SUFFIXES: dict[str, int] = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
 }
 MAX_QUANTITY = 2**63 - 1
 """The largest quantity accepted (8Ei): what a signed 64-bit byte count holds, as in Kubernetes."""
@@ -46,13 +50,22 @@ def parse_quantity(value: str | int | float) -> int:
     match = _QUANTITY.match(str(value))
     if not match or match.group(2) not in _SUFFIXES:
         raise ValueError(f"not a Kubernetes quantity: {value!r} (use e.g. 512Mi, 8Gi, 1.5G)")
-    try:
-        number = Decimal(match.group(1))
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
-        raise ValueError(f"not a Kubernetes quantity: {value!r}") from exc
-    if number.adjusted() > 19:  # checked before multiplying: 1e999999Gi overflows Decimal
-        raise ValueError(f"quantity {str(value).strip()} is over the largest accepted, 8Ei")
-    total = number * _SUFFIXES[match.group(2)]
+    written = match.group(1).lstrip("+")
+    total: int | Decimal
+    if written.isdecimal():  # a whole number (8Gi), the usual case: exact as an int
+        if len(written.lstrip("0")) > 20:  # checked before multiplying
+            raise ValueError(f"quantity {str(value).strip()} is over the largest accepted, 8Ei")
+        total = int(written) * _SUFFIXES[match.group(2)]
+    else:  # a fraction or an exponent (1.5G, 129e6): exact as a decimal
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            number = Decimal(written)
+        except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
+            raise ValueError(f"not a Kubernetes quantity: {value!r}") from exc
+        if number.adjusted() > 19:  # checked before multiplying: 1e999999Gi overflows Decimal
+            raise ValueError(f"quantity {str(value).strip()} is over the largest accepted, 8Ei")
+        total = number * _SUFFIXES[match.group(2)]
     if total > MAX_QUANTITY:
         raise ValueError(f"quantity {str(value).strip()} is over the largest accepted, 8Ei")
     return int(total)

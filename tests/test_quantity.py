@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.quantity import format_bytes, parse_quantity
 
@@ -60,3 +62,23 @@ def test_error_names_the_value_and_an_example() -> None:
 )
 def test_format_bytes(value: int, text: str) -> None:
     assert format_bytes(value) == text
+
+
+@given(
+    number=st.integers(min_value=0, max_value=10**22),
+    zeros=st.integers(min_value=0, max_value=3),
+    suffix=st.sampled_from(["", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]),
+)
+def test_whole_numbers_read_as_decimals_read_them(number: int, zeros: int, suffix: str) -> None:
+    """A whole number is read without `decimal`; written as a decimal (`N.0`), the same
+    quantity is read with it: both give the same bytes, or both refuse."""
+    whole = "0" * zeros + str(number) + suffix
+    as_decimal = f"{number}.0{suffix}"
+    results: list[int | str] = []
+    for text in (whole, as_decimal):
+        try:
+            results.append(parse_quantity(text))
+        except ValueError as exc:
+            assert "over the largest accepted" in str(exc)
+            results.append("over")
+    assert results[0] == results[1]
