@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from harness.errors import HarnessInputError
 from harness.plugin import KNOWN_MARKS
 from harness.rules import CatalogueError, all_rules
 from harness.scenario import bundled_scenarios_dir, load_suite, scenario_files
+from tests.helpers.cli import python_output
 
 
 def _emitted_ids(module_name: str) -> set[str]:
@@ -125,9 +124,7 @@ def test_loading_a_scenario_imports_no_check_module(tmp_path: Path) -> None:
         "print(sorted(m for m in sys.modules if m.startswith('harness.checks.')"
         " or m == 'jsonschema'))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
+    out = python_output(code)
     assert out.strip() == "['harness.checks.api', 'harness.checks.registry']"
 
 

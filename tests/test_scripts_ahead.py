@@ -13,6 +13,7 @@ from harness import helper_process
 from harness.cli import main
 from harness.github import loader, scripts_ahead, shell
 from harness.github.repo import NON_BASH_SHELLS, RepoModel
+from tests.helpers.cli import python_output
 
 
 @pytest.fixture(autouse=True)
@@ -190,9 +191,6 @@ def test_a_live_only_run_stops_the_helper(
 
 
 def test_with_a_helper_this_process_never_loads_a_grammar(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     repo = write_corpus(tmp_path / "repo", 40)
     program = (
         "import io, sys, contextlib\n"
@@ -202,10 +200,7 @@ def test_with_a_helper_this_process_never_loads_a_grammar(tmp_path: Path) -> Non
         " '--suite', 'bootstrap', '--format', 'json'])\n"
         "print('tree_sitter' in sys.modules, 'tree_sitter_bash' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], check=True, capture_output=True, text=True, timeout=120
-    )
-    loaded = done.stdout.split()
+    loaded = python_output(program).split()
     # every script was parsed by the helper; without a second CPU, here
     expected = str(not helper_process.available())
     assert loaded == [expected, expected]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers.cli import python_output
+
 PROGRAM = """
 import json, sys
 import harness
@@ -27,10 +29,7 @@ print(json.dumps({
 
 
 def test_inspect_is_imported_only_when_read() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=60, check=True
-    )
-    found = json.loads(done.stdout)
+    found = json.loads(python_output(PROGRAM))
     assert found["inspect_at_start"] is False
     assert found["doc"] == "Undocumented(x: int)"  # written with the real `inspect`
     assert found["real"] is True
@@ -90,9 +89,7 @@ def test_yaml_imported_after_the_harness_reads_with_the_seeded_pattern() -> None
         "print(json.dumps([yaml.reader.Reader.NON_PRINTABLE.pattern == SEEDED,\n"
         "                  pure('a: caf\\u00e9'), refused]))\n"
     )
-    command = [sys.executable, "-c", program]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
-    assert json.loads(done.stdout) == [True, {"a": "caf\u00e9"}, True]
+    assert json.loads(python_output(program)) == [True, {"a": "caf\u00e9"}, True]
 
 
 COLLECTIONS = """
@@ -109,10 +106,7 @@ print(json.dumps({"enabled": gc.isenabled(), "collections": len(seen)}))
 
 
 def test_the_package_imports_collecting_seldom_and_leaves_the_collector_on() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", COLLECTIONS], capture_output=True, text=True, timeout=60, check=True
-    )
-    found = json.loads(done.stdout)
+    found = json.loads(python_output(COLLECTIONS))
     assert found["enabled"] is True  # as it was before the import
     # two while Python finds and starts the package, before its first line runs, and one
     # when each paused block ends (fourteen when every import was collected over)
@@ -166,10 +160,7 @@ def test_a_static_check_collects_nothing_while_it_reads_the_model(tmp_path: Path
         f"    main(['check', '--repo', {str(tmp_path)!r}, '--static', '--format', 'json'])\n"
         "print(len(seen), gc.isenabled())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], check=True, capture_output=True, text=True, timeout=120
-    )
-    collections, enabled = done.stdout.split()
+    collections, enabled = python_output(program).split()
     assert enabled == "True"  # on again once the model is read
     # one when each paused block ends, a few while the rules run; seventeen when the
     # collector looked at the model as it was read

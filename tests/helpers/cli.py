@@ -32,3 +32,10 @@ def run_harness(
         timeout=timeout,
         check=False,
     )
+
+
+def python_output(program: str, timeout: float = 120) -> str:
+    """What `python -c PROGRAM` prints, in a fresh process (it must exit 0)."""
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=timeout
+    ).stdout
