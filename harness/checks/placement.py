@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from harness.checks.api import CheckContext, Skip
@@ -221,12 +222,15 @@ def _substitute(script: str, context: Mapping[str, Any]) -> str:
     return _EMBEDDED.sub(one, script)
 
 
+@lru_cache(maxsize=256)
+def _shell_name(shell: str | None) -> str:
+    """The program a step's `shell:` names (`/bin/bash -e {0}` -> `bash`; none: bash)."""
+    return (shell or "bash").split()[0].rsplit("/", 1)[-1]
+
+
 def _commands(step: EffectiveStep, context: Mapping[str, Any]) -> list[Command]:
     s = step.step
-    if not s.run:
-        return []
-    shell = (s.shell or "bash").split()[0].rsplit("/", 1)[-1]
-    if shell in NON_BASH_SHELLS:
+    if not s.run or _shell_name(s.shell) in NON_BASH_SHELLS:
         return []
     return substituted_commands(
         s.run, s.run_line or s.line, lambda expression: _value(expression, context)
@@ -322,7 +326,7 @@ def _heavy_hits(
     action_inputs: dict[str, dict[str, Any]] = {}
     skipped: set[str] = set()
     for step in model.effective_steps(instance.job):
-        if skipped & set(step.via):
+        if skipped and not skipped.isdisjoint(step.via):
             continue
         outer = action_inputs.get(step.via[-1], {}) if step.via else None
         scope = context if outer is None else {"inputs": outer}
