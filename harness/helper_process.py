@@ -236,11 +236,6 @@ class Fed(_Results[R], Generic[T, R]):
         os.set_blocking(feed_w, False)  # a full pipe never holds this process up
         self._feed_w = feed_w
 
-    @property
-    def feeding(self) -> bool:
-        """True while the helper takes items."""
-        return self._feed_w >= 0
-
     def feed(self, item: T) -> None:
         """Hand `item` to the helper (nothing when it takes no more items, or has had
         `MAX_ITEMS`, or `item` does not pickle)."""
@@ -312,8 +307,8 @@ def start_fed(work: Callable[[T], R], warm: Callable[[], object] | None = None) 
 _FRAME = struct.Struct(">HI")
 """The head of one item or result: the item's index and the pickle's length."""
 PIPE_BYTES = 1 << 20
-"""The pipes' size asked for (Linux's limit for a process without privileges): neither
-process seldom waits for the other."""
+"""The pipes' size asked for (Linux's limit for a process without privileges): each process
+seldom waits for the other."""
 
 
 def _widen(fd: int) -> None:
@@ -325,8 +320,8 @@ def _widen(fd: int) -> None:
 
 
 def _frames(data: bytes, count: int) -> tuple[dict[Any, Any], int]:
-    """The results in the whole frames at the start of `data`, by index, and how many bytes
-    they take; a frame that does not unpickle, or names no item, is left out."""
+    """The items or results in the whole frames at the start of `data`, by index, and how
+    many bytes they take; a frame that does not unpickle, or names no item, is left out."""
     found: dict[int, Any] = {}
     view = memoryview(data)
     at = 0
@@ -390,8 +385,9 @@ def _serve_fed(
             warm()
     pending = b""
     while chunk := os.read(feed_r, PIPE_BYTES):
-        items, used = _frames(pending + chunk, MAX_ITEMS)
-        pending = (pending + chunk)[used:]
+        data = pending + chunk
+        items, used = _frames(data, MAX_ITEMS)
+        pending = data[used:]
         for index, item in items.items():
             try:
                 result = work(item)
