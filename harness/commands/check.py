@@ -12,6 +12,7 @@ from harness.commands.common import (
     command_parser,
     emit,
 )
+from harness.github import scripts_ahead  # forks the script helper first thing in `run`
 from harness.options import add_cli_options, cli_options
 from harness.report import FORMATS, renderer
 
@@ -50,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
         # nothing is collected until the model is read and frozen (`_read_ahead`): it
         # would find only the model, which lives as long as the run
         with CollectorPaused():
-            from harness.github import scripts_ahead
-
             options = cli_options(args)
             # a repository checked from its top level: its scripts are parsed while this
             # process imports the rest and reads the workflow model
@@ -81,7 +80,6 @@ def _prepare(
 
     from harness.engine import make_context
     from harness.errors import HarnessInputError
-    from harness.github import scripts_ahead
     from harness.scheduler import static_only
     from harness.suites import load_suites, select_suites
 
@@ -113,7 +111,6 @@ def _prepare(
 def _check(args: argparse.Namespace, run: _Run) -> int:
     import time
 
-    from harness.github.scripts_ahead import arriving
     from harness.progress import Progress, wanted
     from harness.report.build import build_report
     from harness.scheduler import run_suites
@@ -121,7 +118,7 @@ def _check(args: argparse.Namespace, run: _Run) -> int:
     progress = None
     if wanted(run.options.progress):
         progress = Progress(sum(len(suite.cases) for suite in run.suites))
-    with arriving(run.helper):  # the helper's last scripts arrive while the rules run
+    with scripts_ahead.arriving(run.helper):  # the helper's last scripts arrive while the rules run
         results = run_suites(run.ctx, run.suites, progress.case_done if progress else None)
     if progress is not None:
         progress.summary(results, time.perf_counter() - run.started)
@@ -145,7 +142,6 @@ def _read_ahead(
     import gc
 
     from harness.checks import resolve_check
-    from harness.github import scripts_ahead
 
     if helper is None:
         helper = scripts_ahead.start(ctx.repo)
