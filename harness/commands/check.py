@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
             options = cli_options(args)
             # a repository checked from its top level: its scripts are parsed while this
             # process imports the rest and reads the workflow model
-            helper = scripts_ahead.start((options.repo or Path()).resolve())
-            prepared = _prepare(args, options, helper)
+            given = (options.repo or Path()).resolve()
+            helper = scripts_ahead.start(given)
+            prepared = _prepare(args, options, helper, given)
             helper = prepared.helper
         return _check(args, prepared)
     finally:
@@ -74,8 +75,14 @@ class _Run(NamedTuple):
 
 
 def _prepare(
-    args: argparse.Namespace, options: Options, helper: Fed[Scripts, Parsed] | None
+    args: argparse.Namespace,
+    options: Options,
+    helper: Fed[Scripts, Parsed] | None,
+    tried: Path | None = None,
 ) -> _Run:
+    """The suites and the context of the run; the model read ahead while `helper` (forked
+    for the folder `tried`, or now for the repository when that is another folder) parses
+    the scripts."""
     import time
 
     from harness.engine import make_context
@@ -101,6 +108,8 @@ def _prepare(
     ctx = make_context(repo, options.contract, options)
     static = static_only(suites)
     if static:
+        if helper is None and ctx.repo != tried:  # given a subfolder: try its repository
+            helper = scripts_ahead.start(ctx.repo)
         helper = _read_ahead(ctx, helper, static)
     else:
         scripts_ahead.close(helper)  # nothing reads the scripts
@@ -134,19 +143,17 @@ def _check(args: argparse.Namespace, run: _Run) -> int:
 def _read_ahead(
     ctx: CheckContext, helper: Fed[Scripts, Parsed] | None, static: list[Suite]
 ) -> Fed[Scripts, Parsed] | None:
-    """Read the workflow model while a helper parses the bash scripts of the workflows
-    (`harness.github.scripts_ahead`), forked now when it was not forked before (the
-    repository was given as a subfolder); work out the job instances and import the checks
-    of the `static` suites meanwhile too. The helper, still sending its last scripts."""
+    """Read the workflow model while the helper parses the bash scripts of the workflows
+    (`harness.github.scripts_ahead`); work out the job instances and import the checks of
+    the `static` suites meanwhile too. The helper, still sending its last scripts (none:
+    few workflows, the model is read when a rule needs it)."""
     import contextlib
     import gc
 
     from harness.checks import resolve_check
 
     if helper is None:
-        helper = scripts_ahead.start(ctx.repo)
-        if helper is None:  # few workflows: the model is read when a rule needs it
-            return None
+        return None
     try:
         # a model that cannot be read is reported by the cases themselves
         with contextlib.suppress(Exception):

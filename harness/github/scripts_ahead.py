@@ -38,14 +38,16 @@ it saves)."""
 def worth_a_helper(root: Path) -> bool:
     """True when the repository at `root` has enough workflows for their scripts to be worth
     parsing ahead, and a helper can run beside this process."""
-    from harness.helper_process import available
-
     try:
         entries = (root / ".github" / "workflows").iterdir()
         count = sum(1 for p in entries if p.suffix in (".yml", ".yaml"))
     except OSError:
         return False
-    return count >= READ_AHEAD_MIN_WORKFLOWS and available()
+    if count < READ_AHEAD_MIN_WORKFLOWS:
+        return False
+    from harness.helper_process import available  # only where a helper may be worth it
+
+    return available()
 
 
 def _parsed(scripts: Scripts) -> Parsed:
