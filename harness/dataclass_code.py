@@ -5,8 +5,10 @@
 this project's machines about a millisecond per class, some sixty classes per `check`. Here
 the compiled code of each source text is kept beside the package's bytecode (where Python
 keeps it, `sys.pycache_prefix` included) and used again: the same text compiles to the
-same code, so the classes are the same. Only the harness's own modules go through the
-cache; every other module's dataclasses are compiled as before. Nothing is written where
+same code, so the classes are the same. Each module's methods are kept in a file of their
+own, read when the module creates its first class: a run reads the methods of the modules
+it imports, not of every command's. Only the harness's own modules go through the cache;
+every other module's dataclasses are compiled as before. Nothing is written where
 bytecode is not (`PYTHONDONTWRITEBYTECODE`, a read-only installation): then every start-up
 compiles, as without the cache.
 
@@ -29,29 +31,41 @@ from typing import Any
 
 MAX_ENTRIES = 4096
 """Most method sources kept (the harness has a few hundred)."""
-_CODE: dict[str, CodeType] = {}
-_STATE = {"new": False, "installed": False}
+_CODE: dict[str, dict[str, CodeType]] = {}
+"""The compiled methods of each module read or compiled so far: module -> source -> code."""
+_NEW: set[str] = set()
+"""Modules with methods compiled in this process (their files are written at exit)."""
+_STATE = {"installed": False, "entries": 0}
 
 
-def _cache_file() -> Path:
+def _cache_file(module: str) -> Path:
     compiled = importlib.util.cache_from_source(str(Path(__file__).with_name("__init__.py")))
-    return Path(compiled).with_name(f"dataclass-methods.{sys.implementation.cache_tag}.bin")
+    tag = sys.implementation.cache_tag
+    return Path(compiled).with_name(f"dataclass-methods.{module}.{tag}.bin")
+
+
+def _methods(module: str) -> dict[str, CodeType]:
+    """The compiled methods of `module`, read from its file the first time."""
+    found = _CODE.get(module)
+    if found is None:
+        found = _CODE[module] = _load(_cache_file(module))
+        _STATE["entries"] += len(found)
+    return found
 
 
 def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
     """`exec` as `dataclasses` calls it; the harness's method sources are compiled once."""
-    if (
-        isinstance(source, str)
-        and isinstance(globals, dict)
-        and str(globals.get("__name__", "")).startswith("harness")
-    ):
-        code = _CODE.get(source)
+    module = str(globals.get("__name__", "")) if isinstance(globals, dict) else ""
+    if isinstance(source, str) and (module == "harness" or module.startswith("harness.")):
+        methods = _methods(module)
+        code = methods.get(source)
         if code is None:
             # as exec(source) compiles it: no `from __future__` flags of this module
             code = compile(source, "<string>", "exec", dont_inherit=True)
-            if len(_CODE) < MAX_ENTRIES:
-                _CODE[source] = code
-                _STATE["new"] = True
+            if _STATE["entries"] < MAX_ENTRIES:
+                methods[source] = code
+                _STATE["entries"] += 1
+                _NEW.add(module)
         builtins.exec(code, globals, locals)
         return
     if isinstance(source, str):  # compiled as `dataclasses` would: not with this module's
@@ -59,33 +73,40 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
     builtins.exec(source, globals, locals)
 
 
-def _load(path: Path) -> None:
+def _load(path: Path) -> dict[str, CodeType]:
     with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
         data = path.read_bytes()
         magic = importlib.util.MAGIC_NUMBER
         if data[: len(magic)] == magic:
             loaded = marshal.loads(data[len(magic) :])
             if isinstance(loaded, dict):
-                _CODE.update(
-                    (k, v)
+                return {
+                    k: v
                     for k, v in loaded.items()
                     if isinstance(k, str) and isinstance(v, CodeType)
-                )
+                }
+    return {}
 
 
 def _save() -> None:
-    """Write the cache when new methods were compiled (whole or not at all)."""
-    if not _STATE["new"] or sys.dont_write_bytecode:
+    """Write the file of each module whose methods were compiled here (whole or not at
+    all)."""
+    if sys.dont_write_bytecode:
         return
+    for module in sorted(_NEW):
+        _write(_cache_file(module), _CODE[module])
+    _NEW.clear()
+
+
+def _write(path: Path, methods: dict[str, CodeType]) -> None:
     import tempfile
 
-    path = _cache_file()
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dataclass-methods")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(importlib.util.MAGIC_NUMBER + marshal.dumps(dict(_CODE)))
+                out.write(importlib.util.MAGIC_NUMBER + marshal.dumps(dict(methods)))
             Path(temporary).chmod(0o644)  # readable as the bytecode beside it is
             Path(temporary).replace(path)
         except BaseException:
@@ -101,7 +122,6 @@ def install() -> None:
     if not callable(getattr(dataclasses, "_create_fn", None)) or "exec" in vars(dataclasses):
         return
     _STATE["installed"] = True
-    _load(_cache_file())
     dataclasses.exec = _exec  # type: ignore[attr-defined]
     import atexit
 

@@ -22,7 +22,7 @@ def test_harness_methods_go_through_the_cache() -> None:
 
     source = inspect.getsource(Finding)
     assert "class Finding" in source
-    assert any("def __init__(self,rule" in text for text in dataclass_code._CODE)
+    assert any("def __init__(self,rule" in text for text in dataclass_code._CODE["harness.results"])
 
 
 def test_classes_from_the_cache_are_the_same(tmp_path: Path) -> None:
