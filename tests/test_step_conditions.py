@@ -4,6 +4,9 @@ continue-on-error, detect-or-install composites, statically false jobs."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from harness.results import Finding
 from tests.helpers.repos import findings, workflow, write_repo
@@ -166,6 +169,39 @@ def test_install_under_a_matrix_condition_fails_only_that_variant(tmp_path: Path
     )
     assert [f.rule for f in found] == ["BOOT001"]
     assert found[0].message.endswith("(when nix=preinstalled)")
+
+
+def test_a_matrix_without_conditions_is_judged_once_for_every_variant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.checks import bootstrap
+    from harness.github.guarantee import verdict as real
+
+    judged: list[object] = []
+
+    def counted(*args: Any) -> Any:
+        judged.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(bootstrap, "verdict", counted)
+    found = boot(
+        tmp_path,
+        """\
+        on: [push]
+        jobs:
+          build:
+            strategy:
+              matrix:
+                os: [a, b, c]
+                version: [1, 2]
+            runs-on: tinyland-nix
+            steps:
+              - run: nix build .#${{ matrix.os }}
+        """,
+    )
+    assert len(judged) == 1  # six variants, one set of steps that always run
+    assert [f.rule for f in found] == ["BOOT001"]
+    assert "(when" not in found[0].message  # every variant fails alike
 
 
 def test_publish_path_needs_a_certain_bootstrap(tmp_path: Path) -> None:
