@@ -346,3 +346,15 @@ def test_missing_workflows_directory(tmp_path: Path) -> None:
 )
 def test_local_path(uses: str | None, path: str | None) -> None:
     assert local_path(uses) == path
+
+
+def test_runs_on_without_expressions_resolves_once_for_every_variant() -> None:
+    from harness.github.labels import resolve_runs_on, same_in_every_variant
+
+    assert same_in_every_variant("tinyland-nix")
+    assert same_in_every_variant(["self-hosted", {"group": "g", "labels": ["x"]}])
+    assert not same_in_every_variant(["self-hosted", "${{ matrix.os }}"])
+    assert not same_in_every_variant({"group": "${{ inputs.group }}"})
+    # the variants of a job whose runs-on holds no expression share its resolution
+    fixed = resolve_runs_on(["self-hosted", "tinyland-nix"], {})
+    assert fixed == resolve_runs_on(["self-hosted", "tinyland-nix"], {"matrix": {"os": "a"}})

@@ -59,6 +59,17 @@ def _one(value: Any, context: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return [], [value]
 
 
+def same_in_every_variant(raw: Any) -> bool:
+    """True when `runs-on` holds no `${{ }}` anywhere: every variant resolves it alike."""
+    if isinstance(raw, str):
+        return not has_expression(raw)
+    if isinstance(raw, list):
+        return all(same_in_every_variant(item) for item in raw)
+    if isinstance(raw, dict):
+        return all(same_in_every_variant(item) for item in raw.values())
+    return True
+
+
 def resolve_runs_on(raw: Any, context: Mapping[str, Any]) -> LabelSet:
     """Resolve `runs-on` (string, list, `{group, labels}`, expressions) for one variant."""
     group = None

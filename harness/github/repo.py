@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from harness.github.expressions import Unknown, has_expression, substitute
-from harness.github.labels import UNKNOWN, LabelSet, resolve_runs_on
+from harness.github.labels import UNKNOWN, LabelSet, resolve_runs_on, same_in_every_variant
 from harness.github.loader import (
     parse_action,
     parse_action_text,
@@ -349,6 +349,7 @@ class RepoModel:
                 yield from self._instances(callee, callee_job, (*chain, job), callee_contexts)
             return
         instance = JobInstance(job, workflow, chain)
+        fixed = resolve_runs_on(job.runs_on, {}) if same_in_every_variant(job.runs_on) else None
         for caller_matrix, inputs in contexts:
             if statically_false(job.if_, inputs):
                 continue
@@ -370,7 +371,11 @@ class RepoModel:
                 instance.variants.append(Variant({}, inputs, labels, caller_matrix))
                 continue
             for combo in combos:
-                labels = resolve_runs_on(job.runs_on, {"matrix": combo, "inputs": inputs})
+                labels = (
+                    fixed
+                    if fixed is not None
+                    else resolve_runs_on(job.runs_on, {"matrix": combo, "inputs": inputs})
+                )
                 instance.variants.append(Variant(combo, inputs, labels, caller_matrix))
         if instance.variants or not contexts:
             yield instance
