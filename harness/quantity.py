@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from decimal import Decimal
-
-import math
-import re
 
 _SUFFIXES: dict[str, int] = {
     "": 1,

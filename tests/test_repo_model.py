@@ -348,13 +348,31 @@ def test_local_path(uses: str | None, path: str | None) -> None:
     assert local_path(uses) == path
 
 
-def test_runs_on_without_expressions_resolves_once_for_every_variant() -> None:
-    from harness.github.labels import resolve_runs_on, same_in_every_variant
+def test_runs_on_without_expressions_resolves_once_for_every_variant(tmp_path: Path) -> None:
+    from harness.github.labels import same_in_every_variant
+    from tests.helpers.repos import workflow, write_repo
 
     assert same_in_every_variant("tinyland-nix")
     assert same_in_every_variant(["self-hosted", {"group": "g", "labels": ["x"]}])
     assert not same_in_every_variant(["self-hosted", "${{ matrix.os }}"])
     assert not same_in_every_variant({"group": "${{ inputs.group }}"})
-    # the variants of a job whose runs-on holds no expression share its resolution
-    fixed = resolve_runs_on(["self-hosted", "tinyland-nix"], {})
-    assert fixed == resolve_runs_on(["self-hosted", "tinyland-nix"], {"matrix": {"os": "a"}})
+    write_repo(
+        tmp_path,
+        workflow("""\
+        on: push
+        jobs:
+          fixed:
+            strategy: {matrix: {os: [a, b, c]}}
+            runs-on: [self-hosted, tinyland-nix]
+            steps: [{run: make}]
+          moving:
+            strategy: {matrix: {os: [a, b]}}
+            runs-on: ${{ matrix.os }}
+            steps: [{run: make}]
+        """),
+    )
+    by_job = {i.job.id: i.variants for i in RepoModel(tmp_path).instances}
+    fixed = [v.labels for v in by_job["fixed"]]
+    assert len(fixed) == 3 and all(labels is fixed[0] for labels in fixed)  # resolved once
+    assert fixed[0].labels == ("self-hosted", "tinyland-nix")
+    assert [v.labels.labels for v in by_job["moving"]] == [("a",), ("b",)]  # per variant

@@ -9,8 +9,8 @@ from typing import Any
 from harness.checks._findings import step_finding
 from harness.checks.api import CheckContext, Skip
 from harness.contract.model import Contract
-from harness.github.guarantee import Uncertain, Verdict, verdict
-from harness.github.repo import EffectiveStep, JobInstance, Variant
+from harness.github.guarantee import Uncertain, Verdict, guard, verdict
+from harness.github.repo import JobInstance, Variant
 from harness.results import CheckOutput, Finding, Severity
 from harness.rules import Rule
 
@@ -116,7 +116,7 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
         variants = instance.variants or [Variant({}, {}, _empty_labels())]
         faults: dict[tuple[str, int, str], list[tuple[Variant, Verdict, Severity]]] = {}
         # with no `if:` on the way to any step, every variant runs the same steps: one verdict
-        shared = None if any(_guarded(step) for step in steps) else verdict(model, steps, {})
+        shared = None if any(guard(step) for step in steps) else verdict(model, steps, {})
         for variant in variants:
             found = (
                 shared
@@ -143,11 +143,6 @@ def check_workflow_owned_nix(ctx: CheckContext, params: Mapping[str, Any]) -> Ch
             out.add(_finding(instance, found, severity, when))
     out.measure("bootstrap.jobs_checked", checked, "jobs")
     return out
-
-
-def _guarded(step: EffectiveStep) -> bool:
-    """True when an `if:` decides whether the step runs (its own, or a composite step's)."""
-    return bool(step.step.if_) or any(outer.if_ for outer in step.outer)
 
 
 def _empty_labels() -> Any:

@@ -92,7 +92,7 @@ def _action_inputs(model: RepoModel, step: Step, scope: Mapping[str, Any]) -> di
 
 def condition_of(model: RepoModel, step: EffectiveStep, context: Mapping[str, Any]) -> Any:
     """True, False or MAYBE: will this step run in this variant (earlier steps succeeding)?"""
-    if not step.step.if_ and not any(outer.if_ for outer in step.outer):
+    if guard(step) is None:
         return True  # no `if:` on the way: it runs once the steps before it succeed
     scope: dict[str, Any] = {**context, "__status__": OK_STATUS}
     value: Any = True
@@ -136,8 +136,9 @@ def complementary(conditions: list[str | None]) -> bool:
     return any(b in _negations(a) for i, a in enumerate(texts) for b in texts[i + 1 :])
 
 
-def _guard(step: EffectiveStep) -> str | None:
-    """The condition that guards a step (its own, else the nearest composite step's)."""
+def guard(step: EffectiveStep) -> str | None:
+    """The condition that guards a step (its own, else the nearest composite step's); None
+    when no `if:` on the way decides whether it runs (then it runs in every variant)."""
     for candidate in (step.step, *reversed(step.outer)):
         if candidate.if_:
             return candidate.if_
@@ -155,7 +156,7 @@ def verdict(model: RepoModel, steps: list[EffectiveStep], context: Mapping[str, 
         if installs_first(step):
             if runs is True and not fragile:
                 return Verdict(None, None, step)
-            uncertain.append(Uncertain(step, None if runs is True else _guard(step), fragile))
+            uncertain.append(Uncertain(step, None if runs is True else guard(step), fragile))
             solid = [u for u in uncertain if not u.continue_on_error]
             if len(solid) > 1 and complementary([u.condition for u in solid]):
                 return Verdict(None, None, step)

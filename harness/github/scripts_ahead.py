@@ -13,6 +13,7 @@ a parse here. Nothing the helper finds is reported: it only saves work.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +41,9 @@ def worth_a_helper(root: Path) -> bool:
     parsing ahead, and a helper can run beside this process."""
     try:
         entries = (root / ".github" / "workflows").iterdir()
-        count = sum(1 for p in entries if p.suffix in (".yml", ".yaml"))
+        workflows = (p for p in entries if p.suffix in (".yml", ".yaml"))
+        # counted up to the threshold only: a folder of any size is looked at briefly
+        count = sum(1 for _ in itertools.islice(workflows, READ_AHEAD_MIN_WORKFLOWS))
     except OSError:
         return False
     if count < READ_AHEAD_MIN_WORKFLOWS:
@@ -48,11 +51,6 @@ def worth_a_helper(root: Path) -> bool:
     from harness.helper_process import available  # only where a helper may be worth it
 
     return available()
-
-
-def _parsed(scripts: Scripts) -> Parsed:
-    """One file's scripts, parsed (in the helper)."""
-    return shell.parsed(scripts)
 
 
 def start(root: Path) -> Fed[Scripts, Parsed] | None:
@@ -65,7 +63,7 @@ def start(root: Path) -> Fed[Scripts, Parsed] | None:
 
     # the grammar is loaded and its query compiled by the helper, before its first script:
     # once every script is parsed ahead, this process needs neither
-    helper = start_fed(_parsed, warm=shell.ready)
+    helper: Fed[Scripts, Parsed] | None = start_fed(shell.parsed, warm=shell.ready)
     if helper is not None:
         # imported after the fork: the helper reads no YAML
         from harness.github import loader
