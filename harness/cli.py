@@ -10,6 +10,7 @@ from harness.startup import CollectorPaused
 with CollectorPaused():  # what imports make lives as long as the process
     import argparse
     import importlib
+    import os
     import sys
     from collections.abc import Sequence
 
@@ -21,7 +22,38 @@ with CollectorPaused():  # what imports make lives as long as the process
     from harness.signals import EXIT_TERMINATED, Terminated, terminate_unwinds
 
 
+def terminal_columns() -> int:
+    """The width help text is laid out for, found as `shutil.get_terminal_size` finds it:
+    `COLUMNS`, else the terminal of standard output, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, given its width: argparse would import `shutil` (and with it
+    the compression modules) to find it, for every parser built, a help shown or not."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)  # every command's parser, too
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"flywheel-harness: error: {scrub_credentials(message)}\n")

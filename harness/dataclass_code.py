@@ -21,7 +21,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
+import functools
 import importlib.util
+import io
 import marshal
 import os
 import sys
@@ -38,10 +40,16 @@ _NEW: set[str] = set()
 _STATE = {"installed": False, "entries": 0}
 
 
-def _cache_file(module: str) -> Path:
+@functools.cache
+def _cache_folder() -> str:
+    """Where the package's bytecode is kept (`sys.pycache_prefix` included)."""
     compiled = importlib.util.cache_from_source(str(Path(__file__).with_name("__init__.py")))
-    tag = sys.implementation.cache_tag
-    return Path(compiled).with_name(f"dataclass-methods.{module}.{tag}.bin")
+    return str(Path(compiled).parent) + os.sep
+
+
+def _cache_file(module: str) -> str:
+    """The file of `module`'s methods (a string: read once per module and start-up)."""
+    return f"{_cache_folder()}dataclass-methods.{module}.{sys.implementation.cache_tag}.bin"
 
 
 def _methods(module: str) -> dict[str, CodeType]:
@@ -73,9 +81,10 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
     builtins.exec(source, globals, locals)
 
 
-def _load(path: Path) -> dict[str, CodeType]:
+def _load(path: str) -> dict[str, CodeType]:
     with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-        data = path.read_bytes()
+        with io.open_code(path) as file:  # as bytecode is read
+            data = file.read()
         magic = importlib.util.MAGIC_NUMBER
         if data[: len(magic)] == magic:
             loaded = marshal.loads(data[len(magic) :])
@@ -98,9 +107,10 @@ def _save() -> None:
     _NEW.clear()
 
 
-def _write(path: Path, methods: dict[str, CodeType]) -> None:
+def _write(file: str, methods: dict[str, CodeType]) -> None:
     import tempfile
 
+    path = Path(file)
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dataclass-methods")

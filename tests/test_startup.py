@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import python_output
 
 PROGRAM = """
@@ -165,3 +167,29 @@ def test_a_static_check_collects_nothing_while_it_reads_the_model(tmp_path: Path
     # one when each paused block ends, a few while the rules run; seventeen when the
     # collector looked at the model as it was read
     assert int(collections) <= 6
+
+
+def test_parsing_a_command_line_imports_no_shutil() -> None:
+    """argparse would import `shutil` (and bz2, lzma) for the terminal's width."""
+    program = (
+        "import sys\n"
+        "from harness.cli import build_parser\n"
+        "build_parser('check').parse_args(['check', '--repo', '.', '--format', 'json'])\n"
+        "print(sorted({'shutil', 'bz2', 'lzma'} & set(sys.modules)))\n"
+    )
+    assert python_output(program).strip() == "[]"
+
+
+def test_help_is_laid_out_for_the_columns_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cli import build_parser, terminal_columns
+
+    monkeypatch.setenv("COLUMNS", "50")
+    assert terminal_columns() == 50
+    narrow = build_parser("check").format_help()
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = build_parser("check").format_help()
+    assert max(len(line) for line in narrow.splitlines()) <= 50
+    assert max(len(line) for line in wide.splitlines()) > 50  # the usage fits on fewer lines
+    assert len(wide.splitlines()) < len(narrow.splitlines())
+    monkeypatch.setenv("COLUMNS", "not a number")
+    assert terminal_columns() > 0
