@@ -12,9 +12,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # loaded with the grammar, by the process that parses scripts
     from tree_sitter import Node, Parser, Query
@@ -23,18 +22,21 @@ _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 _MAX_DEPTH = 6
 
 
-@dataclass(frozen=True)
-class Command:
-    """One simple command: its words (quotes removed where literal) and 1-based line."""
+class Command(NamedTuple):
+    """One simple command: its words (quotes removed where literal) and 1-based line.
+
+    A named tuple: a `check` of a large repository makes thousands, most of them from rows
+    another process parsed (`adopt`), and a tuple is made in a fraction of the time of an
+    object with attributes."""
 
     words: tuple[str, ...]
     line: int
     wrapped_by: tuple[str, ...] = ()
     piped_to: str | None = None
     """The command word of the next command in a pipeline (`curl ... | sh` -> "sh")."""
-    stdin: str | None = field(default=None, compare=False, repr=False)
+    stdin: str | None = None
     """A heredoc fed to the command (`bash <<EOF ... EOF`), read as a script by shells."""
-    stdin_line: int = field(default=0, compare=False, repr=False)
+    stdin_line: int = 0
 
     @property
     def name(self) -> str:
@@ -52,7 +54,7 @@ class Command:
         return " ".join(self.words)
 
 
-_new = object.__new__
+_new = tuple.__new__
 
 
 def _command(  # noqa: PLR0917 - the fields of Command, in order
@@ -63,18 +65,8 @@ def _command(  # noqa: PLR0917 - the fields of Command, in order
     stdin: str | None,
     stdin_line: int,
 ) -> Command:
-    """`Command(...)` with every field given, made without the frozen class's six
-    `object.__setattr__` calls (the shell reader makes thousands)."""
-    made: Command = _new(Command)
-    made.__dict__.update(
-        words=words,
-        line=line,
-        wrapped_by=wrapped_by,
-        piped_to=piped_to,
-        stdin=stdin,
-        stdin_line=stdin_line,
-    )
-    return made
+    """`Command(...)` with every field given (the shell reader makes thousands)."""
+    return _new(Command, (words, line, wrapped_by, piped_to, stdin, stdin_line))
 
 
 @lru_cache(maxsize=1)
@@ -471,10 +463,7 @@ def parsed(scripts: Iterable[tuple[str, int]]) -> Parsed:
             continue
         found[text] = (
             first_line,
-            tuple(
-                (c.words, c.line, c.wrapped_by, c.piped_to, c.stdin, c.stdin_line)
-                for c in _parsed_at(text, first_line)
-            ),
+            tuple(tuple(c) for c in _parsed_at(text, first_line)),  # plain tuples: rows
         )
     return found
 
@@ -484,7 +473,7 @@ def adopt(parsed: Parsed) -> None:
     `substituted_commands` find them parsed."""
     for text, (first_line, rows) in parsed.items():
         if text not in _PARSED:
-            _remember(text, first_line, tuple(_command(*row) for row in rows))
+            _remember(text, first_line, tuple([_new(Command, row) for row in rows]))
 
 
 @lru_cache(maxsize=4096)
