@@ -463,7 +463,10 @@ def parsed(scripts: Iterable[tuple[str, int]]) -> Parsed:
             continue
         found[text] = (
             first_line,
-            tuple(tuple(c) for c in _parsed_at(text, first_line)),  # plain tuples: rows
+            tuple(
+                (c.words, c.line, c.wrapped_by, c.piped_to, c.stdin, c.stdin_line)
+                for c in _parsed_at(text, first_line)
+            ),
         )
     return found
 
