@@ -182,9 +182,23 @@ class Contract:
         """Every platform some lane of the contract serves."""
         return frozenset(lane.platform for lane in self.lanes.values())
 
+    @cached_property
+    def _platforms(self) -> dict[tuple[str, ...], str]:
+        """`platform_of`'s answers so far: a repository has few distinct label sets, read once
+        per job variant by several rules."""
+        return {}
+
     def platform_of(self, labels: tuple[str, ...]) -> str:
         """The platform a `runs-on` label set runs on: its lane's, its hosted label's, the one
         GitHub's self-hosted OS labels name, else the default (`linux/amd64`)."""
+        known = self._platforms.get(labels)
+        if known is None:
+            known = self._platform_of(labels)
+            if len(self._platforms) < 4096:
+                self._platforms[labels] = known
+        return known
+
+    def _platform_of(self, labels: tuple[str, ...]) -> str:
         lowered = {label.lower() for label in labels}
         for lane in self.lanes.values():
             if lane.name.lower() in lowered:
