@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,23 +19,43 @@ from harness.results import Finding
 _INLINE = re.compile(r"#\s*flywheel-harness:\s*ignore\[([A-Z0-9_, ]+)\]\s*(.*)$")
 
 
+MARKER = "flywheel-harness:"
+"""What every inline suppression holds: a file without it suppresses nothing."""
+MAX_SUPPRESSION_FILE_BYTES = 64 * 1024 * 1024
+"""Largest file looked through for inline suppressions (every input reader has a lower cap)."""
+
+
 def _lines(path: str) -> tuple[str, ...]:
     try:
-        stat = os.stat(path)  # noqa: PTH116 - a string path, hashed cheaply by the cache below
+        info = os.stat(path)  # noqa: PTH116 - a string path, hashed cheaply by the cache below
     except OSError:
         return ()
-    return _read_lines(path, stat.st_mtime_ns, stat.st_size)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SUPPRESSION_FILE_BYTES:
+        return ()  # a FIFO or device is never read (it could block); findings name files
+    return _read_lines(path, info.st_mtime_ns, info.st_size)
 
 
 @lru_cache(maxsize=256)
 def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    """The file's lines, cached per version of the file (a long-lived process sees edits)."""
+    """The file's lines when it holds the marker (else none), cached per version of the file
+    (a long-lived process sees edits). Most files hold no marker: their bytes are searched,
+    never decoded."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        fd = os.open(path, flags)  # a FIFO swapped in since the stat does not block the open
     except OSError:
         return ()
-    # without the marker no line suppresses anything: nothing to look through
-    return tuple(text.splitlines()) if "flywheel-harness:" in text else ()
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ()
+        data = os.read(fd, size + 1)  # one read; a file that grew since is read in part
+    except OSError:
+        return ()
+    finally:
+        os.close(fd)
+    if MARKER.encode() not in data:
+        return ()
+    return tuple(data.decode("utf-8", errors="replace").splitlines())
 
 
 def inline_suppression(

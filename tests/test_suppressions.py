@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,39 @@ def test_contract_ignore_by_path(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, report = run_json(repo, capsys)
     assert code == 0
     assert sum(1 for f in findings(report) if f.get("suppressed")) == 1
+
+
+def test_a_finding_on_a_fifo_is_never_read_for_suppressions(tmp_path: Path) -> None:
+    """Reading a FIFO would block until a writer comes: it is not a file to look through."""
+    import threading
+
+    from harness.results import Finding
+    from harness.suppress import inline_suppression
+
+    os.mkfifo(tmp_path / "pipe.yml")
+    found: list[str | None] = []
+    worker = threading.Thread(
+        target=lambda: found.append(
+            inline_suppression(tmp_path, Finding("LANE001", "m", file="pipe.yml", line=1))
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert found == [None]
+
+
+def test_suppression_reads_the_file_as_it_is_now(tmp_path: Path) -> None:
+    """A file edited between two checks of one process is read again."""
+    from harness.results import Finding
+    from harness.suppress import inline_suppression
+
+    path = tmp_path / "ci.yml"
+    path.write_text("runs-on: x\n", encoding="utf-8")
+    finding = Finding("LANE001", "m", file="ci.yml", line=1)
+    assert inline_suppression(tmp_path, finding) is None
+    path.write_text("runs-on: x  # flywheel-harness: ignore[LANE001] moving soon\n", "utf-8")
+    later = path.stat().st_mtime_ns + 1_000_000
+    os.utime(path, ns=(later, later))  # a new version even on a coarse clock
+    assert inline_suppression(tmp_path, finding) == "moving soon"
