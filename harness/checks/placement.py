@@ -302,8 +302,9 @@ def _variant_key(model: RepoModel, job: Job, context: Mapping[str, Any]) -> tupl
 def heavy_hits(
     model: RepoModel, instance: JobInstance, variant: Variant, patterns: Patterns
 ) -> list[Hit]:
-    """Heavy commands the job runs in this variant (remembered per variant, and per
-    distinct values of the job's steps)."""
+    """The first heavy command the job runs in this variant, as a list (empty: none; what
+    every rule and fix asks is whether there is one, and which comes first): remembered per
+    variant, and per distinct values of the job's steps."""
     mine = ("placement.variant", id(variant), patterns)
     seen = model.memo.get(mine)
     if seen is not None and seen[0] is variant:
@@ -322,7 +323,6 @@ def _heavy_hits(
     model: RepoModel, instance: JobInstance, context: Mapping[str, Any], patterns: Patterns
 ) -> list[Hit]:
     status = {"success": True, "always": True, "failure": False, "cancelled": False}
-    hits = []
     action_inputs: dict[str, dict[str, Any]] = {}
     skipped: set[str] = set()
     for step in model.effective_steps(instance.job):
@@ -338,8 +338,8 @@ def _heavy_hits(
         for command in _commands(step, scope):
             why = patterns.why_heavy(command)
             if why is not None:
-                hits.append(Hit(step, command, why))
-    return hits
+                return [Hit(step, command, why)]  # the first is all anyone reads
+    return []
 
 
 def patterns_of(ctx: CheckContext) -> Patterns:
