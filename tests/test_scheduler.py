@@ -228,3 +228,12 @@ def test_check_static_of_suites_without_static_cases_is_bad_input(tmp_path: Path
     done = run_harness("check", "--repo", str(tmp_path), "--static", "--suite", "caches")
     assert done.returncode == 2
     assert done.stderr.strip().endswith("--static: no static case in suite(s) caches")
+
+
+def test_live_cases_at_once_follow_the_cpus() -> None:
+    from harness.scheduler import MAX_LIVE_WORKERS, live_workers_for
+
+    assert live_workers_for(1) == 2  # still side by side: most of a case is waiting
+    assert live_workers_for(2) == 3
+    assert live_workers_for(64) == MAX_LIVE_WORKERS
+    assert 2 <= live_workers_for() <= MAX_LIVE_WORKERS
