@@ -52,11 +52,9 @@ def available() -> bool:
     """True when a helper can be forked and can run beside this process."""
     if sys.platform != "linux" or not hasattr(os, "fork") or not _alone():
         return False
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return cpus >= 2
+    from harness.cpus import usable_cpus
+
+    return usable_cpus() >= 2
 
 
 def _claims(fd: int) -> Iterator[int]:

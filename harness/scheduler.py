@@ -43,10 +43,9 @@ def live_workers_for(cpus: int | None = None) -> int:
     its slowest case with eight at once (each case slowed the others), 1.05 to 1.10 with
     three."""
     if cpus is None:
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            cpus = os.cpu_count() or 1
+        from harness.cpus import usable_cpus
+
+        cpus = usable_cpus()
     return max(2, min(MAX_LIVE_WORKERS, cpus + 1))
 
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from harness.checks.api import CheckContext
 from harness.results import Finding
 
-_INLINE = re.compile(r"#\s*flywheel-harness:\s*ignore\[([A-Z0-9_, ]+)\]\s*(.*)$")
-
-
 MARKER = "flywheel-harness:"
 """What every inline suppression holds: a file without it suppresses nothing."""
+_MARKER_BYTES = MARKER.encode()
+_INLINE = re.compile(rf"#\s*{re.escape(MARKER)}\s*ignore\[([A-Z0-9_, ]+)\]\s*(.*)$")
 MAX_SUPPRESSION_FILE_BYTES = 64 * 1024 * 1024
 """Largest file looked through for inline suppressions (every input reader has a lower cap)."""
 
@@ -53,7 +52,7 @@ def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
         return ()
     finally:
         os.close(fd)
-    if MARKER.encode() not in data:
+    if _MARKER_BYTES not in data:
         return ()
     return tuple(data.decode("utf-8", errors="replace").splitlines())
 

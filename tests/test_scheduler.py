@@ -237,3 +237,4 @@ def test_live_cases_at_once_follow_the_cpus() -> None:
     assert live_workers_for(2) == 3
     assert live_workers_for(64) == MAX_LIVE_WORKERS
     assert 2 <= live_workers_for() <= MAX_LIVE_WORKERS
+    assert live_workers_for() == live_workers_for(len(os.sched_getaffinity(0)))

@@ -299,29 +299,29 @@ def _variant_key(model: RepoModel, job: Job, context: Mapping[str, Any]) -> tupl
     return tuple(values)
 
 
-def heavy_hits(
+def first_heavy_hit(
     model: RepoModel, instance: JobInstance, variant: Variant, patterns: Patterns
-) -> list[Hit]:
-    """The first heavy command the job runs in this variant, as a list (empty: none; what
-    every rule and fix asks is whether there is one, and which comes first): remembered per
-    variant, and per distinct values of the job's steps."""
+) -> Hit | None:
+    """The first heavy command the job runs in this variant, or None (whether there is one,
+    and which comes first, is all a rule or fix asks): remembered per variant, and per
+    distinct values of the job's steps."""
     mine = ("placement.variant", id(variant), patterns)
     seen = model.memo.get(mine)
     if seen is not None and seen[0] is variant:
-        found: list[Hit] = seen[1]
+        found: Hit | None = seen[1]
         return found
     context = {"matrix": variant.matrix, "inputs": variant.inputs}
     key = ("placement.hits", id(instance.job), patterns, _variant_key(model, instance.job, context))
     if key not in model.memo:
-        model.memo[key] = _heavy_hits(model, instance, context, patterns)
-    hits: list[Hit] = model.memo[key]
-    model.memo[mine] = (variant, hits)
-    return hits
+        model.memo[key] = _first_heavy_hit(model, instance, context, patterns)
+    hit: Hit | None = model.memo[key]
+    model.memo[mine] = (variant, hit)
+    return hit
 
 
-def _heavy_hits(
+def _first_heavy_hit(
     model: RepoModel, instance: JobInstance, context: Mapping[str, Any], patterns: Patterns
-) -> list[Hit]:
+) -> Hit | None:
     status = {"success": True, "always": True, "failure": False, "cancelled": False}
     action_inputs: dict[str, dict[str, Any]] = {}
     skipped: set[str] = set()
@@ -338,8 +338,8 @@ def _heavy_hits(
         for command in _commands(step, scope):
             why = patterns.why_heavy(command)
             if why is not None:
-                return [Hit(step, command, why)]  # the first is all anyone reads
-    return []
+                return Hit(step, command, why)
+    return None
 
 
 def patterns_of(ctx: CheckContext) -> Patterns:
@@ -389,15 +389,14 @@ def check_heavy_on_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> C
                 other += 1
                 continue
             checked += 1
-            hits = heavy_hits(ctx.workflows, instance, variant, patterns)
-            if not hits:
+            hit = first_heavy_hit(ctx.workflows, instance, variant, patterns)
+            if hit is None:
                 continue
             heavy += 1
             labels = variant.labels.labels
             if heavy_lane in labels or labels in reported:
                 continue
             reported.add(labels)
-            hit = hits[0]
             file, line = label_origin(instance)
             where = f"{hit.step.step.file}:{hit.command.line}"
             out.add(
@@ -430,7 +429,7 @@ def check_light_off_heavy_lane(ctx: CheckContext, params: Mapping[str, Any]) -> 
             v
             for v in instance.variants
             if heavy_lane in v.labels.labels
-            and not heavy_hits(ctx.workflows, instance, v, patterns)
+            and first_heavy_hit(ctx.workflows, instance, v, patterns) is None
         ]
         if not light:
             continue

@@ -3,7 +3,7 @@ matrix entry or a caller's `with:` input to the lane its work belongs on."""
 
 from __future__ import annotations
 
-from harness.checks.placement import heavy_hits, patterns_of
+from harness.checks.placement import first_heavy_hit, patterns_of
 from harness.fixes.context import FixContext
 from harness.fixes.model import Candidate, Edit, Fix, FixKind, NoFix
 from harness.fixes.sites import WHERE, instance_of, label_sites, unique, whole_sites
@@ -29,7 +29,7 @@ def fix_heavy_on_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
         labels = variant.labels
         if labels.certainty == UNKNOWN or not labels.labels or heavy_lane in labels.labels:
             continue
-        if not heavy_hits(ctx.model, instance, variant, patterns):
+        if first_heavy_hit(ctx.model, instance, variant, patterns) is None:
             continue
         for site in whole_sites(ctx, instance, variant):
             edits.append(site.replace([heavy_lane]))
@@ -66,7 +66,7 @@ def fix_light_off_heavy_lane(ctx: FixContext, finding: Finding) -> Candidate:
     for variant in instance.variants:
         if heavy_lane not in variant.labels.labels:
             continue
-        if heavy_hits(ctx.model, instance, variant, patterns):
+        if first_heavy_hit(ctx.model, instance, variant, patterns) is not None:
             continue
         for site in label_sites(ctx, instance, variant):
             edits += site.rename(heavy_lane, target)
